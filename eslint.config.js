@@ -1,0 +1,57 @@
+// Lint rules that protect the architecture (DESIGN §3): workflow code must stay deterministic, so
+// src/workflows, src/core and src/spec may not import Node built-ins, and workflows import
+// activities only as types.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+import globals from 'globals';
+
+const nodeBuiltins = builtinModules.filter((m) => !m.startsWith('_'));
+const builtinBan = {
+  paths: nodeBuiltins.filter((name) => !name.startsWith('node:')).map((name) => ({
+    name,
+    message: 'Deterministic code (workflows, core, spec) must not use Node built-ins.',
+  })),
+  patterns: [{ group: ['node:*'], message: 'Deterministic code (workflows, core, spec) must not use Node built-ins.' }],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.tools/', '.stack/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  { languageOptions: { globals: { ...globals.node } } },
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    files: ['src/core/**/*.ts', 'src/spec/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', builtinBan] },
+  },
+  {
+    files: ['src/workflows/**/*.ts', 'test/**/workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: builtinBan.paths,
+          patterns: [
+            ...builtinBan.patterns,
+            {
+              group: ['**/activities', '**/activities/*', '**/activities/**'],
+              allowTypeImports: true,
+              message: 'Workflows import activities type-only (proxyActivities<...>).',
+            },
+            {
+              group: ['@temporalio/*', '!@temporalio/workflow', '!@temporalio/common'],
+              message: 'Workflows may import only @temporalio/workflow and @temporalio/common.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

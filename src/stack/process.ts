@@ -1,0 +1,113 @@
+// Starts a server process in its own process group with its output in a log file, waits until it
+// answers, and stops it (and every child) for sure — so tests and `stack down` leave nothing behind.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+
+export interface ManagedProcessOptions {
+  name: string;
+  command: string;
+  args: string[];
+  logFile: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Resolves true once the server is ready; polled until readyTimeoutMs. */
+  ready: () => Promise<boolean>;
+  readyTimeoutMs?: number;
+}
+
+export class ManagedProcess {
+  private exited = false;
+  private exitCode: number | null = null;
+
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+    readonly logFile: string,
+  ) {
+    child.on('exit', (code) => {
+      this.exited = true;
+      this.exitCode = code;
+    });
+  }
+
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error(`${this.name} has no pid`);
+    return this.child.pid;
+  }
+
+  static async start(options: ManagedProcessOptions): Promise<ManagedProcess> {
+    const fd = openSync(options.logFile, 'a');
+    const child = spawn(options.command, options.args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', fd, fd],
+      detached: true, // own process group: stop() kills children too
+    });
+    closeSync(fd);
+    const proc = new ManagedProcess(options.name, child, options.logFile);
+    await new Promise<void>((resolveSpawn, reject) => {
+      child.once('spawn', () => resolveSpawn());
+      child.once('error', (err) => reject(new Error(`${options.name}: cannot start ${options.command}: ${err.message}`)));
+    });
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+    for (;;) {
+      if (proc.exited) {
+        throw new Error(`${options.name} exited with code ${proc.exitCode} before it was ready; log ${options.logFile}:\n${proc.tail()}`);
+      }
+      if (await options.ready().catch(() => false)) return proc;
+      if (Date.now() > deadline) {
+        await proc.stop();
+        throw new Error(`${options.name} was not ready after ${options.readyTimeoutMs ?? 60_000} ms; log ${options.logFile}:\n${proc.tail()}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Last lines of the log, for error messages. */
+  tail(lines = 20): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** SIGTERM to the process group, SIGKILL after graceMs. Safe to call twice. */
+  async stop(graceMs = 5_000): Promise<void> {
+    if (this.exited) return;
+    const group = -this.pid;
+    const signal = (sig: NodeJS.Signals): void => {
+      try {
+        process.kill(group, sig);
+      } catch {
+        /* already gone */
+      }
+    };
+    const exited = new Promise<void>((r) => (this.exited ? r() : this.child.once('exit', () => r())));
+    signal('SIGTERM');
+    const timer = setTimeout(() => signal('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** SIGKILL at once (crash simulation). */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    await exited;
+  }
+}
+
+export async function httpOk(url: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+  return res.ok;
+}

@@ -1,0 +1,65 @@
+// Runs the real Temporal dev server (Temporal CLI `server start-dev`) with its Web UI, a persistent
+// SQLite file and tidegate's search attributes registered, on free loopback ports.
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
+import { freePort } from './ports.js';
+import { httpOk, ManagedProcess } from './process.js';
+import { toolPath } from './tools.js';
+
+export interface DevServerOptions {
+  dbFile: string;
+  logFile: string;
+  port?: number;
+  uiPort?: number;
+  /** Run without the Web UI (tests that do not need it start faster). */
+  headless?: boolean;
+  namespace?: string;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | undefined;
+  namespace: string;
+  process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+export async function canConnect(address: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 1_000 });
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const port = options.port ?? (await freePort());
+  const uiPort = options.headless ? undefined : (options.uiPort ?? (await freePort()));
+  const namespace = options.namespace ?? 'default';
+  const address = `127.0.0.1:${port}`;
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    '--db-filename', options.dbFile,
+    '--namespace', namespace,
+    '--log-level', 'warn',
+    ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+    ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
+  ];
+  const uiUrl = uiPort === undefined ? undefined : `http://127.0.0.1:${uiPort}`;
+  const proc = await ManagedProcess.start({
+    name: 'temporal dev server',
+    command: toolPath('temporal'),
+    args,
+    logFile: options.logFile,
+    readyTimeoutMs: 90_000,
+    ready: async () => (await canConnect(address)) && (uiUrl === undefined || (await httpOk(uiUrl))),
+  });
+  return { address, uiUrl, namespace, process: proc, stop: () => proc.stop() };
+}

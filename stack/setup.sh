@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Installs the real servers tidegate's tests and demo run against, from the registries this machine
+# can reach (no prebuilt downloads), into a tool cache outside the checkout so that a fresh clone
+# reuses them. Idempotent: a second run only checks and relinks (seconds).
+#
+#   TIDEGATE_CACHE   cache root (default ~/.cache/tidegate)
+#   TEMPORAL_ADDRESS when set, tests and the demo use that server; the CLI is still installed for the UI-less parts
+#
+# Afterwards .tools/ (git-ignored) holds links to what was found or built:
+#   .tools/temporal               Temporal CLI (dev server + Web UI)
+#   .tools/temporal-test-server   wrapper running the Java time-skipping test server: <port>
+#   .tools/prometheus             Prometheus server
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+# shellcheck source=versions.sh
+source "$here/versions.sh"
+
+cache="${TIDEGATE_CACHE:-$HOME/.cache/tidegate}"
+tools="$root/.tools"
+mkdir -p "$cache" "$tools"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+need() { command -v "$1" >/dev/null 2>&1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif need sudo; then sudo "$@"; else
+    log "need root to run: $*"; return 1; fi
+}
+
+apt_updated=0
+apt_install() {
+  need apt-get || { log "apt-get not found; install $* by hand"; return 1; }
+  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+link() { ln -sfn "$1" "$tools/$2"; log "$2 -> $1"; }
+
+# --- Temporal CLI (dev server with Web UI) ---------------------------------------------------
+temporal_dir="$cache/temporal-cli-$TEMPORAL_CLI_VERSION"
+temporal_bin="$temporal_dir/bin/temporal"
+path_temporal="$(command -v temporal 2>/dev/null || true)"
+if [ -n "$path_temporal" ] && [ "$(readlink -f "$path_temporal")" != "$(readlink -f "$tools/temporal" 2>/dev/null || true)" ]; then
+  link "$path_temporal" temporal
+elif [ -x "$temporal_bin" ]; then
+  link "$temporal_bin" temporal
+else
+  need go || { log "Go is needed to build the Temporal CLI (or put a 'temporal' on PATH)"; exit 1; }
+  log "building Temporal CLI v$TEMPORAL_CLI_VERSION with go install (a few minutes on 2 cores)"
+  mkdir -p "$temporal_dir/bin"
+  # Build into a temporary GOBIN, then move: an interrupted build never leaves a half binary.
+  tmp_bin="$(mktemp -d "$temporal_dir/build.XXXXXX")"
+  GOBIN="$tmp_bin" GOFLAGS=-trimpath go install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION"
+  mv "$tmp_bin/temporal" "$temporal_bin"; rmdir "$tmp_bin"
+  link "$temporal_bin" temporal
+fi
+
+# --- Time-skipping test server (Java, Maven Central) -----------------------------------------
+ts_dir="$cache/temporal-test-server-$TEMPORAL_TEST_SERVER_VERSION"
+ts_wrapper="$ts_dir/temporal-test-server"
+if [ ! -f "$ts_dir/.complete" ]; then
+  need java || apt_install openjdk-17-jre-headless
+  need mvn || apt_install maven
+  log "resolving io.temporal:temporal-test-server:$TEMPORAL_TEST_SERVER_VERSION from Maven Central"
+  rm -rf "$ts_dir.tmp"; mkdir -p "$ts_dir.tmp/lib"
+  mvn -q -B -Dstyle.color=never -f "$here/test-server/pom.xml" \
+    -Dtemporal.test.server.version="$TEMPORAL_TEST_SERVER_VERSION" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$ts_dir.tmp/lib"
+  cat > "$ts_dir.tmp/temporal-test-server" <<'WRAP'
+#!/usr/bin/env bash
+# Temporal time-skipping test server. Usage: temporal-test-server <port> [extra args]
+# exec, so that the process the SDK starts and stops is the JVM itself.
+dir="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k ${TIDEGATE_TEST_SERVER_JAVA_OPTS:-} \
+  -cp "$dir/lib/*" io.temporal.testserver.TestServer "$@"
+WRAP
+  chmod +x "$ts_dir.tmp/temporal-test-server"
+  touch "$ts_dir.tmp/.complete"
+  rm -rf "$ts_dir"; mv "$ts_dir.tmp" "$ts_dir"
+fi
+link "$ts_wrapper" temporal-test-server
+
+# --- Prometheus (Debian package) -------------------------------------------------------------
+if ! need prometheus; then
+  log "installing Prometheus from Debian's packages"
+  apt_install prometheus
+fi
+link "$(command -v prometheus)" prometheus
+
+log "tools ready in $tools (cache: $cache)"

@@ -1,0 +1,28 @@
+// Real servers for tests: the time-skipping test server and the Temporal dev server from the tool
+// cache (never downloaded), each on a free loopback port, with their files in a temp directory.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startDevServer, type DevServer } from '../../src/stack/temporal.js';
+import { toolPath } from '../../src/stack/tools.js';
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `tidegate-${prefix}-`));
+}
+
+export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
+  });
+}
+
+export async function startTestDevServer(options: { headless?: boolean } = {}): Promise<DevServer & { dir: string }> {
+  const dir = tempDir('temporal');
+  const server = await startDevServer({
+    dbFile: join(dir, 'temporal.db'),
+    logFile: join(dir, 'temporal.log'),
+    headless: options.headless ?? true,
+  });
+  return { ...server, dir };
+}
