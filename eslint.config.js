@@ -31,7 +31,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', builtinBan] },
   },
   {
-    files: ['src/workflows/**/*.ts', 'test/**/workflows/**/*.ts'],
+    files: ['src/workflows/**/*.ts', 'test/stack/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': 'off',
       '@typescript-eslint/no-restricted-imports': [

@@ -63,3 +63,23 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   });
   return { address, uiUrl, namespace, process: proc, stop: () => proc.stop() };
 }
+
+/**
+ * Registers tidegate's search attributes in a namespace (the dev server gets them with
+ * --search-attribute; the test server and real clusters through the operator API). Idempotent.
+ */
+export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const { temporal } = await import('@temporalio/proto');
+  const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  // The Java time-skipping server implements add but not list: treat an unimplemented list as empty.
+  const existing = await connection.operatorService.listSearchAttributes({ namespace }).catch((err: unknown) => {
+    if ((err as { code?: number }).code === 12) return { customAttributes: {} };
+    throw err;
+  });
+  const missing = Object.keys(SEARCH_ATTRIBUTES).filter((name) => !(name in (existing.customAttributes ?? {})));
+  if (missing.length === 0) return;
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((name) => [name, KEYWORD])),
+  });
+}

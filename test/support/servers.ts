@@ -4,17 +4,19 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startDevServer, type DevServer } from '../../src/stack/temporal.js';
+import { registerSearchAttributes, startDevServer, type DevServer } from '../../src/stack/temporal.js';
 import { toolPath } from '../../src/stack/tools.js';
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `tidegate-${prefix}-`));
 }
 
-export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
   });
+  await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
 }
 
 export async function startTestDevServer(options: { headless?: boolean } = {}): Promise<DevServer & { dir: string }> {

@@ -1,0 +1,81 @@
+// The activities the release workflow calls, as typed interfaces. Workflows import this file
+// type-only; src/activities/<system>/ implement it (issues [4]–[6]) and tests provide typed mocks.
+// Signatures speak of facts and desired states ("send N% to color X"), never of one router.
+import type { Observation } from '../core/analysis.js';
+import type { Color, ProductionSnapshot, ProductionTarget, StagingSnapshot } from '../core/snapshot.js';
+
+export type { ProductionTarget };
+
+export interface DeployRequest {
+  namespace: string;
+  deployment: string;
+  image: string;
+  /** Desired replicas; omitted keeps the Deployment's own. */
+  replicas?: number;
+  /** Fail when not rolled out by then. The activity heartbeats while it waits. */
+  timeoutMs: number;
+}
+
+export interface KubernetesActivities {
+  /** The state rollback restores: active color, images and replicas per color, router weights. */
+  snapshotProduction(target: ProductionTarget): Promise<ProductionSnapshot>;
+  snapshotStaging(input: { namespace: string; deployment: string }): Promise<StagingSnapshot>;
+  /** Sets the image (and replicas) and waits until the rollout is complete; heartbeats; honours cancellation. */
+  deployImage(input: DeployRequest): Promise<{ readyReplicas: number }>;
+  /** Sends `weight` percent of the service's traffic to `color` and the rest to the other color. */
+  setCanaryWeight(input: { target: ProductionTarget; color: Color; weight: number }): Promise<void>;
+  /** Points the preview Service (if any) at `color`. */
+  pointPreview(input: { target: ProductionTarget; color: Color }): Promise<void>;
+  /** Makes `color` live: the active Service selects it and the router sends it 100%. */
+  switchActive(input: { target: ProductionTarget; color: Color }): Promise<void>;
+  scaleDeployment(input: { namespace: string; deployment: string; replicas: number }): Promise<void>;
+  /** Puts traffic back exactly as the snapshot had it (active selector, router weights, preview). Seconds. */
+  restoreTraffic(input: { target: ProductionTarget; snapshot: ProductionSnapshot }): Promise<void>;
+  /** Puts both colors' Deployments back as the snapshot had them (images, replicas). */
+  restoreWorkloads(input: { target: ProductionTarget; snapshot: ProductionSnapshot }): Promise<void>;
+  restoreStaging(input: { snapshot: StagingSnapshot }): Promise<void>;
+}
+
+export interface MeasureRequest {
+  /** The query with the template variables already rendered. */
+  query: string;
+  /** Range query: one observation per step between start and end (ISO times). */
+  range?: { start: string; end: string; stepMs: number };
+}
+
+export interface TimedObservation {
+  at: string;
+  observation: Observation;
+}
+
+export interface MetricsActivities {
+  /** Instant query now, or a range query; backend failures and empty results are data, not throws. */
+  measure(request: MeasureRequest): Promise<TimedObservation[]>;
+}
+
+export interface BuildCheckResult {
+  conclusion: 'success' | 'failure' | 'timed-out';
+  /** Checks that failed or are missing, by name, with their conclusion. */
+  failing: { name: string; conclusion: string }[];
+}
+
+export interface GitHubActivities {
+  /** Waits (heartbeating) until every required check run on sha has completed, or the timeout. */
+  awaitChecks(input: { repo: string; sha: string; requiredChecks: string[]; timeoutMs: number }): Promise<BuildCheckResult>;
+}
+
+export interface LockState {
+  /** Release id holding the service lock, if the lock workflow runs. */
+  holder?: string;
+  /** Whether the holder release is still running (a closed holder means a stale lock). */
+  holderRunning: boolean;
+}
+
+export interface CoordinationActivities {
+  describeServiceLock(input: { service: string }): Promise<LockState>;
+  /** Ends a lock whose holder release is no longer running. */
+  breakStaleLock(input: { service: string; holder: string }): Promise<void>;
+  isReleaseRunning(input: { releaseId: string }): Promise<boolean>;
+}
+
+export type ReleaseActivities = KubernetesActivities & MetricsActivities & GitHubActivities & CoordinationActivities;

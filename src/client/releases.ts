@@ -1,0 +1,198 @@
+// The client library: start a release (idempotently, one per service), approve, reject, promote,
+// abort, read status, list and wait. The CLI is a thin layer over this; CI can use it directly.
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { TASK_QUEUE, releaseId as makeReleaseId } from '../core/ids.js';
+import type { ReleaseResult, ReleaseStatus } from '../core/status.js';
+import type { ReleaseSpec } from '../spec/schema.js';
+import {
+  abortSignal,
+  approveUpdate,
+  promoteUpdate,
+  rejectUpdate,
+  statusQuery,
+  type ApproveResponse,
+  type ReleaseInput,
+} from '../workflows/definitions.js';
+import type { release } from '../workflows/release.js';
+import { OUTCOME_KEY, SERVICE_KEY, STAGE_KEY, VERSION_KEY } from '../workflows/search-attributes.js';
+import { InvalidInputError, RefusedError, ReleaseNotFoundError } from './errors.js';
+import { describeServiceLock } from './locks.js';
+
+export interface StartOptions {
+  initiator: string;
+  supersede?: boolean;
+}
+
+export interface Started {
+  releaseId: string;
+  /** False when the same release was already started (a retried start). */
+  created: boolean;
+  /** Set when the existing release has already ended. */
+  ended?: ReleaseResult;
+}
+
+export interface ReleaseSummary {
+  releaseId: string;
+  service: string;
+  version: string;
+  stage: string;
+  outcome?: string;
+  running: boolean;
+  startedAt: string;
+  closedAt?: string;
+}
+
+export class Releases {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string = TASK_QUEUE,
+  ) {}
+
+  private handle(id: string): WorkflowHandle<typeof release> {
+    return this.client.workflow.getHandle<typeof release>(id);
+  }
+
+  /**
+   * Starts the release of `spec`. Starting the same release id again returns it (CI retries are
+   * safe); a release of a service that another release holds is refused, naming it, unless supersede.
+   */
+  async start(spec: ReleaseSpec, options: StartOptions): Promise<Started> {
+    const id = makeReleaseId(spec.name, spec.version);
+    const existing = await this.existing(id);
+    if (existing) return existing;
+    if (!options.supersede) {
+      for (const { service } of spec.services) {
+        const lock = await describeServiceLock(this.client, service);
+        if (lock.holder && lock.holder !== id && lock.holderRunning) {
+          throw new RefusedError(`${service} is being released by ${lock.holder}; wait for it, abort it, or start with --supersede`);
+        }
+      }
+    }
+    const input: ReleaseInput = { spec, initiator: options.initiator, supersede: options.supersede ?? false };
+    try {
+      await this.client.workflow.start<typeof release>('release', {
+        workflowId: id,
+        taskQueue: this.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: SERVICE_KEY, value: spec.name },
+          { key: VERSION_KEY, value: spec.version },
+          { key: STAGE_KEY, value: 'lock' },
+        ],
+        staticSummary: `release ${spec.services.map((s) => `${s.service} ${s.image}`).join(', ')}`,
+      });
+      return { releaseId: id, created: true };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        const raced = await this.existing(id);
+        if (raced) return raced;
+      }
+      throw err;
+    }
+  }
+
+  private async existing(id: string): Promise<Started | undefined> {
+    try {
+      const d = await this.handle(id).describe();
+      if (d.status.name === 'RUNNING') return { releaseId: id, created: false };
+      return { releaseId: id, created: false, ended: await this.result(id) };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async approve(id: string, by: string, comment?: string): Promise<ApproveResponse> {
+    return this.update(id, () => this.handle(id).executeUpdate(approveUpdate, { args: [{ by, ...(comment ? { comment } : {}) }] }));
+  }
+
+  async reject(id: string, by: string, reason: string): Promise<{ service: string }> {
+    return this.update(id, () => this.handle(id).executeUpdate(rejectUpdate, { args: [{ by, reason }] }));
+  }
+
+  async promote(id: string, by: string, full = false): Promise<{ promoted: string }> {
+    return this.update(id, () => this.handle(id).executeUpdate(promoteUpdate, { args: [{ by, full }] }));
+  }
+
+  /** Abort is a signal: accepted even while no worker runs; the rollback starts when one does. */
+  async abort(id: string, by: string, reason: string): Promise<void> {
+    if (!reason.trim()) throw new InvalidInputError('abort needs a reason (--reason)');
+    await this.requireRunning(id);
+    await this.handle(id).signal(abortSignal, { by, reason });
+  }
+
+  /** Live status of a running release (query), or the final status of an ended one (its result). */
+  async status(id: string): Promise<ReleaseStatus> {
+    const d = await this.describe(id);
+    if (d.status.name === 'RUNNING') return this.handle(id).query(statusQuery);
+    return (await this.result(id)).status;
+  }
+
+  /** Waits for the release to end. */
+  async result(id: string): Promise<ReleaseResult> {
+    try {
+      return await this.handle(id).result();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new ReleaseNotFoundError(id);
+      throw err;
+    }
+  }
+
+  async list(filter: { service?: string; running?: boolean } = {}, limit = 50): Promise<ReleaseSummary[]> {
+    const clauses = [`WorkflowType = "release"`];
+    if (filter.service) clauses.push(`TidegateService = "${filter.service.replace(/"/g, '')}"`);
+    if (filter.running) clauses.push(`ExecutionStatus = "Running"`);
+    const out: ReleaseSummary[] = [];
+    for await (const wf of this.client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
+      const sa = wf.typedSearchAttributes;
+      out.push({
+        releaseId: wf.workflowId,
+        service: sa.get(SERVICE_KEY) ?? '',
+        version: sa.get(VERSION_KEY) ?? '',
+        stage: sa.get(STAGE_KEY) ?? '',
+        ...(sa.get(OUTCOME_KEY) ? { outcome: sa.get(OUTCOME_KEY) } : {}),
+        running: wf.status.name === 'RUNNING',
+        startedAt: wf.startTime.toISOString(),
+        ...(wf.closeTime ? { closedAt: wf.closeTime.toISOString() } : {}),
+      });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  private async describe(id: string) {
+    try {
+      return await this.handle(id).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new ReleaseNotFoundError(id);
+      throw err;
+    }
+  }
+
+  private async requireRunning(id: string): Promise<void> {
+    const d = await this.describe(id);
+    if (d.status.name !== 'RUNNING') {
+      const ended = await this.result(id).catch(() => undefined);
+      throw new RefusedError(`${id} has already ended${ended ? ` (${ended.outcome})` : ''}`);
+    }
+  }
+
+  private async update<T>(id: string, call: () => Promise<T>): Promise<T> {
+    await this.requireRunning(id);
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new RefusedError(err.cause?.message ?? err.message);
+      if (err instanceof WorkflowNotFoundError) throw new ReleaseNotFoundError(id);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,32 @@
+// The saga's undo list (DESIGN §5). Every forward effect registers its undo as data; rollback runs
+// them in reverse — with every traffic undo first, because users feel traffic in seconds and a
+// Deployment's image only once traffic reaches it.
+import type { ProductionSnapshot, ProductionTarget, StagingSnapshot } from './snapshot.js';
+
+export type UndoAction =
+  | { type: 'restoreTraffic'; target: ProductionTarget; snapshot: ProductionSnapshot }
+  | { type: 'restoreWorkloads'; target: ProductionTarget; snapshot: ProductionSnapshot }
+  | { type: 'restoreStaging'; snapshot: StagingSnapshot };
+
+export interface Compensation {
+  /** Registration order, 0-based. */
+  seq: number;
+  service: string;
+  label: string;
+  action: UndoAction;
+}
+
+export function isTrafficUndo(c: Compensation): boolean {
+  return c.action.type === 'restoreTraffic';
+}
+
+/**
+ * Order in which to run undos: traffic undos newest-first, then every other undo newest-first.
+ *
+ *   registered: [stagingImage#0, prodWorkloads#1, prodTraffic#2, payWorkloads#3, payTraffic#4]
+ *   rollback:   [payTraffic#4, prodTraffic#2, payWorkloads#3, prodWorkloads#1, stagingImage#0]
+ */
+export function rollbackOrder(registered: readonly Compensation[]): Compensation[] {
+  const newestFirst = [...registered].sort((a, b) => b.seq - a.seq);
+  return [...newestFirst.filter(isTrafficUndo), ...newestFirst.filter((c) => !isTrafficUndo(c))];
+}

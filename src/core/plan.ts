@@ -1,0 +1,82 @@
+// The release plan: which stages run for which service, in which order, and the canary step chain
+// with the traffic weight in force at each step. Pure: the workflow follows it, `status` shows it.
+import type { CanaryStep, ReleaseSpec, ServiceSpec } from '../spec/schema.js';
+
+export const STAGES = ['build', 'staging', 'canary', 'approval', 'switch', 'monitor'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface PlannedStep {
+  index: number;
+  step: CanaryStep;
+  /** Canary weight (percent of traffic on the new color) in force while this step runs. */
+  weight: number;
+  /** For the status view: "setWeight 10", "pause 2m", "pause until promoted", "analysis success-rate". */
+  label: string;
+}
+
+export interface ServicePlan {
+  service: string;
+  /** Stages of this service that run; the rest are recorded as skipped. */
+  stages: Stage[];
+  steps: PlannedStep[];
+}
+
+export interface ReleasePlan {
+  build: boolean;
+  /** Services in release order (dependsOn respected, otherwise spec order). */
+  services: ServicePlan[];
+}
+
+function label(step: CanaryStep): string {
+  switch (step.kind) {
+    case 'setWeight':
+      return `setWeight ${step.weight}`;
+    case 'pause':
+      return step.durationMs === undefined ? 'pause until promoted' : `pause ${Math.round(step.durationMs / 1000)}s`;
+    case 'analysis':
+      return `analysis ${step.analyses.join(', ')}`;
+  }
+}
+
+/**
+ * Weights in force at each step: a setWeight changes it, pauses and analyses keep it.
+ *
+ *   [setWeight 10, pause 2m, analysis, setWeight 50, pause] → weights [10, 10, 10, 50, 50]
+ */
+export function planSteps(steps: CanaryStep[]): PlannedStep[] {
+  let weight = 0;
+  return steps.map((step, index) => {
+    if (step.kind === 'setWeight') weight = step.weight;
+    return { index, step, weight, label: label(step) };
+  });
+}
+
+/** Services ordered so each comes after those it dependsOn; ties keep spec order. */
+export function releaseOrder(services: ServiceSpec[]): ServiceSpec[] {
+  const done = new Set<string>();
+  const out: ServiceSpec[] = [];
+  const pending = [...services];
+  while (pending.length > 0) {
+    const i = pending.findIndex((s) => s.dependsOn.every((d) => done.has(d)));
+    // The schema rejects cycles; if one slipped through, keep spec order rather than loop forever.
+    const [next] = pending.splice(i === -1 ? 0 : i, 1);
+    if (!next) break;
+    done.add(next.service);
+    out.push(next);
+  }
+  return out;
+}
+
+export function planService(svc: ServiceSpec): ServicePlan {
+  const stages: Stage[] = [];
+  if (svc.staging) stages.push('staging');
+  if (svc.production.canary) stages.push('canary');
+  if (svc.production.approval) stages.push('approval');
+  stages.push('switch');
+  if (svc.production.monitor) stages.push('monitor');
+  return { service: svc.service, stages, steps: planSteps(svc.production.canary?.steps ?? []) };
+}
+
+export function planRelease(spec: ReleaseSpec): ReleasePlan {
+  return { build: spec.build !== undefined && spec.source !== undefined, services: releaseOrder(spec.services).map(planService) };
+}

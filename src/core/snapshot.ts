@@ -1,0 +1,40 @@
+// What the cluster looked like before a release: the facts rollback restores. Plain data, written
+// by the Kubernetes activities and kept in the workflow state.
+import type { BlueGreenSpec, TrafficSpec } from '../spec/schema.js';
+
+/** The production objects of one service that a release acts on. */
+export interface ProductionTarget {
+  service: string;
+  namespace: string;
+  blueGreen: BlueGreenSpec;
+  traffic?: TrafficSpec;
+}
+
+export type Color = 'blue' | 'green';
+
+export function otherColor(color: Color): Color {
+  return color === 'blue' ? 'green' : 'blue';
+}
+
+export interface DeploymentState {
+  name: string;
+  exists: boolean;
+  image?: string;
+  replicas: number;
+}
+
+export interface ProductionSnapshot {
+  service: string;
+  namespace: string;
+  activeColor: Color;
+  deployments: Record<Color, DeploymentState>;
+  /** Router weights per color, percent; absent when no router is configured. */
+  weights?: Record<Color, number>;
+  /** Color the preview Service selected, if there is one. */
+  previewColor?: Color;
+}
+
+export interface StagingSnapshot {
+  namespace: string;
+  deployment: DeploymentState;
+}

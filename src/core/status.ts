@@ -1,0 +1,118 @@
+// The release's observable state — what `status` shows and the workflow result carries — and the
+// mapping from how a release ended to the CLI's exit codes (DESIGN §9).
+import type { ApprovalRecord, RejectionRecord } from './approval.js';
+import type { Measurement, RunPhase } from './analysis.js';
+import type { Stage } from './plan.js';
+import type { Color } from './snapshot.js';
+
+export type Outcome = 'released' | 'rolled-back' | 'rejected' | 'aborted' | 'failed';
+/** Why a release did not end released. */
+export type Cause = 'analysis' | 'rejected' | 'aborted' | 'superseded' | 'timeout' | 'error';
+export type StageState = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
+
+export interface TimelineEntry {
+  /** ISO workflow time. */
+  at: string;
+  service?: string;
+  stage?: Stage | 'rollback' | 'release';
+  event: string;
+}
+
+export interface AnalysisRun {
+  id: string;
+  analysis: string;
+  kind: 'threshold' | 'compare';
+  service: string;
+  stage: Stage;
+  step?: number;
+  color: Color | 'staging';
+  query: string;
+  phase: RunPhase;
+  reason?: string;
+  measurements: Measurement[];
+}
+
+export interface CompensationRecord {
+  label: string;
+  service: string;
+  status: 'pending' | 'done' | 'failed';
+  attempts: number;
+  errors: string[];
+}
+
+export interface ServiceStatus {
+  service: string;
+  version: string;
+  image: string;
+  stages: Record<Stage, StageState>;
+  activeColor?: Color;
+  newColor?: Color;
+  /** Percent of production traffic on the new color. */
+  canaryWeight: number;
+  step?: { index: number; label: string; total: number };
+  approvals: ApprovalRecord[];
+  rejection?: RejectionRecord;
+  approvalsNeeded?: number;
+}
+
+export interface ReleaseStatus {
+  releaseId: string;
+  name: string;
+  version: string;
+  initiator: string;
+  startedAt: string;
+  /** Current stage; 'lock' while acquiring service locks, 'scale-down' while the old color stays warm, 'rollback', 'done'. */
+  stage: Stage | 'lock' | 'scale-down' | 'rollback' | 'done';
+  service?: string;
+  /** Set while waiting for a human: a pause step, an inconclusive analysis. */
+  pausedFor?: string;
+  services: ServiceStatus[];
+  analyses: AnalysisRun[];
+  compensations: CompensationRecord[];
+  timeline: TimelineEntry[];
+  outcome?: Outcome;
+  cause?: Cause;
+  reason?: string;
+  endedAt?: string;
+}
+
+export interface ReleaseResult {
+  releaseId: string;
+  outcome: Outcome;
+  cause?: Cause;
+  reason?: string;
+  status: ReleaseStatus;
+}
+
+export const EXIT_CODES = {
+  released: 0,
+  error: 1,
+  invalid: 2,
+  refused: 3,
+  rolledBackByAnalysis: 10,
+  rejected: 11,
+  aborted: 12,
+  timedOut: 13,
+} as const;
+
+/**
+ * Exit code for `start --wait` / `status --wait`:
+ *   released → 0; rolled back by analysis → 10; rejected → 11; aborted or superseded → 12;
+ *   any timeout (approval, build) → 13; anything else → 1.
+ */
+export function exitCodeFor(result: Pick<ReleaseResult, 'outcome' | 'cause'>): number {
+  if (result.outcome === 'released') return EXIT_CODES.released;
+  switch (result.cause) {
+    case 'analysis':
+      return EXIT_CODES.rolledBackByAnalysis;
+    case 'rejected':
+      return EXIT_CODES.rejected;
+    case 'aborted':
+    case 'superseded':
+      return EXIT_CODES.aborted;
+    case 'timeout':
+      return EXIT_CODES.timedOut;
+    default:
+      return EXIT_CODES.error;
+  }
+}

@@ -1,0 +1,15 @@
+// Query templates: {{service}}, {{version}}, {{color}}, {{baselineColor}}, {{namespace}} (DESIGN §4).
+
+export type TemplateVars = Partial<Record<'service' | 'version' | 'color' | 'baselineColor' | 'namespace', string>>;
+
+/**
+ * renderQuery('up{service="{{service}}",color="{{color}}"}', { service: 'checkout', color: 'green' })
+ *   → 'up{service="checkout",color="green"}'
+ * Unknown or missing variables are left as they are, so the query fails visibly in Prometheus.
+ */
+export function renderQuery(template: string, vars: TemplateVars): string {
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => {
+    const value = (vars as Record<string, string | undefined>)[name];
+    return value ?? whole;
+  });
+}

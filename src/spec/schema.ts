@@ -1,0 +1,344 @@
+// The v1 release spec (DESIGN §4) as a zod schema. Parsing validates every field and cross-field rule
+// and normalises both spec forms (one `service`, or `release` + `services`) into one ReleaseSpec,
+// with durations already in milliseconds. Every other module uses the types inferred here.
+import { z } from 'zod';
+import { parseCondition, type Condition } from '../core/condition.js';
+import { parseDuration } from './duration.js';
+
+const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const dnsLabel = z
+  .string('must be a string')
+  .max(63, 'must be at most 63 characters')
+  .regex(DNS1123, 'must be a DNS-1123 label (lowercase letters, digits and "-", starting and ending alphanumeric)');
+
+const k8sName = z
+  .string('must be a string')
+  .max(253, 'must be at most 253 characters')
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes object name (lowercase letters, digits, "-" and ".")');
+
+const version = z
+  .string('must be a string (quote numeric versions: "1.4")')
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'must be letters, digits, ".", "_", "+" or "-"');
+
+const image = z
+  .string('must be a string')
+  .min(1, 'must not be empty')
+  .regex(/^[^\s]+$/, 'must not contain spaces');
+
+/** A Go-style duration string, parsed to milliseconds. */
+const duration = z.string('must be a duration string like 30s, 10m or 24h').transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `must be a duration like 30s, 10m or 24h (got "${text}")` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const positiveDuration = duration.refine((ms) => ms > 0, 'must be longer than 0s');
+
+const condition = z.string('must be a condition like ">= 0.99"').transform((text, ctx): Condition => {
+  const parsed = parseCondition(text);
+  if (!parsed) {
+    ctx.addIssue({ code: 'custom', message: `must be a comparison like ">= 0.99" or "< 500" (got "${text}")` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+const count = (min: number) => z.number('must be a number').int('must be a whole number').min(min, `must be ${min} or more`);
+const weight = z.number('must be a number').int('must be a whole number').min(0, 'must be 0..100').max(100, 'must be 0..100');
+
+const thresholdAnalysis = z
+  .object({
+    kind: z.literal('threshold'),
+    query: z.string().min(1, 'must not be empty'),
+    successCondition: condition.optional(),
+    failureCondition: condition.optional(),
+    interval: positiveDuration.default(30_000),
+    count: count(1).default(4),
+    failureLimit: count(0).default(0),
+    inconclusiveLimit: count(0).default(0),
+    /** Consecutive Errors (backend down) tolerated before the run counts as Inconclusive. */
+    consecutiveErrorLimit: count(0).default(4),
+    onInconclusive: z.enum(['pause', 'rollback'], 'must be "pause" or "rollback" (never "pass")').default('pause'),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    if (!a.successCondition && !a.failureCondition) {
+      ctx.addIssue({ code: 'custom', path: ['successCondition'], message: 'a threshold analysis needs successCondition or failureCondition' });
+    }
+  });
+
+const compareAnalysis = z
+  .object({
+    kind: z.literal('compare'),
+    query: z.string().min(1, 'must not be empty'),
+    /** Which change of the canary against the baseline is bad. */
+    direction: z.enum(['increase', 'decrease', 'either'], 'must be increase, decrease or either').default('increase'),
+    interval: positiveDuration.default(15_000),
+    count: count(3).default(8),
+    /** Confidence level of the Mann-Whitney test. */
+    confidence: z.number().gt(0.5, 'must be in (0.5, 1)').lt(1, 'must be in (0.5, 1)').default(0.95),
+    /** Smallest relative change (0.1 = 10%) that counts as a real difference. */
+    minEffect: z.number().min(0, 'must be 0 or more').default(0.1),
+    passScore: z.number().min(0).max(100, 'must be 0..100').default(95),
+    marginalScore: z.number().min(0).max(100, 'must be 0..100').default(75),
+    onInconclusive: z.enum(['pause', 'rollback'], 'must be "pause" or "rollback" (never "pass")').default('pause'),
+  })
+  .strict()
+  .refine((a) => a.marginalScore <= a.passScore, { path: ['marginalScore'], message: 'must not exceed passScore' });
+
+const analysis = z.preprocess(
+  (v) => (v && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { ...v, kind: 'threshold' } : v),
+  z.discriminatedUnion('kind', [thresholdAnalysis, compareAnalysis], { error: 'kind must be "threshold" or "compare"' }),
+);
+
+const canaryStep = z
+  .object({
+    setWeight: weight.optional(),
+    pause: z.object({ duration: positiveDuration.optional() }).strict().optional(),
+    analysis: z.object({ analyses: z.array(z.string()).min(1, 'must name at least one analysis') }).strict().optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const kinds = [s.setWeight !== undefined, s.pause !== undefined, s.analysis !== undefined].filter(Boolean).length;
+    if (kinds !== 1) ctx.addIssue({ code: 'custom', message: 'a step has exactly one of setWeight, pause or analysis' });
+  })
+  .transform((s): CanaryStep => {
+    if (s.setWeight !== undefined) return { kind: 'setWeight', weight: s.setWeight };
+    if (s.pause !== undefined) return s.pause.duration === undefined ? { kind: 'pause' } : { kind: 'pause', durationMs: s.pause.duration };
+    return { kind: 'analysis', analyses: s.analysis?.analyses ?? [] };
+  });
+
+export type CanaryStep =
+  | { kind: 'setWeight'; weight: number }
+  | { kind: 'pause'; durationMs?: number }
+  | { kind: 'analysis'; analyses: string[] };
+
+const traffic = z
+  .object({
+    router: z.enum(['gateway-api', 'istio', 'nginx', 'replicas'], 'must be gateway-api, istio, nginx or replicas'),
+    httpRoute: k8sName.optional(),
+    virtualService: k8sName.optional(),
+    /** nginx: the stable Ingress; tidegate manages `<ingress>-canary` beside it. */
+    ingress: k8sName.optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const needs = { 'gateway-api': 'httpRoute', istio: 'virtualService', nginx: 'ingress', replicas: undefined } as const;
+    const field = needs[t.router];
+    if (field && !t[field]) ctx.addIssue({ code: 'custom', path: [field], message: `is required for router ${t.router}` });
+  });
+
+const blueGreen = z
+  .object({
+    activeService: k8sName,
+    previewService: k8sName.optional(),
+    deploymentPrefix: k8sName,
+    colorLabel: z.string().min(1).default('color'),
+    scaleDownDelay: duration.default(600_000),
+  })
+  .strict();
+
+const approval = z
+  .object({
+    approvers: z.array(z.string().min(1, 'must not be empty')).min(1, 'must list at least one approver'),
+    minApprovals: count(1).default(1),
+    allowSelfApproval: z.boolean().default(false),
+    timeout: positiveDuration.default(86_400_000),
+    onTimeout: z.enum(['rollback', 'proceed'], 'must be "rollback" or "proceed"').default('rollback'),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    if (a.minApprovals > a.approvers.length) {
+      ctx.addIssue({ code: 'custom', path: ['minApprovals'], message: `must be at most the number of approvers (${a.approvers.length})` });
+    }
+    const seen = new Set<string>();
+    a.approvers.forEach((name, i) => {
+      if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['approvers', i], message: `"${name}" is listed twice` });
+      seen.add(name);
+    });
+  });
+
+const production = z
+  .object({
+    namespace: dnsLabel,
+    blueGreen,
+    /** How long the new color may take to roll out. */
+    rolloutTimeout: positiveDuration.default(600_000),
+    canary: z.object({ traffic, steps: z.array(canaryStep).min(1, 'must have at least one step') }).strict().optional(),
+    approval: approval.optional(),
+    monitor: z.object({ duration: positiveDuration, analyses: z.array(z.string()).default([]) }).strict().optional(),
+  })
+  .strict();
+
+const staging = z
+  .object({
+    namespace: dnsLabel,
+    deployment: k8sName,
+    rolloutTimeout: positiveDuration.default(300_000),
+    verify: z.array(z.string()).default([]),
+  })
+  .strict();
+
+const source = z
+  .object({
+    repo: z.string().regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, 'must be "owner/name"'),
+    sha: z.string().regex(/^[0-9a-f]{7,40}$/, 'must be a commit SHA (7 to 40 lowercase hex digits)'),
+  })
+  .strict();
+
+const build = z
+  .object({
+    requiredChecks: z.array(z.string().min(1)).default([]),
+    timeout: positiveDuration.default(1_800_000),
+    /** Optionally dispatch this GitHub Actions workflow on source.sha and wait for its run. */
+    dispatch: z.object({ workflow: z.string().min(1), ref: z.string().min(1).optional() }).strict().optional(),
+  })
+  .strict()
+  .refine((b) => b.requiredChecks.length > 0 || b.dispatch, { message: 'needs requiredChecks or dispatch' });
+
+const serviceFields = {
+  service: dnsLabel,
+  image,
+  staging: staging.optional(),
+  production,
+};
+
+const serviceBlock = z
+  .object({ ...serviceFields, version: version.optional(), dependsOn: z.array(dnsLabel).default([]) })
+  .strict();
+
+const common = {
+  version,
+  source: source.optional(),
+  build: build.optional(),
+  analyses: z.record(z.string().regex(/^[a-z0-9][-a-z0-9_]*$/, 'analysis names are lowercase letters, digits, "-" and "_"'), analysis).default({}),
+};
+
+const singleServiceDoc = z.object({ ...serviceFields, ...common }).strict();
+const multiServiceDoc = z
+  .object({ release: dnsLabel, services: z.array(serviceBlock).min(1, 'must list at least one service'), ...common })
+  .strict();
+
+export type ServiceSpec = z.output<typeof serviceBlock> & { version: string };
+
+function checkReferences(doc: z.output<typeof singleServiceDoc> | z.output<typeof multiServiceDoc>, ctx: z.RefinementCtx): void {
+  const defined = Object.keys(doc.analyses);
+  const check = (name: string, path: (string | number)[]): void => {
+    if (!(name in doc.analyses)) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `unknown analysis "${name}" (defined: ${defined.length ? defined.join(', ') : 'none'})`,
+      });
+    }
+  };
+  const services = 'services' in doc ? doc.services : [doc];
+  services.forEach((svc, i) => {
+    const base: (string | number)[] = 'services' in doc ? ['services', i] : [];
+    svc.staging?.verify.forEach((n, j) => check(n, [...base, 'staging', 'verify', j]));
+    svc.production.canary?.steps.forEach((step, j) => {
+      if (step.kind === 'analysis') step.analyses.forEach((n, k) => check(n, [...base, 'production', 'canary', 'steps', j, 'analysis', 'analyses', k]));
+    });
+    svc.production.monitor?.analyses.forEach((n, j) => check(n, [...base, 'production', 'monitor', 'analyses', j]));
+  });
+  if (!('services' in doc)) return;
+  const names = new Map<string, number>();
+  doc.services.forEach((svc, i) => {
+    if (names.has(svc.service)) ctx.addIssue({ code: 'custom', path: ['services', i, 'service'], message: `"${svc.service}" appears twice` });
+    names.set(svc.service, i);
+  });
+  doc.services.forEach((svc, i) =>
+    svc.dependsOn.forEach((dep, j) => {
+      if (dep === svc.service) ctx.addIssue({ code: 'custom', path: ['services', i, 'dependsOn', j], message: 'a service cannot depend on itself' });
+      else if (!names.has(dep)) ctx.addIssue({ code: 'custom', path: ['services', i, 'dependsOn', j], message: `unknown service "${dep}"` });
+    }),
+  );
+  const cycle = findCycle(doc.services);
+  if (cycle) ctx.addIssue({ code: 'custom', path: ['services'], message: `dependsOn has a cycle: ${cycle.join(' → ')}` });
+}
+
+function findCycle(services: { service: string; dependsOn: string[] }[]): string[] | undefined {
+  const deps = new Map(services.map((s) => [s.service, s.dependsOn]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, trail: string[]): string[] | undefined => {
+    if (state.get(name) === 'done') return undefined;
+    if (state.get(name) === 'visiting') return [...trail.slice(trail.indexOf(name)), name];
+    state.set(name, 'visiting');
+    for (const dep of deps.get(name) ?? []) {
+      if (!deps.has(dep)) continue;
+      const found = visit(dep, [...trail, name]);
+      if (found) return found;
+    }
+    state.set(name, 'done');
+    return undefined;
+  };
+  for (const s of services) {
+    const found = visit(s.service, []);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function normalise(doc: z.output<typeof singleServiceDoc> | z.output<typeof multiServiceDoc>): ReleaseSpec {
+  const { version: v, source: src, build: b, analyses } = doc;
+  const shared = { version: v, ...(src ? { source: src } : {}), ...(b ? { build: b } : {}), analyses };
+  if ('services' in doc) {
+    return { name: doc.release, ...shared, services: doc.services.map((s) => ({ ...s, version: s.version ?? v })) };
+  }
+  const { service, image: img, staging: stg, production: prod } = doc;
+  return {
+    name: service,
+    ...shared,
+    services: [{ service, image: img, version: v, ...(stg ? { staging: stg } : {}), production: prod, dependsOn: [] }],
+  };
+}
+
+/**
+ * The spec document, either form, validated and normalised into a ReleaseSpec. The form is chosen
+ * by the presence of `release`/`services`, so that errors name fields instead of "no union matched".
+ */
+export const releaseSpecSchema = z.unknown().transform((doc, ctx): ReleaseSpec => {
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
+    ctx.addIssue({ code: 'custom', message: 'the spec must be a mapping (YAML object)' });
+    return z.NEVER;
+  }
+  if ('services' in doc && 'service' in doc) {
+    ctx.addIssue({ code: 'custom', path: ['services'], message: 'use either "service" (one service) or "release" + "services", not both' });
+    return z.NEVER;
+  }
+  const form = 'services' in doc || 'release' in doc ? multiServiceDoc : singleServiceDoc;
+  const parsed = form.superRefine(checkReferences).safeParse(doc);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    return z.NEVER;
+  }
+  return normalise(parsed.data);
+});
+
+export type AnalysisSpec = z.output<typeof analysis>;
+export type ThresholdAnalysisSpec = z.output<typeof thresholdAnalysis>;
+export type CompareAnalysisSpec = z.output<typeof compareAnalysis>;
+export type TrafficSpec = z.output<typeof traffic>;
+export type BlueGreenSpec = z.output<typeof blueGreen>;
+export type ApprovalSpec = z.output<typeof approval>;
+export type ProductionSpec = z.output<typeof production>;
+export type StagingSpec = z.output<typeof staging>;
+export type BuildSpec = z.output<typeof build>;
+export type SourceSpec = z.output<typeof source>;
+
+export interface ReleaseSpec {
+  /** The service name, or the release name of a multi-service spec. */
+  name: string;
+  version: string;
+  source?: SourceSpec;
+  build?: BuildSpec;
+  /** In spec order; the plan orders them by dependsOn. */
+  services: ServiceSpec[];
+  analyses: Record<string, AnalysisSpec>;
+}

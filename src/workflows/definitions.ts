@@ -1,0 +1,48 @@
+// Names and payload types of the release workflow's handlers, shared by the workflow and the client.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ReleaseStatus } from '../core/status.js';
+import type { ReleaseSpec } from '../spec/schema.js';
+
+export interface ReleaseInput {
+  spec: ReleaseSpec;
+  /** Who started the release (for the self-approval rule and the record). */
+  initiator: string;
+  /** Roll back a running release of the same service(s) first instead of refusing. */
+  supersede: boolean;
+}
+
+export interface ApproveRequest {
+  by: string;
+  comment?: string;
+}
+export interface RejectRequest {
+  by: string;
+  reason: string;
+}
+export interface PromoteRequest {
+  by: string;
+  /** Skip the remaining canary steps. */
+  full?: boolean;
+}
+export interface AbortRequest {
+  by: string;
+  reason: string;
+  /** Set when a newer release supersedes this one. */
+  supersededBy?: string;
+}
+
+export interface ApproveResponse {
+  service: string;
+  approvals: number;
+  needed: number;
+}
+
+export const approveUpdate = defineUpdate<ApproveResponse, [ApproveRequest]>('approve');
+export const rejectUpdate = defineUpdate<{ service: string }, [RejectRequest]>('reject');
+export const promoteUpdate = defineUpdate<{ promoted: string }, [PromoteRequest]>('promote');
+export const abortSignal = defineSignal<[AbortRequest]>('abort');
+export const statusQuery = defineQuery<ReleaseStatus>('status');
+
+/** Lock workflow handlers. */
+export const unlockSignal = defineSignal<[string]>('unlock');
+export const lockHolderQuery = defineQuery<string>('holder');

@@ -1,0 +1,3 @@
+// The workflows a tidegate worker registers.
+export { release } from './release.js';
+export { serviceLock } from './lock.js';

@@ -1,0 +1,613 @@
+// The release workflow (DESIGN §5): build gate → staging → canary steps → approval → blue-green
+// switch → monitor window, for one service or several in order. Every forward effect registers its
+// undo first; any failure, rejection, abort or timeout runs the undos, traffic first, in a scope that
+// cannot be cancelled. All decisions come from src/core; activities only act and observe.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  sleep,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+  WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { ReleaseActivities } from '../activities/types.js';
+import { classify, judgeRun, type Measurement, type Observation, type RunVerdict } from '../core/analysis.js';
+import { checkApprove, checkReject, approvalsNeeded, isApproved, type ApprovalGate } from '../core/approval.js';
+import { rollbackOrder, type Compensation, type UndoAction } from '../core/compensation.js';
+import { serviceLockId } from '../core/ids.js';
+import { planRelease, STAGES, type PlannedStep, type Stage } from '../core/plan.js';
+import { otherColor, type Color, type ProductionSnapshot, type ProductionTarget } from '../core/snapshot.js';
+import type { AnalysisRun, Cause, Outcome, ReleaseResult, ReleaseStatus, ServiceStatus } from '../core/status.js';
+import { renderQuery } from '../core/template.js';
+import type { ServiceSpec } from '../spec/schema.js';
+import {
+  abortSignal,
+  approveUpdate,
+  promoteUpdate,
+  rejectUpdate,
+  statusQuery,
+  unlockSignal,
+  type AbortRequest,
+  type ReleaseInput,
+} from './definitions.js';
+import { serviceLock } from './lock.js';
+import { OUTCOME_KEY, STAGE_KEY } from './search-attributes.js';
+
+const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 };
+
+const k8s = proxyActivities<ReleaseActivities>({ startToCloseTimeout: '2m', retry: RETRY });
+const coordination = proxyActivities<ReleaseActivities>({ startToCloseTimeout: '30s', retry: RETRY });
+const metrics = proxyActivities<ReleaseActivities>({ startToCloseTimeout: '1m', retry: { ...RETRY, maximumAttempts: 3 } });
+/** Compensations retry in the workflow, so that every failed attempt is on record in `status`. */
+const undo = proxyActivities<ReleaseActivities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 1 } });
+const COMPENSATION_ATTEMPTS = 6;
+
+/** How a release stops early; thrown inside the pipeline, caught once at the top. */
+class ReleaseStop extends Error {
+  constructor(
+    readonly outcome: Exclude<Outcome, 'released'>,
+    readonly stopCause: Cause,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ReleaseStop';
+  }
+}
+
+/** Monitor windows are measured in batches (one range query per batch) to keep the history small. */
+const MONITOR_BATCH_MS = 60_000;
+
+export async function release(input: ReleaseInput): Promise<ReleaseResult> {
+  const { spec, initiator } = input;
+  const releaseId = workflowInfo().workflowId;
+  const plan = planRelease(spec);
+  const now = (): string => new Date().toISOString();
+  const specOf = new Map(spec.services.map((s) => [s.service, s]));
+
+  const status: ReleaseStatus = {
+    releaseId,
+    name: spec.name,
+    version: spec.version,
+    initiator,
+    startedAt: now(),
+    stage: 'lock',
+    services: plan.services.map((p): ServiceStatus => {
+      const svc = specOf.get(p.service);
+      return {
+        service: p.service,
+        version: svc?.version ?? spec.version,
+        image: svc?.image ?? '',
+        stages: Object.fromEntries(
+          STAGES.map((st) => [st, st === 'build' ? (plan.build ? 'pending' : 'skipped') : p.stages.includes(st) ? 'pending' : 'skipped']),
+        ) as Record<Stage, 'pending' | 'skipped'>,
+        canaryWeight: 0,
+        approvals: [],
+      };
+    }),
+    analyses: [],
+    compensations: [],
+    timeline: [],
+  };
+  const compensations: Compensation[] = [];
+  const registered = new Set<string>();
+  const heldLocks: string[] = [];
+  let gate: ApprovalGate | undefined;
+  let abortRequest: AbortRequest | undefined;
+  let promoted = false;
+  let skipCanary = false;
+
+  const record = (event: string, extra: { service?: string; stage?: ReleaseStatus['timeline'][number]['stage'] } = {}): void => {
+    status.timeline.push({ at: now(), ...extra, event });
+    log.info(event, { releaseId, ...extra });
+  };
+  const setStage = (stage: ReleaseStatus['stage']): void => {
+    status.stage = stage;
+    upsertSearchAttributes([{ key: STAGE_KEY, value: stage }]);
+  };
+  const register = (key: string, service: string, label: string, action: UndoAction): void => {
+    if (registered.has(key)) return;
+    registered.add(key);
+    compensations.push({ seq: compensations.length, service, label, action });
+  };
+
+  // ---- handlers ------------------------------------------------------------------------------
+  setHandler(statusQuery, () => status);
+
+  setHandler(
+    approveUpdate,
+    ({ by, comment }) => {
+      if (!gate) throw new Error('no approval gate is open');
+      gate.approvals.push({ by, at: now(), ...(comment ? { comment } : {}) });
+      const svc = status.services.find((s) => s.service === gate?.service);
+      if (svc) {
+        svc.approvals = [...gate.approvals];
+        svc.approvalsNeeded = approvalsNeeded(gate);
+      }
+      record(`approved by ${by}${comment ? `: ${comment}` : ''} (${gate.approvals.length}/${gate.rule.minApprovals})`, {
+        service: gate.service,
+        stage: 'approval',
+      });
+      return { service: gate.service, approvals: gate.approvals.length, needed: approvalsNeeded(gate) };
+    },
+    {
+      validator: ({ by }) => {
+        const verdict = checkApprove(gate, by, status.stage);
+        if (!verdict.ok) throw new Error(verdict.reason);
+      },
+    },
+  );
+
+  setHandler(
+    rejectUpdate,
+    ({ by, reason }) => {
+      if (!gate) throw new Error('no approval gate is open');
+      gate.rejection = { by, at: now(), reason };
+      const svc = status.services.find((s) => s.service === gate?.service);
+      if (svc) svc.rejection = gate.rejection;
+      record(`rejected by ${by}: ${reason}`, { service: gate.service, stage: 'approval' });
+      return { service: gate.service };
+    },
+    {
+      validator: ({ by, reason }) => {
+        const verdict = checkReject(gate, by, reason, status.stage);
+        if (!verdict.ok) throw new Error(verdict.reason);
+      },
+    },
+  );
+
+  setHandler(
+    promoteUpdate,
+    ({ by, full }) => {
+      if (full) skipCanary = true;
+      const what = full ? 'skipping the remaining canary steps' : (status.pausedFor ?? 'pause');
+      promoted = true;
+      record(`promoted by ${by}: ${what}`, { ...(status.service ? { service: status.service } : {}), stage: 'canary' });
+      return { promoted: what };
+    },
+    {
+      validator: ({ full }) => {
+        if (status.outcome || status.stage === 'rollback') throw new Error(`the release is ${status.outcome ?? 'rolling back'}`);
+        if (full && status.stage !== 'canary') throw new Error(`promote --full applies during the canary stage; the release is in stage "${status.stage}"`);
+        if (!full && !status.pausedFor) throw new Error(`nothing to promote: the release is not paused (stage "${status.stage}")`);
+      },
+    },
+  );
+
+  let pipelineScope: CancellationScope | undefined;
+  setHandler(abortSignal, (req) => {
+    if (abortRequest || status.outcome) return;
+    abortRequest = req;
+    record(req.supersededBy ? `superseded by ${req.supersededBy} (${req.by})` : `abort requested by ${req.by}: ${req.reason}`);
+    pipelineScope?.cancel();
+  });
+
+  // ---- building blocks -----------------------------------------------------------------------
+  const serviceStatus = (service: string): ServiceStatus => {
+    const found = status.services.find((s) => s.service === service);
+    if (!found) throw new Error(`unknown service ${service}`);
+    return found;
+  };
+
+  async function stage(service: string, name: Stage, body: () => Promise<void>): Promise<void> {
+    const st = serviceStatus(service);
+    if (st.stages[name] === 'skipped') {
+      record(`${name} skipped (not in the spec)`, { service, stage: name });
+      return;
+    }
+    status.service = service;
+    setStage(name);
+    st.stages[name] = 'running';
+    record(`${name} started`, { service, stage: name });
+    try {
+      await body();
+      st.stages[name] = 'done';
+      record(`${name} done`, { service, stage: name });
+    } catch (err) {
+      st.stages[name] = 'failed';
+      throw err;
+    }
+  }
+
+  /** Waits for `promote` (or the duration); a durable condition, not a sleeping activity. */
+  async function pause(why: string, durationMs?: number): Promise<void> {
+    promoted = false;
+    status.pausedFor = why;
+    record(`paused: ${why}`);
+    if (durationMs === undefined) await condition(() => promoted);
+    else await condition(() => promoted, durationMs, { summary: why });
+    status.pausedFor = undefined;
+  }
+
+  async function acquireLock(service: string): Promise<void> {
+    let signalled = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await startChild(serviceLock, {
+          workflowId: serviceLockId(service),
+          args: [{ service, holder: releaseId }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          memo: { holder: releaseId },
+          staticSummary: `${service} is being released by ${releaseId}`,
+        });
+        heldLocks.push(service);
+        return;
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+      const lock = await coordination.describeServiceLock({ service });
+      if (lock.holder === releaseId) {
+        heldLocks.push(service);
+        return;
+      }
+      if (!lock.holder) continue; // released between our start and the describe: try again
+      if (!lock.holderRunning) {
+        record(`breaking stale lock on ${service} held by ${lock.holder}, which no longer runs`, { stage: 'release' });
+        await coordination.breakStaleLock({ service, holder: lock.holder });
+        continue;
+      }
+      if (!input.supersede) {
+        throw ApplicationFailure.nonRetryable(
+          `${service} is being released by ${lock.holder}; wait for it, abort it, or start with --supersede`,
+          'ReleaseInProgress',
+        );
+      }
+      if (!signalled) {
+        record(`superseding ${lock.holder}: asking it to roll back`, { service });
+        await getExternalWorkflowHandle(lock.holder).signal(abortSignal, {
+          by: initiator,
+          reason: `superseded by ${releaseId}`,
+          supersededBy: releaseId,
+        });
+        signalled = true;
+      }
+      if (attempt > 1800) throw ApplicationFailure.nonRetryable(`${lock.holder} did not finish rolling back within an hour`, 'SupersedeTimeout');
+      await sleep(2_000, { summary: `waiting for ${lock.holder} to roll back` });
+    }
+  }
+
+  async function runAnalyses(svc: ServiceSpec, where: Stage, names: string[], color: Color | 'staging', opts: { step?: number; windowMs?: number; baselineColor?: Color } = {}): Promise<void> {
+    const verdicts = await Promise.all(names.map((name) => runAnalysis(svc, where, name, color, opts)));
+    for (const [i, verdict] of verdicts.entries()) {
+      const name = names[i] ?? '?';
+      const analysis = spec.analyses[name];
+      const at = where === 'canary' && opts.step !== undefined ? `canary step ${opts.step + 1}` : where;
+      if (verdict.phase === 'Failed') {
+        throw new ReleaseStop('rolled-back', 'analysis', `analysis ${name} failed at ${at} of ${svc.service}: ${verdict.reason ?? 'failed'}`);
+      }
+      if (verdict.phase === 'Inconclusive') {
+        const why = `analysis ${name} inconclusive at ${at} of ${svc.service}: ${verdict.reason ?? 'inconclusive'}`;
+        if (analysis?.onInconclusive === 'rollback') throw new ReleaseStop('rolled-back', 'analysis', why);
+        await pause(`${why} — promote to continue, abort to roll back`);
+      }
+    }
+  }
+
+  async function runAnalysis(svc: ServiceSpec, where: Stage, name: string, color: Color | 'staging', opts: { step?: number; windowMs?: number; baselineColor?: Color }): Promise<RunVerdict> {
+    const analysis = spec.analyses[name];
+    if (!analysis) throw ApplicationFailure.nonRetryable(`unknown analysis ${name}`, 'InvalidSpec');
+    const namespace = color === 'staging' ? svc.staging?.namespace : svc.production.namespace;
+    const query = renderQuery(analysis.query, {
+      service: svc.service,
+      version: svc.version,
+      color,
+      ...(opts.baselineColor ? { baselineColor: opts.baselineColor } : {}),
+      ...(namespace ? { namespace } : {}),
+    });
+    const run: AnalysisRun = {
+      id: `${svc.service}/${where}${opts.step !== undefined ? `/${opts.step}` : ''}/${name}`,
+      analysis: name,
+      kind: analysis.kind,
+      service: svc.service,
+      stage: where,
+      ...(opts.step !== undefined ? { step: opts.step } : {}),
+      color,
+      query,
+      phase: 'Running',
+      measurements: [],
+    };
+    status.analyses.push(run);
+    if (analysis.kind === 'compare') {
+      // The statistical compare judge arrives with issue [5]; until then a compare analysis never passes.
+      run.phase = 'Inconclusive';
+      run.reason = 'the compare judge is not implemented yet';
+      record(`analysis ${name}: Inconclusive (${run.reason})`, { service: svc.service, stage: where });
+      return { phase: 'Inconclusive', reason: run.reason };
+    }
+    const take = (observations: { at: string; observation: Observation }[]): void => {
+      for (const { at, observation } of observations) {
+        const c = classify(analysis, observation);
+        const m: Measurement = { at, phase: c.phase, ...(c.message ? { message: c.message } : {}) };
+        if (observation.kind === 'value') m.value = observation.value;
+        run.measurements.push(m);
+      }
+    };
+    let verdict: RunVerdict = { phase: 'Running' };
+    if (opts.windowMs === undefined) {
+      const limits = analysis;
+      for (;;) {
+        take(await metrics.measure.executeWithOptions({ startToCloseTimeout: '1m', retry: { ...RETRY, maximumAttempts: 3 }, summary: `measure ${name} on ${color}` }, [{ query }]));
+        verdict = judgeRun(limits, run.measurements);
+        if (verdict.phase !== 'Running') break;
+        await sleep(analysis.interval, { summary: `next ${name} measurement` });
+      }
+    } else {
+      // Monitor window: one range query per batch; the run must hold for the whole window.
+      const count = Math.max(1, Math.floor(opts.windowMs / analysis.interval));
+      const limits = { ...analysis, count };
+      const end = Date.now() + opts.windowMs;
+      let from = Date.now();
+      while (verdict.phase === 'Running' && Date.now() < end) {
+        await sleep(Math.min(Math.max(MONITOR_BATCH_MS, analysis.interval), end - Date.now()), { summary: `monitor ${name}` });
+        const to = Date.now();
+        take(await metrics.measure.executeWithOptions({ startToCloseTimeout: '1m', retry: { ...RETRY, maximumAttempts: 3 }, summary: `measure ${name} on ${color} (window)` }, [
+          { query, range: { start: new Date(from + 1).toISOString(), end: new Date(to).toISOString(), stepMs: analysis.interval } },
+        ]));
+        from = to;
+        verdict = judgeRun(limits, run.measurements);
+      }
+      if (verdict.phase === 'Running' || (verdict.phase === 'Successful' && run.measurements.length === 0)) {
+        verdict = { phase: 'Inconclusive', reason: `the window ended with ${run.measurements.filter((m) => m.phase !== 'Error').length} of ${count} measurements` };
+      }
+    }
+    run.phase = verdict.phase;
+    if (verdict.reason) run.reason = verdict.reason;
+    record(`analysis ${name}: ${verdict.phase}${verdict.reason ? ` (${verdict.reason})` : ''}`, { service: svc.service, stage: where });
+    return verdict;
+  }
+
+  // ---- one service ---------------------------------------------------------------------------
+  async function releaseService(svc: ServiceSpec, steps: PlannedStep[]): Promise<{ target: ProductionTarget; snapshot: ProductionSnapshot; newColor: Color }> {
+    const st = serviceStatus(svc.service);
+    const prod = svc.production;
+    const target: ProductionTarget = {
+      service: svc.service,
+      namespace: prod.namespace,
+      blueGreen: prod.blueGreen,
+      ...(prod.canary ? { traffic: prod.canary.traffic } : {}),
+    };
+    status.service = svc.service;
+    const snapshot = await k8s.snapshotProduction.executeWithOptions({ startToCloseTimeout: '2m', retry: RETRY, summary: `snapshot ${svc.service} in ${prod.namespace}` }, [target]);
+    const newColor = otherColor(snapshot.activeColor);
+    st.activeColor = snapshot.activeColor;
+    st.newColor = newColor;
+    record(`snapshot: ${snapshot.activeColor} live with ${snapshot.deployments[snapshot.activeColor].image ?? 'no image'}; releasing to ${newColor}`, { service: svc.service });
+
+    await stage(svc.service, 'staging', async () => {
+      const stg = svc.staging;
+      if (!stg) return;
+      const stagingSnapshot = await k8s.snapshotStaging({ namespace: stg.namespace, deployment: stg.deployment });
+      register(`staging:${svc.service}`, svc.service, `restore staging ${stg.namespace}/${stg.deployment} to ${stagingSnapshot.deployment.image ?? 'its previous state'}`, {
+        type: 'restoreStaging',
+        snapshot: stagingSnapshot,
+      });
+      await k8s.deployImage.executeWithOptions(
+        { startToCloseTimeout: stg.rolloutTimeout + 60_000, heartbeatTimeout: '30s', retry: RETRY, summary: `deploy ${svc.image} to staging` },
+        [{ namespace: stg.namespace, deployment: stg.deployment, image: svc.image, timeoutMs: stg.rolloutTimeout }],
+      );
+      if (stg.verify.length > 0) await runAnalyses(svc, 'staging', stg.verify, 'staging');
+    });
+
+    const deployNewColor = async (): Promise<void> => {
+      register(`workloads:${svc.service}`, svc.service, `restore ${prod.blueGreen.deploymentPrefix}-blue/-green to their snapshot`, { type: 'restoreWorkloads', target, snapshot });
+      const replicas = Math.max(1, snapshot.deployments[snapshot.activeColor].replicas);
+      await k8s.deployImage.executeWithOptions(
+        { startToCloseTimeout: prod.rolloutTimeout + 60_000, heartbeatTimeout: '30s', retry: RETRY, summary: `deploy ${svc.image} to ${newColor}` },
+        [{ namespace: prod.namespace, deployment: `${prod.blueGreen.deploymentPrefix}-${newColor}`, image: svc.image, replicas, timeoutMs: prod.rolloutTimeout }],
+      );
+      if (prod.blueGreen.previewService) {
+        register(`traffic:${svc.service}`, svc.service, `return ${svc.service} traffic to ${snapshot.activeColor}`, { type: 'restoreTraffic', target, snapshot });
+        await k8s.pointPreview({ target, color: newColor });
+      }
+    };
+
+    await stage(svc.service, 'canary', async () => {
+      await deployNewColor();
+      for (const planned of steps) {
+        if (skipCanary) {
+          record(`canary step ${planned.index + 1} (${planned.label}) skipped by promote --full`, { service: svc.service, stage: 'canary' });
+          continue;
+        }
+        st.step = { index: planned.index, label: planned.label, total: steps.length };
+        const step = planned.step;
+        if (step.kind === 'setWeight') {
+          register(`traffic:${svc.service}`, svc.service, `return ${svc.service} traffic to ${snapshot.activeColor}`, { type: 'restoreTraffic', target, snapshot });
+          await k8s.setCanaryWeight.executeWithOptions({ startToCloseTimeout: '2m', retry: RETRY, summary: `${step.weight}% to ${newColor}` }, [{ target, color: newColor, weight: step.weight }]);
+          st.canaryWeight = step.weight;
+          record(`canary weight ${step.weight}% on ${newColor}`, { service: svc.service, stage: 'canary' });
+        } else if (step.kind === 'pause') {
+          await pause(step.durationMs === undefined ? `canary step ${planned.index + 1}: waiting for promote` : `canary step ${planned.index + 1}: ${planned.label}`, step.durationMs);
+        } else {
+          await runAnalyses(svc, 'canary', step.analyses, newColor, { step: planned.index, baselineColor: snapshot.activeColor });
+        }
+      }
+      st.step = undefined;
+    });
+
+    await stage(svc.service, 'approval', async () => {
+      const rule = prod.approval;
+      if (!rule) return;
+      gate = { service: svc.service, rule, initiator, open: true, approvals: [] };
+      st.approvalsNeeded = rule.minApprovals;
+      const decided = await condition(() => isApproved(gate as ApprovalGate) || Boolean(gate?.rejection), rule.timeout, {
+        summary: `approval of ${svc.service}: ${rule.minApprovals} of ${rule.approvers.join(', ')}`,
+      });
+      const closed = gate;
+      gate.open = false;
+      gate = undefined;
+      if (closed.rejection) throw new ReleaseStop('rejected', 'rejected', `${closed.rejection.by} rejected ${svc.service}: ${closed.rejection.reason}`);
+      if (!decided) {
+        const why = `approval of ${svc.service} timed out after ${Math.round(rule.timeout / 60_000)}m with ${closed.approvals.length} of ${rule.minApprovals} approvals`;
+        if (rule.onTimeout === 'rollback') throw new ReleaseStop('rolled-back', 'timeout', why);
+        record(`${why}; proceeding (onTimeout: proceed)`, { service: svc.service, stage: 'approval' });
+      }
+    });
+
+    await stage(svc.service, 'switch', async () => {
+      if (!prod.canary) await deployNewColor();
+      register(`traffic:${svc.service}`, svc.service, `return ${svc.service} traffic to ${snapshot.activeColor}`, { type: 'restoreTraffic', target, snapshot });
+      await k8s.switchActive.executeWithOptions({ startToCloseTimeout: '2m', retry: RETRY, summary: `switch ${svc.service} to ${newColor}` }, [{ target, color: newColor }]);
+      st.canaryWeight = 100;
+      st.activeColor = newColor;
+    });
+
+    await stage(svc.service, 'monitor', async () => {
+      const mon = prod.monitor;
+      if (!mon) return;
+      if (mon.analyses.length === 0) await sleep(mon.duration, { summary: `monitor ${svc.service}` });
+      else await runAnalyses(svc, 'monitor', mon.analyses, newColor, { windowMs: mon.duration, baselineColor: snapshot.activeColor });
+    });
+    return { target, snapshot, newColor };
+  }
+
+  // ---- the pipeline --------------------------------------------------------------------------
+  async function pipeline(): Promise<void> {
+    for (const service of [...specOf.keys()].sort()) await acquireLock(service);
+    if (abortRequest) throw new ReleaseStop('aborted', abortRequest.supersededBy ? 'superseded' : 'aborted', abortRequest.reason);
+    record(`locked ${heldLocks.join(', ')}`, { stage: 'release' });
+
+    if (plan.build && spec.build && spec.source) {
+      const build = spec.build;
+      const source = spec.source;
+      setStage('build');
+      for (const st of status.services) st.stages.build = 'running';
+      record(`build gate: waiting for ${build.requiredChecks.join(', ')} on ${source.repo}@${source.sha}`, { stage: 'build' });
+      const result = await coordination.awaitChecks.executeWithOptions(
+        { startToCloseTimeout: build.timeout + 60_000, heartbeatTimeout: '1m', retry: RETRY, summary: `checks on ${source.sha}` },
+        [{ repo: source.repo, sha: source.sha, requiredChecks: build.requiredChecks, timeoutMs: build.timeout }],
+      );
+      const outcome = result.conclusion === 'success' ? 'done' : 'failed';
+      for (const st of status.services) st.stages.build = outcome;
+      if (result.conclusion !== 'success') {
+        const failing = result.failing.map((f) => `${f.name} (${f.conclusion})`).join(', ');
+        throw new ReleaseStop('failed', result.conclusion === 'timed-out' ? 'timeout' : 'error', `build gate: ${result.conclusion === 'timed-out' ? 'timed out waiting for' : 'failed'} ${failing}`);
+      }
+      record('build gate passed', { stage: 'build' });
+    } else {
+      record('build skipped (not in the spec)', { stage: 'build' });
+    }
+
+    const released: { svc: ServiceSpec; target: ProductionTarget; snapshot: ProductionSnapshot; newColor: Color }[] = [];
+    for (const p of plan.services) {
+      const svc = specOf.get(p.service);
+      if (!svc) continue;
+      released.push({ svc, ...(await releaseService(svc, p.steps)) });
+    }
+
+    // Old colors stay warm for instant rollback, then scale down.
+    setStage('scale-down');
+    await Promise.all(
+      released.map(async ({ svc, snapshot }) => {
+        const delay = svc.production.blueGreen.scaleDownDelay;
+        record(`keeping ${snapshot.activeColor} warm for ${Math.round(delay / 1000)}s`, { service: svc.service });
+        await sleep(delay, { summary: `scale-down delay for ${svc.service}-${snapshot.activeColor}` });
+        await k8s.scaleDeployment({ namespace: svc.production.namespace, deployment: `${svc.production.blueGreen.deploymentPrefix}-${snapshot.activeColor}`, replicas: 0 });
+        record(`scaled ${svc.production.blueGreen.deploymentPrefix}-${snapshot.activeColor} down`, { service: svc.service });
+      }),
+    );
+  }
+
+  async function compensate(): Promise<string[]> {
+    const failures: string[] = [];
+    for (const c of rollbackOrder(compensations)) {
+      const rec = { label: c.label, service: c.service, status: 'pending' as const, attempts: 0, errors: [] as string[] };
+      status.compensations.push(rec);
+      const entry = status.compensations[status.compensations.length - 1];
+      if (!entry) continue;
+      for (let attempt = 1; attempt <= COMPENSATION_ATTEMPTS; attempt++) {
+        entry.attempts = attempt;
+        try {
+          const opts = { startToCloseTimeout: '2m', retry: { maximumAttempts: 1 }, summary: c.label };
+          if (c.action.type === 'restoreTraffic') await undo.restoreTraffic.executeWithOptions(opts, [{ target: c.action.target, snapshot: c.action.snapshot }]);
+          else if (c.action.type === 'restoreWorkloads') await undo.restoreWorkloads.executeWithOptions(opts, [{ target: c.action.target, snapshot: c.action.snapshot }]);
+          else await undo.restoreStaging.executeWithOptions(opts, [{ snapshot: c.action.snapshot }]);
+          entry.status = 'done';
+          record(`rollback: ${c.label}${attempt > 1 ? ` (attempt ${attempt})` : ''}`, { service: c.service, stage: 'rollback' });
+          break;
+        } catch (err) {
+          const message = failureMessage(err);
+          entry.errors.push(message);
+          const permanent = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable;
+          if (permanent || attempt === COMPENSATION_ATTEMPTS) {
+            entry.status = 'failed';
+            failures.push(`${c.label}: ${message}`);
+            record(`rollback step failed: ${c.label}: ${message}`, { service: c.service, stage: 'rollback' });
+            break;
+          }
+          await sleep(Math.min(30_000, 1_000 * 2 ** (attempt - 1)), { summary: `retry: ${c.label}` });
+        }
+      }
+    }
+    return failures;
+  }
+
+  // ---- run -----------------------------------------------------------------------------------
+  let outcome: Outcome = 'released';
+  let cause: Cause | undefined;
+  let reason: string | undefined;
+  record(`release ${releaseId} started by ${initiator}`, { stage: 'release' });
+  try {
+    pipelineScope = new CancellationScope();
+    await pipelineScope.run(pipeline);
+  } catch (err) {
+    if (err instanceof ReleaseStop) {
+      outcome = err.outcome;
+      cause = err.stopCause;
+      reason = err.message;
+    } else if (abortRequest && isCancellation(err)) {
+      outcome = 'aborted';
+      cause = abortRequest.supersededBy ? 'superseded' : 'aborted';
+      reason = abortRequest.supersededBy ? `superseded by ${abortRequest.supersededBy}` : `aborted by ${abortRequest.by}: ${abortRequest.reason}`;
+    } else {
+      outcome = 'failed';
+      cause = 'error';
+      reason = failureMessage(err);
+    }
+    const rollingBack = compensations.length > 0;
+    setStage('rollback');
+    record(`${outcome}: ${reason}${rollingBack ? '; rolling back' : ''}`, { stage: 'rollback' });
+    const failures = await CancellationScope.nonCancellable(compensate);
+    if (failures.length > 0) {
+      reason = `${reason}; rollback incomplete: ${failures.join('; ')}`;
+      outcome = 'failed';
+    } else if (outcome === 'failed' && rollingBack) {
+      outcome = 'rolled-back';
+    }
+  } finally {
+    await CancellationScope.nonCancellable(async () => {
+      for (const service of heldLocks) {
+        await getExternalWorkflowHandle(serviceLockId(service))
+          .signal(unlockSignal, releaseId)
+          .catch((err: unknown) => log.warn('could not unlock', { service, error: failureMessage(err) }));
+      }
+    });
+  }
+  status.outcome = outcome;
+  if (cause) status.cause = cause;
+  if (reason) status.reason = reason;
+  status.stage = 'done';
+  status.pausedFor = undefined;
+  status.endedAt = now();
+  upsertSearchAttributes([
+    { key: STAGE_KEY, value: 'done' },
+    { key: OUTCOME_KEY, value: outcome },
+  ]);
+  record(`release ${outcome}${reason ? `: ${reason}` : ''}`, { stage: 'release' });
+  return { releaseId, outcome, ...(cause ? { cause } : {}), ...(reason ? { reason } : {}), status };
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

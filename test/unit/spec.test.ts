@@ -1,0 +1,116 @@
+// The release spec: both forms load, every rule names the field it is about.
+import { readFileSync } from 'node:fs';
+import { formatProblem, parseDuration, parseSpec, type SpecResult } from '../../src/spec/index.js';
+
+const fixture = (name: string): string => readFileSync(new URL(`../fixtures/specs/${name}`, import.meta.url), 'utf8');
+const problems = (r: SpecResult): string[] => (r.ok ? [] : r.problems.map(formatProblem));
+
+const minimal = {
+  service: 'checkout',
+  version: '1.0.0',
+  image: 'registry.local/checkout:1.0.0',
+  production: { namespace: 'prod', blueGreen: { activeService: 'checkout', deploymentPrefix: 'checkout' } },
+};
+const withProduction = (production: Record<string, unknown>): string =>
+  JSON.stringify({ ...minimal, production: { ...minimal.production, ...production } });
+
+describe('parseDuration', () => {
+  test.each([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['10m', 600_000],
+    ['24h', 86_400_000],
+    ['1h30m', 5_400_000],
+    ['1.5s', 1_500],
+    ['7d', 604_800_000],
+  ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  test.each(['10', '', 'm', '5 minutes', '-1s', '1x'])('%j is not a duration', (text) => expect(parseDuration(text)).toBeUndefined());
+});
+
+describe('the DESIGN §4 example', () => {
+  const result = parseSpec(fixture('checkout.yaml'));
+
+  test('is valid and normalised to one service with durations in ms', () => {
+    expect(problems(result)).toEqual([]);
+    if (!result.ok) return;
+    const { spec } = result;
+    expect(spec.name).toBe('checkout');
+    expect(spec.services).toHaveLength(1);
+    const svc = spec.services[0];
+    expect(svc?.version).toBe('1.4.2');
+    expect(svc?.production.approval).toMatchObject({ minApprovals: 2, timeout: 86_400_000, onTimeout: 'rollback' });
+    expect(svc?.production.canary?.steps).toEqual([
+      { kind: 'setWeight', weight: 10 },
+      { kind: 'pause', durationMs: 120_000 },
+      { kind: 'analysis', analyses: ['success-rate', 'latency-p95'] },
+      { kind: 'setWeight', weight: 50 },
+      { kind: 'pause' },
+    ]);
+    expect(spec.analyses['success-rate']).toMatchObject({
+      kind: 'threshold',
+      successCondition: { op: '>=', value: 0.99 },
+      interval: 30_000,
+      consecutiveErrorLimit: 4,
+    });
+    expect(spec.analyses['latency-p95']).toMatchObject({ kind: 'compare', direction: 'increase', count: 8, confidence: 0.95 });
+  });
+
+  test('overrides from the CLI apply before validation', () => {
+    const r = parseSpec(fixture('checkout.yaml'), { version: '1.4.3', image: 'registry.local/checkout:1.4.3', sha: 'abcdef1' });
+    expect(r.ok && r.spec.version).toBe('1.4.3');
+    expect(r.ok && r.spec.services[0]?.image).toBe('registry.local/checkout:1.4.3');
+    expect(r.ok && r.spec.source?.sha).toBe('abcdef1');
+    expect(problems(parseSpec(fixture('checkout.yaml'), { version: 'not ok!' }))).toEqual([
+      'version: must be letters, digits, ".", "_", "+" or "-"',
+    ]);
+  });
+});
+
+test('a multi-service spec gives every service the release version', () => {
+  const r = parseSpec(fixture('shop.yaml'));
+  expect(problems(r)).toEqual([]);
+  expect(r.ok && r.spec.name).toBe('shop');
+  expect(r.ok && r.spec.services.map((s) => [s.service, s.version, s.dependsOn])).toEqual([
+    ['checkout', '2.0.0', ['payments']],
+    ['payments', '2.0.0', []],
+  ]);
+});
+
+describe('invalid specs name the field', () => {
+  test('a weight over 100 (the DESIGN example message)', () => {
+    expect(problems(parseSpec(fixture('invalid-weight.yaml')))).toEqual(['production.canary.steps[2].setWeight: must be 0..100']);
+  });
+
+  test.each<[string, string, string[]]>([
+    ['bad service name', JSON.stringify({ ...minimal, service: 'Check_out' }), ['service: must be a DNS-1123 label (lowercase letters, digits and "-", starting and ending alphanumeric)']],
+    ['missing image', JSON.stringify({ ...minimal, image: undefined }), ['image: must be a string']],
+    ['unknown key (typo)', JSON.stringify({ ...minimal, verison: '1' }), ['Unrecognized key: "verison"']],
+    ['bad duration', withProduction({ monitor: { duration: '30 minutes' } }), ['production.monitor.duration: must be a duration like 30s, 10m or 24h (got "30 minutes")']],
+    ['minApprovals above approvers', withProduction({ approval: { approvers: ['alice'], minApprovals: 2 } }), ['production.approval.minApprovals: must be at most the number of approvers (1)']],
+    ['duplicate approver', withProduction({ approval: { approvers: ['alice', 'alice'] } }), ['production.approval.approvers[1]: "alice" is listed twice']],
+    ['unknown analysis', withProduction({ monitor: { duration: '5m', analyses: ['errors'] } }), ['production.monitor.analyses[0]: unknown analysis "errors" (defined: none)']],
+    ['two kinds in one step', withProduction({ canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 5, pause: {} }] } }), ['production.canary.steps[0]: a step has exactly one of setWeight, pause or analysis']],
+    ['router without its object', withProduction({ canary: { traffic: { router: 'istio' }, steps: [{ setWeight: 5 }] } }), ['production.canary.traffic.virtualService: is required for router istio']],
+    ['"pass" is never an inconclusive policy', JSON.stringify({ ...minimal, analyses: { a: { query: 'up', successCondition: '> 0', onInconclusive: 'pass' } } }), ['analyses.a.onInconclusive: must be "pause" or "rollback" (never "pass")']],
+    ['condition that is not a comparison', JSON.stringify({ ...minimal, analyses: { a: { query: 'up', successCondition: 'good' } } }), ['analyses.a.successCondition: must be a comparison like ">= 0.99" or "< 500" (got "good")']],
+  ])('%s', (_name, text, expected) => expect(problems(parseSpec(text))).toEqual(expected));
+
+  test('dependsOn cycles and unknown services in a multi-service spec', () => {
+    const svc = (service: string, dependsOn: string[]) => ({ ...minimal, version: undefined, service, dependsOn });
+    const doc = { release: 'shop', version: '1', services: [svc('a', ['b']), svc('b', ['a']), svc('c', ['zz'])] };
+    expect(problems(parseSpec(JSON.stringify(doc)))).toEqual([
+      'services[2].dependsOn[0]: unknown service "zz"',
+      'services: dependsOn has a cycle: a → b → a',
+    ]);
+  });
+
+  test('YAML syntax errors give the line', () => {
+    const [message] = problems(parseSpec('service: checkout\n  version: [1.0\n'));
+    expect(message).toMatch(/^line \d+, column \d+: /);
+  });
+
+  test('a document that is not a mapping', () => {
+    expect(problems(parseSpec('- a\n- b\n'))).toEqual(['the spec must be a mapping (YAML object)']);
+  });
+});
