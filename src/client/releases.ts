@@ -27,6 +27,8 @@ import { describeServiceLock } from './locks.js';
 export interface StartOptions {
   initiator: string;
   supersede?: boolean;
+  /** How long start waits for the release to take its service locks (0: do not wait). */
+  lockWaitMs?: number;
 }
 
 export interface Started {
@@ -89,6 +91,7 @@ export class Releases {
         ],
         staticSummary: `release ${spec.services.map((s) => `${s.service} ${s.image}`).join(', ')}`,
       });
+      await this.awaitLocks(id, options.lockWaitMs ?? 15_000);
       return { releaseId: id, created: true };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -96,6 +99,26 @@ export class Releases {
         if (raced) return raced;
       }
       throw err;
+    }
+  }
+
+  /**
+   * Waits until the new release holds its service locks, so that a start that returns means the
+   * services are taken, and a start that lost a race is refused like one that was checked first.
+   * Reads the TidegateStage search attribute through describe(), which is strongly consistent.
+   * Without a worker nothing moves: start then returns after `waitMs`, the release still queued.
+   */
+  private async awaitLocks(id: string, waitMs: number): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      const d = await this.handle(id).describe();
+      if (d.status.name !== 'RUNNING') {
+        const result = await this.result(id);
+        if (result.cause === 'locked') throw new RefusedError(result.reason ?? `${id} could not take its service locks`);
+        return;
+      }
+      if (d.typedSearchAttributes.get(STAGE_KEY) !== 'lock') return;
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 

@@ -7,7 +7,7 @@ import type { Color } from './snapshot.js';
 
 export type Outcome = 'released' | 'rolled-back' | 'rejected' | 'aborted' | 'failed';
 /** Why a release did not end released. */
-export type Cause = 'analysis' | 'rejected' | 'aborted' | 'superseded' | 'timeout' | 'error';
+export type Cause = 'analysis' | 'rejected' | 'aborted' | 'superseded' | 'timeout' | 'locked' | 'error';
 export type StageState = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
 
 export interface TimelineEntry {
@@ -98,7 +98,7 @@ export const EXIT_CODES = {
 /**
  * Exit code for `start --wait` / `status --wait`:
  *   released → 0; rolled back by analysis → 10; rejected → 11; aborted or superseded → 12;
- *   any timeout (approval, build) → 13; anything else → 1.
+ *   any timeout (approval, build) → 13; another release held the service → 3; anything else → 1.
  */
 export function exitCodeFor(result: Pick<ReleaseResult, 'outcome' | 'cause'>): number {
   if (result.outcome === 'released') return EXIT_CODES.released;
@@ -112,6 +112,8 @@ export function exitCodeFor(result: Pick<ReleaseResult, 'outcome' | 'cause'>): n
       return EXIT_CODES.aborted;
     case 'timeout':
       return EXIT_CODES.timedOut;
+    case 'locked':
+      return EXIT_CODES.refused;
     default:
       return EXIT_CODES.error;
   }

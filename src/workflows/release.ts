@@ -6,6 +6,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ChildWorkflowCancellationType,
   condition,
   getExternalWorkflowHandle,
   isCancellation,
@@ -235,7 +236,10 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
         await startChild(serviceLock, {
           workflowId: serviceLockId(service),
           args: [{ service, holder: releaseId }],
+          // The lock outlives this run's scopes: an abort cancels the pipeline, never the lock, which
+          // is released explicitly after the rollback (or notices that its holder is gone).
           parentClosePolicy: ParentClosePolicy.ABANDON,
+          cancellationType: ChildWorkflowCancellationType.ABANDON,
           workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
           memo: { holder: releaseId },
           staticSummary: `${service} is being released by ${releaseId}`,
@@ -257,10 +261,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
         continue;
       }
       if (!input.supersede) {
-        throw ApplicationFailure.nonRetryable(
-          `${service} is being released by ${lock.holder}; wait for it, abort it, or start with --supersede`,
-          'ReleaseInProgress',
-        );
+        throw new ReleaseStop('failed', 'locked', `${service} is being released by ${lock.holder}; wait for it, abort it, or start with --supersede`);
       }
       if (!signalled) {
         record(`superseding ${lock.holder}: asking it to roll back`, { service });

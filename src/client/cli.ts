@@ -1,0 +1,247 @@
+// The `tidegate` CLI (DESIGN §9): a thin layer over the client library. One top-level handler maps
+// typed errors to exit codes: 2 invalid input, 3 refused, 1 anything else; `--wait` exits with the
+// release's own code (0 released, 10 rolled back by analysis, 11 rejected, 12 aborted, 13 timed out).
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Client } from '@temporalio/client';
+import { EXIT_CODES, exitCodeFor, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
+import { formatProblem, parseSpec, type SpecOverrides } from '../spec/index.js';
+import { connectClient, temporalSettings } from './connection.js';
+import { InvalidInputError, RefusedError } from './errors.js';
+import { renderStatus } from './render.js';
+import { Releases } from './releases.js';
+
+export interface CliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** Injected by tests; by default connects with the standard TEMPORAL_* variables. */
+  connect?: () => Promise<{ client: Client; close: () => Promise<void> }>;
+  /** Polling interval of --watch / --wait. */
+  pollMs?: number;
+}
+
+const USAGE = `usage: tidegate <command> [options]
+
+  validate -f FILE                         check a release spec (exit 0 valid, 2 invalid)
+  start -f FILE [--version V] [--image I] [--sha S] [--as NAME] [--wait] [--supersede] [--json]
+  status RELEASE [--json] [--watch] [--wait]
+  list [--service S] [--running] [--json]
+  approve RELEASE [--as NAME] [--comment TEXT]
+  reject RELEASE [--as NAME] --reason TEXT
+  promote RELEASE [--full] [--as NAME]
+  abort RELEASE --reason TEXT [--as NAME]
+  worker [--check]                         run a worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, …)
+  dev                                      local dev server + Web UI + worker
+
+exit codes: 0 released/ok, 1 error, 2 invalid input, 3 refused,
+            10 rolled back by analysis, 11 rejected, 12 aborted, 13 timed out`;
+
+const OPTIONS = {
+  file: { type: 'string', short: 'f' },
+  version: { type: 'string' },
+  image: { type: 'string' },
+  sha: { type: 'string' },
+  as: { type: 'string' },
+  comment: { type: 'string' },
+  reason: { type: 'string' },
+  service: { type: 'string' },
+  wait: { type: 'boolean' },
+  watch: { type: 'boolean' },
+  json: { type: 'boolean' },
+  supersede: { type: 'boolean' },
+  running: { type: 'boolean' },
+  full: { type: 'boolean' },
+  check: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+type Flags = ReturnType<typeof parse>['values'];
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new InvalidInputError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+function identity(flags: Flags, env: NodeJS.ProcessEnv): string {
+  return flags.as || env.TIDEGATE_USER || userInfo().username;
+}
+
+function releaseArg(positionals: string[], command: string): string {
+  const id = positionals[1];
+  if (!id) throw new InvalidInputError(`${command} needs a release id, like checkout@1.4.2`);
+  if (!/^[^@\s]+@[^@\s]+$/.test(id)) throw new InvalidInputError(`"${id}" is not a release id (expected <service>@<version>)`);
+  return id;
+}
+
+function loadSpec(flags: Flags): ReturnType<typeof parseSpec> {
+  if (!flags.file) throw new InvalidInputError('missing -f FILE (the release spec)');
+  let text: string;
+  try {
+    text = readFileSync(flags.file, 'utf8');
+  } catch (err) {
+    throw new InvalidInputError(`cannot read ${flags.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const overrides: SpecOverrides = {
+    ...(flags.version ? { version: flags.version } : {}),
+    ...(flags.image ? { image: flags.image } : {}),
+    ...(flags.sha ? { sha: flags.sha } : {}),
+  };
+  return parseSpec(text, overrides);
+}
+
+/** Runs one CLI invocation and returns its exit code. */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (err) {
+    if (err instanceof InvalidInputError) {
+      io.stderr(`error: ${err.message}\n${err.problems.map((p) => `  ${p}\n`).join('')}`);
+      return EXIT_CODES.invalid;
+    }
+    if (err instanceof RefusedError) {
+      io.stderr(`refused: ${err.message}\n`);
+      return EXIT_CODES.refused;
+    }
+    io.stderr(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT_CODES.error;
+  }
+}
+
+async function dispatch(argv: string[], io: CliIO): Promise<number> {
+  const { values: flags, positionals } = parse(argv);
+  const command = positionals[0];
+  if (flags.help || !command) {
+    (command ? io.stdout : io.stderr)(`${USAGE}\n`);
+    return command || flags.help ? 0 : EXIT_CODES.invalid;
+  }
+  const print = (human: string, json: unknown): void => io.stdout(flags.json ? `${JSON.stringify(json, null, 2)}\n` : `${human}\n`);
+
+  if (command === 'validate') {
+    const result = loadSpec(flags);
+    if (!result.ok) throw new InvalidInputError(`${flags.file} is not a valid release spec:`, result.problems.map(formatProblem));
+    const { spec } = result;
+    print(`${flags.file}: valid — ${spec.name}@${spec.version}, ${spec.services.map((s) => s.service).join(', ')}`, { valid: true, spec });
+    return 0;
+  }
+  if (command === 'worker') {
+    const { runWorker, workflowsPath } = await import('../workers/main.js');
+    if (flags.check) {
+      const { preflight } = await import('../workers/preflight.js');
+      io.stdout(`${JSON.stringify(await preflight(workflowsPath))}\n`);
+      return 0;
+    }
+    await runWorker();
+    return 0;
+  }
+  if (command === 'dev') {
+    const { runDev } = await import('./dev.js');
+    await runDev(io);
+    return 0;
+  }
+
+  const known = ['start', 'status', 'list', 'approve', 'reject', 'promote', 'abort'];
+  if (!known.includes(command)) throw new InvalidInputError(`unknown command "${command}"\n${USAGE}`);
+
+  // Validate everything that needs no server before connecting.
+  let startSpec: ReturnType<typeof parseSpec> | undefined;
+  if (command === 'start') {
+    startSpec = loadSpec(flags);
+    if (!startSpec.ok) throw new InvalidInputError(`${flags.file} is not a valid release spec; nothing was started:`, startSpec.problems.map(formatProblem));
+  }
+  const id = command === 'start' || command === 'list' ? '' : releaseArg(positionals, command);
+  if (command === 'reject' && !flags.reason?.trim()) throw new InvalidInputError('reject needs --reason TEXT');
+  if (command === 'abort' && !flags.reason?.trim()) throw new InvalidInputError('abort needs --reason TEXT');
+
+  const { client, close } = await (io.connect ?? (() => connectClient(temporalSettings(io.env))))();
+  try {
+    const releases = new Releases(client, io.env.TIDEGATE_TASK_QUEUE || undefined);
+    const by = identity(flags, io.env);
+    switch (command) {
+      case 'start': {
+        if (!startSpec?.ok) return EXIT_CODES.invalid;
+        const started = await releases.start(startSpec.spec, { initiator: by, supersede: flags.supersede ?? false });
+        const what = started.created ? 'started' : started.ended ? `already ended (${started.ended.outcome})` : 'already running';
+        if (!flags.wait) {
+          print(`${started.releaseId} ${what}`, started);
+          return started.ended ? exitCodeFor(started.ended) : 0;
+        }
+        if (!flags.json) io.stderr(`${started.releaseId} ${what}; waiting for it to end…\n`);
+        return finish(await releases.result(started.releaseId), flags, io);
+      }
+      case 'status': {
+        if (flags.wait || flags.watch) return await watch(releases, id, flags, io);
+        const status = await releases.status(id);
+        print(renderStatus(status), status);
+        return 0;
+      }
+      case 'list': {
+        const list = await releases.list({ ...(flags.service ? { service: flags.service } : {}), ...(flags.running ? { running: true } : {}) });
+        const lines = list.map((r) => `${r.releaseId.padEnd(28)} ${(r.running ? r.stage : (r.outcome ?? 'closed')).padEnd(12)} ${r.startedAt}`);
+        print(lines.length ? lines.join('\n') : 'no releases', list);
+        return 0;
+      }
+      case 'approve': {
+        const r = await releases.approve(id, by, flags.comment);
+        print(`${id}: approved by ${by} (${r.approvals} approvals, ${r.needed} more needed)`, r);
+        return 0;
+      }
+      case 'reject': {
+        const r = await releases.reject(id, by, flags.reason ?? '');
+        print(`${id}: ${r.service} rejected by ${by}; rolling back`, r);
+        return 0;
+      }
+      case 'promote': {
+        const r = await releases.promote(id, by, flags.full ?? false);
+        print(`${id}: promoted (${r.promoted})`, r);
+        return 0;
+      }
+      case 'abort': {
+        await releases.abort(id, by, flags.reason ?? '');
+        print(`${id}: abort requested by ${by}; the release rolls back`, { releaseId: id, abortedBy: by });
+        return 0;
+      }
+    }
+    return EXIT_CODES.error;
+  } finally {
+    await close();
+  }
+}
+
+function finish(result: ReleaseResult, flags: Flags, io: CliIO): number {
+  io.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderStatus(result.status)}\n`);
+  return exitCodeFor(result);
+}
+
+async function watch(releases: Releases, id: string, flags: Flags, io: CliIO): Promise<number> {
+  let last = '';
+  for (;;) {
+    const status: ReleaseStatus = await releases.status(id);
+    if (status.outcome) return finish(await releases.result(id), flags, io);
+    if (flags.watch && !flags.json) {
+      const text = renderStatus(status);
+      if (text !== last) io.stdout(`${text}\n\n`);
+      last = text;
+    }
+    await new Promise((r) => setTimeout(r, io.pollMs ?? 2_000));
+  }
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  const code = await runCli(argv, {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    env: process.env,
+  });
+  process.exitCode = code;
+}
+
+// Run directly (`tsx src/client/cli.ts …`, `node dist/client/cli.js …`).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}

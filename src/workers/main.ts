@@ -1,0 +1,49 @@
+// The tidegate worker: polls the `tidegate` task queue (TIDEGATE_TASK_QUEUE), runs release and lock
+// workflows and their activities. Connection from the standard Temporal environment variables;
+// credentials for Kubernetes, Prometheus and GitHub stay in this process's environment.
+import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { connectionOptions, temporalSettings, type TemporalSettings } from '../client/connection.js';
+import { TASK_QUEUE } from '../core/ids.js';
+
+/** The workflow sources next to this file: .ts when run from source (tsx, jest), .js from dist/. */
+export const workflowsPath = fileURLToPath(new URL(`../workflows/index.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
+
+export interface WorkerConfig {
+  temporal: TemporalSettings;
+  taskQueue: string;
+  adapters?: Omit<ActivityDeps, 'temporal'>;
+  /** Extra Worker options (tests tune concurrency). */
+  options?: Partial<WorkerOptions>;
+}
+
+export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  return { temporal: temporalSettings(env), taskQueue: env.TIDEGATE_TASK_QUEUE || TASK_QUEUE };
+}
+
+export async function createWorker(config: WorkerConfig): Promise<{ worker: Worker; close: () => Promise<void> }> {
+  const connection = await NativeConnection.connect(connectionOptions(config.temporal));
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.taskQueue,
+    workflowsPath,
+    activities: createActivities({ temporal: client, ...config.adapters }),
+    ...config.options,
+  });
+  return { worker, close: () => connection.close() };
+}
+
+/** Runs until SIGINT/SIGTERM (the SDK installs the handlers and drains in-flight tasks). */
+export async function runWorker(config: WorkerConfig = workerConfigFromEnv()): Promise<void> {
+  const { worker, close } = await createWorker(config);
+  console.error(`tidegate worker: ${config.temporal.address} namespace ${config.temporal.namespace}, task queue ${config.taskQueue}`);
+  try {
+    await worker.run();
+  } finally {
+    await close();
+  }
+}

@@ -1,0 +1,181 @@
+// The CLI against the real Temporal dev server and a real worker (the production createWorker, with
+// the in-memory cluster as its Kubernetes/metrics adapters): exit codes and messages.
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { runCli } from '../../src/client/cli.js';
+import { repoRoot } from '../../src/stack/tools.js';
+import { createWorker } from '../../src/workers/main.js';
+import type { DevServer } from '../../src/stack/temporal.js';
+import { startTestDevServer, tempDir } from '../support/servers.js';
+import { FakeWorld } from '../workflows/support/harness.js';
+
+const run = promisify(execFile);
+let server: DevServer & { dir: string };
+let connection: Connection;
+let world: FakeWorld;
+let worker: Worker;
+let running: Promise<void>;
+let closeWorker: () => Promise<void>;
+const dir = tempDir('cli');
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(...argv: string[]): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    env: { TEMPORAL_ADDRESS: server.address, TIDEGATE_USER: 'carol' },
+    connect: async () => ({ client: new Client({ connection, namespace: server.namespace }), close: async () => undefined }),
+    pollMs: 200,
+  });
+  return { code, stdout, stderr };
+}
+
+function specFile(name: string, doc: Record<string, unknown>): string {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify(doc));
+  return path;
+}
+
+/** A quick spec: staging verify (1s interval), approval, switch; the old color scaled down after 1s. */
+function quickSpec(service: string, version: string): string {
+  return specFile(`${service}-${version}`, {
+    service,
+    version,
+    image: `registry.local/${service}:${version}`,
+    staging: { namespace: 'staging', deployment: service, verify: ['errors'] },
+    production: {
+      namespace: 'prod',
+      blueGreen: { activeService: service, deploymentPrefix: service, scaleDownDelay: '1s' },
+      approval: { approvers: ['alice', 'bob', 'carol'], minApprovals: 2, timeout: '24h' },
+    },
+    analyses: { errors: { query: 'ok{service="{{service}}",color="{{color}}"}', successCondition: '>= 0.99', interval: '1s', count: 2 } },
+  });
+}
+
+async function untilStage(id: string, stage: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { stdout } = await cli('status', id, '--json');
+    if ((JSON.parse(stdout) as { stage: string }).stage === stage) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${id} never reached ${stage}`);
+}
+
+beforeAll(async () => {
+  server = await startTestDevServer();
+  connection = await Connection.connect({ address: server.address });
+  world = new FakeWorld();
+  const { measure, awaitChecks, ...kubernetes } = world.activities();
+  ({ worker, close: closeWorker } = await createWorker({
+    temporal: { address: server.address, namespace: server.namespace },
+    taskQueue: 'tidegate',
+    adapters: { kubernetes, metrics: { measure }, github: { awaitChecks } },
+  }));
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await closeWorker?.();
+  await connection?.close();
+  await server?.stop();
+});
+
+test('validate: exit 0 for a valid spec, 2 naming the field for an invalid one (the real bin)', async () => {
+  const bin = join(repoRoot, 'bin/tidegate.js');
+  const ok = await run(process.execPath, [bin, 'validate', '-f', join(repoRoot, 'test/fixtures/specs/checkout.yaml')], { env: { ...process.env, NODE_OPTIONS: '' } });
+  expect(ok.stdout).toContain('valid — checkout@1.4.2');
+  const bad = await run(process.execPath, [bin, 'validate', '-f', join(repoRoot, 'test/fixtures/specs/invalid-weight.yaml')], {
+    env: { ...process.env, NODE_OPTIONS: '' },
+  }).catch((err: { code: number; stderr: string }) => err);
+  expect(bad).toMatchObject({ code: 2 });
+  expect((bad as { stderr: string }).stderr).toContain('production.canary.steps[2].setWeight: must be 0..100');
+});
+
+test('an invalid spec exits 2 and starts nothing', async () => {
+  const path = specFile('invalid', { service: 'Not_A_Label', version: '1', image: 'x', production: {} });
+  const r = await cli('start', '-f', path);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('nothing was started');
+  expect(r.stderr).toContain('service: must be a DNS-1123 label');
+  expect(r.stderr).toContain('production.namespace: must be a string');
+  const client = new Client({ connection, namespace: server.namespace });
+  await expect(client.workflow.getHandle('Not_A_Label@1').describe()).rejects.toThrow();
+});
+
+test('bad arguments exit 2 with the reason', async () => {
+  expect(await cli('approve')).toMatchObject({ code: 2, stderr: 'error: approve needs a release id, like checkout@1.4.2\n' });
+  expect(await cli('reject', 'x@1', '--as', 'bob')).toMatchObject({ code: 2, stderr: 'error: reject needs --reason TEXT\n' });
+  expect((await cli('start', '-f', 'x.yaml', '--bogus')).code).toBe(2);
+  expect(await cli('status', 'ghost@9.9.9')).toMatchObject({ code: 2 });
+});
+
+test('approvals through the CLI: refusals exit 3 with the reason; a retried start is the same release', async () => {
+  const file = quickSpec('cart', '1.1.0');
+  const started = await cli('start', '-f', file, '--json');
+  expect(started.code).toBe(0);
+  expect(JSON.parse(started.stdout)).toEqual({ releaseId: 'cart@1.1.0', created: true });
+  expect(await cli('start', '-f', file)).toMatchObject({ code: 0, stdout: 'cart@1.1.0 already running\n' });
+  expect(await cli('start', '-f', quickSpec('cart', '1.2.0'))).toMatchObject({
+    code: 3,
+    stderr: 'refused: cart is being released by cart@1.1.0; wait for it, abort it, or start with --supersede\n',
+  });
+
+  await untilStage('cart@1.1.0', 'approval');
+  expect(await cli('approve', 'cart@1.1.0')).toMatchObject({ code: 3, stderr: 'refused: carol started this release and self-approval is not allowed\n' });
+  expect(await cli('approve', 'cart@1.1.0', '--as', 'mallory')).toMatchObject({
+    code: 3,
+    stderr: 'refused: mallory is not an approver of cart (approvers: alice, bob, carol)\n',
+  });
+  expect(await cli('approve', 'cart@1.1.0', '--as', 'alice', '--comment', 'lgtm')).toMatchObject({ code: 0 });
+  const dup = await cli('approve', 'cart@1.1.0', '--as', 'alice');
+  expect(dup.code).toBe(3);
+  expect(dup.stderr).toMatch(/^refused: alice already approved at /);
+  expect(await cli('promote', 'cart@1.1.0')).toMatchObject({ code: 3, stderr: 'refused: nothing to promote: the release is not paused (stage "approval")\n' });
+
+  expect(await cli('approve', 'cart@1.1.0', '--as', 'bob')).toMatchObject({ code: 0 });
+  const waited = await cli('status', 'cart@1.1.0', '--wait', '--json');
+  expect(waited.code).toBe(0);
+  expect(JSON.parse(waited.stdout)).toMatchObject({ outcome: 'released', status: { services: [{ approvals: [{ by: 'alice', comment: 'lgtm' }, { by: 'bob' }] }] } });
+  expect(world.service('cart').active).toBe('green');
+  expect((await cli('status', 'cart@1.1.0')).stdout).toContain('cart@1.1.0  released');
+  expect(await cli('approve', 'cart@1.1.0', '--as', 'bob')).toMatchObject({ code: 3, stderr: 'refused: cart@1.1.0 has already ended (released)\n' });
+});
+
+test('start --wait exits 10 when analysis rolls the release back', async () => {
+  world.setMetric('basket', 'staging', 0.5);
+  const r = await cli('start', '-f', quickSpec('basket', '2.0.0'), '--wait');
+  expect(r.code).toBe(10);
+  expect(r.stdout).toContain('rolled-back: analysis errors failed at staging of basket');
+});
+
+test('status --wait exits 12 after an abort', async () => {
+  expect((await cli('start', '-f', quickSpec('wishlist', '1.0.0'))).code).toBe(0);
+  await untilStage('wishlist@1.0.0', 'approval');
+  expect(await cli('abort', 'wishlist@1.0.0')).toMatchObject({ code: 2, stderr: 'error: abort needs --reason TEXT\n' });
+  expect((await cli('abort', 'wishlist@1.0.0', '--reason', 'freeze')).code).toBe(0);
+  const r = await cli('status', 'wishlist@1.0.0', '--wait');
+  expect(r.code).toBe(12);
+  expect(r.stdout).toContain('aborted: aborted by carol: freeze');
+});
+
+test('list shows releases by service from the search attributes', async () => {
+  let list: { releaseId: string }[] = [];
+  for (let i = 0; i < 50 && list.length === 0; i++) {
+    list = JSON.parse((await cli('list', '--service', 'cart', '--json')).stdout) as { releaseId: string }[];
+    if (list.length === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(list.map((r) => r.releaseId)).toEqual(['cart@1.1.0']);
+});

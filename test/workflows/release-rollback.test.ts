@@ -1,0 +1,165 @@
+// Given the release workflow on the time-skipping server with mocked cluster activities, when
+// something goes wrong, then everything the release did is undone — traffic first — and recorded.
+import type { Harness } from './support/harness.js';
+import { specFor, startHarness } from './support/harness.js';
+import { exitCodeFor } from '../../src/core/status.js';
+import { RefusedError } from '../../src/client/errors.js';
+import { validateSpec } from '../../src/spec/index.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await startHarness();
+});
+afterEach(async () => h?.stop());
+
+const rollbackCalls = (service: string): string[] => {
+  const calls = h.world.calls.filter((c) => c.includes(service));
+  const first = calls.findIndex((c) => c.startsWith('restore'));
+  return first === -1 ? [] : calls.slice(first);
+};
+
+test('a failing analysis at a canary step rolls back with traffic restored first, and exits 10', async () => {
+  h.world.setMetric('bad', 'green', 0.8); // 20% errors on the canary color
+  const { releaseId } = await h.releases.start(specFor('bad'), { initiator: 'carol' });
+  const result = await h.finish(releaseId);
+  expect(result).toMatchObject({ outcome: 'rolled-back', cause: 'analysis' });
+  expect(result.reason).toBe('analysis success-rate failed at canary step 3 of bad: 2 failed measurements (limit 1)');
+  expect(exitCodeFor(result)).toBe(10);
+  expect(rollbackCalls('bad')).toEqual(['restoreTraffic bad blue', 'restoreWorkloads bad', 'restoreStaging bad']);
+  expect(h.world.service('bad')).toMatchObject({ active: 'blue', weights: { blue: 100, green: 0 } });
+  const run = result.status.analyses.find((a) => a.id === 'bad/canary/2/success-rate');
+  expect(run?.measurements.map((m) => [m.phase, m.value])).toEqual([
+    ['Failed', 0.8],
+    ['Failed', 0.8],
+  ]);
+  expect(run?.query).toContain('color="green"');
+  expect(result.status.services[0]?.stages).toMatchObject({ staging: 'done', canary: 'failed', approval: 'pending', switch: 'pending' });
+});
+
+test('an abort during a pause rolls back and exits 12', async () => {
+  const { releaseId } = await h.releases.start(specFor('aborted'), { initiator: 'carol' });
+  await h.until(releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+  await h.releases.abort(releaseId, 'erin', 'customer incident in progress');
+  const result = await h.finish(releaseId);
+  expect(result).toMatchObject({ outcome: 'aborted', cause: 'aborted', reason: 'aborted by erin: customer incident in progress' });
+  expect(exitCodeFor(result)).toBe(12);
+  expect(rollbackCalls('aborted')).toEqual(['restoreTraffic aborted blue', 'restoreWorkloads aborted', 'restoreStaging aborted']);
+  await expect(h.releases.abort(releaseId, 'erin', 'again')).rejects.toThrow(new RefusedError('aborted@1.0.1 has already ended (aborted)'));
+});
+
+test('an inconclusive analysis (metrics backend down) pauses for a human, never passes; promote continues', async () => {
+  h.world.setMetric('flaky', 'staging', 'error');
+  const { releaseId } = await h.releases.start(specFor('flaky'), { initiator: 'carol' });
+  const paused = await h.until(releaseId, (s) => s.pausedFor !== undefined);
+  expect(paused.pausedFor).toBe(
+    'analysis success-rate inconclusive at staging of flaky: 5 consecutive errors from the metrics backend (limit 4) — promote to continue, abort to roll back',
+  );
+  expect(paused.analyses[0]?.measurements.every((m) => m.phase === 'Error')).toBe(true);
+  await h.releases.promote(releaseId, 'carol');
+  const continued = await h.until(releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+  expect(continued.services[0]?.stages).toMatchObject({ staging: 'done', canary: 'running' });
+  expect(continued.analyses[0]?.phase).toBe('Inconclusive');
+  await h.releases.abort(releaseId, 'carol', 'done testing');
+  expect((await h.finish(releaseId)).outcome).toBe('aborted');
+});
+
+test('an inconclusive analysis under onInconclusive: rollback rolls back (exit 10)', async () => {
+  h.world.setMetric('nodata', 'staging', 'empty');
+  const spec = specFor('nodata', '1.0.1', (doc) => {
+    doc.analyses['success-rate'] = { ...doc.analyses['success-rate'], onInconclusive: 'rollback' };
+  });
+  const { releaseId } = await h.releases.start(spec, { initiator: 'carol' });
+  const result = await h.finish(releaseId);
+  expect(result).toMatchObject({ outcome: 'rolled-back', cause: 'analysis' });
+  expect(result.reason).toBe('analysis success-rate inconclusive at staging of nodata: 1 inconclusive measurements (limit 0)');
+  expect(rollbackCalls('nodata')).toEqual(['restoreStaging nodata']);
+});
+
+test('a second start of the same id returns the same release; another version is refused; --supersede rolls the first back', async () => {
+  const first = await h.releases.start(specFor('single', '2.0.0'), { initiator: 'carol' });
+  await h.until(first.releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+  await expect(h.releases.start(specFor('single', '2.0.0'), { initiator: 'ci' })).resolves.toEqual({ releaseId: 'single@2.0.0', created: false });
+  await expect(h.releases.start(specFor('single', '2.0.1'), { initiator: 'ci' })).rejects.toThrow(
+    new RefusedError('single is being released by single@2.0.0; wait for it, abort it, or start with --supersede'),
+  );
+
+  const second = await h.releases.start(specFor('single', '2.0.1'), { initiator: 'ci', supersede: true });
+  expect(second).toEqual({ releaseId: 'single@2.0.1', created: true });
+  const superseded = await h.releases.result('single@2.0.0');
+  expect(superseded).toMatchObject({ outcome: 'aborted', cause: 'superseded', reason: 'superseded by single@2.0.1' });
+  expect(exitCodeFor(superseded)).toBe(12);
+  const running = await h.until('single@2.0.1', (s) => s.stage === 'canary');
+  expect(running.timeline.map((t) => t.event)).toContain('superseding single@2.0.0: asking it to roll back');
+  // the first release's rollback happened before the second deployed anything
+  const firstRestore = h.world.calls.indexOf('restoreTraffic single blue');
+  const secondDeploy = h.world.calls.indexOf('deployImage single registry.local/single:2.0.1');
+  expect(firstRestore).toBeGreaterThan(-1);
+  expect(secondDeploy).toBeGreaterThan(firstRestore);
+});
+
+test('a multi-service release whose second service fails rolls back the first too', async () => {
+  const svc = (service: string, extra: Record<string, unknown> = {}) => ({
+    service,
+    image: `registry.local/${service}:3.0.0`,
+    production: {
+      namespace: 'prod',
+      blueGreen: { activeService: service, deploymentPrefix: service, scaleDownDelay: '5m' },
+      canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 20 }, { analysis: { analyses: ['success-rate'] } }] },
+    },
+    ...extra,
+  });
+  const parsed = validateSpec({
+    release: 'shop',
+    version: '3.0.0',
+    services: [svc('checkout', { dependsOn: ['payments'] }), svc('payments')],
+    analyses: { 'success-rate': { query: 'rate{service="{{service}}",color="{{color}}"}', successCondition: '>= 0.99', interval: '30s', count: 3 } },
+  });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  h.world.setMetric('checkout', 'green', 0.5);
+  const { releaseId } = await h.releases.start(parsed.spec, { initiator: 'carol' });
+  expect(releaseId).toBe('shop@3.0.0');
+  const result = await h.finish(releaseId);
+  expect(result).toMatchObject({ outcome: 'rolled-back', cause: 'analysis' });
+  // payments went first (checkout depends on it) and was fully switched before checkout failed
+  expect(h.world.calls.indexOf('switchActive payments green')).toBeLessThan(h.world.calls.indexOf('setCanaryWeight checkout green 20'));
+  expect(h.world.calls.filter((c) => c.startsWith('restore'))).toEqual([
+    'restoreTraffic checkout blue',
+    'restoreTraffic payments blue',
+    'restoreWorkloads checkout',
+    'restoreWorkloads payments',
+  ]);
+  expect(h.world.service('payments')).toMatchObject({ active: 'blue', weights: { blue: 100, green: 0 } });
+  expect(h.world.service('payments').deployments.green.image).toBe('registry.local/payments:1.0.0');
+});
+
+test('a compensation that fails once is retried and both attempts are recorded', async () => {
+  h.world.setMetric('retry', 'green', 0.5);
+  h.world.failures.set('restoreTraffic', 1);
+  const { releaseId } = await h.releases.start(specFor('retry'), { initiator: 'carol' });
+  const result = await h.finish(releaseId);
+  expect(result.outcome).toBe('rolled-back');
+  const traffic = result.status.compensations.find((c) => c.label === 'return retry traffic to blue');
+  expect(traffic).toEqual({
+    label: 'return retry traffic to blue',
+    service: 'retry',
+    status: 'done',
+    attempts: 2,
+    errors: ['injected failure of restoreTraffic'],
+  });
+  expect(result.status.timeline.map((t) => t.event)).toContain('rollback: return retry traffic to blue (attempt 2)');
+  expect(h.world.service('retry').active).toBe('blue');
+});
+
+test('a failing required check stops the release before staging, naming the check', async () => {
+  h.world.checks = { conclusion: 'failure', failing: [{ name: 'test', conclusion: 'failure' }] };
+  const spec = specFor('gated', '1.0.1', (doc) => {
+    doc.source = { repo: 'acme/gated', sha: 'abcdef1' };
+    doc.build = { requiredChecks: ['build', 'test'] };
+  });
+  const { releaseId } = await h.releases.start(spec, { initiator: 'carol' });
+  const result = await h.finish(releaseId);
+  expect(result).toMatchObject({ outcome: 'failed', cause: 'error', reason: 'build gate: failed test (failure)' });
+  expect(exitCodeFor(result)).toBe(1);
+  expect(h.world.calls.filter((c) => !c.startsWith('snapshot'))).toEqual([]);
+  expect(result.status.services[0]?.stages).toMatchObject({ build: 'failed', staging: 'pending' });
+});
