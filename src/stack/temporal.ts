@@ -69,8 +69,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
  * --search-attribute; the test server and real clusters through the operator API). Idempotent.
  */
 export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
-  const { temporal } = await import('@temporalio/proto');
-  const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (the CJS enum object is not
+  // importable by name from plain Node ESM).
+  const KEYWORD = 2;
   // The Java time-skipping server implements add but not list: treat an unimplemented list as empty.
   const existing = await connection.operatorService.listSearchAttributes({ namespace }).catch((err: unknown) => {
     if ((err as { code?: number }).code === 12) return { customAttributes: {} };

@@ -1,0 +1,27 @@
+// Recorded release histories (test/fixtures/histories/, re-recorded by `npm run record-histories`)
+// must replay against the current workflow code: a determinism error here means a change would break
+// releases that are running right now. Use patching (patched()/deprecatePatch) or worker versioning.
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
+
+const dir = new URL('../fixtures/histories/', import.meta.url);
+const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
+const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+
+test('at least four recorded histories are present', () => {
+  expect(files.length).toBeGreaterThanOrEqual(4);
+});
+
+test('every recorded history replays without a determinism error', async () => {
+  const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(readFileSync(new URL(f, dir), 'utf8'))) }));
+  const failures: string[] = [];
+  let replayed = 0;
+  for await (const result of Worker.runReplayHistories({ workflowsPath, replayName: 'tidegate-replay' }, histories)) {
+    replayed++;
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  expect(failures).toEqual([]);
+  expect(replayed).toBe(files.length);
+});
