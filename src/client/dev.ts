@@ -1,6 +1,7 @@
 // `tidegate dev` / `npm run demo` (for now): the Temporal dev server with its Web UI and tidegate's
 // search attributes, plus a worker, on this machine; prints how to reach them and stops both on Ctrl-C.
 import { mkdirSync } from 'node:fs';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { join } from 'node:path';
 import { startDevServer } from '../stack/temporal.js';
 import { cacheDir } from '../stack/tools.js';
@@ -9,6 +10,7 @@ import { TASK_QUEUE } from '../core/ids.js';
 import type { CliIO } from './cli.js';
 
 export async function runDev(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = join(cacheDir(), 'dev');
   mkdirSync(dir, { recursive: true });
   io.stderr('starting the Temporal dev server…\n');
@@ -33,15 +35,12 @@ export async function runDev(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>): Prom
       '',
     ].join('\n'),
   );
-  const stop = new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-  const running = worker.run();
-  await stop;
-  worker.shutdown();
-  await running;
-  await close();
-  await server.stop();
+  // worker.run() returns once the SDK's own SIGINT/SIGTERM handler has drained the worker.
+  try {
+    await worker.run();
+  } finally {
+    await close();
+    await server.stop();
+  }
   io.stderr('stopped.\n');
 }

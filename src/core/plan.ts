@@ -80,3 +80,16 @@ export function planService(svc: ServiceSpec): ServicePlan {
 export function planRelease(spec: ReleaseSpec): ReleasePlan {
   return { build: spec.build !== undefined && spec.source !== undefined, services: releaseOrder(spec.services).map(planService) };
 }
+
+/**
+ * Monitor windows are measured in batches, one range query per batch, so a release's history grows
+ * with the number of batches rather than of measurements: window/100 clamped to 1–5 minutes, and
+ * never shorter than the analysis interval. Detection inside the window lags by up to one batch.
+ *
+ *   monitorBatchMs(30m, 30s) = 1m   (30 batches)
+ *   monitorBatchMs(24h, 30s) = 5m   (288 batches)
+ *   monitorBatchMs(1h, 10m)  = 10m  (the interval wins)
+ */
+export function monitorBatchMs(windowMs: number, intervalMs: number): number {
+  return Math.max(intervalMs, Math.min(300_000, Math.max(60_000, Math.round(windowMs / 100))));
+}

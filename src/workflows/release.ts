@@ -26,7 +26,7 @@ import { classify, judgeRun, type Measurement, type Observation, type RunVerdict
 import { checkApprove, checkReject, approvalsNeeded, isApproved, type ApprovalGate } from '../core/approval.js';
 import { rollbackOrder, type Compensation, type UndoAction } from '../core/compensation.js';
 import { serviceLockId } from '../core/ids.js';
-import { planRelease, STAGES, type PlannedStep, type Stage } from '../core/plan.js';
+import { monitorBatchMs, planRelease, STAGES, type PlannedStep, type Stage } from '../core/plan.js';
 import { otherColor, type Color, type ProductionSnapshot, type ProductionTarget } from '../core/snapshot.js';
 import type { AnalysisRun, Cause, Outcome, ReleaseResult, ReleaseStatus, ServiceStatus } from '../core/status.js';
 import { renderQuery } from '../core/template.js';
@@ -64,9 +64,6 @@ class ReleaseStop extends Error {
     this.name = 'ReleaseStop';
   }
 }
-
-/** Monitor windows are measured in batches (one range query per batch) to keep the history small. */
-const MONITOR_BATCH_MS = 60_000;
 
 export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const { spec, initiator } = input;
@@ -349,7 +346,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       const end = Date.now() + opts.windowMs;
       let from = Date.now();
       while (verdict.phase === 'Running' && Date.now() < end) {
-        await sleep(Math.min(Math.max(MONITOR_BATCH_MS, analysis.interval), end - Date.now()), { summary: `monitor ${name}` });
+        await sleep(Math.min(monitorBatchMs(opts.windowMs, analysis.interval), end - Date.now()), { summary: `monitor ${name}` });
         const to = Date.now();
         take(await metrics.measure.executeWithOptions({ startToCloseTimeout: '1m', retry: { ...RETRY, maximumAttempts: 3 }, summary: `measure ${name} on ${color} (window)` }, [
           { query, range: { start: new Date(from + 1).toISOString(), end: new Date(to).toISOString(), stepMs: analysis.interval } },
@@ -368,21 +365,38 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   }
 
   // ---- one service ---------------------------------------------------------------------------
-  async function releaseService(svc: ServiceSpec, steps: PlannedStep[]): Promise<{ target: ProductionTarget; snapshot: ProductionSnapshot; newColor: Color }> {
+  const targetOf = (svc: ServiceSpec): ProductionTarget => ({
+    service: svc.service,
+    namespace: svc.production.namespace,
+    blueGreen: svc.production.blueGreen,
+    ...(svc.production.canary ? { traffic: svc.production.canary.traffic } : {}),
+  });
+
+  /** The pre-release state of every service, taken before the release changes anything. */
+  async function snapshotAll(): Promise<Map<string, ProductionSnapshot>> {
+    const snapshots = new Map<string, ProductionSnapshot>();
+    for (const p of plan.services) {
+      const svc = specOf.get(p.service);
+      if (!svc) continue;
+      const snapshot = await k8s.snapshotProduction.executeWithOptions(
+        { startToCloseTimeout: '2m', retry: RETRY, summary: `snapshot ${svc.service} in ${svc.production.namespace}` },
+        [targetOf(svc)],
+      );
+      const st = serviceStatus(svc.service);
+      st.activeColor = snapshot.activeColor;
+      st.newColor = otherColor(snapshot.activeColor);
+      record(`snapshot: ${snapshot.activeColor} live with ${snapshot.deployments[snapshot.activeColor].image ?? 'no image'}; releasing to ${st.newColor}`, { service: svc.service });
+      snapshots.set(svc.service, snapshot);
+    }
+    return snapshots;
+  }
+
+  async function releaseService(svc: ServiceSpec, steps: PlannedStep[], snapshot: ProductionSnapshot): Promise<{ target: ProductionTarget; snapshot: ProductionSnapshot; newColor: Color }> {
     const st = serviceStatus(svc.service);
     const prod = svc.production;
-    const target: ProductionTarget = {
-      service: svc.service,
-      namespace: prod.namespace,
-      blueGreen: prod.blueGreen,
-      ...(prod.canary ? { traffic: prod.canary.traffic } : {}),
-    };
+    const target = targetOf(svc);
     status.service = svc.service;
-    const snapshot = await k8s.snapshotProduction.executeWithOptions({ startToCloseTimeout: '2m', retry: RETRY, summary: `snapshot ${svc.service} in ${prod.namespace}` }, [target]);
     const newColor = otherColor(snapshot.activeColor);
-    st.activeColor = snapshot.activeColor;
-    st.newColor = newColor;
-    record(`snapshot: ${snapshot.activeColor} live with ${snapshot.deployments[snapshot.activeColor].image ?? 'no image'}; releasing to ${newColor}`, { service: svc.service });
 
     await stage(svc.service, 'staging', async () => {
       const stg = svc.staging;
@@ -483,10 +497,15 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       setStage('build');
       for (const st of status.services) st.stages.build = 'running';
       record(`build gate: waiting for ${build.requiredChecks.join(', ')} on ${source.repo}@${source.sha}`, { stage: 'build' });
-      const result = await coordination.awaitChecks.executeWithOptions(
-        { startToCloseTimeout: build.timeout + 60_000, heartbeatTimeout: '1m', retry: RETRY, summary: `checks on ${source.sha}` },
-        [{ repo: source.repo, sha: source.sha, requiredChecks: build.requiredChecks, timeoutMs: build.timeout }],
-      );
+      const result = await coordination.awaitChecks
+        .executeWithOptions(
+          { startToCloseTimeout: build.timeout + 60_000, heartbeatTimeout: '1m', retry: RETRY, summary: `checks on ${source.sha}` },
+          [{ repo: source.repo, sha: source.sha, requiredChecks: build.requiredChecks, timeoutMs: build.timeout }],
+        )
+        .catch((err: unknown) => {
+          for (const st of status.services) st.stages.build = 'failed';
+          throw err;
+        });
       const outcome = result.conclusion === 'success' ? 'done' : 'failed';
       for (const st of status.services) st.stages.build = outcome;
       if (result.conclusion !== 'success') {
@@ -498,11 +517,13 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       record('build skipped (not in the spec)', { stage: 'build' });
     }
 
+    const snapshots = await snapshotAll();
     const released: { svc: ServiceSpec; target: ProductionTarget; snapshot: ProductionSnapshot; newColor: Color }[] = [];
     for (const p of plan.services) {
       const svc = specOf.get(p.service);
-      if (!svc) continue;
-      released.push({ svc, ...(await releaseService(svc, p.steps)) });
+      const snapshot = snapshots.get(p.service);
+      if (!svc || !snapshot) continue;
+      released.push({ svc, ...(await releaseService(svc, p.steps, snapshot)) });
     }
 
     // Old colors stay warm for instant rollback, then scale down.

@@ -161,14 +161,19 @@ test('start --wait exits 10 when analysis rolls the release back', async () => {
   expect(r.stdout).toContain('rolled-back: analysis errors failed at staging of basket');
 });
 
-test('status --wait exits 12 after an abort', async () => {
+test('status --watch shows live progress and exits 12 after an abort', async () => {
   expect((await cli('start', '-f', quickSpec('wishlist', '1.0.0'))).code).toBe(0);
   await untilStage('wishlist@1.0.0', 'approval');
+  const watching = cli('status', 'wishlist@1.0.0', '--watch');
+  await new Promise((r) => setTimeout(r, 500));
   expect(await cli('abort', 'wishlist@1.0.0')).toMatchObject({ code: 2, stderr: 'error: abort needs --reason TEXT\n' });
   expect((await cli('abort', 'wishlist@1.0.0', '--reason', 'freeze')).code).toBe(0);
-  const r = await cli('status', 'wishlist@1.0.0', '--wait');
+  const r = await watching;
   expect(r.code).toBe(12);
-  expect(r.stdout).toContain('aborted: aborted by carol: freeze');
+  expect(r.stdout).toContain('wishlist@1.0.0  stage approval (wishlist)');
+  expect(r.stdout).toContain('approvals: none — 2 more needed');
+  expect(r.stdout).toContain('wishlist@1.0.0  aborted: aborted by carol: freeze');
+  expect((await cli('status', 'wishlist@1.0.0', '--wait')).code).toBe(12);
 });
 
 test('list shows releases by service from the search attributes', async () => {

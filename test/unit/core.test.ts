@@ -1,0 +1,182 @@
+// Pure decisions of src/core, table-driven.
+import { classify, judgeRun, type MeasurementPhase, type Observation } from '../../src/core/analysis.js';
+import { checkApprove, checkReject, isApproved, type ApprovalGate } from '../../src/core/approval.js';
+import { rollbackOrder, type Compensation } from '../../src/core/compensation.js';
+import { holds, parseCondition } from '../../src/core/condition.js';
+import { parseReleaseId, releaseId } from '../../src/core/ids.js';
+import { monitorBatchMs, planService, planSteps, releaseOrder } from '../../src/core/plan.js';
+import type { ProductionSnapshot } from '../../src/core/snapshot.js';
+import { exitCodeFor, type Cause, type Outcome } from '../../src/core/status.js';
+import { renderQuery } from '../../src/core/template.js';
+import { validateSpec, type ServiceSpec } from '../../src/spec/index.js';
+
+describe('conditions', () => {
+  test.each<[string, number, boolean]>([
+    ['>= 0.99', 0.99, true],
+    ['>= 0.99', 0.9899, false],
+    ['< 500', 499.9, true],
+    ['> 0', 0, false],
+    ['== 1', 1, true],
+    ['!= 0', NaN, false],
+    ['<= 1e-3', 0.001, true],
+  ])('%s holds for %d: %s', (text, value, expected) => {
+    const c = parseCondition(text);
+    expect(c).toBeDefined();
+    if (c) expect(holds(c, value)).toBe(expected);
+  });
+  test.each(['0.99', '>=', '=> 1', 'good', '>= 1 2'])('%j is not a condition', (t) => expect(parseCondition(t)).toBeUndefined());
+});
+
+describe('threshold judge: measurement phases (Argo rules)', () => {
+  const ok = parseCondition('>= 0.99');
+  const bad = parseCondition('< 0.9');
+  const v = (value: number): Observation => ({ kind: 'value', value });
+  test.each<[string, Parameters<typeof classify>[0], Observation, MeasurementPhase]>([
+    ['success only, met', { successCondition: ok }, v(0.995), 'Successful'],
+    ['success only, not met', { successCondition: ok }, v(0.95), 'Failed'],
+    ['failure only, met', { failureCondition: bad }, v(0.5), 'Failed'],
+    ['failure only, not met', { failureCondition: bad }, v(0.95), 'Successful'],
+    ['both, between', { successCondition: ok, failureCondition: bad }, v(0.95), 'Inconclusive'],
+    ['no data', { successCondition: ok }, { kind: 'empty', message: 'empty' }, 'Inconclusive'],
+    ['NaN', { successCondition: ok }, v(NaN), 'Inconclusive'],
+    ['backend down', { successCondition: ok }, { kind: 'error', message: 'ECONNREFUSED' }, 'Error'],
+  ])('%s → %s', (_name, spec, obs, phase) => expect(classify(spec, obs).phase).toBe(phase));
+});
+
+describe('threshold judge: run verdicts', () => {
+  const limits = { count: 4, failureLimit: 1, inconclusiveLimit: 1, consecutiveErrorLimit: 2 };
+  const run = (phases: string): { phase: MeasurementPhase }[] =>
+    [...phases].map((p) => ({ phase: ({ S: 'Successful', F: 'Failed', I: 'Inconclusive', E: 'Error' } as const)[p as 'S'] }));
+  test.each<[string, string]>([
+    ['SFS', 'Running'],
+    ['SFF', 'Failed'],
+    ['SFSS', 'Successful'],
+    ['SII', 'Inconclusive'],
+    ['EEE', 'Inconclusive'],
+    ['EESESSS', 'Successful'], // errors interleaved with data do not count towards count, nor as healthy
+    ['EEEE', 'Inconclusive'],
+    ['SSEE', 'Running'],
+  ])('%s → %s', (phases, verdict) => expect(judgeRun(limits, run(phases)).phase).toBe(verdict));
+  test('a backend that is always down never passes', () => {
+    expect(judgeRun({ ...limits, consecutiveErrorLimit: 100 }, run('E'.repeat(50))).phase).toBe('Running');
+  });
+});
+
+describe('approval rules', () => {
+  const gate = (over: Partial<ApprovalGate> = {}): ApprovalGate => ({
+    service: 'checkout',
+    rule: { approvers: ['alice', 'bob', 'carol'], minApprovals: 2, allowSelfApproval: false, timeout: 1, onTimeout: 'rollback' },
+    initiator: 'carol',
+    open: true,
+    approvals: [],
+    ...over,
+  });
+  test.each<[string, ApprovalGate | undefined, string, string | undefined]>([
+    ['listed approver', gate(), 'alice', undefined],
+    ['not listed', gate(), 'mallory', 'mallory is not an approver of checkout (approvers: alice, bob, carol)'],
+    ['self', gate(), 'carol', 'carol started this release and self-approval is not allowed'],
+    ['self allowed', gate({ rule: { ...gate().rule, allowSelfApproval: true } }), 'carol', undefined],
+    ['duplicate', gate({ approvals: [{ by: 'alice', at: 'T1' }] }), 'alice', 'alice already approved at T1'],
+    ['gate closed', gate({ open: false }), 'alice', 'the approval gate for checkout is not open: the release is in stage "canary"'],
+    ['no gate', undefined, 'alice', 'no approval gate is open: the release is in stage "canary"'],
+    ['rejected', gate({ rejection: { by: 'bob', at: 'T', reason: 'no' } }), 'alice', 'the gate is closed: bob rejected it'],
+    ['no name', gate(), ' ', "an approval needs the approver's name (--as or TIDEGATE_USER)"],
+  ])('%s', (_name, g, by, reason) => {
+    const verdict = checkApprove(g, by, 'canary');
+    expect(verdict.ok ? undefined : verdict.reason).toBe(reason);
+  });
+  test('rejection needs a listed approver and a reason; the initiator may reject', () => {
+    expect(checkReject(gate(), 'carol', 'broken', 'approval')).toEqual({ ok: true });
+    expect(checkReject(gate(), 'alice', ' ', 'approval')).toEqual({ ok: false, reason: 'a rejection needs a reason (--reason)' });
+    expect(checkReject(gate(), 'eve', 'x', 'approval').ok).toBe(false);
+  });
+  test('approved once minApprovals distinct approvals are in', () => {
+    expect(isApproved(gate({ approvals: [{ by: 'alice', at: 'T' }] }))).toBe(false);
+    expect(isApproved(gate({ approvals: [{ by: 'alice', at: 'T' }, { by: 'bob', at: 'T' }] }))).toBe(true);
+  });
+});
+
+describe('plan', () => {
+  test('weights in force at each canary step', () => {
+    const steps = planSteps([
+      { kind: 'setWeight', weight: 10 },
+      { kind: 'pause', durationMs: 120_000 },
+      { kind: 'analysis', analyses: ['a'] },
+      { kind: 'setWeight', weight: 50 },
+      { kind: 'pause' },
+    ]);
+    expect(steps.map((s) => [s.weight, s.label])).toEqual([
+      [10, 'setWeight 10'],
+      [10, 'pause 120s'],
+      [10, 'analysis a'],
+      [50, 'setWeight 50'],
+      [50, 'pause until promoted'],
+    ]);
+  });
+
+  const svc = (service: string, dependsOn: string[] = [], production: Record<string, unknown> = {}): ServiceSpec => {
+    const r = validateSpec({ service, version: '1', image: 'i', production: { namespace: 'p', blueGreen: { activeService: service, deploymentPrefix: service }, ...production } });
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    const [s] = r.spec.services;
+    if (!s) throw new Error('no service');
+    return { ...s, dependsOn };
+  };
+
+  test('stages the spec leaves out are not planned (recorded as skipped)', () => {
+    expect(planService(svc('a')).stages).toEqual(['switch']);
+    expect(planService(svc('a', [], { monitor: { duration: '5m' }, approval: { approvers: ['x'] } })).stages).toEqual(['approval', 'switch', 'monitor']);
+  });
+
+  test.each<[string, [string, string[]][], string[]]>([
+    ['spec order without dependencies', [['a', []], ['b', []], ['c', []]], ['a', 'b', 'c']],
+    ['dependencies first', [['checkout', ['payments']], ['payments', []]], ['payments', 'checkout']],
+    ['a chain', [['c', ['b']], ['b', ['a']], ['a', []]], ['a', 'b', 'c']],
+    ['a diamond keeps spec order among ready services', [['d', ['b', 'c']], ['c', ['a']], ['b', ['a']], ['a', []]], ['a', 'c', 'b', 'd']],
+  ])('release order: %s', (_name, services, order) => {
+    expect(releaseOrder(services.map(([n, deps]) => svc(n, deps))).map((s) => s.service)).toEqual(order);
+  });
+});
+
+test('rollback order: traffic undos newest-first, then the rest newest-first', () => {
+  const snapshot = {} as ProductionSnapshot;
+  const target = { service: 's', namespace: 'n', blueGreen: { activeService: 's', deploymentPrefix: 's', colorLabel: 'color', scaleDownDelay: 0 } };
+  const c = (seq: number, label: string, type: 'restoreTraffic' | 'restoreWorkloads'): Compensation => ({ seq, service: 's', label, action: { type, target, snapshot } });
+  const order = rollbackOrder([
+    { seq: 0, service: 's', label: 'stagingImage', action: { type: 'restoreStaging', snapshot: { namespace: 'st', deployment: { name: 's', exists: true, replicas: 1 } } } },
+    c(1, 'prodWorkloads', 'restoreWorkloads'),
+    c(2, 'prodTraffic', 'restoreTraffic'),
+    c(3, 'payWorkloads', 'restoreWorkloads'),
+    c(4, 'payTraffic', 'restoreTraffic'),
+  ]);
+  expect(order.map((x) => x.label)).toEqual(['payTraffic', 'prodTraffic', 'payWorkloads', 'prodWorkloads', 'stagingImage']);
+});
+
+test.each<[Outcome, Cause | undefined, number]>([
+  ['released', undefined, 0],
+  ['rolled-back', 'analysis', 10],
+  ['rejected', 'rejected', 11],
+  ['aborted', 'aborted', 12],
+  ['aborted', 'superseded', 12],
+  ['rolled-back', 'timeout', 13],
+  ['failed', 'timeout', 13],
+  ['failed', 'locked', 3],
+  ['failed', 'error', 1],
+  ['rolled-back', 'error', 1],
+])('exit code for %s/%s is %d', (outcome, cause, code) => expect(exitCodeFor({ outcome, ...(cause ? { cause } : {}) })).toBe(code));
+
+test('release ids and query templates', () => {
+  expect(releaseId('checkout', '1.4.2')).toBe('checkout@1.4.2');
+  expect(parseReleaseId('checkout@1.4.2')).toEqual({ name: 'checkout', version: '1.4.2' });
+  expect(parseReleaseId('checkout')).toBeUndefined();
+  expect(renderQuery('up{service="{{service}}",color="{{ color }}",ns="{{namespace}}",x="{{other}}"}', { service: 'checkout', color: 'green', namespace: 'prod' })).toBe(
+    'up{service="checkout",color="green",ns="prod",x="{{other}}"}',
+  );
+});
+
+test.each<[string, number, number, number]>([
+  ['30m window, 30s interval', 1_800_000, 30_000, 60_000],
+  ['2h window', 7_200_000, 30_000, 72_000],
+  ['24h window', 86_400_000, 30_000, 300_000],
+  ['1m window', 60_000, 15_000, 60_000],
+  ['interval longer than the batch', 3_600_000, 600_000, 600_000],
+])('monitor batch for a %s', (_name, windowMs, intervalMs, batch) => expect(monitorBatchMs(windowMs, intervalMs)).toBe(batch));
