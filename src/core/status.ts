@@ -2,7 +2,8 @@
 // mapping from how a release ended to the CLI's exit codes (DESIGN §9).
 import type { ApprovalRecord, RejectionRecord } from './approval.js';
 import type { Measurement, RunPhase } from './analysis.js';
-import type { Stage } from './plan.js';
+import { STAGES, type ReleasePlan, type Stage } from './plan.js';
+import type { ReleaseSpec } from '../spec/schema.js';
 import type { Color } from './snapshot.js';
 
 export type Outcome = 'released' | 'rolled-back' | 'rejected' | 'aborted' | 'failed';
@@ -117,4 +118,39 @@ export function exitCodeFor(result: Pick<ReleaseResult, 'outcome' | 'cause'>): n
     default:
       return EXIT_CODES.error;
   }
+}
+
+/**
+ * The status of a release that has just started: every service of the plan, in release order, with
+ * each stage pending, or skipped when the spec leaves it out (the build stage is release-wide).
+ */
+export function initialStatus(args: { releaseId: string; spec: ReleaseSpec; plan: ReleasePlan; initiator: string; startedAt: string }): ReleaseStatus {
+  const { releaseId, spec, plan, initiator, startedAt } = args;
+  const specOf = new Map(spec.services.map((s) => [s.service, s]));
+  return {
+    releaseId,
+    name: spec.name,
+    version: spec.version,
+    initiator,
+    startedAt,
+    stage: 'lock',
+    services: plan.services.map((p): ServiceStatus => {
+      const svc = specOf.get(p.service);
+      const state = (stage: Stage): StageState => {
+        if (stage === 'build') return plan.build ? 'pending' : 'skipped';
+        return p.stages.includes(stage) ? 'pending' : 'skipped';
+      };
+      return {
+        service: p.service,
+        version: svc?.version ?? spec.version,
+        image: svc?.image ?? '',
+        stages: Object.fromEntries(STAGES.map((stage) => [stage, state(stage)])) as Record<Stage, StageState>,
+        canaryWeight: 0,
+        approvals: [],
+      };
+    }),
+    analyses: [],
+    compensations: [],
+    timeline: [],
+  };
 }

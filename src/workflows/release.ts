@@ -26,9 +26,9 @@ import { classify, judgeRun, type Measurement, type Observation, type RunVerdict
 import { checkApprove, checkReject, approvalsNeeded, isApproved, type ApprovalGate } from '../core/approval.js';
 import { rollbackOrder, type Compensation, type UndoAction } from '../core/compensation.js';
 import { serviceLockId } from '../core/ids.js';
-import { monitorBatchMs, planRelease, STAGES, type PlannedStep, type Stage } from '../core/plan.js';
+import { monitorBatchMs, planRelease, type PlannedStep, type Stage } from '../core/plan.js';
 import { otherColor, type Color, type ProductionSnapshot, type ProductionTarget } from '../core/snapshot.js';
-import type { AnalysisRun, Cause, Outcome, ReleaseResult, ReleaseStatus, ServiceStatus } from '../core/status.js';
+import { initialStatus, type AnalysisRun, type Cause, type Outcome, type ReleaseResult, type ReleaseStatus, type ServiceStatus } from '../core/status.js';
 import { renderQuery } from '../core/template.js';
 import type { ServiceSpec } from '../spec/schema.js';
 import {
@@ -72,30 +72,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const now = (): string => new Date().toISOString();
   const specOf = new Map(spec.services.map((s) => [s.service, s]));
 
-  const status: ReleaseStatus = {
-    releaseId,
-    name: spec.name,
-    version: spec.version,
-    initiator,
-    startedAt: now(),
-    stage: 'lock',
-    services: plan.services.map((p): ServiceStatus => {
-      const svc = specOf.get(p.service);
-      return {
-        service: p.service,
-        version: svc?.version ?? spec.version,
-        image: svc?.image ?? '',
-        stages: Object.fromEntries(
-          STAGES.map((st) => [st, st === 'build' ? (plan.build ? 'pending' : 'skipped') : p.stages.includes(st) ? 'pending' : 'skipped']),
-        ) as Record<Stage, 'pending' | 'skipped'>,
-        canaryWeight: 0,
-        approvals: [],
-      };
-    }),
-    analyses: [],
-    compensations: [],
-    timeline: [],
-  };
+  const status: ReleaseStatus = initialStatus({ releaseId, spec, plan, initiator, startedAt: now() });
   const compensations: Compensation[] = [];
   const registered = new Set<string>();
   const heldLocks: string[] = [];

@@ -6,7 +6,8 @@ import { holds, parseCondition } from '../../src/core/condition.js';
 import { parseReleaseId, releaseId } from '../../src/core/ids.js';
 import { monitorBatchMs, planService, planSteps, releaseOrder } from '../../src/core/plan.js';
 import type { ProductionSnapshot } from '../../src/core/snapshot.js';
-import { exitCodeFor, type Cause, type Outcome } from '../../src/core/status.js';
+import { exitCodeFor, initialStatus, type Cause, type Outcome } from '../../src/core/status.js';
+import { planRelease } from '../../src/core/plan.js';
 import { renderQuery } from '../../src/core/template.js';
 import { validateSpec, type ServiceSpec } from '../../src/spec/index.js';
 
@@ -180,3 +181,23 @@ test.each<[string, number, number, number]>([
   ['1m window', 60_000, 15_000, 60_000],
   ['interval longer than the batch', 3_600_000, 600_000, 600_000],
 ])('monitor batch for a %s', (_name, windowMs, intervalMs, batch) => expect(monitorBatchMs(windowMs, intervalMs)).toBe(batch));
+
+test('initial status: services in release order, stages the spec leaves out skipped', () => {
+  const r = validateSpec({
+    release: 'shop',
+    version: '2',
+    source: { repo: 'acme/shop', sha: 'abcdef1' },
+    build: { requiredChecks: ['ci'] },
+    services: [
+      { service: 'checkout', image: 'c:2', dependsOn: ['payments'], production: { namespace: 'p', blueGreen: { activeService: 'c', deploymentPrefix: 'c' }, monitor: { duration: '1m' } } },
+      { service: 'payments', image: 'p:2', staging: { namespace: 's', deployment: 'p' }, production: { namespace: 'p', blueGreen: { activeService: 'p', deploymentPrefix: 'p' } } },
+    ],
+  });
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  const s = initialStatus({ releaseId: 'shop@2', spec: r.spec, plan: planRelease(r.spec), initiator: 'carol', startedAt: 'T0' });
+  expect(s.services.map((x) => [x.service, x.image, x.stages])).toEqual([
+    ['payments', 'p:2', { build: 'pending', staging: 'pending', canary: 'skipped', approval: 'skipped', switch: 'pending', monitor: 'skipped' }],
+    ['checkout', 'c:2', { build: 'pending', staging: 'skipped', canary: 'skipped', approval: 'skipped', switch: 'pending', monitor: 'pending' }],
+  ]);
+  expect(s).toMatchObject({ stage: 'lock', initiator: 'carol', analyses: [], compensations: [], timeline: [] });
+});
