@@ -21,7 +21,7 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { ReleaseActivities } from '../activities/types.js';
+import type { CoordinationActivities, GitHubActivities, KubernetesActivities, MetricsActivities } from '../activities/types.js';
 import { classify, judgeRun, type Measurement, type Observation, type RunVerdict } from '../core/analysis.js';
 import { checkApprove, checkReject, approvalsNeeded, isApproved, type ApprovalGate } from '../core/approval.js';
 import { rollbackOrder, type Compensation, type UndoAction } from '../core/compensation.js';
@@ -46,11 +46,12 @@ import { OUTCOME_KEY, STAGE_KEY } from './search-attributes.js';
 
 const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 };
 
-const k8s = proxyActivities<ReleaseActivities>({ startToCloseTimeout: '2m', retry: RETRY });
-const coordination = proxyActivities<ReleaseActivities>({ startToCloseTimeout: '30s', retry: RETRY });
-const metrics = proxyActivities<ReleaseActivities>({ startToCloseTimeout: '1m', retry: { ...RETRY, maximumAttempts: 3 } });
+const k8s = proxyActivities<KubernetesActivities>({ startToCloseTimeout: '2m', retry: RETRY });
+const coordination = proxyActivities<CoordinationActivities>({ startToCloseTimeout: '30s', retry: RETRY });
+const github = proxyActivities<GitHubActivities>({ startToCloseTimeout: '2m', retry: RETRY });
+const metrics = proxyActivities<MetricsActivities>({ startToCloseTimeout: '1m', retry: { ...RETRY, maximumAttempts: 3 } });
 /** Compensations retry in the workflow, so that every failed attempt is on record in `status`. */
-const undo = proxyActivities<ReleaseActivities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 1 } });
+const undo = proxyActivities<KubernetesActivities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 1 } });
 const COMPENSATION_ATTEMPTS = 6;
 
 /** How a release stops early; thrown inside the pipeline, caught once at the top. */
@@ -474,7 +475,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       setStage('build');
       for (const st of status.services) st.stages.build = 'running';
       record(`build gate: waiting for ${build.requiredChecks.join(', ')} on ${source.repo}@${source.sha}`, { stage: 'build' });
-      const result = await coordination.awaitChecks
+      const result = await github.awaitChecks
         .executeWithOptions(
           { startToCloseTimeout: build.timeout + 60_000, heartbeatTimeout: '1m', retry: RETRY, summary: `checks on ${source.sha}` },
           [{ repo: source.repo, sha: source.sha, requiredChecks: build.requiredChecks, timeoutMs: build.timeout }],
