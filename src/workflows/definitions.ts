@@ -43,6 +43,9 @@ export const promoteUpdate = defineUpdate<{ promoted: string }, [PromoteRequest]
 export const abortSignal = defineSignal<[AbortRequest]>('abort');
 export const statusQuery = defineQuery<ReleaseStatus>('status');
 
+/** Sent by a superseded release to the release that superseded it, once it has unlocked a service. */
+export const lockFreedSignal = defineSignal<[string]>('lockFreed');
+
 /** Lock workflow handlers. */
 export const unlockSignal = defineSignal<[string]>('unlock');
 export const lockHolderQuery = defineQuery<string>('holder');

@@ -34,6 +34,7 @@ import type { ServiceSpec } from '../spec/schema.js';
 import {
   abortSignal,
   approveUpdate,
+  lockFreedSignal,
   promoteUpdate,
   rejectUpdate,
   statusQuery,
@@ -159,6 +160,9 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     },
   );
 
+  const freedLocks = new Set<string>();
+  setHandler(lockFreedSignal, (service) => void freedLocks.add(service));
+
   let pipelineScope: CancellationScope | undefined;
   setHandler(abortSignal, (req) => {
     if (abortRequest || status.outcome) return;
@@ -206,6 +210,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
 
   async function acquireLock(service: string): Promise<void> {
     let signalled = false;
+    const giveUpAt = Date.now() + 3_600_000;
     for (let attempt = 0; ; attempt++) {
       try {
         await startChild(serviceLock, {
@@ -247,8 +252,13 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
         });
         signalled = true;
       }
-      if (attempt > 1800) throw ApplicationFailure.nonRetryable(`${lock.holder} did not finish rolling back within an hour`, 'SupersedeTimeout');
-      await sleep(2_000, { summary: `waiting for ${lock.holder} to roll back` });
+      if (Date.now() > giveUpAt) throw ApplicationFailure.nonRetryable(`${lock.holder} did not finish rolling back within an hour`, 'SupersedeTimeout');
+      // The superseded release signals lockFreed once it has unlocked; the timer is only a fallback
+      // (2 s, 4 s, 8 s, then every 16 s) for a holder that ends without signalling.
+      // A lockFreed that already arrived means: retry at once (and wait normally next time).
+      if (!freedLocks.delete(service)) {
+        await condition(() => freedLocks.has(service), 2_000 * 2 ** Math.min(attempt, 3), { summary: `waiting for ${lock.holder} to roll back` });
+      }
     }
   }
 
@@ -589,6 +599,11 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
         await getExternalWorkflowHandle(serviceLockId(service))
           .signal(unlockSignal, releaseId)
           .catch((err: unknown) => log.warn('could not unlock', { service, error: failureMessage(err) }));
+        if (abortRequest?.supersededBy) {
+          await getExternalWorkflowHandle(abortRequest.supersededBy)
+            .signal(lockFreedSignal, service)
+            .catch((err: unknown) => log.warn('could not tell the superseding release', { service, error: failureMessage(err) }));
+        }
       }
     });
   }

@@ -15,7 +15,12 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
   });
-  await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  try {
+    await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  } catch (err) {
+    await env.teardown(); // never leave a test server running behind a failed setup
+    throw err;
+  }
   return env;
 }
 
