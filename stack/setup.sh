@@ -10,6 +10,9 @@
 #   .tools/temporal               Temporal CLI (dev server + Web UI)
 #   .tools/temporal-test-server   wrapper running the Java time-skipping test server: <port>
 #   .tools/prometheus             Prometheus server
+#   .tools/kube-apiserver, kube-controller-manager, kube-scheduler   built from k8s.io/kubernetes
+#   .tools/etcd                   Debian's etcd-server
+#   .tools/kwok, .tools/kwokctl   fake nodes, and the binary runtime that wires the control plane
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -88,5 +91,40 @@ if ! need prometheus; then
   apt_install prometheus
 fi
 link "$(command -v prometheus)" prometheus
+
+# --- Kubernetes control plane (k8s.io/kubernetes with published staging modules) --------------
+kube_dir="$cache/kubernetes-$KUBERNETES_VERSION"
+if ! grep -q "k8s.io/kubernetes v$KUBERNETES_VERSION\$" "$here/kubernetes/go.mod"; then
+  log "stack/kubernetes/go.mod does not require k8s.io/kubernetes v$KUBERNETES_VERSION (see stack/versions.sh)"; exit 1
+fi
+if [ ! -f "$kube_dir/.complete" ]; then
+  need go || { log "Go is needed to build the Kubernetes control plane"; exit 1; }
+  log "building kube-apiserver, kube-controller-manager, kube-scheduler v$KUBERNETES_VERSION (about 6-8 min on 2 cores)"
+  rm -rf "$kube_dir.tmp"; mkdir -p "$kube_dir.tmp/bin"
+  (cd "$here/kubernetes" && GOFLAGS=-mod=readonly go build -trimpath -o "$kube_dir.tmp/bin/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler)
+  touch "$kube_dir.tmp/.complete"
+  rm -rf "$kube_dir"; mv "$kube_dir.tmp" "$kube_dir"
+fi
+for bin in kube-apiserver kube-controller-manager kube-scheduler; do link "$kube_dir/bin/$bin" "$bin"; done
+
+kwok_dir="$cache/kwok-$KWOK_VERSION"
+if [ ! -f "$kwok_dir/.complete" ]; then
+  need go || { log "Go is needed to build kwok"; exit 1; }
+  log "building kwok and kwokctl v$KWOK_VERSION with go install (2-3 min)"
+  rm -rf "$kwok_dir.tmp"; mkdir -p "$kwok_dir.tmp/bin"
+  GOBIN="$kwok_dir.tmp/bin" GOFLAGS=-trimpath go install "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@v$KWOK_VERSION"
+  touch "$kwok_dir.tmp/.complete"
+  rm -rf "$kwok_dir"; mv "$kwok_dir.tmp" "$kwok_dir"
+fi
+link "$kwok_dir/bin/kwok" kwok
+link "$kwok_dir/bin/kwokctl" kwokctl
+
+# kube-apiserver 1.35 runs against Debian's etcd 3.4 (checked: it starts and serves).
+if ! need etcd; then
+  log "installing etcd from Debian's packages"
+  apt_install etcd-server
+fi
+link "$(command -v etcd)" etcd
 
 log "tools ready in $tools (cache: $cache)"

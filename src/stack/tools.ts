@@ -5,7 +5,16 @@ import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type ToolName = 'temporal' | 'temporal-test-server' | 'prometheus';
+export type ToolName =
+  | 'temporal'
+  | 'temporal-test-server'
+  | 'prometheus'
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'etcd'
+  | 'kwok'
+  | 'kwokctl';
 
 /** Repository root: this file is src/stack/tools.ts (or dist/stack/tools.js). */
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -35,6 +44,12 @@ const envVar: Record<ToolName, string> = {
   temporal: 'TIDEGATE_TEMPORAL_BIN',
   'temporal-test-server': 'TIDEGATE_TEST_SERVER_BIN',
   prometheus: 'TIDEGATE_PROMETHEUS_BIN',
+  'kube-apiserver': 'TIDEGATE_KUBE_APISERVER_BIN',
+  'kube-controller-manager': 'TIDEGATE_KUBE_CONTROLLER_MANAGER_BIN',
+  'kube-scheduler': 'TIDEGATE_KUBE_SCHEDULER_BIN',
+  etcd: 'TIDEGATE_ETCD_BIN',
+  kwok: 'TIDEGATE_KWOK_BIN',
+  kwokctl: 'TIDEGATE_KWOKCTL_BIN',
 };
 
 /**
