@@ -13,6 +13,7 @@
 #   .tools/kube-apiserver, kube-controller-manager, kube-scheduler   built from k8s.io/kubernetes
 #   .tools/etcd                   Debian's etcd-server
 #   .tools/kwok, .tools/kwokctl   fake nodes, and the binary runtime that wires the control plane
+#   .tools/gateway-api-crds/      Gateway API standard CRDs (HTTPRoute), from sigs.k8s.io/gateway-api
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -119,6 +120,21 @@ if [ ! -f "$kwok_dir/.complete" ]; then
 fi
 link "$kwok_dir/bin/kwok" kwok
 link "$kwok_dir/bin/kwokctl" kwokctl
+
+# Gateway API standard CRDs (HTTPRoute …), from the sigs.k8s.io/gateway-api module's files.
+gw_dir="$cache/gateway-api-$GATEWAY_API_VERSION"
+if [ ! -f "$gw_dir/.complete" ]; then
+  need go || { log "Go is needed to fetch the Gateway API module"; exit 1; }
+  log "fetching the Gateway API v$GATEWAY_API_VERSION CRDs from the Go module proxy"
+  mod_dir="$(cd "$here/kubernetes" && go mod download -json "sigs.k8s.io/gateway-api@v$GATEWAY_API_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -d "$mod_dir/config/crd/standard" ] || { log "no config/crd/standard in sigs.k8s.io/gateway-api@v$GATEWAY_API_VERSION"; exit 1; }
+  rm -rf "$gw_dir.tmp"; mkdir -p "$gw_dir.tmp/crds"
+  cp "$mod_dir"/config/crd/standard/gateway.networking.k8s.io_*.yaml "$gw_dir.tmp/crds/"
+  chmod -R u+w "$gw_dir.tmp"
+  touch "$gw_dir.tmp/.complete"
+  rm -rf "$gw_dir"; mv "$gw_dir.tmp" "$gw_dir"
+fi
+link "$gw_dir/crds" gateway-api-crds
 
 # kube-apiserver 1.35 runs against Debian's etcd 3.4 (checked: it starts and serves).
 if ! need etcd; then

@@ -3,10 +3,12 @@
 // runtime (certificates, kubeconfig), with kwok simulating nodes so that Pods become Ready,
 // Deployments roll out and Services get endpoints. Every component listens on 127.0.0.1 only.
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { toolPath } from './tools.js';
+import { ApiextensionsV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { repoRoot, toolPath } from './tools.js';
 
 const run = promisify(execFile);
 
@@ -16,6 +18,8 @@ export interface KubeClusterOptions {
   name?: string;
   /** Fake nodes to create. */
   nodes?: number;
+  /** Install the Gateway API standard CRDs and the Istio VirtualService fixture CRD (default true). */
+  crds?: boolean;
 }
 
 export interface KubeCluster {
@@ -72,9 +76,45 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
   };
   try {
     await kwokctl(dir, ['--name', name, 'scale', 'node', '--replicas', String(options.nodes ?? 2)]);
+    if (options.crds ?? true) await installCrds(kubeconfig, routingCrdFiles());
   } catch (err) {
     await cluster.stop();
     throw err;
   }
   return cluster;
+}
+
+/** The CRDs the traffic routers need: Gateway API (from setup's cache) and the Istio VirtualService fixture. */
+export function routingCrdFiles(): string[] {
+  const gatewayDir = join(repoRoot, '.tools', 'gateway-api-crds');
+  const gateway = readdirSync(gatewayDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join(gatewayDir, f));
+  return [...gateway, join(repoRoot, 'stack', 'crds', 'istio-virtualservice.yaml')];
+}
+
+/** Creates every CustomResourceDefinition in the files (other kinds are skipped) and waits until each is Established. */
+export async function installCrds(kubeconfig: string, files: string[]): Promise<string[]> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const api = kc.makeApiClient(ApiextensionsV1Api);
+  const names: string[] = [];
+  for (const file of files) {
+    for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
+      const crd = doc.toJS() as V1CustomResourceDefinition | null;
+      if (crd?.kind !== 'CustomResourceDefinition' || !crd.metadata?.name) continue;
+      await api.createCustomResourceDefinition({ body: crd });
+      names.push(crd.metadata.name);
+    }
+  }
+  const deadline = Date.now() + 60_000;
+  for (const name of names) {
+    for (;;) {
+      const crd = await api.readCustomResourceDefinition({ name });
+      if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (Date.now() > deadline) throw new Error(`CRD ${name} was not Established within 60 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return names;
 }

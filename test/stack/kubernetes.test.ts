@@ -1,7 +1,17 @@
 // Given a real control plane built from the registries (etcd, kube-apiserver, controller-manager,
 // scheduler) with kwok's fake nodes, Deployments roll out and Services follow their selectors —
 // the behaviour tidegate's Kubernetes activities rely on.
-import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Deployment,
+} from '@kubernetes/client-node';
 import { startKubeCluster, type KubeCluster } from '../../src/stack/kube.js';
 import { tempDir } from '../support/servers.js';
 
@@ -9,6 +19,7 @@ let cluster: KubeCluster;
 let apps: AppsV1Api;
 let core: CoreV1Api;
 let discovery: DiscoveryV1Api;
+let custom: CustomObjectsApi;
 const namespace = 'stack-test';
 
 async function eventually<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
@@ -54,6 +65,7 @@ beforeAll(async () => {
   apps = kc.makeApiClient(AppsV1Api);
   core = kc.makeApiClient(CoreV1Api);
   discovery = kc.makeApiClient(DiscoveryV1Api);
+  custom = kc.makeApiClient(CustomObjectsApi);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   // the namespace's default ServiceAccount (created by the controller-manager) gates Pod creation
   await eventually('default ServiceAccount', () => core.listNamespacedServiceAccount({ namespace }), (l) => l.items.some((sa) => sa.metadata?.name === 'default'));
@@ -95,4 +107,53 @@ test('patching a Service selector moves its endpoints from blue to green', async
   const moved = await eventually('endpoints on green', () => endpointIps('shop'), (ips) => JSON.stringify(ips) === JSON.stringify(green));
   expect(moved).toEqual(green);
   expect(moved.some((ip) => blue.includes(ip))).toBe(false);
+});
+
+interface HTTPRoute {
+  spec: { rules: { backendRefs: { name: string; port: number; weight: number }[] }[] };
+}
+
+test('an HTTPRoute splits 90/10 between two Services, a merge patch moves the weights, and bad weights are refused', async () => {
+  const route = (blue: number, green: number) => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'shop' },
+    spec: {
+      rules: [{ backendRefs: [{ name: 'shop-blue', port: 80, weight: blue }, { name: 'shop-green', port: 80, weight: green }] }],
+    },
+  });
+  const gw = { group: 'gateway.networking.k8s.io', version: 'v1', namespace, plural: 'httproutes' };
+  await custom.createNamespacedCustomObject({ ...gw, body: route(90, 10) });
+  const read = (await custom.getNamespacedCustomObject({ ...gw, name: 'shop' })) as HTTPRoute;
+  expect(read.spec.rules[0]?.backendRefs.map((b) => [b.name, b.weight])).toEqual([
+    ['shop-blue', 90],
+    ['shop-green', 10],
+  ]);
+
+  await custom.patchNamespacedCustomObject(
+    { ...gw, name: 'shop', body: { spec: route(50, 50).spec } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  const patched = (await custom.getNamespacedCustomObject({ ...gw, name: 'shop' })) as HTTPRoute;
+  expect(patched.spec.rules[0]?.backendRefs.map((b) => b.weight)).toEqual([50, 50]);
+
+  // the CRD's schema is enforced by the apiserver: a negative weight is a 422
+  const refused = await custom.createNamespacedCustomObject({ ...gw, body: { ...route(-1, 10), metadata: { name: 'bad' } } }).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(ApiException);
+  expect((refused as ApiException<unknown>).code).toBe(422);
+});
+
+test('the Istio VirtualService fixture CRD accepts route weights and refuses weights over 100', async () => {
+  const vs = { group: 'networking.istio.io', version: 'v1', namespace, plural: 'virtualservices' };
+  const body = (weight: number) => ({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: weight > 100 ? 'bad' : 'shop' },
+    spec: { hosts: ['shop'], http: [{ route: [{ destination: { host: 'shop', subset: 'green' }, weight }, { destination: { host: 'shop', subset: 'blue' }, weight: 100 - weight }] }] },
+  });
+  await custom.createNamespacedCustomObject({ ...vs, body: body(20) });
+  const read = (await custom.getNamespacedCustomObject({ ...vs, name: 'shop' })) as { spec: { http: { route: { weight: number }[] }[] } };
+  expect(read.spec.http[0]?.route.map((r) => r.weight)).toEqual([20, 80]);
+  const refused = await custom.createNamespacedCustomObject({ ...vs, body: body(150) }).catch((e: unknown) => e);
+  expect((refused as ApiException<unknown>).code).toBe(422);
 });
