@@ -6,7 +6,14 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ApiextensionsV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot, toolPath } from './tools.js';
 
@@ -117,4 +124,32 @@ export async function installCrds(kubeconfig: string, files: string[]): Promise<
     }
   }
   return names;
+}
+
+/** The objects of a multi-document YAML file (empty documents skipped). */
+export function readManifests(file: string): KubernetesObject[] {
+  return parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((doc) => doc.toJS() as KubernetesObject | null)
+    .filter((obj): obj is KubernetesObject => Boolean(obj?.kind && obj.metadata?.name));
+}
+
+/**
+ * Applies objects with server-side apply (field manager `tidegate-stack`, forced), in order:
+ * creates what is missing and puts back the fields they set, so a second apply of an unchanged
+ * cluster changes nothing. Returns "Kind namespace/name" per object.
+ */
+export async function applyObjects(kubeconfig: string, objects: KubernetesObject[]): Promise<string[]> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  const applied: string[] = [];
+  for (const obj of objects) {
+    await api.patch(obj, undefined, undefined, 'tidegate-stack', true, PatchStrategy.ServerSideApply);
+    applied.push(`${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name ?? ''}`);
+  }
+  return applied;
+}
+
+export function applyManifestFile(kubeconfig: string, file: string): Promise<string[]> {
+  return applyObjects(kubeconfig, readManifests(file));
 }

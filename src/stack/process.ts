@@ -13,6 +13,8 @@ export interface ManagedProcessOptions {
   /** Resolves true once the server is ready; polled until readyTimeoutMs. */
   ready: () => Promise<boolean>;
   readyTimeoutMs?: number;
+  /** Let this process exit while the server runs on (the local stack). */
+  detachFromParent?: boolean;
 }
 
 export class ManagedProcess {
@@ -44,6 +46,7 @@ export class ManagedProcess {
       detached: true, // own process group: stop() kills children too
     });
     closeSync(fd);
+    if (options.detachFromParent) child.unref();
     const proc = new ManagedProcess(options.name, child, options.logFile);
     await new Promise<void>((resolveSpawn, reject) => {
       child.once('spawn', () => resolveSpawn());
@@ -110,4 +113,76 @@ export class ManagedProcess {
 export async function httpOk(url: string): Promise<boolean> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
   return res.ok;
+}
+
+// ---- detached processes (the local stack outlives the command that started it) ---------------
+
+export interface DetachedProcessOptions {
+  name: string;
+  command: string;
+  args: string[];
+  logFile: string;
+  env?: NodeJS.ProcessEnv;
+  ready: () => Promise<boolean>;
+  readyTimeoutMs?: number;
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The command line of a running process (Linux /proc), to make sure a stored pid is still ours. */
+export function commandLine(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts a server in its own session and process group, detached from this process (which may
+ * exit), with its output appended to logFile; resolves with its pid once `ready` answers.
+ */
+export async function startDetached(options: DetachedProcessOptions): Promise<number> {
+  const proc = await ManagedProcess.start({ ...options, detachFromParent: true });
+  return proc.pid;
+}
+
+/** SIGTERM to the process group, SIGKILL after graceMs; resolves once the leader is gone. */
+export async function stopProcessGroup(pid: number, graceMs = 5_000): Promise<void> {
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  signal('SIGTERM');
+  const killAt = Date.now() + graceMs;
+  let killed = false;
+  while (pidAlive(pid) && !isZombie(pid)) {
+    if (!killed && Date.now() > killAt) {
+      signal('SIGKILL');
+      killed = true;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    return /^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }

@@ -18,6 +18,8 @@ export interface PrometheusOptions {
   jobs: ScrapeJob[];
   port?: number;
   scrapeInterval?: string;
+  /** Keep running after this process exits (the local stack). */
+  detached?: boolean;
 }
 
 export interface PrometheusServer {
@@ -60,6 +62,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     ],
     logFile: join(options.dir, 'prometheus.log'),
     ready: () => httpOk(`${url}/-/ready`),
+    detachFromParent: options.detached ?? false,
   });
   return { url, process: proc, stop: () => proc.stop() };
 }

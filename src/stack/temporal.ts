@@ -14,6 +14,8 @@ export interface DevServerOptions {
   /** Run without the Web UI (tests that do not need it start faster). */
   headless?: boolean;
   namespace?: string;
+  /** Keep running after this process exits (the local stack). */
+  detached?: boolean;
 }
 
 export interface DevServer {
@@ -59,6 +61,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     args,
     logFile: options.logFile,
     readyTimeoutMs: 90_000,
+    detachFromParent: options.detached ?? false,
     ready: async () => (await canConnect(address)) && (uiUrl === undefined || (await httpOk(uiUrl))),
   });
   return { address, uiUrl, namespace, process: proc, stop: () => proc.stop() };

@@ -12,6 +12,7 @@ export type ToolName =
   | 'kube-apiserver'
   | 'kube-controller-manager'
   | 'kube-scheduler'
+  | 'kubectl'
   | 'etcd'
   | 'kwok'
   | 'kwokctl';
@@ -47,6 +48,7 @@ const envVar: Record<ToolName, string> = {
   'kube-apiserver': 'TIDEGATE_KUBE_APISERVER_BIN',
   'kube-controller-manager': 'TIDEGATE_KUBE_CONTROLLER_MANAGER_BIN',
   'kube-scheduler': 'TIDEGATE_KUBE_SCHEDULER_BIN',
+  kubectl: 'TIDEGATE_KUBECTL_BIN',
   etcd: 'TIDEGATE_ETCD_BIN',
   kwok: 'TIDEGATE_KWOK_BIN',
   kwokctl: 'TIDEGATE_KWOKCTL_BIN',

@@ -1,0 +1,85 @@
+// `npm run stack -- up|down|status|env|reset`: the local stack of real servers (DESIGN §10).
+//   up      start whatever is not answering (idempotent) and print how to reach it
+//   down    stop everything `up` started; nothing is left running
+//   status  what answers where (exit 1 when something is down)
+//   env     `export KEY=VALUE` lines: eval "$(npm run -s stack -- env)"
+//   reset   put the sample service back in its initial state
+// TIDEGATE_STACK_DIR moves the stack's files (default: .stack/ in the checkout).
+import { pathToFileURL } from 'node:url';
+import { COMPONENTS, defaultStackDir, readState, stackDown, stackEnv, stackReset, stackStatus, stackUp, type Component } from './stack.js';
+
+const USAGE = `usage: npm run stack -- <up|down|status|env|reset> [--only temporal,kubernetes,simulator,prometheus]`;
+
+function envLines(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([k, v]) => `export ${k}=${/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`}`)
+    .join('\n');
+}
+
+export async function stackCli(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const dir = defaultStackDir();
+  const log = (line: string): void => void process.stderr.write(`[stack] ${line}\n`);
+  let components: Component[] | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '--only' && rest[i + 1]) {
+      const names = (rest[++i] ?? '').split(',');
+      const unknown = names.filter((n) => !(COMPONENTS as readonly string[]).includes(n));
+      if (unknown.length) {
+        process.stderr.write(`unknown component ${unknown.join(', ')}; known: ${COMPONENTS.join(', ')}\n`);
+        return 2;
+      }
+      components = names as Component[];
+    } else {
+      process.stderr.write(`unknown option ${rest[i]}\n${USAGE}\n`);
+      return 2;
+    }
+  }
+  switch (command) {
+    case 'up': {
+      const started = Date.now();
+      const state = await stackUp({ dir, log, ...(components ? { components } : {}) });
+      const statuses = await stackStatus(dir);
+      for (const s of statuses) process.stderr.write(`  ${s.component.padEnd(11)} ${s.up ? 'up  ' : 'down'}  ${s.detail}\n`);
+      process.stderr.write(`[stack] ready in ${((Date.now() - started) / 1000).toFixed(1)} s; files in ${dir}\n`);
+      process.stdout.write(`${envLines(stackEnv(state))}\n`);
+      return 0;
+    }
+    case 'down':
+      await stackDown(dir, log);
+      log('stopped');
+      return 0;
+    case 'status': {
+      const statuses = await stackStatus(dir);
+      for (const s of statuses) process.stdout.write(`${s.component.padEnd(11)} ${s.up ? 'up  ' : 'down'}  ${s.detail}\n`);
+      return statuses.every((s) => s.up) ? 0 : 1;
+    }
+    case 'env': {
+      const env = stackEnv(readState(dir));
+      if (Object.keys(env).length === 0) {
+        process.stderr.write('the stack is not up: run `npm run stack -- up`\n');
+        return 1;
+      }
+      process.stdout.write(`${envLines(env)}\n`);
+      return 0;
+    }
+    case 'reset': {
+      const applied = await stackReset(dir);
+      log(`sample service reset (${applied.length} objects)`);
+      return 0;
+    }
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  stackCli(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (err: unknown) => {
+      process.stderr.write(`[stack] error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,196 @@
+// Given the local stack brought up by its own command (`npm run stack -- up` with a directory of
+// this test's), the sample service runs on the real control plane, the traffic simulator follows
+// the HTTPRoute's weights and the admin API's behaviours, and Prometheus records what it sends.
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { readState, type StackState } from '../../src/stack/stack.js';
+import { canConnect } from '../../src/stack/temporal.js';
+import { repoRoot } from '../../src/stack/tools.js';
+import { tempDir } from '../support/servers.js';
+
+const run = promisify(execFile);
+const dir = tempDir('stack');
+
+async function stack(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, TIDEGATE_STACK_DIR: dir };
+  delete env.NODE_OPTIONS;
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/stack/cli.ts'), ...args], { env, cwd: repoRoot, timeout: 300_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+function parseExports(text: string): Record<string, string> {
+  return Object.fromEntries([...text.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1] ?? '', (m[2] ?? '').replace(/^'|'$/g, '')]));
+}
+
+/** Processes whose command line mentions this test's stack directory. */
+function processesUsing(path: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmd.includes(path)) found.push(`${pid}: ${cmd.slice(0, 120)}`);
+    } catch {
+      /* gone */
+    }
+  }
+  return found;
+}
+
+async function promQuery(query: string, time?: number): Promise<number | undefined> {
+  const url = new URL('/api/v1/query', env.PROMETHEUS_URL);
+  url.searchParams.set('query', query);
+  if (time !== undefined) url.searchParams.set('time', String(time / 1000));
+  const body = (await (await fetch(url)).json()) as { data: { result: { value: [number, string] }[] } };
+  const v = body.data.result[0]?.value[1];
+  return v === undefined ? undefined : Number(v);
+}
+
+async function eventually<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs} ms; last: ${JSON.stringify(last)?.slice(0, 400)}`);
+}
+
+const sleepUntil = (t: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
+
+let env: Record<string, string>;
+let state: StackState;
+let apps: AppsV1Api;
+let core: CoreV1Api;
+let custom: CustomObjectsApi;
+const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const gw = { group: 'gateway.networking.k8s.io', version: 'v1', namespace: 'prod', plural: 'httproutes', name: 'checkout' };
+
+async function setRoute(blue: number, green: number): Promise<void> {
+  await custom.patchNamespacedCustomObject(
+    { ...gw, body: { spec: { rules: [{ backendRefs: [{ name: 'checkout-blue', port: 80, weight: blue }, { name: 'checkout-green', port: 80, weight: green }] }] } } },
+    merge,
+  );
+  // the simulator re-reads routing every 500 ms
+  await eventually('the simulator to follow the route', async () => (await (await fetch(`${env.TIDEGATE_SIM_URL}/state`)).json()) as { services: { checkout: { weights: { green: number } } } }, (s) => s.services.checkout.weights.green === green);
+}
+
+async function rollOutGreen(image: string, replicas: number): Promise<void> {
+  await apps.patchNamespacedDeployment(
+    { namespace: 'prod', name: 'checkout-green', body: { spec: { replicas, template: { spec: { containers: [{ name: 'checkout', image }] } } } } },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
+  await eventually('green to roll out', () => apps.readNamespacedDeployment({ namespace: 'prod', name: 'checkout-green' }), (d) =>
+    d.status?.observedGeneration === d.metadata?.generation && d.status?.updatedReplicas === replicas && d.status?.availableReplicas === replicas);
+}
+
+beforeAll(async () => {
+  const up = await stack('up');
+  if (up.code !== 0) throw new Error(`stack up failed (${up.code}):\n${up.stderr}`);
+  env = parseExports(up.stdout);
+  state = readState(dir);
+  const kc = new KubeConfig();
+  kc.loadFromFile(env.KUBECONFIG ?? '');
+  apps = kc.makeApiClient(AppsV1Api);
+  core = kc.makeApiClient(CoreV1Api);
+  custom = kc.makeApiClient(CustomObjectsApi);
+}, 300_000);
+
+afterAll(async () => {
+  await stack('down');
+});
+
+test('up prints the environment of every component, and each answers there', async () => {
+  expect(Object.keys(env).sort()).toEqual(['KUBECONFIG', 'PROMETHEUS_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_UI_URL', 'TIDEGATE_SIM_URL']);
+  expect(await canConnect(env.TEMPORAL_ADDRESS ?? '')).toBe(true);
+  expect((await fetch(env.TEMPORAL_UI_URL ?? '')).status).toBe(200);
+  expect((await fetch(`${env.PROMETHEUS_URL}/-/ready`)).status).toBe(200);
+  const status = await stack('status');
+  expect(status.code).toBe(0);
+  expect(status.stdout).toMatch(/^temporal\s+up/m);
+  expect(status.stdout).toMatch(/^kubernetes\s+up/m);
+  const printed = await stack('env');
+  expect(parseExports(printed.stdout)).toEqual(env);
+});
+
+test('the sample service starts with blue live on 1.0.0 and green scaled to 0', async () => {
+  const image = (d: { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } }) => d.spec?.template?.spec?.containers?.[0]?.image;
+  const blue = await apps.readNamespacedDeployment({ namespace: 'prod', name: 'checkout-blue' });
+  const green = await apps.readNamespacedDeployment({ namespace: 'prod', name: 'checkout-green' });
+  const staging = await apps.readNamespacedDeployment({ namespace: 'staging', name: 'checkout' });
+  expect([image(blue), blue.status?.availableReplicas]).toEqual(['registry.local/checkout:1.0.0', 3]);
+  expect([image(staging), staging.status?.availableReplicas]).toEqual(['registry.local/checkout:1.0.0', 1]);
+  expect(green.spec?.replicas).toBe(0);
+  expect((await core.readNamespacedService({ namespace: 'prod', name: 'checkout' })).spec?.selector).toEqual({ app: 'checkout', color: 'blue' });
+  expect((await core.readNamespacedService({ namespace: 'prod', name: 'checkout-preview' })).spec?.selector).toEqual({ app: 'checkout', color: 'green' });
+  for (const name of ['checkout-blue', 'checkout-green']) await core.readNamespacedService({ namespace: 'prod', name });
+  const route = (await custom.getNamespacedCustomObject(gw)) as { spec: { rules: { backendRefs: { name: string; weight: number }[] }[] } };
+  expect(route.spec.rules[0]?.backendRefs.map((b) => [b.name, b.weight])).toEqual([['checkout-blue', 100], ['checkout-green', 0]]);
+  // and the simulator is already sending blue's and staging's requests to Prometheus
+  await eventually('blue and staging requests in Prometheus', () => promQuery('count(sum by (color) (http_requests_total{service="checkout"}))'), (n) => n === 2);
+});
+
+test('a second up finds everything answering and restarts nothing', async () => {
+  const again = await stack('up');
+  expect(again.code).toBe(0);
+  expect(readState(dir)).toEqual(state);
+  expect(parseExports(again.stdout)).toEqual(env);
+  console.log(`second stack up: ${again.stderr.match(/ready in ([\d.]+ s)/)?.[1] ?? '?'}`);
+});
+
+test('an HTTPRoute at 90/10 gives about 10% of simulated requests on the canary color', async () => {
+  await rollOutGreen('registry.local/checkout:1.0.0', 2);
+  await setRoute(90, 10);
+  const from = Date.now() + 2_000; // a scrape after the simulator followed the route
+  await sleepUntil(from + 21_000);
+  const at = from + 20_000;
+  const share = await promQuery('sum(increase(http_requests_total{service="checkout",color="green"}[20s])) / sum(increase(http_requests_total{service="checkout",color=~"blue|green"}[20s]))', at);
+  console.log(`canary share of requests at 90/10: ${share}`);
+  expect(share).toBeGreaterThan(0.085);
+  expect(share).toBeLessThan(0.115);
+  // green has ready pods, so its requests are served, not refused
+  const refused = await promQuery('sum(increase(http_requests_total{service="checkout",color="green",code="503"}[20s])) or vector(0)', at);
+  expect(refused).toBe(0);
+}, 120_000);
+
+test('an error rate set through the admin API shows in Prometheus for that image only', async () => {
+  const image = 'registry.local/checkout:1.2.0';
+  const put = await fetch(`${env.TIDEGATE_SIM_URL}/images/${encodeURIComponent(image)}`, { method: 'PUT', body: JSON.stringify({ errorRate: 0.3 }) });
+  expect(put.status).toBe(200);
+  const listed = (await (await fetch(`${env.TIDEGATE_SIM_URL}/images`)).json()) as { overrides: Record<string, { errorRate: number }> };
+  expect(listed.overrides[image]?.errorRate).toBe(0.3);
+  const bad = await fetch(`${env.TIDEGATE_SIM_URL}/images/${encodeURIComponent(image)}`, { method: 'PUT', body: JSON.stringify({ errorRate: 3 }) });
+  expect(bad.status).toBe(400);
+  expect(((await bad.json()) as { error: string }).error).toContain('errorRate: must be 0..1');
+
+  await rollOutGreen(image, 2);
+  await setRoute(50, 50);
+  const from = Date.now() + 2_000;
+  await sleepUntil(from + 21_000);
+  const at = from + 20_000;
+  const errorRatio = (color: string) =>
+    promQuery(`(sum(increase(http_requests_total{service="checkout",color="${color}",code=~"5.."}[20s])) or vector(0)) / sum(increase(http_requests_total{service="checkout",color="${color}"}[20s]))`, at);
+  const green = await errorRatio('green');
+  const blue = await errorRatio('blue');
+  console.log(`error ratio with errorRate 0.3 on green: ${green}; blue: ${blue}`);
+  expect(green).toBeGreaterThan(0.24);
+  expect(green).toBeLessThan(0.36);
+  expect(blue).toBeLessThan(0.01);
+}, 120_000);
+
+test('down stops every process of the stack', async () => {
+  await stack('down');
+  const status = await stack('status');
+  expect(status.code).toBe(1);
+  expect(status.stdout).not.toMatch(/\bup\b/);
+  expect(processesUsing(dir)).toEqual([]);
+  expect(await canConnect(env.TEMPORAL_ADDRESS ?? '')).toBe(false);
+}, 120_000);
