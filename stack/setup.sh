@@ -11,6 +11,7 @@
 #   .tools/temporal-test-server   wrapper running the Java time-skipping test server: <port>
 #   .tools/prometheus             Prometheus server
 #   .tools/kube-apiserver, kube-controller-manager, kube-scheduler   built from k8s.io/kubernetes
+#   .tools/kubectl                kubectl from the same module (dry-runs of deploy/, people at the stack)
 #   .tools/etcd                   Debian's etcd-server
 #   .tools/kwok, .tools/kwokctl   fake nodes, and the binary runtime that wires the control plane
 #   .tools/gateway-api-crds/      Gateway API standard CRDs (HTTPRoute), from sigs.k8s.io/gateway-api
@@ -108,6 +109,17 @@ if [ ! -f "$kube_dir/.complete" ]; then
   rm -rf "$kube_dir"; mv "$kube_dir.tmp" "$kube_dir"
 fi
 for bin in kube-apiserver kube-controller-manager kube-scheduler; do link "$kube_dir/bin/$bin" "$bin"; done
+
+kubectl_dir="$cache/kubectl-$KUBERNETES_VERSION"
+if [ ! -f "$kubectl_dir/.complete" ]; then
+  need go || { log "Go is needed to build kubectl"; exit 1; }
+  log "building kubectl v$KUBERNETES_VERSION (about 1 min after the control plane, 4 min alone)"
+  rm -rf "$kubectl_dir.tmp"; mkdir -p "$kubectl_dir.tmp/bin"
+  (cd "$here/kubernetes" && GOFLAGS=-mod=readonly go build -trimpath -o "$kubectl_dir.tmp/bin/" k8s.io/kubernetes/cmd/kubectl)
+  touch "$kubectl_dir.tmp/.complete"
+  rm -rf "$kubectl_dir"; mv "$kubectl_dir.tmp" "$kubectl_dir"
+fi
+link "$kubectl_dir/bin/kubectl" kubectl
 
 kwok_dir="$cache/kwok-$KWOK_VERSION"
 if [ ! -f "$kwok_dir/.complete" ]; then
