@@ -12,7 +12,7 @@
 #   .tools/prometheus             Prometheus server
 #   .tools/kube-apiserver, kube-controller-manager, kube-scheduler   built from k8s.io/kubernetes
 #   .tools/kubectl                kubectl from the same module (dry-runs of deploy/, people at the stack)
-#   .tools/etcd                   Debian's etcd-server
+#   .tools/etcd                   etcd built from go.etcd.io/etcd/server/v3 (stack/etcd/)
 #   .tools/kwok, .tools/kwokctl   fake nodes, and the binary runtime that wires the control plane
 #   .tools/gateway-api-crds/      Gateway API standard CRDs (HTTPRoute), from sigs.k8s.io/gateway-api
 set -euo pipefail
@@ -148,11 +148,20 @@ if [ ! -f "$gw_dir/.complete" ]; then
 fi
 link "$gw_dir/crds" gateway-api-crds
 
-# kube-apiserver 1.35 runs against Debian's etcd 3.4 (checked: it starts and serves).
-if ! need etcd; then
-  log "installing etcd from Debian's packages"
-  apt_install etcd-server
+# etcd, built from go.etcd.io/etcd/server/v3's etcdmain by stack/etcd/ (Debian's 3.4.23 lacks the
+# RequestWatchProgress kube-apiserver 1.35's watch cache needs: reads time out before falling back).
+etcd_dir="$cache/etcd-$ETCD_VERSION"
+if ! grep -q "go.etcd.io/etcd/server/v3 v$ETCD_VERSION\$" "$here/etcd/go.mod"; then
+  log "stack/etcd/go.mod does not require go.etcd.io/etcd/server/v3 v$ETCD_VERSION (see stack/versions.sh)"; exit 1
 fi
-link "$(command -v etcd)" etcd
+if [ ! -f "$etcd_dir/.complete" ]; then
+  need go || { log "Go is needed to build etcd"; exit 1; }
+  log "building etcd v$ETCD_VERSION from go.etcd.io/etcd/server/v3 (about 1 min)"
+  rm -rf "$etcd_dir.tmp"; mkdir -p "$etcd_dir.tmp/bin"
+  (cd "$here/etcd" && GOFLAGS=-mod=readonly go build -trimpath -o "$etcd_dir.tmp/bin/etcd" .)
+  touch "$etcd_dir.tmp/.complete"
+  rm -rf "$etcd_dir"; mv "$etcd_dir.tmp" "$etcd_dir"
+fi
+link "$etcd_dir/bin/etcd" etcd
 
 log "tools ready in $tools (cache: $cache)"

@@ -71,6 +71,7 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
     '--kube-controller-manager-binary', toolPath('kube-controller-manager'),
     '--kube-scheduler-binary', toolPath('kube-scheduler'),
     '--kwok-controller-binary', toolPath('kwok'),
+    '--disable-qps-limits',
     '--wait', '2m',
   ]);
   const cluster: KubeCluster = {
