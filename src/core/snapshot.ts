@@ -32,6 +32,8 @@ export interface ProductionSnapshot {
   weights?: Record<Color, number>;
   /** Color the preview Service selected, if there is one. */
   previewColor?: Color;
+  /** nginx router: the canary Ingress as it was, if it existed (absent: rollback deletes it). */
+  nginxCanary?: { color: Color; weight: number; enabled: boolean };
 }
 
 export interface StagingSnapshot {

@@ -4,7 +4,9 @@
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { KubeConfig } from '@kubernetes/client-node';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { createKubernetesActivities, kubeApis } from '../activities/kubernetes/index.js';
 import { connectionOptions, temporalSettings, type TemporalSettings } from '../client/connection.js';
 import { TASK_QUEUE } from '../core/ids.js';
 
@@ -19,8 +21,26 @@ export interface WorkerConfig {
   options?: Partial<WorkerOptions>;
 }
 
-export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  return { temporal: temporalSettings(env), taskQueue: env.TIDEGATE_TASK_QUEUE || TASK_QUEUE };
+/**
+ * The adapters this worker's environment configures; credentials are read here and stay in this
+ * process. Kubernetes: KUBECONFIG, or the in-cluster ServiceAccount (KUBERNETES_SERVICE_HOST).
+ */
+export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapters: NonNullable<WorkerConfig['adapters']>; configured: string[] } {
+  const adapters: NonNullable<WorkerConfig['adapters']> = {};
+  const configured: string[] = [];
+  if (env.KUBECONFIG || env.KUBERNETES_SERVICE_HOST) {
+    const kc = new KubeConfig();
+    if (env.KUBECONFIG) kc.loadFromFile(env.KUBECONFIG);
+    else kc.loadFromCluster();
+    adapters.kubernetes = createKubernetesActivities(kubeApis(kc));
+    configured.push(`kubernetes (${kc.getCurrentCluster()?.server ?? 'in-cluster'})`);
+  }
+  return { adapters, configured };
+}
+
+export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig & { configured: string[] } {
+  const { adapters, configured } = adaptersFromEnv(env);
+  return { temporal: temporalSettings(env), taskQueue: env.TIDEGATE_TASK_QUEUE || TASK_QUEUE, adapters, configured };
 }
 
 export async function createWorker(config: WorkerConfig): Promise<{ worker: Worker; close: () => Promise<void> }> {
@@ -38,9 +58,10 @@ export async function createWorker(config: WorkerConfig): Promise<{ worker: Work
 }
 
 /** Runs until SIGINT/SIGTERM (the SDK installs the handlers and drains in-flight tasks). */
-export async function runWorker(config: WorkerConfig = workerConfigFromEnv()): Promise<void> {
+export async function runWorker(config: WorkerConfig & { configured?: string[] } = workerConfigFromEnv()): Promise<void> {
   const { worker, close } = await createWorker(config);
   console.error(`tidegate worker: ${config.temporal.address} namespace ${config.temporal.namespace}, task queue ${config.taskQueue}`);
+  console.error(`adapters: ${config.configured?.length ? config.configured.join(', ') : 'none configured (releases fail naming the missing adapter)'}`);
   try {
     await worker.run();
   } finally {
