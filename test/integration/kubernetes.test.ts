@@ -114,7 +114,7 @@ async function inActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R>
   const env = new MockActivityEnvironment();
   const heartbeats: unknown[] = [];
   env.on('heartbeat', (d: unknown) => heartbeats.push(d));
-  const result = await env.run(fn, ...args);
+  const result = (await env.run(fn, ...args)) as R;
   return { result, heartbeats };
 }
 

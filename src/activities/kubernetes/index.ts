@@ -135,7 +135,7 @@ export function createKubernetesActivities(apis: KubeApis, options: KubernetesAd
     const ctx = activityContext();
     await setDeployment(namespace, deployment, { image, ...(input.replicas !== undefined ? { replicas: input.replicas } : {}) });
     const deadline = Date.now() + timeoutMs;
-    let detail = 'not started';
+    let detail: string;
     for (;;) {
       const d = await readDeployment(namespace, deployment);
       const state = rolloutState(d, await podsOf(d, namespace), image);

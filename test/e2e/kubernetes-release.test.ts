@@ -1,0 +1,61 @@
+// Given the local stack (Temporal dev server, the control plane with the sample service) and a
+// `tidegate worker` process with the real Kubernetes adapter, when CI starts a release and two
+// approvers approve through the CLI, then the release ends released with green live on the new image.
+import { join } from 'node:path';
+import { repoRoot } from '../../src/stack/tools.js';
+import type { ManagedProcess } from '../../src/stack/process.js';
+import { stackDown, stackEnv, stackUp } from '../../src/stack/stack.js';
+import { clusterView, eventually, productionState, startWorkerProcess, tidegate, userEnv, type ClusterView } from '../support/e2e.js';
+import { tempDir } from '../support/servers.js';
+
+const dir = tempDir('e2e-k8s');
+const spec = join(repoRoot, 'test/fixtures/specs/checkout-without-analysis.yaml');
+let env: NodeJS.ProcessEnv;
+let worker: ManagedProcess;
+let view: ClusterView;
+
+beforeAll(async () => {
+  const state = await stackUp({ dir, components: ['temporal', 'kubernetes'] });
+  env = userEnv(stackEnv(state), { TIDEGATE_USER: 'ci' });
+  view = clusterView(state.kubernetes?.kubeconfig ?? '');
+  worker = await startWorkerProcess(env, join(dir, 'worker.log'));
+}, 300_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await stackDown(dir);
+});
+
+test('a healthy release of the sample service, approved through the CLI, ends with green live on the new image', async () => {
+  // given blue live on 1.0.0
+  expect(await productionState(view)).toMatchObject({ live: 'blue', images: { blue: 'registry.local/checkout:1.0.0' }, route: { 'checkout-blue': 100, 'checkout-green': 0 } });
+
+  // when CI starts the release (twice: a retry returns the same release)
+  const started = await tidegate(env, 'start', '-f', spec, '--version', '1.1.0', '--image', 'registry.local/checkout:1.1.0');
+  expect(started).toMatchObject({ code: 0 });
+  expect(started.stdout).toContain('checkout@1.1.0 started');
+  expect((await tidegate(env, 'start', '-f', spec, '--version', '1.1.0', '--image', 'registry.local/checkout:1.1.0')).stdout).toContain('checkout@1.1.0 already running');
+
+  // the canary reaches 50% on green and waits to be promoted
+  await eventually('the canary to pause at 50%', async () => JSON.parse((await tidegate(env, 'status', 'checkout@1.1.0', '--json')).stdout) as { pausedFor?: string }, (s) => /waiting for promote/.test(s.pausedFor ?? ''));
+  expect(await productionState(view)).toMatchObject({ live: 'blue', route: { 'checkout-blue': 50, 'checkout-green': 50 }, images: { green: 'registry.local/checkout:1.1.0' }, replicas: { green: 3 }, staging: 'registry.local/checkout:1.1.0' });
+  expect((await tidegate(env, 'promote', 'checkout@1.1.0')).code).toBe(0);
+
+  // approvals: the initiator and strangers are refused, two listed approvers approve
+  await eventually('the approval gate', async () => JSON.parse((await tidegate(env, 'status', 'checkout@1.1.0', '--json')).stdout) as { stage: string }, (s) => s.stage === 'approval');
+  const self = await tidegate(env, 'approve', 'checkout@1.1.0', '--as', 'ci');
+  expect(self.code).toBe(3);
+  expect(self.stderr).toMatch(/refused: .*ci/);
+  expect((await tidegate(env, 'approve', 'checkout@1.1.0', '--as', 'mallory')).code).toBe(3);
+  expect((await tidegate(env, 'approve', 'checkout@1.1.0', '--as', 'alice', '--comment', 'canary looks good')).code).toBe(0);
+  expect((await tidegate(env, 'approve', 'checkout@1.1.0', '--as', 'bob')).code).toBe(0);
+
+  // then the release ends released (exit 0), green is live on 1.1.0 and blue is scaled down
+  const done = await tidegate(env, 'status', 'checkout@1.1.0', '--wait', '--json');
+  expect(done.code).toBe(0);
+  expect(JSON.parse(done.stdout)).toMatchObject({ outcome: 'released' });
+  const after = await productionState(view);
+  expect(after).toMatchObject({ live: 'green', route: { 'checkout-blue': 0, 'checkout-green': 100 }, images: { green: 'registry.local/checkout:1.1.0' }, replicas: { green: 3 } });
+  const blue = await eventually('blue scaled down', () => view.apps.readNamespacedDeployment({ namespace: 'prod', name: 'checkout-blue' }), (d) => d.spec?.replicas === 0, 10_000);
+  expect(blue.spec?.replicas).toBe(0);
+}, 240_000);
