@@ -4,7 +4,7 @@
 // Deployments roll out and Services get endpoints. Every component listens on 127.0.0.1 only.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   ApiextensionsV1Api,
@@ -15,7 +15,8 @@ import {
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { repoRoot, toolPath } from './tools.js';
+import { freePort } from './ports.js';
+import { cacheDir, repoRoot, toolPath } from './tools.js';
 
 const run = promisify(execFile);
 
@@ -36,10 +37,19 @@ export interface KubeCluster {
   stop(): Promise<void>;
 }
 
-async function kwokctl(dir: string, args: string[]): Promise<string> {
+/**
+ * Runs kwokctl with its work files in `dir`. `exclusive` holds a machine-wide lock (flock) while it
+ * runs: kwokctl hands out the ports it does not get told from a counter, so two clusters created
+ * at the same moment (parallel test files) would otherwise pick the same ones.
+ */
+async function kwokctl(dir: string, args: string[], exclusive = false): Promise<string> {
+  const command = exclusive ? 'flock' : toolPath('kwokctl');
+  const argv = exclusive ? [join(cacheDir(), 'kwokctl-create.lock'), toolPath('kwokctl'), ...args] : args;
+  if (exclusive) mkdirSync(cacheDir(), { recursive: true });
   try {
-    const { stdout } = await run(toolPath('kwokctl'), args, {
-      env: { ...process.env, KWOK_WORKDIR: join(dir, 'kwok') },
+    const { stdout } = await run(command, argv, {
+      // our kubectl first: kwokctl shells out to whichever kubectl is on PATH
+      env: { ...process.env, KWOK_WORKDIR: join(dir, 'kwok'), PATH: `${dirname(toolPath('kubectl'))}${delimiter}${process.env.PATH ?? ''}` },
       maxBuffer: 16 * 1024 * 1024,
       timeout: 180_000,
     });
@@ -60,6 +70,7 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
     ['apiVersion: config.kwok.x-k8s.io/v1alpha1', 'kind: KwokctlConfiguration', 'options:', '  bindAddress: 127.0.0.1', ''].join('\n'),
   );
   const kubeconfig = join(dir, 'kubeconfig');
+  const port = async (flag: string): Promise<string[]> => [flag, String(await freePort())];
   await kwokctl(dir, [
     '--config', config,
     'create', 'cluster',
@@ -71,9 +82,14 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
     '--kube-controller-manager-binary', toolPath('kube-controller-manager'),
     '--kube-scheduler-binary', toolPath('kube-scheduler'),
     '--kwok-controller-binary', toolPath('kwok'),
+    ...(await port('--kube-apiserver-port')),
+    ...(await port('--etcd-port')),
+    ...(await port('--kube-controller-manager-port')),
+    ...(await port('--kube-scheduler-port')),
+    ...(await port('--controller-port')),
     '--disable-qps-limits',
     '--wait', '2m',
-  ]);
+  ], true);
   const cluster: KubeCluster = {
     name,
     kubeconfig,
