@@ -1,0 +1,131 @@
+// The metrics activity against a real Prometheus scraping a process of the test's: values, no data,
+// NaN, several series, range queries, a rejected query, an unreachable or hanging backend — each a
+// distinct fact, because the judges treat "bad", "no data" and "backend down" differently.
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { createPrometheusActivities } from '../../src/activities/prometheus/index.js';
+import type { MetricsActivities } from '../../src/activities/types.js';
+import { freePort } from '../../src/stack/ports.js';
+import { ManagedProcess } from '../../src/stack/process.js';
+import { startPrometheus, type PrometheusServer } from '../../src/stack/prometheus.js';
+import { tempDir } from '../support/servers.js';
+
+const dir = tempDir('prom-adapter');
+let exporter: ManagedProcess;
+let prometheus: PrometheusServer;
+let prom: MetricsActivities;
+
+// Two colors' error ratios, a gauge that is 0/0 on purpose, and a counter that grows 10/s.
+const exporterScript = `
+const started = Date.now();
+require('node:http').createServer((req, res) => {
+  res.setHeader('content-type', 'text/plain; version=0.0.4');
+  res.end([
+    'error_ratio{service="checkout",color="blue"} 0.001',
+    'error_ratio{service="checkout",color="green"} 0.25',
+    'requests_total{service="checkout"} ' + Math.floor((Date.now() - started) / 100),
+    'zero_total 0',
+    '',
+  ].join('\\n'));
+}).listen(Number(process.argv[1]), '127.0.0.1');
+`;
+
+beforeAll(async () => {
+  const port = await freePort();
+  exporter = await ManagedProcess.start({
+    name: 'exporter',
+    command: process.execPath,
+    args: ['-e', exporterScript, String(port)],
+    logFile: join(dir, 'exporter.log'),
+    ready: async () => (await fetch(`http://127.0.0.1:${port}/`)).ok,
+  });
+  prometheus = await startPrometheus({ dir: join(dir, 'prom'), jobs: [{ job: 'exporter', targets: [`127.0.0.1:${port}`] }] });
+  prom = createPrometheusActivities({ url: prometheus.url });
+  // wait for a few scrapes
+  for (let i = 0; i < 100; i++) {
+    const [first] = await prom.measure({ query: 'count_over_time(requests_total[1m])' });
+    if (first?.observation.kind === 'value' && first.observation.value >= 4) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await prometheus?.stop();
+  await exporter?.stop();
+});
+
+test.each<[string, string, unknown]>([
+  ['a value', 'error_ratio{color="green"}', { kind: 'value', value: 0.25 }],
+  ['a scalar', 'scalar(error_ratio{color="blue"})', { kind: 'value', value: 0.001 }],
+  ['no data', 'error_ratio{color="purple"}', { kind: 'empty', message: 'no data: the query matched no series' }],
+  ['NaN is a value (the judge makes it Inconclusive)', 'rate(zero_total[1m]) / rate(zero_total[1m])', { kind: 'value', value: NaN }],
+  ['several series are an error naming the fix', 'error_ratio', { kind: 'error', message: 'the query returned 2 series; an analysis query must return one (aggregate it, e.g. with sum(...))' }],
+])('instant query: %s', async (_, query, expected) => {
+  const observations = await prom.measure({ query });
+  expect(observations).toHaveLength(1);
+  expect(observations[0]?.observation).toEqual(expected);
+  expect(Math.abs(Date.parse(observations[0]?.at ?? '') - Date.now())).toBeLessThan(5_000);
+});
+
+test('a range query gives one observation per step', async () => {
+  const end = Date.now();
+  const observations = await prom.measure({ query: 'sum(requests_total)', range: { start: new Date(end - 4_000).toISOString(), end: new Date(end).toISOString(), stepMs: 1_000 } });
+  expect(observations.length).toBeGreaterThanOrEqual(4);
+  expect(observations.every((o) => o.observation.kind === 'value')).toBe(true);
+  const values = observations.map((o) => (o.observation.kind === 'value' ? o.observation.value : NaN));
+  expect([...values].sort((a, b) => a - b)).toEqual(values); // a growing counter
+  const times = observations.map((o) => Date.parse(o.at));
+  expect(times[1]! - times[0]!).toBe(1_000);
+});
+
+test('a range query over a window without data is one "no data" observation', async () => {
+  const end = Date.now();
+  const observations = await prom.measure({ query: 'error_ratio{color="purple"}', range: { start: new Date(end - 5_000).toISOString(), end: new Date(end).toISOString(), stepMs: 1_000 } });
+  expect(observations).toEqual([{ at: new Date(end).toISOString(), observation: { kind: 'empty', message: 'no data in the window: the query matched no series' } }]);
+});
+
+test('a query Prometheus rejects is a non-retryable error with its message', async () => {
+  const failure = await prom.measure({ query: 'sum(rate(requests_total[1m]' }).catch((e: unknown) => e);
+  expect(failure).toBeInstanceOf(ApplicationFailure);
+  expect((failure as ApplicationFailure).nonRetryable).toBe(true);
+  expect((failure as ApplicationFailure).type).toBe('PrometheusBadQuery');
+  expect((failure as ApplicationFailure).message).toMatch(/Prometheus rejected the query \(bad_data\): .*parse error.* — query: sum\(rate/);
+});
+
+describe('a backend that is down is an Error observation, never a value', () => {
+  test('unreachable', async () => {
+    const closed = await freePort();
+    const down = createPrometheusActivities({ url: `http://127.0.0.1:${closed}` });
+    const [o] = await down.measure({ query: 'up' });
+    expect(o?.observation).toEqual({ kind: 'error', message: `Prometheus unreachable at http://127.0.0.1:${closed}: ECONNREFUSED` });
+  });
+
+  test('hanging past the timeout, with the bearer token sent', async () => {
+    const headers: string[] = [];
+    const hanging: Server = createServer((req) => void headers.push(req.headers.authorization ?? ''));
+    const port = await freePort();
+    await new Promise<void>((r) => hanging.listen(port, '127.0.0.1', () => r()));
+    try {
+      const slow = createPrometheusActivities({ url: `http://127.0.0.1:${port}/`, timeoutMs: 500, bearerToken: 's3cret' });
+      const [o] = await slow.measure({ query: 'up' });
+      expect(o?.observation).toEqual({ kind: 'error', message: 'Prometheus did not answer within 0.5s' });
+      expect(headers).toEqual(['Bearer s3cret']);
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((r) => hanging.close(r));
+    }
+  });
+
+  test('answering 503', async () => {
+    const port = await freePort();
+    const failing = createServer((_, res) => res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"error","errorType":"unavailable","error":"TSDB not ready"}'));
+    await new Promise<void>((r) => failing.listen(port, '127.0.0.1', () => r()));
+    try {
+      const [o] = await createPrometheusActivities({ url: `http://127.0.0.1:${port}` }).measure({ query: 'up' });
+      expect(o?.observation).toEqual({ kind: 'error', message: 'Prometheus failed: HTTP 503 unavailable: TSDB not ready' });
+    } finally {
+      await new Promise((r) => failing.close(r));
+    }
+  });
+});
