@@ -1,6 +1,7 @@
 // Re-records the workflow histories that CI replays (test/fixtures/histories/) by running release
 // scenarios on the time-skipping test server with the in-memory cluster. Run after an intentional,
-// replay-safe change to the workflow's history shape:   npx tsx scripts/record-histories.ts
+// replay-safe change to the workflow's history shape:   npx tsx scripts/record-histories.ts [name …]
+// (names record only those scenarios, e.g. a new one, leaving the older recordings as they are).
 // Never re-record to silence a replay failure: that failure means running releases would break.
 import '../test/support/quiet-runtime.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,20 @@ const scenarios: Record<string, (h: Harness) => Promise<string>> = {
     await h.finish(releaseId);
     return releaseId;
   },
+  async 'compare-judged'(h) {
+    // a compare analysis at a canary step (slower canary → High) and the rollback it causes
+    h.world.setMetric('checkout', 'green', 0.4);
+    h.world.setMetric('checkout', 'blue', 0.06);
+    const { releaseId } = await h.releases.start(
+      specFor('checkout', '1.4.7', (doc) => {
+        doc.analyses.latency = { kind: 'compare', query: 'latency{service="{{service}}",color="{{color}}"}', interval: '15s', count: 8 };
+        doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'checkout' }, steps: [{ setWeight: 20 }, { analysis: { analyses: ['latency'] } }] };
+      }),
+      { initiator: 'dave' },
+    );
+    await h.finish(releaseId);
+    return releaseId;
+  },
   async 'compensation-retried'(h) {
     h.world.setMetric('checkout', 'green', 0.5);
     h.world.failures.set('restoreTraffic', 1);
@@ -53,7 +68,10 @@ const scenarios: Record<string, (h: Harness) => Promise<string>> = {
 };
 
 mkdirSync(out, { recursive: true });
-for (const [name, scenario] of Object.entries(scenarios)) {
+const only = process.argv.slice(2);
+const unknown = only.filter((n) => !(n in scenarios));
+if (unknown.length > 0) throw new Error(`unknown scenarios ${unknown.join(', ')}; known: ${Object.keys(scenarios).join(', ')}`);
+for (const [name, scenario] of Object.entries(scenarios).filter(([n]) => only.length === 0 || only.includes(n))) {
   const h = await startHarness();
   try {
     const releaseId = await scenario(h);

@@ -21,6 +21,8 @@ export interface Measurement {
   message?: string;
   /** Present for compare analyses: the baseline's value. */
   baseline?: number;
+  /** Compare analyses with several metrics: which one. */
+  metric?: string;
 }
 
 /**

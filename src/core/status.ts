@@ -30,7 +30,34 @@ export interface AnalysisRun {
   query: string;
   phase: RunPhase;
   reason?: string;
+  /** Workflow time the run began and reached its verdict. */
+  startedAt?: string;
+  endedAt?: string;
   measurements: Measurement[];
+  /** Compare analyses: the windows, and each metric's test and verdict. */
+  compare?: CompareRunSummary;
+}
+
+/** One metric of a compare analysis, as the judge saw it. */
+export interface CompareMetricResult {
+  name: string;
+  weight: number;
+  critical: boolean;
+  classification: 'Pass' | 'High' | 'Low' | 'NoData';
+  verdict: 'Pass' | 'Fail' | 'NoData';
+  reason: string;
+  pValue?: number;
+  /** Hodges-Lehmann shift of the canary against the baseline, with its confidence interval. */
+  shift?: { estimate: number; lower: number; upper: number };
+  relativeEffect?: number;
+  medians?: { canary: number; baseline: number };
+}
+
+export interface CompareRunSummary {
+  /** Weighted score 0..100 (absent when every metric had no data). */
+  score?: number;
+  windows: Record<'canary' | 'baseline', { color: string; start: string; end: string }>;
+  metrics: CompareMetricResult[];
 }
 
 export interface CompensationRecord {

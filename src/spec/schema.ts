@@ -73,24 +73,60 @@ const thresholdAnalysis = z
     }
   });
 
+const direction = z.enum(['increase', 'decrease', 'either'], 'must be increase, decrease or either');
+
+/** One metric of a compare analysis (Kayenta's canary config): its query, which change is bad, its weight. */
+const compareMetric = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][-a-z0-9_]*$/, 'metric names are lowercase letters, digits, "-" and "_"'),
+    query: z.string().min(1, 'must not be empty'),
+    direction: direction.optional(),
+    weight: z.number().positive('must be > 0').default(1),
+    /** A critical metric that fails fails the analysis whatever the score. */
+    critical: z.boolean().default(false),
+  })
+  .strict();
+
 const compareAnalysis = z
   .object({
     kind: z.literal('compare'),
-    query: z.string().min(1, 'must not be empty'),
-    /** Which change of the canary against the baseline is bad. */
-    direction: z.enum(['increase', 'decrease', 'either'], 'must be increase, decrease or either').default('increase'),
+    /** One metric (shorthand) … */
+    query: z.string().min(1, 'must not be empty').optional(),
+    /** … or several, scored together. */
+    metrics: z.array(compareMetric).min(1, 'must list at least one metric').optional(),
+    /** Which change of the canary against the baseline is bad (a metric may override it). */
+    direction: direction.default('increase'),
+    /** Sampling step; a run collects `count` samples of canary and baseline. */
     interval: positiveDuration.default(15_000),
     count: count(3).default(8),
-    /** Confidence level of the Mann-Whitney test. */
+    /** Confidence level of the Mann-Whitney test and its interval. */
     confidence: z.number().gt(0.5, 'must be in (0.5, 1)').lt(1, 'must be in (0.5, 1)').default(0.95),
     /** Smallest relative change (0.1 = 10%) that counts as a real difference. */
     minEffect: z.number().min(0, 'must be 0 or more').default(0.1),
     passScore: z.number().min(0).max(100, 'must be 0..100').default(95),
     marginalScore: z.number().min(0).max(100, 'must be 0..100').default(75),
+    /** Far-out values (Tukey fences at 3 IQR) are kept or removed before the test. */
+    outliers: z.enum(['keep', 'remove'], 'must be "keep" or "remove"').default('keep'),
+    /** Failed queries (backend down) retried before the run counts as Inconclusive. */
+    consecutiveErrorLimit: count(0).default(4),
     onInconclusive: z.enum(['pause', 'rollback'], 'must be "pause" or "rollback" (never "pass")').default('pause'),
   })
   .strict()
-  .refine((a) => a.marginalScore <= a.passScore, { path: ['marginalScore'], message: 'must not exceed passScore' });
+  .superRefine((a, ctx) => {
+    if (a.marginalScore > a.passScore) ctx.addIssue({ code: 'custom', path: ['marginalScore'], message: 'must not exceed passScore' });
+    if ((a.query === undefined) === (a.metrics === undefined)) ctx.addIssue({ code: 'custom', path: ['query'], message: 'a compare analysis needs query or metrics (one of them)' });
+    const names = new Set<string>();
+    a.metrics?.forEach((m, i) => {
+      if (names.has(m.name)) ctx.addIssue({ code: 'custom', path: ['metrics', i, 'name'], message: `"${m.name}" is listed twice` });
+      names.add(m.name);
+    });
+  })
+  .transform(({ query, metrics, ...rest }) => ({
+    ...rest,
+    metrics: (metrics ?? [{ name: 'value', query: query ?? '', weight: 1, critical: false }]).map((m) => ({ ...m, direction: m.direction ?? rest.direction })),
+  }));
+
+export type CompareMetricSpec = CompareAnalysisSpec['metrics'][number];
 
 const analysis = z.preprocess(
   (v) => (v && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { ...v, kind: 'threshold' } : v),

@@ -7,6 +7,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { KubeConfig } from '@kubernetes/client-node';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { createKubernetesActivities, kubeApis } from '../activities/kubernetes/index.js';
+import { createPrometheusActivities } from '../activities/prometheus/index.js';
 import { connectionOptions, temporalSettings, type TemporalSettings } from '../client/connection.js';
 import { TASK_QUEUE } from '../core/ids.js';
 
@@ -24,6 +25,7 @@ export interface WorkerConfig {
 /**
  * The adapters this worker's environment configures; credentials are read here and stay in this
  * process. Kubernetes: KUBECONFIG, or the in-cluster ServiceAccount (KUBERNETES_SERVICE_HOST).
+ * Prometheus: PROMETHEUS_URL, with PROMETHEUS_BEARER_TOKEN when it needs one.
  */
 export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapters: NonNullable<WorkerConfig['adapters']>; configured: string[] } {
   const adapters: NonNullable<WorkerConfig['adapters']> = {};
@@ -34,6 +36,10 @@ export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapter
     else kc.loadFromCluster();
     adapters.kubernetes = createKubernetesActivities(kubeApis(kc));
     configured.push(`kubernetes (${kc.getCurrentCluster()?.server ?? 'in-cluster'})`);
+  }
+  if (env.PROMETHEUS_URL) {
+    adapters.metrics = createPrometheusActivities({ url: env.PROMETHEUS_URL, ...(env.PROMETHEUS_BEARER_TOKEN ? { bearerToken: env.PROMETHEUS_BEARER_TOKEN } : {}) });
+    configured.push(`prometheus (${new URL(env.PROMETHEUS_URL).origin})`);
   }
   return { adapters, configured };
 }

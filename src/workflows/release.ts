@@ -12,6 +12,7 @@ import {
   isCancellation,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -23,14 +24,15 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CoordinationActivities, GitHubActivities, KubernetesActivities, MetricsActivities } from '../activities/types.js';
 import { classify, judgeRun, type Measurement, type Observation, type RunVerdict } from '../core/analysis.js';
+import { classifyMetric, scoreMetrics } from '../core/compare.js';
 import { checkApprove, checkReject, approvalsNeeded, isApproved, type ApprovalGate } from '../core/approval.js';
 import { rollbackOrder, type Compensation, type UndoAction } from '../core/compensation.js';
 import { serviceLockId } from '../core/ids.js';
 import { monitorBatchMs, planRelease, type PlannedStep, type Stage } from '../core/plan.js';
 import { otherColor, type Color, type ProductionSnapshot, type ProductionTarget } from '../core/snapshot.js';
-import { initialStatus, type AnalysisRun, type Cause, type Outcome, type ReleaseResult, type ReleaseStatus, type ServiceStatus } from '../core/status.js';
+import { initialStatus, type AnalysisRun, type Cause, type CompareMetricResult, type Outcome, type ReleaseResult, type ReleaseStatus, type ServiceStatus } from '../core/status.js';
 import { renderQuery } from '../core/template.js';
-import type { ServiceSpec } from '../spec/schema.js';
+import type { CompareAnalysisSpec, ServiceSpec } from '../spec/schema.js';
 import {
   abortSignal,
   approveUpdate,
@@ -54,6 +56,17 @@ const metrics = proxyActivities<MetricsActivities>({ startToCloseTimeout: '1m', 
 /** Compensations retry in the workflow, so that every failed attempt is on record in `status`. */
 const undo = proxyActivities<KubernetesActivities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 1 } });
 const COMPENSATION_ATTEMPTS = 6;
+
+interface AnalysisOptions {
+  /** Canary step index. */
+  step?: number;
+  /** Monitor window length. */
+  windowMs?: number;
+  /** The stable color. */
+  baselineColor?: Color;
+  /** Compare analyses outside the canary: the baseline is the window ending here (before the change). */
+  baselineEnd?: number;
+}
 
 /** How a release stops early; thrown inside the pipeline, caught once at the top. */
 class ReleaseStop extends Error {
@@ -262,7 +275,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     }
   }
 
-  async function runAnalyses(svc: ServiceSpec, where: Stage, names: string[], color: Color | 'staging', opts: { step?: number; windowMs?: number; baselineColor?: Color } = {}): Promise<void> {
+  async function runAnalyses(svc: ServiceSpec, where: Stage, names: string[], color: Color | 'staging', opts: AnalysisOptions = {}): Promise<void> {
     const verdicts = await Promise.all(names.map((name) => runAnalysis(svc, where, name, color, opts)));
     for (const [i, verdict] of verdicts.entries()) {
       const name = names[i] ?? '?';
@@ -279,17 +292,21 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     }
   }
 
-  async function runAnalysis(svc: ServiceSpec, where: Stage, name: string, color: Color | 'staging', opts: { step?: number; windowMs?: number; baselineColor?: Color }): Promise<RunVerdict> {
+  async function runAnalysis(svc: ServiceSpec, where: Stage, name: string, color: Color | 'staging', opts: AnalysisOptions): Promise<RunVerdict> {
     const analysis = spec.analyses[name];
     if (!analysis) throw ApplicationFailure.nonRetryable(`unknown analysis ${name}`, 'InvalidSpec');
     const namespace = color === 'staging' ? svc.staging?.namespace : svc.production.namespace;
-    const query = renderQuery(analysis.query, {
-      service: svc.service,
-      version: svc.version,
-      color,
-      ...(opts.baselineColor ? { baselineColor: opts.baselineColor } : {}),
-      ...(namespace ? { namespace } : {}),
-    });
+    const render = (template: string, forColor: Color | 'staging'): string =>
+      renderQuery(template, {
+        service: svc.service,
+        version: svc.version,
+        color: forColor,
+        ...(opts.baselineColor ? { baselineColor: opts.baselineColor } : {}),
+        ...(namespace ? { namespace } : {}),
+      });
+    // (releases started before compare analyses had metrics carry `query` in their input)
+    const template = analysis.kind === 'threshold' ? analysis.query : (analysis.metrics?.[0]?.query ?? (analysis as { query?: string }).query ?? '');
+    const query = render(template, color);
     const run: AnalysisRun = {
       id: `${svc.service}/${where}${opts.step !== undefined ? `/${opts.step}` : ''}/${name}`,
       analysis: name,
@@ -300,15 +317,24 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       color,
       query,
       phase: 'Running',
+      startedAt: now(),
       measurements: [],
     };
     status.analyses.push(run);
     if (analysis.kind === 'compare') {
-      // The statistical compare judge arrives with issue [5]; until then a compare analysis never passes.
-      run.phase = 'Inconclusive';
-      run.reason = 'the compare judge is not implemented yet';
-      record(`analysis ${name}: Inconclusive (${run.reason})`, { service: svc.service, stage: where });
-      return { phase: 'Inconclusive', reason: run.reason };
+      if (!patched('compare-judge')) {
+        // How releases started before the compare judge existed replay: a compare analysis never passed.
+        run.phase = 'Inconclusive';
+        run.reason = 'the compare judge is not implemented yet';
+        record(`analysis ${name}: Inconclusive (${run.reason})`, { service: svc.service, stage: where });
+        return { phase: 'Inconclusive', reason: run.reason };
+      }
+      const verdict = await runCompare(svc, where, name, analysis, color, opts, run, render);
+      run.endedAt = now();
+      run.phase = verdict.phase;
+      if (verdict.reason) run.reason = verdict.reason;
+      record(`analysis ${name}: ${verdict.phase}${verdict.reason ? ` (${verdict.reason})` : ''}`, { service: svc.service, stage: where });
+      return verdict;
     }
     const take = (observations: { at: string; observation: Observation }[]): void => {
       for (const { at, observation } of observations) {
@@ -346,10 +372,109 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
         verdict = { phase: 'Inconclusive', reason: `the window ended with ${run.measurements.filter((m) => m.phase !== 'Error').length} of ${count} measurements` };
       }
     }
+    run.endedAt = now();
     run.phase = verdict.phase;
     if (verdict.reason) run.reason = verdict.reason;
     record(`analysis ${name}: ${verdict.phase}${verdict.reason ? ` (${verdict.reason})` : ''}`, { service: svc.service, stage: where });
     return verdict;
+  }
+
+  /**
+   * A compare analysis (Kayenta style): `count` samples per `interval` of each metric, for the color
+   * under test and for a baseline, judged by the Mann-Whitney test and scored by weight. The baseline
+   * is the stable color over the same window during the canary; in staging and the monitor window,
+   * where nothing else serves the same traffic, it is the same series before the release changed it
+   * (staging before its deploy, the old color before traffic first moved). A metrics backend that
+   * keeps failing makes the run Inconclusive — never a pass.
+   */
+  async function runCompare(
+    svc: ServiceSpec,
+    where: Stage,
+    name: string,
+    analysis: CompareAnalysisSpec,
+    color: Color | 'staging',
+    opts: AnalysisOptions,
+    run: AnalysisRun,
+    render: (template: string, forColor: Color | 'staging') => string,
+  ): Promise<RunVerdict> {
+    const windowMs = where === 'monitor' && opts.windowMs !== undefined ? opts.windowMs : analysis.count * analysis.interval;
+    const baselineColor: Color | 'staging' = color === 'staging' ? 'staging' : (opts.baselineColor ?? otherColor(color));
+    await sleep(windowMs, { summary: `collect ${name} samples on ${color} and ${baselineColor} (${Math.round(windowMs / 1000)}s)` });
+    const end = Date.now();
+    const start = end - windowMs;
+    const baselineEnd = where === 'canary' ? end : Math.min(opts.baselineEnd ?? start, start);
+    const windows = {
+      canary: { color, start: new Date(start).toISOString(), end: new Date(end).toISOString() },
+      baseline: { color: baselineColor, start: new Date(baselineEnd - windowMs).toISOString(), end: new Date(baselineEnd).toISOString() },
+    };
+    run.compare = { windows, metrics: [] };
+
+    /** The series' values in a window; a failing backend is retried up to consecutiveErrorLimit times. */
+    const sample = async (metric: string, query: string, side: 'canary' | 'baseline', from: number, to: number): Promise<{ values: number[] } | { error: string }> => {
+      for (let attempt = 0; ; attempt++) {
+        const observations = await metrics.measure.executeWithOptions(
+          { startToCloseTimeout: '1m', retry: { ...RETRY, maximumAttempts: 3 }, summary: `measure ${name}${analysis.metrics.length > 1 ? `/${metric}` : ''} on ${side === 'canary' ? color : baselineColor}` },
+          [{ query, range: { start: new Date(from).toISOString(), end: new Date(to).toISOString(), stepMs: analysis.interval } }],
+        );
+        const failed = observations.find((o) => o.observation.kind === 'error');
+        const tag = analysis.metrics.length > 1 ? { metric } : {};
+        if (!failed) {
+          const values: number[] = [];
+          for (const { at, observation } of observations) {
+            if (observation.kind === 'value') {
+              values.push(observation.value);
+              run.measurements.push({ at, phase: 'Successful', ...tag, ...(side === 'canary' ? { value: observation.value } : { baseline: observation.value }) });
+            } else if (observation.kind === 'empty') {
+              run.measurements.push({ at, phase: 'Inconclusive', ...tag, message: `${side}: ${observation.message}` });
+            }
+          }
+          return { values };
+        }
+        const message = failed.observation.kind === 'error' ? failed.observation.message : 'error';
+        run.measurements.push({ at: failed.at, phase: 'Error', ...tag, message: `${side}: ${message}` });
+        if (attempt >= analysis.consecutiveErrorLimit) return { error: message };
+        await sleep(analysis.interval, { summary: `retry ${name} measurement` });
+      }
+    };
+
+    const results = await Promise.all(
+      analysis.metrics.map(async (metric): Promise<CompareMetricResult & { backendDown: boolean }> => {
+        const [canary, baseline] = await Promise.all([
+          sample(metric.name, render(metric.query, color), 'canary', start, end),
+          sample(metric.name, render(metric.query, baselineColor), 'baseline', baselineEnd - windowMs, baselineEnd),
+        ]);
+        // a single-metric analysis (`query:` shorthand) is named after the analysis itself
+        const base = { name: analysis.metrics.length === 1 ? name : metric.name, weight: metric.weight, critical: metric.critical };
+        if ('error' in canary || 'error' in baseline) {
+          const why = 'error' in canary ? canary.error : 'error' in baseline ? baseline.error : '';
+          return { ...base, classification: 'NoData', verdict: 'NoData', reason: `metrics backend failing after ${analysis.consecutiveErrorLimit + 1} attempts: ${why}`, backendDown: true };
+        }
+        const judged = classifyMetric(
+          { canary: canary.values, baseline: baseline.values },
+          { direction: metric.direction, confidence: analysis.confidence, minEffect: analysis.minEffect, outliers: analysis.outliers },
+        );
+        return {
+          ...base,
+          classification: judged.classification,
+          verdict: judged.verdict,
+          reason: judged.reason,
+          backendDown: false,
+          ...(judged.test ? { pValue: judged.test.pValue, shift: judged.test.shift } : {}),
+          ...(judged.relativeEffect !== undefined ? { relativeEffect: judged.relativeEffect } : {}),
+          ...(judged.medians ? { medians: judged.medians } : {}),
+        };
+      }),
+    );
+    run.compare.metrics = results.map(({ backendDown: _, ...r }) => r);
+    const scored = scoreMetrics(results, { passScore: analysis.passScore, marginalScore: analysis.marginalScore });
+    if (scored.score !== undefined) run.compare.score = scored.score;
+    const down = results.filter((r) => r.backendDown);
+    if (down.length > 0 && scored.phase === 'Successful') {
+      return { phase: 'Inconclusive', reason: `the metrics backend failed for ${down.map((d) => d.name).join(', ')}; ${scored.reason}` };
+    }
+    if (scored.phase === 'Successful') return { phase: scored.phase, reason: scored.reason };
+    const why = results.filter((r) => r.verdict !== 'Pass').map((r) => `${r.name}: ${r.reason}`);
+    return { phase: scored.phase, reason: `${scored.reason} — ${why.join('; ')}` };
   }
 
   // ---- one service ---------------------------------------------------------------------------
@@ -385,11 +510,14 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     const target = targetOf(svc);
     status.service = svc.service;
     const newColor = otherColor(snapshot.activeColor);
+    /** When traffic first left the old color: the end of the monitor window's baseline. */
+    let trafficMovedAt: number | undefined;
 
     await stage(svc.service, 'staging', async () => {
       const stg = svc.staging;
       if (!stg) return;
       const stagingSnapshot = await k8s.snapshotStaging({ namespace: stg.namespace, deployment: stg.deployment });
+      const beforeDeploy = Date.now();
       register(`staging:${svc.service}`, svc.service, `restore staging ${stg.namespace}/${stg.deployment} to ${stagingSnapshot.deployment.image ?? 'its previous state'}`, {
         type: 'restoreStaging',
         snapshot: stagingSnapshot,
@@ -398,7 +526,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
         { startToCloseTimeout: stg.rolloutTimeout + 60_000, heartbeatTimeout: '30s', retry: RETRY, summary: `deploy ${svc.image} to staging` },
         [{ namespace: stg.namespace, deployment: stg.deployment, image: svc.image, timeoutMs: stg.rolloutTimeout }],
       );
-      if (stg.verify.length > 0) await runAnalyses(svc, 'staging', stg.verify, 'staging');
+      if (stg.verify.length > 0) await runAnalyses(svc, 'staging', stg.verify, 'staging', { baselineEnd: beforeDeploy });
     });
 
     const deployNewColor = async (): Promise<void> => {
@@ -425,6 +553,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
         const step = planned.step;
         if (step.kind === 'setWeight') {
           register(`traffic:${svc.service}`, svc.service, `return ${svc.service} traffic to ${snapshot.activeColor}`, { type: 'restoreTraffic', target, snapshot });
+          trafficMovedAt ??= Date.now();
           await k8s.setCanaryWeight.executeWithOptions({ startToCloseTimeout: '2m', retry: RETRY, summary: `${step.weight}% to ${newColor}` }, [{ target, color: newColor, weight: step.weight }]);
           st.canaryWeight = step.weight;
           record(`canary weight ${step.weight}% on ${newColor}`, { service: svc.service, stage: 'canary' });
@@ -459,6 +588,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     await stage(svc.service, 'switch', async () => {
       if (!prod.canary) await deployNewColor();
       register(`traffic:${svc.service}`, svc.service, `return ${svc.service} traffic to ${snapshot.activeColor}`, { type: 'restoreTraffic', target, snapshot });
+      trafficMovedAt ??= Date.now();
       await k8s.switchActive.executeWithOptions({ startToCloseTimeout: '2m', retry: RETRY, summary: `switch ${svc.service} to ${newColor}` }, [{ target, color: newColor }]);
       st.canaryWeight = 100;
       st.activeColor = newColor;
@@ -468,7 +598,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       const mon = prod.monitor;
       if (!mon) return;
       if (mon.analyses.length === 0) await sleep(mon.duration, { summary: `monitor ${svc.service}` });
-      else await runAnalyses(svc, 'monitor', mon.analyses, newColor, { windowMs: mon.duration, baselineColor: snapshot.activeColor });
+      else await runAnalyses(svc, 'monitor', mon.analyses, newColor, { windowMs: mon.duration, baselineColor: snapshot.activeColor, ...(trafficMovedAt !== undefined ? { baselineEnd: trafficMovedAt } : {}) });
     });
     return { target, snapshot, newColor };
   }

@@ -39,8 +39,11 @@ test('in jest, the preflight loads every runtime dependency and bundles workflow
 });
 
 test('plain Node running the compiled worker code loads every runtime dependency', async () => {
-  await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot });
-  const { stdout } = await run(process.execPath, [join(repoRoot, 'dist/workers/preflight.js'), workflowsPath], {
+  // Compiled beside node_modules (so packages resolve) but not into dist/: bin/tidegate.js prefers
+  // dist/, and processes of other test files must keep running the sources they test.
+  const outDir = join(repoRoot, 'node_modules', '.cache', 'tidegate-compiled-check');
+  await run('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: repoRoot });
+  const { stdout } = await run(process.execPath, [join(outDir, 'workers/preflight.js'), workflowsPath], {
     cwd: repoRoot,
     env: { ...process.env, NODE_OPTIONS: '' },
   });

@@ -1,5 +1,6 @@
-// End-to-end helpers: the `tidegate` CLI and worker run as their own processes (bin/tidegate.js,
-// exactly what a user runs) against a local stack started for the test file.
+// End-to-end helpers: the `tidegate` CLI and worker run as their own processes, as a user runs them
+// from a checkout (src/client/cli.ts through tsx — never a dist/ that may be stale), against a
+// local stack started for the test file.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,7 +9,7 @@ import { ManagedProcess } from '../../src/stack/process.js';
 import { repoRoot } from '../../src/stack/tools.js';
 
 const run = promisify(execFile);
-const bin = join(repoRoot, 'bin', 'tidegate.js');
+const cli = ['--import', 'tsx', join(repoRoot, 'src', 'client', 'cli.ts')];
 
 export interface CliResult {
   code: number;
@@ -25,7 +26,7 @@ export function userEnv(stackEnv: Record<string, string>, extra: Record<string, 
 
 export async function tidegate(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env, cwd: repoRoot, timeout: 300_000 });
+    const { stdout, stderr } = await run(process.execPath, [...cli, ...args], { env, cwd: repoRoot, timeout: 300_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -38,7 +39,7 @@ export async function startWorkerProcess(env: NodeJS.ProcessEnv, logFile: string
   return ManagedProcess.start({
     name: 'tidegate worker',
     command: process.execPath,
-    args: [bin, 'worker'],
+    args: [...cli, 'worker'],
     env,
     cwd: repoRoot,
     logFile,

@@ -94,7 +94,25 @@ describe('invalid specs name the field', () => {
     ['router without its object', withProduction({ canary: { traffic: { router: 'istio' }, steps: [{ setWeight: 5 }] } }), ['production.canary.traffic.virtualService: is required for router istio']],
     ['"pass" is never an inconclusive policy', JSON.stringify({ ...minimal, analyses: { a: { query: 'up', successCondition: '> 0', onInconclusive: 'pass' } } }), ['analyses.a.onInconclusive: must be "pause" or "rollback" (never "pass")']],
     ['condition that is not a comparison', JSON.stringify({ ...minimal, analyses: { a: { query: 'up', successCondition: 'good' } } }), ['analyses.a.successCondition: must be a comparison like ">= 0.99" or "< 500" (got "good")']],
+    ['compare analysis without a query', JSON.stringify({ ...minimal, analyses: { a: { kind: 'compare' } } }), ['analyses.a.query: a compare analysis needs query or metrics (one of them)']],
+    ['compare analysis with both query and metrics', JSON.stringify({ ...minimal, analyses: { a: { kind: 'compare', query: 'x', metrics: [{ name: 'p95', query: 'y' }] } } }), ['analyses.a.query: a compare analysis needs query or metrics (one of them)']],
+    ['compare metric listed twice', JSON.stringify({ ...minimal, analyses: { a: { kind: 'compare', metrics: [{ name: 'p95', query: 'x' }, { name: 'p95', query: 'y' }] } } }), ['analyses.a.metrics[1].name: "p95" is listed twice']],
+    ['compare metric with weight 0', JSON.stringify({ ...minimal, analyses: { a: { kind: 'compare', metrics: [{ name: 'p95', query: 'x', weight: 0 }] } } }), ['analyses.a.metrics[0].weight: must be > 0']],
+    ['marginal above pass score', JSON.stringify({ ...minimal, analyses: { a: { kind: 'compare', query: 'x', passScore: 70, marginalScore: 80 } } }), ['analyses.a.marginalScore: must not exceed passScore']],
+    ['unknown outlier policy', JSON.stringify({ ...minimal, analyses: { a: { kind: 'compare', query: 'x', outliers: 'trim' } } }), ['analyses.a.outliers: must be "keep" or "remove"']],
   ])('%s', (_name, text, expected) => expect(problems(parseSpec(text))).toEqual(expected));
+
+  test('a compare analysis is normalised to weighted metrics, each with its direction', () => {
+    const single = parseSpec(JSON.stringify({ ...minimal, analyses: { lat: { kind: 'compare', query: 'q', direction: 'either' } } }));
+    const several = parseSpec(JSON.stringify({ ...minimal, analyses: { lat: { kind: 'compare', metrics: [{ name: 'p95', query: 'a', weight: 3 }, { name: 'errors', query: 'b', direction: 'increase', critical: true }], direction: 'decrease' } } }));
+    expect(single.ok && single.spec.analyses.lat).toMatchObject({ metrics: [{ name: 'value', query: 'q', direction: 'either', weight: 1, critical: false }], outliers: 'keep', consecutiveErrorLimit: 4 });
+    expect(several.ok && several.spec.analyses.lat).toMatchObject({
+      metrics: [
+        { name: 'p95', direction: 'decrease', weight: 3, critical: false },
+        { name: 'errors', direction: 'increase', weight: 1, critical: true },
+      ],
+    });
+  });
 
   test('dependsOn cycles and unknown services in a multi-service spec', () => {
     const svc = (service: string, dependsOn: string[]) => ({ ...minimal, version: undefined, service, dependsOn });

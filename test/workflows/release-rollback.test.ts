@@ -164,3 +164,54 @@ test('a failing required check stops the release before staging, naming the chec
   expect(h.world.calls.filter((c) => !c.startsWith('snapshot'))).toEqual([]);
   expect(result.status.services[0]?.stages).toMatchObject({ build: 'failed', staging: 'pending' });
 });
+
+describe('compare analyses (canary against the stable color, Mann-Whitney judge)', () => {
+  const withLatency = (doc: Parameters<Parameters<typeof specFor>[2] & object>[0]): void => {
+    doc.analyses.latency = { kind: 'compare', query: 'latency{service="{{service}}",color="{{color}}"}', interval: '15s', count: 8, onInconclusive: 'rollback' };
+    doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'x' }, steps: [{ setWeight: 20 }, { analysis: { analyses: ['latency'] } }] };
+    doc.production.approval = undefined;
+    doc.production.monitor = { duration: '30m', analyses: ['latency'] };
+  };
+
+  test('a canary slower than the stable color is High: the release rolls back and exits 10', async () => {
+    h.world.setMetric('slow', 'green', 0.4);
+    h.world.setMetric('slow', 'blue', 0.06);
+    const { releaseId } = await h.releases.start(specFor('slow', '2.0.0', withLatency), { initiator: 'carol' });
+    const result = await h.finish(releaseId);
+    expect(result).toMatchObject({ outcome: 'rolled-back', cause: 'analysis' });
+    expect(exitCodeFor(result)).toBe(10);
+    const run = result.status.analyses.find((a) => a.analysis === 'latency');
+    expect(run).toMatchObject({ phase: 'Failed', kind: 'compare', color: 'green' });
+    expect(run?.compare?.windows).toMatchObject({ canary: { color: 'green' }, baseline: { color: 'blue' } });
+    expect(run?.compare?.windows.canary).toEqual({ ...run?.compare?.windows.baseline, color: 'green' }); // the same window during the canary
+    expect(run?.compare?.metrics[0]).toMatchObject({ name: 'latency', classification: 'High', verdict: 'Fail', medians: { canary: 0.4, baseline: 0.06 } });
+    expect(run?.reason).toMatch(/^score 0 < marginal score 75 \(failed: latency\) — latency: canary median 0.4 vs baseline 0.06 \(\+567%, 95% CI of the shift \[0.34, 0.34\], p<0.0001\): High$/);
+    expect(rollbackCalls('slow')[0]).toBe('restoreTraffic slow blue');
+  });
+
+  test('an identical canary passes in the canary and, against the stable color before traffic moved, in the monitor window', async () => {
+    h.world.setMetric('same', 'green', 0.06);
+    h.world.setMetric('same', 'blue', 0.06);
+    const { releaseId } = await h.releases.start(specFor('same', '2.0.1', withLatency), { initiator: 'carol' });
+    const result = await h.finish(releaseId);
+    expect(result.outcome).toBe('released');
+    const [canary, monitor] = result.status.analyses.filter((a) => a.analysis === 'latency');
+    expect([canary?.phase, monitor?.phase]).toEqual(['Successful', 'Successful']);
+    expect(monitor?.compare?.metrics[0]).toMatchObject({ classification: 'Pass', pValue: 1 });
+    // the monitor's baseline is blue over 30 minutes ending before the first weight change
+    const movedAt = result.status.timeline.find((t) => t.event === 'canary weight 20% on green')?.at ?? '';
+    expect(Date.parse(monitor?.compare?.windows.baseline.end ?? '')).toBeLessThanOrEqual(Date.parse(movedAt));
+    expect(Date.parse(monitor?.compare?.windows.canary.end ?? '') - Date.parse(monitor?.compare?.windows.canary.start ?? '')).toBe(30 * 60_000);
+  });
+
+  test('a metrics backend that keeps failing makes a compare run Inconclusive, never a pass', async () => {
+    h.world.setMetric('down', 'green', 'error');
+    const { releaseId } = await h.releases.start(specFor('down', '2.0.2', withLatency), { initiator: 'carol' });
+    const result = await h.finish(releaseId);
+    expect(result).toMatchObject({ outcome: 'rolled-back', cause: 'analysis' });
+    const run = result.status.analyses.find((a) => a.analysis === 'latency');
+    expect(run?.phase).toBe('Inconclusive');
+    expect(run?.measurements.filter((m) => m.phase === 'Error')).toHaveLength(5); // consecutiveErrorLimit 4, then give up
+    expect(run?.reason).toMatch(/latency: metrics backend failing after 5 attempts: connect ECONNREFUSED/);
+  });
+});

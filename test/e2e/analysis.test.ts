@@ -1,0 +1,226 @@
+// Canary analysis on the whole local stack: real Prometheus scraping the traffic simulator, which
+// follows the HTTPRoute the real Kubernetes adapter moves, and a `tidegate worker` process deciding.
+// Given / when / then: a healthy canary passes both judges; a canary whose image starts failing 20%
+// of requests fails within interval × (failureLimit + 1) plus a scrape and traffic goes back to
+// blue; a latency regression fails the compare judge; Prometheus stopped mid-analysis gives Error
+// measurements, then Inconclusive and the configured policy — never a pass.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AnalysisRun, ReleaseStatus } from '../../src/core/status.js';
+import type { ManagedProcess } from '../../src/stack/process.js';
+import { stopProcessGroup } from '../../src/stack/process.js';
+import { readState, stackDown, stackEnv, stackUp, type StackState } from '../../src/stack/stack.js';
+import { clusterView, eventually, productionState, startWorkerProcess, tidegate, userEnv, type ClusterView } from '../support/e2e.js';
+import { tempDir } from '../support/servers.js';
+
+const dir = tempDir('e2e-analysis');
+let state: StackState;
+let env: NodeJS.ProcessEnv;
+let worker: ManagedProcess;
+let view: ClusterView;
+
+const SUCCESS_RATE = {
+  query: 'sum(rate(http_requests_total{service="{{service}}",color="{{color}}",code!~"5.."}[5s])) / sum(rate(http_requests_total{service="{{service}}",color="{{color}}"}[5s]))',
+  successCondition: '>= 0.99',
+};
+const LATENCY = {
+  kind: 'compare',
+  query: 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="{{service}}",color="{{color}}"}[5s])))',
+  direction: 'increase',
+  interval: '1s',
+  count: 10,
+  // two identical colors must pass: a 1% false-positive rate, and only changes above 10% count
+  confidence: 0.99,
+};
+
+/** A release spec of the sample service whose canary runs `steps`, without approval. */
+function spec(version: string, steps: unknown[], analyses: Record<string, unknown>, monitor?: unknown): string {
+  const file = join(dir, `release-${version}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      service: 'checkout',
+      version,
+      image: `registry.local/checkout:${version}`,
+      production: {
+        namespace: 'prod',
+        blueGreen: { activeService: 'checkout', previewService: 'checkout-preview', deploymentPrefix: 'checkout', scaleDownDelay: '1s' },
+        canary: { traffic: { router: 'gateway-api', httpRoute: 'checkout' }, steps },
+        ...(monitor ? { monitor } : {}),
+      },
+      analyses,
+    }),
+  );
+  return file;
+}
+
+async function status(id: string): Promise<ReleaseStatus> {
+  const r = await tidegate(env, 'status', id, '--json');
+  if (r.code !== 0) throw new Error(`status ${id}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as ReleaseStatus;
+}
+
+async function setBehaviour(image: string, behaviour: unknown): Promise<void> {
+  const res = await fetch(`${env.TIDEGATE_SIM_URL}/images/${encodeURIComponent(image)}`, { method: 'PUT', body: JSON.stringify(behaviour) });
+  expect(res.status).toBe(200);
+}
+
+const at = (iso: string | undefined): number => Date.parse(iso ?? '');
+const runOf = (s: ReleaseStatus, analysis: string): AnalysisRun | undefined => s.analyses.filter((a) => a.analysis === analysis).at(-1);
+
+beforeAll(async () => {
+  state = await stackUp({ dir });
+  env = userEnv(stackEnv(state), { TIDEGATE_USER: 'ci' });
+  view = clusterView(state.kubernetes?.kubeconfig ?? '');
+  worker = await startWorkerProcess(env, join(dir, 'worker.log'));
+  // compare analyses outside the canary judge against the stable color's recent past: let
+  // Prometheus hold 20 s of it first (a real service has hours)
+  const history = new URL('/api/v1/query', env.PROMETHEUS_URL);
+  history.searchParams.set('query', 'count_over_time(sum(http_requests_total{service="checkout",color="blue"})[30s:1s])');
+  await eventually('20 s of blue in Prometheus', async () => {
+    const body = (await (await fetch(history)).json()) as { data: { result: { value: [number, string] }[] } };
+    return Number(body.data.result[0]?.value[1] ?? 0);
+  }, (n) => n >= 20, 60_000);
+}, 300_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await stackDown(dir);
+});
+
+test('a healthy canary passes the threshold and the compare judge, in the canary and the monitor window', async () => {
+  // given a healthy new image (the simulator's default behaviour: the same as the stable one)
+  const file = spec('1.1.0', [{ setWeight: 50 }, { pause: { duration: '5s' } }, { analysis: { analyses: ['success-rate', 'latency'] } }], {
+    'success-rate': { ...SUCCESS_RATE, interval: '1s', count: 3 },
+    latency: LATENCY,
+  }, { duration: '10s', analyses: ['success-rate', 'latency'] });
+  // when it is released
+  const run = await tidegate(env, 'start', '-f', file, '--wait', '--json');
+  // then it is released, and every measurement and verdict is in status
+  expect(run.code).toBe(0);
+  const s = (JSON.parse(run.stdout) as { status: ReleaseStatus }).status;
+  expect(s.outcome).toBe('released');
+  const canaryLatency = s.analyses.find((a) => a.analysis === 'latency' && a.stage === 'canary');
+  expect(canaryLatency).toMatchObject({ phase: 'Successful', kind: 'compare', color: 'green' });
+  expect(canaryLatency?.compare?.metrics[0]).toMatchObject({ classification: 'Pass', verdict: 'Pass' });
+  expect(canaryLatency?.compare?.windows.baseline.color).toBe('blue');
+  expect(canaryLatency?.compare?.metrics[0]?.pValue).toBeGreaterThan(0);
+  expect(canaryLatency?.measurements.filter((m) => m.value !== undefined).length).toBeGreaterThanOrEqual(8);
+  expect(canaryLatency?.measurements.filter((m) => m.baseline !== undefined).length).toBeGreaterThanOrEqual(8);
+  const monitorLatency = s.analyses.find((a) => a.analysis === 'latency' && a.stage === 'monitor');
+  expect(monitorLatency).toMatchObject({ phase: 'Successful' });
+  // in the monitor window the baseline is blue before traffic moved
+  expect(at(monitorLatency?.compare?.windows.baseline.end)).toBeLessThan(at(canaryLatency?.startedAt));
+  expect(s.analyses.filter((a) => a.analysis === 'success-rate').map((a) => a.phase)).toEqual(['Successful', 'Successful']);
+  expect((await productionState(view)).live).toBe('green');
+}, 240_000);
+
+test('a canary whose image starts failing 20% of requests fails within interval × (failureLimit + 1) plus a scrape, and traffic returns to the stable color', async () => {
+  // given a canary at 20% running a long success-rate analysis
+  const version = '1.2.0';
+  const interval = 2_000;
+  const failureLimit = 1;
+  const file = spec(version, [{ setWeight: 20 }, { pause: { duration: '6s' } }, { analysis: { analyses: ['success-rate'] } }], {
+    'success-rate': { ...SUCCESS_RATE, interval: '2s', count: 60, failureLimit },
+  });
+  const started = await tidegate(env, 'start', '-f', file);
+  expect(started.code).toBe(0);
+  const id = `checkout@${version}`;
+  await eventually('the analysis to be measuring', () => status(id), (s) => (runOf(s, 'success-rate')?.measurements.length ?? 0) >= 2, 90_000);
+  const live = (await productionState(view)).live ?? 'green';
+  const stable = live;
+
+  // when the canary's image starts failing 20% of its requests
+  const injectedAt = Date.now();
+  await setBehaviour(`registry.local/checkout:${version}`, { errorRate: 0.2 });
+
+  // then the release is rolled back by analysis (exit 10)
+  const done = await tidegate(env, 'status', id, '--wait', '--json');
+  expect(done.code).toBe(10);
+  const s = (JSON.parse(done.stdout) as { status: ReleaseStatus }).status;
+  expect(s).toMatchObject({ outcome: 'rolled-back', cause: 'analysis' });
+  const run = runOf(s, 'success-rate');
+  expect(run?.phase).toBe('Failed');
+  expect(run?.measurements.filter((m) => m.phase === 'Failed').length).toBe(failureLimit + 1);
+  const failedAt = at(run?.endedAt);
+  const back = s.timeline.find((t) => t.event.startsWith(`rollback: return checkout traffic to ${stable}`));
+  const trafficBackAt = at(back?.at);
+  const bound = interval * (failureLimit + 1) + 1_000; // one 1 s scrape
+  console.log(`fault → Failed verdict: ${failedAt - injectedAt} ms (bound ${bound} ms + 1 s for the 5 s rate window to cross 1% and the query round-trip); fault → traffic back on ${stable}: ${trafficBackAt - injectedAt} ms`);
+  expect(failedAt - injectedAt).toBeLessThanOrEqual(bound + 1_000);
+  expect(trafficBackAt).toBeGreaterThanOrEqual(failedAt);
+  expect(await productionState(view)).toMatchObject({ live: stable, route: { [`checkout-${stable}`]: 100 } });
+}, 240_000);
+
+test('a latency regression fails the compare judge', async () => {
+  // given a new image whose p95 latency is 400 ms against the stable 60 ms
+  const version = '1.3.0';
+  await setBehaviour(`registry.local/checkout:${version}`, { latencyMs: { p50: 120, p95: 400 } });
+  const file = spec(version, [{ setWeight: 50 }, { pause: { duration: '5s' } }, { analysis: { analyses: ['latency'] } }], { latency: LATENCY });
+  // when it is released
+  const done = await tidegate(env, 'start', '-f', file, '--wait', '--json');
+  // then the compare judge classifies it High and the release rolls back
+  expect(done.code).toBe(10);
+  const s = (JSON.parse(done.stdout) as { status: ReleaseStatus }).status;
+  const run = runOf(s, 'latency');
+  expect(run?.phase).toBe('Failed');
+  const metric = run?.compare?.metrics[0];
+  expect(metric).toMatchObject({ classification: 'High', verdict: 'Fail' });
+  expect(metric?.pValue).toBeLessThan(0.05);
+  expect(metric?.medians?.canary).toBeGreaterThan(0.3);
+  expect(metric?.medians?.baseline).toBeLessThan(0.1);
+  expect(s.reason).toMatch(/analysis latency failed at canary step 3/);
+}, 240_000);
+
+test('Prometheus stopped during an analysis gives Error measurements, then Inconclusive and the configured policy — never a pass', async () => {
+  // given a canary analysis that measures every second
+  const file = (version: string, onInconclusive: string) =>
+    spec(version, [{ setWeight: 20 }, { pause: { duration: '5s' } }, { analysis: { analyses: ['success-rate'] } }], {
+      'success-rate': { ...SUCCESS_RATE, interval: '1s', count: 30, consecutiveErrorLimit: 2, onInconclusive },
+    });
+  expect((await tidegate(env, 'start', '-f', file('1.4.0', 'rollback'))).code).toBe(0);
+  await eventually('measuring', () => status('checkout@1.4.0'), (s) => (runOf(s, 'success-rate')?.measurements.length ?? 0) >= 2, 90_000);
+
+  // when Prometheus stops
+  await stopProcessGroup(readState(dir).prometheus?.pid ?? 0);
+
+  // then (onInconclusive: rollback) the release rolls back on Inconclusive
+  const rolledBack = await tidegate(env, 'status', 'checkout@1.4.0', '--wait', '--json');
+  expect(rolledBack.code).toBe(10);
+  const s1 = (JSON.parse(rolledBack.stdout) as { status: ReleaseStatus }).status;
+  const run1 = runOf(s1, 'success-rate');
+  expect(run1?.phase).toBe('Inconclusive');
+  expect(run1?.reason).toMatch(/3 consecutive errors from the metrics backend/);
+  expect(run1?.measurements.slice(-3).map((m) => m.phase)).toEqual(['Error', 'Error', 'Error']);
+  expect(run1?.measurements.at(-1)?.message).toMatch(/Prometheus unreachable/);
+
+  // and (onInconclusive: pause) the next release pauses for a human instead of passing
+  expect((await tidegate(env, 'start', '-f', file('1.4.1', 'pause'))).code).toBe(0);
+  const paused = await eventually('the inconclusive pause', () => status('checkout@1.4.1'), (s) => /inconclusive/.test(s.pausedFor ?? ''), 90_000);
+  expect(runOf(paused, 'success-rate')?.phase).toBe('Inconclusive');
+  expect(paused.outcome).toBeUndefined();
+  expect((await tidegate(env, 'abort', 'checkout@1.4.1', '--reason', 'metrics are down')).code).toBe(0);
+  expect((await tidegate(env, 'status', 'checkout@1.4.1', '--wait')).code).toBe(12);
+}, 300_000);
+
+test('every measurement and verdict of a release is in its Temporal history', async () => {
+  // the first test's release: its completion event carries the status with every measurement
+  const { Connection, Client } = await import('@temporalio/client');
+  const connection = await Connection.connect({ address: state.temporal?.address ?? '' });
+  try {
+    const client = new Client({ connection });
+    const history = await client.workflow.getHandle('checkout@1.1.0').fetchHistory();
+    const completed = history.events?.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes;
+    const payload = completed?.result?.payloads?.[0]?.data;
+    expect(payload).toBeDefined();
+    const result = JSON.parse(Buffer.from(payload ?? new Uint8Array()).toString('utf8')) as { status: ReleaseStatus };
+    const latency = result.status.analyses.find((a) => a.analysis === 'latency' && a.stage === 'canary');
+    expect(latency?.compare?.metrics[0]?.verdict).toBe('Pass');
+    expect(latency?.measurements.length).toBeGreaterThan(0);
+    // and each measurement's raw observations are the measure activities' results
+    const measured = history.events?.filter((e) => e.activityTaskCompletedEventAttributes).length ?? 0;
+    expect(measured).toBeGreaterThan(10);
+  } finally {
+    await connection.close();
+  }
+});
