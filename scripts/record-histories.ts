@@ -44,6 +44,22 @@ const scenarios: Record<string, (h: Harness) => Promise<string>> = {
     await h.finish(releaseId);
     return releaseId;
   },
+  async 'reported-to-github'(h) {
+    // build gate, GitHub deployments and commit statuses, released after approval
+    const { releaseId } = await h.releases.start(
+      specFor('checkout', '1.4.8', (doc) => {
+        doc.source = { repo: 'acme/checkout', sha: '3f2c9e1' };
+        doc.build = { requiredChecks: ['build', 'test'] };
+        doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'checkout' }, steps: [{ setWeight: 10 }, { analysis: { analyses: ['success-rate'] } }] };
+      }),
+      { initiator: 'dave' },
+    );
+    await h.until(releaseId, (s) => s.stage === 'approval');
+    await h.releases.approve(releaseId, 'alice');
+    await h.releases.approve(releaseId, 'bob');
+    await h.finish(releaseId);
+    return releaseId;
+  },
   async 'compare-judged'(h) {
     // a compare analysis at a canary step (slower canary → High) and the rollback it causes
     h.world.setMetric('checkout', 'green', 0.4);

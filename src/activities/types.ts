@@ -59,9 +59,20 @@ export interface BuildCheckResult {
   failing: { name: string; conclusion: string }[];
 }
 
+export type GitHubDeploymentState = 'in_progress' | 'success' | 'failure' | 'inactive' | 'error';
+
 export interface GitHubActivities {
   /** Waits (heartbeating) until every required check run on sha has completed, or the timeout. */
   awaitChecks(input: { repo: string; sha: string; requiredChecks: string[]; timeoutMs: number }): Promise<BuildCheckResult>;
+  /**
+   * The release's GitHub Deployment of `environment` for sha: created once, and found again by its
+   * payload's releaseId when a retry runs after a create whose response was lost.
+   */
+  createDeployment(input: { repo: string; sha: string; environment: string; releaseId: string; description: string }): Promise<{ deploymentId: number }>;
+  /** Adds a status to the deployment (skipped when its latest status already says the same), linking the release. */
+  setDeploymentStatus(input: { repo: string; deploymentId: number; state: GitHubDeploymentState; description: string; releaseId: string }): Promise<void>;
+  /** Sets the commit status `context` on sha, linking the release. */
+  setCommitStatus(input: { repo: string; sha: string; context: string; state: 'pending' | 'success' | 'failure' | 'error'; description: string; releaseId: string }): Promise<void>;
 }
 
 export interface LockState {

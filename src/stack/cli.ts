@@ -8,7 +8,7 @@
 import { pathToFileURL } from 'node:url';
 import { COMPONENTS, defaultStackDir, readState, stackDown, stackEnv, stackReset, stackStatus, stackUp, type Component } from './stack.js';
 
-const USAGE = `usage: npm run stack -- <up|down|status|env|reset> [--only temporal,kubernetes,simulator,prometheus]`;
+const USAGE = `usage: npm run stack -- <up|down|status|env|reset> [--only temporal,kubernetes,simulator,prometheus,github]`;
 
 function envLines(env: Record<string, string>): string {
   return Object.entries(env)

@@ -71,7 +71,7 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
   );
   const kubeconfig = join(dir, 'kubeconfig');
   const port = async (flag: string): Promise<string[]> => [flag, String(await freePort())];
-  await kwokctl(dir, [
+  const create = kwokctl(dir, [
     '--config', config,
     'create', 'cluster',
     '--name', name,
@@ -90,6 +90,11 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
     '--disable-qps-limits',
     '--wait', '2m',
   ], true);
+  // a creation that fails halfway may have started some components: never leave them running
+  await create.catch(async (err: unknown) => {
+    await kwokctl(dir, ['delete', 'cluster', '--name', name]).catch(() => undefined);
+    throw err;
+  });
   const cluster: KubeCluster = {
     name,
     kubeconfig,

@@ -1,8 +1,9 @@
 // The local stack of real servers (DESIGN §10) behind `npm run stack -- up|down|status|env|reset`:
 // the Temporal dev server with its Web UI, a Kubernetes control plane on kwok nodes with the sample
-// service applied, the traffic simulator, and Prometheus scraping it. Every process runs detached
+// service applied, the traffic simulator, Prometheus scraping it, and the GitHub fake. Every process runs detached
 // and is recorded in a state file, so `up` is idempotent (it starts only what is not answering),
 // `down` stops exactly what `up` started, and tests use the same code with a directory of their own.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,7 @@ import { prometheusConfig, startPrometheus } from './prometheus.js';
 import { canConnect, startDevServer } from './temporal.js';
 import { repoRoot, toolPath } from './tools.js';
 
-export const COMPONENTS = ['temporal', 'kubernetes', 'simulator', 'prometheus'] as const;
+export const COMPONENTS = ['temporal', 'kubernetes', 'simulator', 'prometheus', 'github'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 export interface StackOptions {
@@ -35,6 +36,8 @@ export interface StackState {
   kubernetes?: { cluster: string; kubeconfig: string; dir: string };
   simulator?: { pid: number; url: string; port: number; config: string };
   prometheus?: { pid: number; url: string; port: number };
+  /** The GitHub fake and the token it accepts (a local, throw-away credential). */
+  github?: { pid: number; url: string; port: number; token: string };
 }
 
 export interface ComponentStatus {
@@ -74,6 +77,10 @@ export function stackEnv(state: StackState): Record<string, string> {
   if (state.kubernetes) env.KUBECONFIG = state.kubernetes.kubeconfig;
   if (state.prometheus) env.PROMETHEUS_URL = state.prometheus.url;
   if (state.simulator) env.TIDEGATE_SIM_URL = state.simulator.url;
+  if (state.github) {
+    env.GITHUB_API_URL = state.github.url;
+    env.GITHUB_TOKEN = state.github.token;
+  }
   return env;
 }
 
@@ -109,10 +116,12 @@ async function probe(component: Component, state: StackState): Promise<Component
       return (await kubeAnswers(k.kubeconfig)) ? { component, up: true, detail: `KUBECONFIG=${k.kubeconfig}` } : down('API server not answering');
     }
     case 'simulator':
-    case 'prometheus': {
+    case 'prometheus':
+    case 'github': {
       const s = state[component];
       if (!s) return down('not started');
-      const ok = await httpOk(`${s.url}${component === 'simulator' ? '/healthz' : '/-/ready'}`).catch(() => false);
+      const health = { simulator: '/healthz', prometheus: '/-/ready', github: '/_fake/health' }[component];
+      const ok = await httpOk(`${s.url}${health}`).catch(() => false);
       return ok ? { component, up: true, detail: s.url } : down(`not answering on ${s.url}`);
     }
   }
@@ -137,11 +146,18 @@ async function portFor(previous: number | undefined): Promise<number> {
   return freePort();
 }
 
-/** `node src/sim/main.ts` through tsx from a checkout, or the compiled dist/sim/main.js. */
-function simulatorCommand(): { command: string; args: string[] } {
+/** A Node entry point of ours (`../sim/main`), through tsx from a checkout, or compiled from dist/. */
+function nodeCommand(entry: string): { command: string; args: string[] } {
   const fromSource = import.meta.url.endsWith('.ts');
-  const main = fileURLToPath(new URL(`../sim/main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+  const main = fileURLToPath(new URL(`${entry}.${fromSource ? 'ts' : 'js'}`, import.meta.url));
   return { command: process.execPath, args: fromSource ? ['--import', 'tsx', main] : [main] };
+}
+
+/** The environment of a Node child of ours: jest's flags are not for it. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return env;
 }
 
 /** Waits until the Deployments the manifests define have all their replicas available. */
@@ -220,14 +236,12 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
       log('starting the traffic simulator…');
       const port = await portFor(state.simulator?.port);
       const url = `http://127.0.0.1:${port}`;
-      const { command, args } = simulatorCommand();
-      const env = { ...process.env };
-      delete env.NODE_OPTIONS; // jest's --experimental-vm-modules is not for the simulator
+      const { command, args } = nodeCommand('../sim/main');
       const pid = await startDetached({
         name: 'traffic simulator',
         command,
         args: [...args, '--config', config, '--port', String(port), '--kubeconfig', kubeconfig],
-        env,
+        env: childEnv(),
         logFile: join(dir, 'logs', 'simulator.log'),
         ready: () => httpOk(`${url}/healthz`),
       });
@@ -257,6 +271,24 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
       save();
     }
   }
+  if (want.has('github') && !(await probe('github', state)).up) {
+    if (ours(state.github?.pid, 'github/main')) await stopProcessGroup(state.github.pid);
+    log('starting the GitHub fake…');
+    const port = await portFor(state.github?.port);
+    const url = `http://127.0.0.1:${port}`;
+    const token = state.github?.token ?? `tidegate-local-${randomBytes(12).toString('hex')}`;
+    const { command, args } = nodeCommand('../fakes/github/main');
+    const pid = await startDetached({
+      name: 'GitHub fake',
+      command,
+      args: [...args, '--port', String(port), '--token', token],
+      env: childEnv(),
+      logFile: join(dir, 'logs', 'github.log'),
+      ready: () => httpOk(`${url}/_fake/health`),
+    });
+    state.github = { pid, url, port, token };
+    save();
+  }
   return state;
 }
 
@@ -271,6 +303,10 @@ async function stopKube(kubeDir: string): Promise<void> {
 /** Stops everything `up` started and leaves no process behind. The Temporal database is kept. */
 export async function stackDown(dir: string = defaultStackDir(), log: (line: string) => void = () => undefined): Promise<void> {
   const state = readState(dir);
+  if (ours(state.github?.pid, 'github/main')) {
+    log('stopping the GitHub fake…');
+    await stopProcessGroup(state.github.pid);
+  }
   if (ours(state.prometheus?.pid, 'prometheus')) {
     log('stopping Prometheus…');
     await stopProcessGroup(state.prometheus.pid);

@@ -7,6 +7,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { KubeConfig } from '@kubernetes/client-node';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { createKubernetesActivities, kubeApis } from '../activities/kubernetes/index.js';
+import { createGitHubActivities } from '../activities/github/index.js';
 import { createPrometheusActivities } from '../activities/prometheus/index.js';
 import { connectionOptions, temporalSettings, type TemporalSettings } from '../client/connection.js';
 import { TASK_QUEUE } from '../core/ids.js';
@@ -26,6 +27,8 @@ export interface WorkerConfig {
  * The adapters this worker's environment configures; credentials are read here and stay in this
  * process. Kubernetes: KUBECONFIG, or the in-cluster ServiceAccount (KUBERNETES_SERVICE_HOST).
  * Prometheus: PROMETHEUS_URL, with PROMETHEUS_BEARER_TOKEN when it needs one.
+ * GitHub: GITHUB_TOKEN, and GITHUB_API_URL for GitHub Enterprise (or the local fake); releases link
+ * to TEMPORAL_UI_URL when it is set.
  */
 export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapters: NonNullable<WorkerConfig['adapters']>; configured: string[] } {
   const adapters: NonNullable<WorkerConfig['adapters']> = {};
@@ -40,6 +43,16 @@ export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapter
   if (env.PROMETHEUS_URL) {
     adapters.metrics = createPrometheusActivities({ url: env.PROMETHEUS_URL, ...(env.PROMETHEUS_BEARER_TOKEN ? { bearerToken: env.PROMETHEUS_BEARER_TOKEN } : {}) });
     configured.push(`prometheus (${new URL(env.PROMETHEUS_URL).origin})`);
+  }
+  if (env.GITHUB_TOKEN) {
+    const ui = env.TEMPORAL_UI_URL?.replace(/\/+$/, '');
+    const namespace = env.TEMPORAL_NAMESPACE || 'default';
+    adapters.github = createGitHubActivities({
+      token: env.GITHUB_TOKEN,
+      ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),
+      ...(ui ? { releaseUrl: (id: string) => `${ui}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(id)}` } : {}),
+    });
+    configured.push(`github (${env.GITHUB_API_URL ?? 'https://api.github.com'})`);
   }
   return { adapters, configured };
 }

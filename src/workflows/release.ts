@@ -110,6 +110,45 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     compensations.push({ seq: compensations.length, service, label, action });
   };
 
+  // ---- GitHub reporting (DESIGN §8) -----------------------------------------------------------
+  // Deployments per environment and a commit status on source.sha, each linking the release. They
+  // report; they never decide: a GitHub failure is recorded in the timeline, the release goes on.
+  const reportsToGitHub = spec.source ? patched('github-reporting') : false;
+  const ghDeployments: { environment: string; deploymentId: number; last: string }[] = [];
+  const environmentName = (env: 'staging' | 'production', service: string): string => (spec.services.length === 1 ? env : `${env}/${service}`);
+
+  async function toGitHub(what: string, call: (source: NonNullable<typeof spec.source>) => Promise<void>): Promise<void> {
+    if (!reportsToGitHub || !spec.source) return;
+    try {
+      await call(spec.source);
+    } catch (err) {
+      record(`GitHub: could not ${what}: ${failureMessage(err)}`);
+    }
+  }
+
+  const openDeployment = (service: string, env: 'staging' | 'production', image: string): Promise<void> =>
+    toGitHub(`open the ${environmentName(env, service)} deployment`, async ({ repo, sha }) => {
+      const environment = environmentName(env, service);
+      if (ghDeployments.some((d) => d.environment === environment)) return;
+      const { deploymentId } = await github.createDeployment({ repo, sha, environment, releaseId, description: `${releaseId}: ${image}, started by ${initiator}` });
+      ghDeployments.push({ environment, deploymentId, last: 'in_progress' });
+      await github.setDeploymentStatus({ repo, deploymentId, state: 'in_progress', description: `releasing ${image}`, releaseId });
+    });
+
+  const markDeployments = (states: ('success' | 'failure' | 'inactive')[], description: string, only?: string): Promise<void> =>
+    toGitHub(`update the deployments`, async ({ repo }) => {
+      for (const d of ghDeployments.filter((x) => only === undefined || x.environment === only)) {
+        for (const state of states) {
+          if (d.last === state) continue;
+          await github.setDeploymentStatus({ repo, deploymentId: d.deploymentId, state, description, releaseId });
+          d.last = state;
+        }
+      }
+    });
+
+  const commitStatus = (state: 'pending' | 'success' | 'failure' | 'error', description: string): Promise<void> =>
+    toGitHub(`set the commit status`, ({ repo, sha }) => github.setCommitStatus({ repo, sha, context: `tidegate/${spec.name}`, state, description, releaseId }));
+
   // ---- handlers ------------------------------------------------------------------------------
   setHandler(statusQuery, () => status);
 
@@ -518,6 +557,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       if (!stg) return;
       const stagingSnapshot = await k8s.snapshotStaging({ namespace: stg.namespace, deployment: stg.deployment });
       const beforeDeploy = Date.now();
+      await openDeployment(svc.service, 'staging', svc.image);
       register(`staging:${svc.service}`, svc.service, `restore staging ${stg.namespace}/${stg.deployment} to ${stagingSnapshot.deployment.image ?? 'its previous state'}`, {
         type: 'restoreStaging',
         snapshot: stagingSnapshot,
@@ -527,9 +567,11 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
         [{ namespace: stg.namespace, deployment: stg.deployment, image: svc.image, timeoutMs: stg.rolloutTimeout }],
       );
       if (stg.verify.length > 0) await runAnalyses(svc, 'staging', stg.verify, 'staging', { baselineEnd: beforeDeploy });
+      await markDeployments(['success'], `${svc.image} verified in staging`, environmentName('staging', svc.service));
     });
 
     const deployNewColor = async (): Promise<void> => {
+      await openDeployment(svc.service, 'production', svc.image);
       register(`workloads:${svc.service}`, svc.service, `restore ${prod.blueGreen.deploymentPrefix}-blue/-green to their snapshot`, { type: 'restoreWorkloads', target, snapshot });
       const replicas = Math.max(1, snapshot.deployments[snapshot.activeColor].replicas);
       await k8s.deployImage.executeWithOptions(
@@ -608,6 +650,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     for (const service of [...specOf.keys()].sort()) await acquireLock(service);
     if (abortRequest) throw new ReleaseStop('aborted', abortRequest.supersededBy ? 'superseded' : 'aborted', abortRequest.reason);
     record(`locked ${heldLocks.join(', ')}`, { stage: 'release' });
+    await commitStatus('pending', `${releaseId} is being released`);
 
     if (plan.build && spec.build && spec.source) {
       const build = spec.build;
@@ -737,6 +780,17 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       }
     });
   }
+  await CancellationScope.nonCancellable(async () => {
+    if (outcome === 'released') {
+      await markDeployments(['success'], `released: ${spec.services.map((s) => s.image).join(', ')} live`);
+      await commitStatus('success', `${releaseId} released`);
+    } else {
+      const why = (reason ?? outcome).slice(0, 120);
+      await markDeployments(['failure'], `${outcome}: ${why}`);
+      await markDeployments(['inactive'], ghDeployments.length > 0 && outcome !== 'failed' ? 'rolled back to the previous release' : `${outcome}`);
+      await commitStatus('failure', `${releaseId} ${outcome}: ${why}`);
+    }
+  });
   status.outcome = outcome;
   if (cause) status.cause = cause;
   if (reason) status.reason = reason;

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { pidAlive } from '../../src/stack/process.js';
 import { readState, type StackState } from '../../src/stack/stack.js';
 import { canConnect } from '../../src/stack/temporal.js';
 import { repoRoot } from '../../src/stack/tools.js';
@@ -109,7 +110,8 @@ afterAll(async () => {
 });
 
 test('up prints the environment of every component, and each answers there', async () => {
-  expect(Object.keys(env).sort()).toEqual(['KUBECONFIG', 'PROMETHEUS_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_UI_URL', 'TIDEGATE_SIM_URL']);
+  expect(Object.keys(env).sort()).toEqual(['GITHUB_API_URL', 'GITHUB_TOKEN', 'KUBECONFIG', 'PROMETHEUS_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_UI_URL', 'TIDEGATE_SIM_URL']);
+  expect((await fetch(`${env.GITHUB_API_URL}/_fake/health`)).status).toBe(200);
   expect(await canConnect(env.TEMPORAL_ADDRESS ?? '')).toBe(true);
   expect((await fetch(env.TEMPORAL_UI_URL ?? '')).status).toBe(200);
   expect((await fetch(`${env.PROMETHEUS_URL}/-/ready`)).status).toBe(200);
@@ -192,5 +194,7 @@ test('down stops every process of the stack', async () => {
   expect(status.code).toBe(1);
   expect(status.stdout).not.toMatch(/\bup\b/);
   expect(processesUsing(dir)).toEqual([]);
+  const pids = [state.temporal?.pid, state.simulator?.pid, state.prometheus?.pid, state.github?.pid];
+  expect(pids.every((pid) => pid !== undefined && !pidAlive(pid))).toBe(true);
   expect(await canConnect(env.TEMPORAL_ADDRESS ?? '')).toBe(false);
 }, 120_000);

@@ -11,10 +11,25 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `tidegate-${prefix}-`));
 }
 
+/**
+ * The SDK gives the test server's JVM a fixed 5 s to start listening (in its native core, not
+ * configurable); on a loaded 2-core machine it sometimes needs longer, so a start that times out is
+ * tried again.
+ */
+async function startTimeSkipping(attempts = 3): Promise<TestWorkflowEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createTimeSkipping({
+        server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
+      });
+    } catch (err) {
+      if (attempt >= attempts || !/did not start within/.test(String((err as Error).message))) throw err;
+    }
+  }
+}
+
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
-  });
+  const env = await startTimeSkipping();
   try {
     await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   } catch (err) {

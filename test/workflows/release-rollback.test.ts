@@ -161,8 +161,48 @@ test('a failing required check stops the release before staging, naming the chec
   const result = await h.finish(releaseId);
   expect(result).toMatchObject({ outcome: 'failed', cause: 'error', reason: 'build gate: failed test (failure)' });
   expect(exitCodeFor(result)).toBe(1);
-  expect(h.world.calls.filter((c) => !c.startsWith('snapshot'))).toEqual([]);
+  expect(h.world.calls.filter((c) => !c.startsWith('snapshot') && !c.startsWith('setCommitStatus'))).toEqual([]);
   expect(result.status.services[0]?.stages).toMatchObject({ build: 'failed', staging: 'pending' });
+  expect(h.world.commitStatuses).toEqual(['tidegate/gated pending', 'tidegate/gated failure']);
+});
+
+describe('GitHub reporting (a Deployment per environment, a commit status)', () => {
+  const withSource = (service: string, version: string, patch: (doc: Parameters<Parameters<typeof specFor>[2] & object>[0]) => void = () => undefined) =>
+    specFor(service, version, (doc) => {
+      doc.source = { repo: `acme/${service}`, sha: 'abcdef1' };
+      doc.production.approval = undefined;
+      doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: service }, steps: [{ setWeight: 10 }, { analysis: { analyses: ['success-rate'] } }] };
+      patch(doc);
+    });
+  const statesOf = (environment: string): string[] | undefined => [...h.world.deployments.values()].find((d) => d.environment === environment)?.statuses;
+
+  test('a released release: both deployments end success, the commit success', async () => {
+    const { releaseId } = await h.releases.start(withSource('shipped', '3.0.0'), { initiator: 'carol' });
+    expect((await h.finish(releaseId)).outcome).toBe('released');
+    expect(statesOf('staging')).toEqual(['in_progress', 'success']);
+    expect(statesOf('production')).toEqual(['in_progress', 'success']);
+    expect(h.world.commitStatuses).toEqual(['tidegate/shipped pending', 'tidegate/shipped success']);
+    expect([...h.world.deployments.values()].every((d) => d.releaseId === releaseId)).toBe(true);
+  });
+
+  test('a rolled-back release: production in_progress → failure → inactive, after the rollback', async () => {
+    h.world.setMetric('reverted', 'green', 0.7);
+    const { releaseId } = await h.releases.start(withSource('reverted', '3.0.1'), { initiator: 'carol' });
+    expect((await h.finish(releaseId)).outcome).toBe('rolled-back');
+    expect(statesOf('production')).toEqual(['in_progress', 'failure', 'inactive']);
+    expect(statesOf('staging')).toEqual(['in_progress', 'success', 'failure', 'inactive']);
+    const calls = h.world.calls;
+    expect(calls.indexOf('setDeploymentStatus production failure')).toBeGreaterThan(calls.indexOf('restoreTraffic reverted blue'));
+    expect(h.world.commitStatuses.at(-1)).toBe('tidegate/reverted failure');
+  });
+
+  test('GitHub being down never fails a release: it is recorded and the release goes on', async () => {
+    h.world.failures.set('createDeployment', 1_000);
+    const { releaseId } = await h.releases.start(withSource('offline', '3.0.2'), { initiator: 'carol' });
+    const result = await h.finish(releaseId);
+    expect(result.outcome).toBe('released');
+    expect(result.status.timeline.map((t) => t.event)).toContain('GitHub: could not open the production deployment: injected failure of createDeployment');
+  });
 });
 
 describe('compare analyses (canary against the stable color, Mann-Whitney judge)', () => {

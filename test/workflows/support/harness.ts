@@ -39,6 +39,9 @@ export class FakeWorld {
   checks: BuildCheckResult = { conclusion: 'success', failing: [] };
   /** Activity names that fail on their next call(s): name → remaining failures. */
   failures = new Map<string, number>();
+  /** GitHub: deployments by id with their statuses, and commit statuses, in call order. */
+  readonly deployments = new Map<number, { environment: string; releaseId: string; statuses: string[] }>();
+  readonly commitStatuses: string[] = [];
 
   service(name: string): FakeService {
     let svc = this.services.get(name);
@@ -163,6 +166,25 @@ export class FakeWorld {
         return out;
       },
       awaitChecks: async () => this.checks,
+      createDeployment: async ({ environment, releaseId }) => {
+        this.maybeFail('createDeployment');
+        const found = [...this.deployments].find(([, d]) => d.environment === environment && d.releaseId === releaseId);
+        if (found) return { deploymentId: found[0] };
+        const deploymentId = this.deployments.size + 1;
+        this.deployments.set(deploymentId, { environment, releaseId, statuses: [] });
+        log(`createDeployment ${environment}`);
+        return { deploymentId };
+      },
+      setDeploymentStatus: async ({ deploymentId, state }) => {
+        const d = this.deployments.get(deploymentId);
+        if (!d) throw new Error(`no deployment ${deploymentId}`);
+        d.statuses.push(state);
+        log(`setDeploymentStatus ${d.environment} ${state}`);
+      },
+      setCommitStatus: async ({ state, context }) => {
+        this.commitStatuses.push(`${context} ${state}`);
+        log(`setCommitStatus ${context} ${state}`);
+      },
     };
   }
 }

@@ -1,0 +1,171 @@
+// The GitHub activities (DESIGN §8) with @octokit/rest: the build gate (required check runs on the
+// release's commit), a GitHub Deployment per environment with its statuses, and a commit status —
+// each linking the release in the Temporal UI. The token lives in this worker's environment only;
+// it never enters a workflow input, result, history or log. Errors are classified for Temporal:
+// rate limits retry after GitHub's reset time; 401, 403, 404 and 422 cannot succeed on retry.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { Octokit } from '@octokit/rest';
+import type { BuildCheckResult, GitHubActivities } from '../types.js';
+
+export interface GitHubOptions {
+  token: string;
+  /** API base URL: https://api.github.com, GitHub Enterprise's /api/v3, or the local fake. */
+  baseUrl?: string;
+  /** Link to a release (the Temporal UI's page of its workflow); omitted when unknown. */
+  releaseUrl?: (releaseId: string) => string | undefined;
+  /** How often the build gate re-reads check runs (default 10 s). */
+  pollMs?: number;
+}
+
+/** Check conclusions that let a release through. */
+const PASSING = new Set(['success', 'neutral', 'skipped']);
+const TASK = 'deploy';
+
+interface RequestErrorLike {
+  status?: number;
+  message?: string;
+  response?: { headers?: Record<string, string | number | undefined>; data?: { message?: string } };
+}
+
+/**
+ * The failure to throw for a GitHub API error while doing `what`. Rate limits (403/429 with
+ * x-ratelimit-remaining 0, or retry-after) retry once GitHub's window resets.
+ */
+export function githubFailure(err: unknown, what: string, now = Date.now()): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  const e = err as RequestErrorLike;
+  const status = e.status;
+  const headers = e.response?.headers ?? {};
+  const apiMessage = e.response?.data?.message ?? e.message ?? String(err);
+  const retryAfter = Number(headers['retry-after']);
+  const reset = Number(headers['x-ratelimit-reset']);
+  if ((status === 403 || status === 429) && (String(headers['x-ratelimit-remaining']) === '0' || Number.isFinite(retryAfter))) {
+    const delayMs = Number.isFinite(retryAfter) ? retryAfter * 1000 : Math.max(1_000, reset * 1000 - now + 500);
+    return ApplicationFailure.create({
+      message: `${what}: GitHub rate limit (${apiMessage}); retrying in ${Math.ceil(delayMs / 1000)}s, after the reset`,
+      type: 'GitHubRateLimited',
+      nextRetryDelay: delayMs,
+    });
+  }
+  const permanent: Record<number, [string, string]> = {
+    401: ['GitHubUnauthorized', "GitHub refused the worker's token (GITHUB_TOKEN)"],
+    403: ['GitHubForbidden', 'the token lacks a permission (needs checks: read, deployments: write, statuses: write)'],
+    404: ['GitHubNotFound', 'no such repository or commit, or the token cannot see it'],
+    422: ['GitHubInvalid', 'GitHub rejected the request'],
+  };
+  const known = status !== undefined ? permanent[status] : undefined;
+  if (known) return ApplicationFailure.nonRetryable(`${what}: ${known[1]}: ${apiMessage} (HTTP ${status})`, known[0]);
+  return ApplicationFailure.retryable(`${what}: ${apiMessage}${status ? ` (HTTP ${status})` : ''}; will retry`, status ? `GitHubHttp${status}` : 'GitHubUnavailable');
+}
+
+async function gh<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw githubFailure(err, what);
+  }
+}
+
+function splitRepo(repo: string): { owner: string; repo: string } {
+  const [owner, name] = repo.split('/');
+  if (!owner || !name) throw ApplicationFailure.nonRetryable(`"${repo}" is not owner/name`, 'InvalidSpec');
+  return { owner, repo: name };
+}
+
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+export function createGitHubActivities(options: GitHubOptions): GitHubActivities {
+  const octokit = new Octokit({ auth: options.token, ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}), userAgent: 'tidegate', log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+  const pollMs = options.pollMs ?? 10_000;
+  const link = (releaseId: string): { log_url?: string; target_url?: string } => {
+    const url = options.releaseUrl?.(releaseId);
+    return url ? { log_url: url } : {};
+  };
+
+  return {
+    async awaitChecks({ repo, sha, requiredChecks, timeoutMs }): Promise<BuildCheckResult> {
+      const ctx = activityContext();
+      const deadline = Date.now() + timeoutMs;
+      const r = splitRepo(repo);
+      for (;;) {
+        const runs = await gh(`list check runs of ${repo}@${sha}`, () => octokit.paginate(octokit.rest.checks.listForRef, { ...r, ref: sha, per_page: 100 }));
+        // the newest run of each name counts (a re-run replaces the earlier one)
+        const newest = new Map<string, (typeof runs)[number]>();
+        for (const run of runs) {
+          const seen = newest.get(run.name);
+          if (!seen || Date.parse(run.started_at ?? '') > Date.parse(seen.started_at ?? '') || run.id > seen.id) newest.set(run.name, run);
+        }
+        const failing: BuildCheckResult['failing'] = [];
+        const pending: string[] = [];
+        for (const name of requiredChecks) {
+          const run = newest.get(name);
+          if (!run || run.status !== 'completed') pending.push(name);
+          else if (!PASSING.has(run.conclusion ?? '')) failing.push({ name, conclusion: run.conclusion ?? 'unknown' });
+        }
+        if (failing.length > 0) return { conclusion: 'failure', failing };
+        if (pending.length === 0) return { conclusion: 'success', failing: [] };
+        if (Date.now() + pollMs > deadline) {
+          return { conclusion: 'timed-out', failing: pending.map((name) => ({ name, conclusion: newest.get(name)?.status ?? 'missing' })) };
+        }
+        ctx?.heartbeat({ pending, completed: requiredChecks.length - pending.length });
+        if (ctx) await ctx.sleep(pollMs);
+        else await new Promise((resolve) => setTimeout(resolve, pollMs));
+      }
+    },
+
+    async createDeployment({ repo, sha, environment, releaseId, description }) {
+      const r = splitRepo(repo);
+      const existing = await gh(`list ${environment} deployments of ${repo}@${sha}`, () =>
+        octokit.rest.repos.listDeployments({ ...r, sha, environment, task: TASK, per_page: 100 }),
+      );
+      const mine = existing.data.find((d) => typeof d.payload === 'object' && d.payload !== null && (d.payload as { releaseId?: unknown }).releaseId === releaseId);
+      if (mine) return { deploymentId: mine.id };
+      const created = await gh(`create the ${environment} deployment of ${repo}@${sha}`, () =>
+        octokit.rest.repos.createDeployment({
+          ...r,
+          ref: sha,
+          environment,
+          task: TASK,
+          description: description.slice(0, 140),
+          payload: { releaseId },
+          auto_merge: false,
+          // the release's own build gate decides; GitHub's commit-status gate would refuse a pending commit
+          required_contexts: [],
+          production_environment: environment === 'production' || environment.startsWith('production'),
+        }),
+      );
+      if (created.status !== 201 || !('id' in created.data)) {
+        throw ApplicationFailure.retryable(`create the ${environment} deployment of ${repo}@${sha}: GitHub answered ${created.status} without a deployment`, 'GitHubDeploymentPending');
+      }
+      return { deploymentId: created.data.id };
+    },
+
+    async setDeploymentStatus({ repo, deploymentId, state, description, releaseId }) {
+      const r = splitRepo(repo);
+      const latest = await gh(`read the statuses of deployment ${deploymentId}`, () => octokit.rest.repos.listDeploymentStatuses({ ...r, deployment_id: deploymentId, per_page: 1 }));
+      const current = latest.data[0];
+      if (current && current.state === state && current.description === description.slice(0, 140)) return;
+      await gh(`set deployment ${deploymentId} ${state}`, () =>
+        octokit.rest.repos.createDeploymentStatus({ ...r, deployment_id: deploymentId, state, description: description.slice(0, 140), auto_inactive: false, ...link(releaseId) }),
+      );
+    },
+
+    async setCommitStatus({ repo, sha, context, state, description, releaseId }) {
+      const r = splitRepo(repo);
+      const latest = await gh(`read the statuses of ${repo}@${sha}`, () => octokit.rest.repos.listCommitStatusesForRef({ ...r, ref: sha, per_page: 100 }));
+      const current = latest.data.find((s) => s.context === context);
+      if (current && current.state === state && current.description === description.slice(0, 140)) return;
+      const url = options.releaseUrl?.(releaseId);
+      await gh(`set the commit status ${context} on ${repo}@${sha}`, () =>
+        octokit.rest.repos.createCommitStatus({ ...r, sha, state, context, description: description.slice(0, 140), ...(url ? { target_url: url } : {}) }),
+      );
+    },
+  };
+}
