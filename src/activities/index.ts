@@ -29,7 +29,7 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
   return {
     ...(deps.kubernetes ?? unavailable<KubernetesActivities>('Kubernetes', KUBERNETES)),
     ...(deps.metrics ?? unavailable<MetricsActivities>('Prometheus', ['measure'])),
-    ...(deps.github ?? unavailable<GitHubActivities>('GitHub', ['awaitChecks', 'createDeployment', 'setDeploymentStatus', 'setCommitStatus'])),
+    ...(deps.github ?? unavailable<GitHubActivities>('GitHub', ['awaitChecks', 'dispatchWorkflow', 'createDeployment', 'setDeploymentStatus', 'setCommitStatus'])),
     ...createCoordinationActivities(deps.temporal),
   };
 }

@@ -65,6 +65,12 @@ export interface GitHubActivities {
   /** Waits (heartbeating) until every required check run on sha has completed, or the timeout. */
   awaitChecks(input: { repo: string; sha: string; requiredChecks: string[]; timeoutMs: number }): Promise<BuildCheckResult>;
   /**
+   * Dispatches a GitHub Actions workflow on `ref` and waits (heartbeating) for that run to complete.
+   * The run's id is kept in the heartbeat details, so a retried attempt waits for the same run
+   * instead of dispatching another.
+   */
+  dispatchWorkflow(input: { repo: string; workflow: string; ref: string; inputs?: Record<string, string>; timeoutMs: number }): Promise<BuildCheckResult & { runUrl?: string }>;
+  /**
    * The release's GitHub Deployment of `environment` for sha: created once, and found again by its
    * payload's releaseId when a retry runs after a create whose response was lost.
    */

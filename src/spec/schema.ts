@@ -232,8 +232,15 @@ const build = z
   .object({
     requiredChecks: z.array(z.string().min(1)).default([]),
     timeout: positiveDuration.default(1_800_000),
-    /** Optionally dispatch this GitHub Actions workflow on source.sha and wait for its run. */
-    dispatch: z.object({ workflow: z.string().min(1), ref: z.string().min(1).optional() }).strict().optional(),
+    /** Optionally dispatch this GitHub Actions workflow (file name or id) on `ref` and wait for its run. */
+    dispatch: z
+      .object({
+        workflow: z.string().min(1, 'must name the workflow file (deploy-checks.yml) or its id'),
+        ref: z.string('must be the branch or tag the workflow runs on').min(1, 'must be the branch or tag the workflow runs on'),
+        inputs: z.record(z.string(), z.string()).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((b) => b.requiredChecks.length > 0 || b.dispatch, { message: 'needs requiredChecks or dispatch' });

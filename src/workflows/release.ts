@@ -22,7 +22,7 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { CoordinationActivities, GitHubActivities, KubernetesActivities, MetricsActivities } from '../activities/types.js';
+import type { BuildCheckResult, CoordinationActivities, GitHubActivities, KubernetesActivities, MetricsActivities } from '../activities/types.js';
 import { classify, judgeRun, type Measurement, type Observation, type RunVerdict } from '../core/analysis.js';
 import { classifyMetric, scoreMetrics } from '../core/compare.js';
 import { checkApprove, checkReject, approvalsNeeded, isApproved, type ApprovalGate } from '../core/approval.js';
@@ -657,22 +657,42 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       const source = spec.source;
       setStage('build');
       for (const st of status.services) st.stages.build = 'running';
-      record(`build gate: waiting for ${build.requiredChecks.join(', ')} on ${source.repo}@${source.sha}`, { stage: 'build' });
-      const result = await github.awaitChecks
-        .executeWithOptions(
-          { startToCloseTimeout: build.timeout + 60_000, heartbeatTimeout: '1m', retry: RETRY, summary: `checks on ${source.sha}` },
-          [{ repo: source.repo, sha: source.sha, requiredChecks: build.requiredChecks, timeoutMs: build.timeout }],
-        )
-        .catch((err: unknown) => {
+      // (releases started before dispatch was supported called awaitChecks whatever the spec said)
+      const dispatch = build.dispatch && patched('build-dispatch') ? build.dispatch : undefined;
+      const gates: { what: string; run: () => Promise<BuildCheckResult> }[] = [];
+      if (build.requiredChecks.length > 0 || !dispatch) {
+        gates.push({
+          what: `${build.requiredChecks.join(', ')} on ${source.repo}@${source.sha}`,
+          run: () =>
+            github.awaitChecks.executeWithOptions(
+              { startToCloseTimeout: build.timeout + 60_000, heartbeatTimeout: '1m', retry: RETRY, summary: `checks on ${source.sha}` },
+              [{ repo: source.repo, sha: source.sha, requiredChecks: build.requiredChecks, timeoutMs: build.timeout }],
+            ),
+        });
+      }
+      if (dispatch) {
+        gates.push({
+          what: `a run of workflow ${dispatch.workflow} on ${source.repo}@${dispatch.ref}`,
+          run: () =>
+            github.dispatchWorkflow.executeWithOptions(
+              { startToCloseTimeout: build.timeout + 60_000, heartbeatTimeout: '1m', retry: RETRY, summary: `workflow ${dispatch.workflow} on ${dispatch.ref}` },
+              [{ repo: source.repo, workflow: dispatch.workflow, ref: dispatch.ref, ...(dispatch.inputs ? { inputs: dispatch.inputs } : {}), timeoutMs: build.timeout }],
+            ),
+        });
+      }
+      for (const gate of gates) {
+        record(`build gate: waiting for ${gate.what}`, { stage: 'build' });
+        const result = await gate.run().catch((err: unknown) => {
           for (const st of status.services) st.stages.build = 'failed';
           throw err;
         });
-      const outcome = result.conclusion === 'success' ? 'done' : 'failed';
-      for (const st of status.services) st.stages.build = outcome;
-      if (result.conclusion !== 'success') {
-        const failing = result.failing.map((f) => `${f.name} (${f.conclusion})`).join(', ');
-        throw new ReleaseStop('failed', result.conclusion === 'timed-out' ? 'timeout' : 'error', `build gate: ${result.conclusion === 'timed-out' ? 'timed out waiting for' : 'failed'} ${failing}`);
+        if (result.conclusion !== 'success') {
+          for (const st of status.services) st.stages.build = 'failed';
+          const failing = result.failing.map((f) => `${f.name} (${f.conclusion})`).join(', ');
+          throw new ReleaseStop('failed', result.conclusion === 'timed-out' ? 'timeout' : 'error', `build gate: ${result.conclusion === 'timed-out' ? 'timed out waiting for' : 'failed'} ${failing}`);
+        }
       }
+      for (const st of status.services) st.stages.build = 'done';
       record('build gate passed', { stage: 'build' });
     } else {
       record('build skipped (not in the spec)', { stage: 'build' });

@@ -63,7 +63,7 @@ function spec(version: string, sha: string): string {
       analyses: {
         'success-rate': {
           query: 'sum(rate(http_requests_total{service="{{service}}",color="{{color}}",code!~"5.."}[5s])) / sum(rate(http_requests_total{service="{{service}}",color="{{color}}"}[5s]))',
-          successCondition: '>= 0.99',
+          successCondition: '>= 0.95', // ~100 requests in a 5 s window: one unlucky error is 1%
           interval: '1s',
           count: 3,
         },

@@ -95,6 +95,44 @@ describe('the build gate', () => {
   });
 });
 
+describe('dispatching a workflow and waiting for its run', () => {
+  const outcome = (workflow: string, conclusion: string, afterSeconds: number) => admin(`repos/${REPO}/actions/workflows/${workflow}/outcome`, 'PUT', { conclusion, afterSeconds });
+
+  test('a run that succeeds lets the release through, with the run linked', async () => {
+    await outcome('smoke.yml', 'success', 0.3);
+    const env = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const result = (await env.run(gh.dispatchWorkflow, { repo: REPO, workflow: 'smoke.yml', ref: 'main', inputs: { release: 'checkout@1.4.2' }, timeoutMs: 10_000 })) as Awaited<ReturnType<GitHubActivities['dispatchWorkflow']>>;
+    expect(result).toMatchObject({ conclusion: 'success', failing: [] });
+    expect(result.runUrl).toMatch(new RegExp(`/${REPO}/actions/runs/\\d+$`));
+    expect(beats[0]).toEqual({ runId: expect.any(Number) });
+    const dispatch = fake.calls.filter((c) => c.path === `/repos/${REPO}/actions/workflows/smoke.yml/dispatches`);
+    expect(dispatch.map((c) => c.body)).toEqual([{ ref: 'main', inputs: { release: 'checkout@1.4.2' }, return_run_details: true }]);
+  });
+
+  test('a run that fails stops the release, naming the workflow run', async () => {
+    await outcome('e2e.yml', 'failure', 0.2);
+    const result = await new MockActivityEnvironment().run(gh.dispatchWorkflow, { repo: REPO, workflow: 'e2e.yml', ref: 'main', timeoutMs: 10_000 });
+    expect(result).toMatchObject({ conclusion: 'failure', failing: [{ name: expect.stringMatching(/^workflow e2e.yml run #\d+$/), conclusion: 'failure' }] });
+  });
+
+  test('a retried attempt waits for the run the first attempt dispatched instead of dispatching again', async () => {
+    await outcome('slow.yml', 'success', 1);
+    const first = new MockActivityEnvironment();
+    let runId: number | undefined;
+    first.on('heartbeat', (d: { runId?: number }) => (runId ??= d.runId));
+    const attempt = first.run(gh.dispatchWorkflow, { repo: REPO, workflow: 'slow.yml', ref: 'main', timeoutMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    first.cancel('TIMED_OUT'); // the attempt dies after it dispatched (a worker crash, a timeout)
+    await attempt.catch(() => undefined);
+    expect(runId).toEqual(expect.any(Number));
+    const retry = new MockActivityEnvironment({ heartbeatDetails: { runId }, attempt: 2 });
+    expect(await retry.run(gh.dispatchWorkflow, { repo: REPO, workflow: 'slow.yml', ref: 'main', timeoutMs: 10_000 })).toMatchObject({ conclusion: 'success' });
+    expect(fake.calls.filter((c) => c.path === `/repos/${REPO}/actions/workflows/slow.yml/dispatches`)).toHaveLength(1);
+  });
+});
+
 describe('deployments and statuses', () => {
   test('a deployment goes in_progress → failure → inactive, each status linking the release', async () => {
     const { deploymentId } = await gh.createDeployment({ repo: REPO, sha: SHA, environment: 'production', releaseId: 'checkout@1.4.2', description: 'checkout@1.4.2' });

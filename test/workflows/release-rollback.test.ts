@@ -166,6 +166,19 @@ test('a failing required check stops the release before staging, naming the chec
   expect(h.world.commitStatuses).toEqual(['tidegate/gated pending', 'tidegate/gated failure']);
 });
 
+test('a dispatched workflow whose run fails stops the release after the checks, before staging', async () => {
+  h.world.dispatched = { conclusion: 'failure', failing: [{ name: 'workflow smoke.yml run #7', conclusion: 'failure' }] };
+  const spec = specFor('smoke', '1.0.1', (doc) => {
+    doc.source = { repo: 'acme/smoke', sha: 'abcdef1' };
+    doc.build = { requiredChecks: ['build'], dispatch: { workflow: 'smoke.yml', ref: 'main' } };
+  });
+  const { releaseId } = await h.releases.start(spec, { initiator: 'carol' });
+  const result = await h.finish(releaseId);
+  expect(result).toMatchObject({ outcome: 'failed', reason: 'build gate: failed workflow smoke.yml run #7 (failure)' });
+  expect(h.world.calls.filter((c) => c.startsWith('dispatch') || c.startsWith('deployImage'))).toEqual(['dispatchWorkflow smoke.yml main']);
+  expect(result.status.timeline.map((t) => t.event)).toEqual(expect.arrayContaining(['build gate: waiting for build on acme/smoke@abcdef1', 'build gate: waiting for a run of workflow smoke.yml on acme/smoke@main']));
+});
+
 describe('GitHub reporting (a Deployment per environment, a commit status)', () => {
   const withSource = (service: string, version: string, patch: (doc: Parameters<Parameters<typeof specFor>[2] & object>[0]) => void = () => undefined) =>
     specFor(service, version, (doc) => {

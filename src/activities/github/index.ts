@@ -120,6 +120,38 @@ export function createGitHubActivities(options: GitHubOptions): GitHubActivities
       }
     },
 
+    async dispatchWorkflow({ repo, workflow, ref, inputs, timeoutMs }) {
+      const ctx = activityContext();
+      const r = splitRepo(repo);
+      const deadline = Date.now() + timeoutMs;
+      // a retry (worker crash, timeout) resumes the run the first attempt dispatched
+      let runId = (ctx?.info.heartbeatDetails as { runId?: number } | undefined)?.runId;
+      if (runId === undefined) {
+        const dispatched = await gh(`dispatch workflow ${workflow} on ${repo}@${ref}`, () =>
+          octokit.rest.actions.createWorkflowDispatch({ ...r, workflow_id: workflow, ref, ...(inputs ? { inputs } : {}), return_run_details: true }),
+        );
+        const details = dispatched.data as { workflow_run_id?: number } | undefined;
+        if (typeof details?.workflow_run_id !== 'number') {
+          throw ApplicationFailure.nonRetryable(`dispatch workflow ${workflow} on ${repo}: GitHub did not return the run (it needs return_run_details support)`, 'GitHubInvalid');
+        }
+        runId = details.workflow_run_id;
+        ctx?.heartbeat({ runId });
+      }
+      for (;;) {
+        const run = (await gh(`read workflow run ${runId} of ${repo}`, () => octokit.rest.actions.getWorkflowRun({ ...r, run_id: runId ?? 0 }))).data;
+        const name = `workflow ${workflow} run #${run.run_number}`;
+        if (run.status === 'completed') {
+          return PASSING.has(run.conclusion ?? '')
+            ? { conclusion: 'success', failing: [], runUrl: run.html_url }
+            : { conclusion: 'failure', failing: [{ name, conclusion: run.conclusion ?? 'unknown' }], runUrl: run.html_url };
+        }
+        if (Date.now() + pollMs > deadline) return { conclusion: 'timed-out', failing: [{ name, conclusion: run.status ?? 'pending' }], runUrl: run.html_url };
+        ctx?.heartbeat({ runId, status: run.status });
+        if (ctx) await ctx.sleep(pollMs);
+        else await new Promise((resolve) => setTimeout(resolve, pollMs));
+      }
+    },
+
     async createDeployment({ repo, sha, environment, releaseId, description }) {
       const r = splitRepo(repo);
       const existing = await gh(`list ${environment} deployments of ${repo}@${sha}`, () =>

@@ -1,10 +1,11 @@
 // A local fake of the GitHub REST endpoints tidegate uses (DESIGN §8, §10): check runs of a commit,
-// Deployments and their statuses, commit statuses. There is no network here, so this stands in for
+// Deployments and their statuses, commit statuses, and dispatched Actions workflow runs. There is no network here, so this stands in for
 // api.github.com — and every request it accepts and every response it sends is validated against
 // GitHub's official OpenAPI description; a request that does not conform is answered 422 and a
 // response that would not conform becomes a 500, so the fake can never drift from the real API.
 // It authenticates a token, records every call for tests, and its /_fake/ admin API sets check
-// runs, simulates rate limits and loses responses (the request takes effect, the reply is a 502).
+// runs and how dispatched workflows end, simulates rate limits and loses responses (the request
+// takes effect, the reply is a 502).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { GitHubDescription, type Problem } from './openapi.js';
 
@@ -94,6 +95,9 @@ export async function startGitHubFake(options: GitHubFakeOptions): Promise<GitHu
   let rateLimited = 0;
   let rateLimitResetAt = 0;
   const lost: { method: string; pattern: RegExp; times: number }[] = [];
+  /** How runs of a dispatched workflow end: "<owner>/<repo>/<workflow>" → conclusion after a delay. */
+  const outcomes = new Map<string, { conclusion: string; afterMs: number }>();
+  const runs: { id: number; owner: string; repo: string; workflow: string; ref: string; createdMs: number; number: number }[] = [];
 
   const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   const repoUrl = (owner: string, repo: string): string => `${base}/repos/${owner}/${repo}`;
@@ -217,6 +221,43 @@ export async function startGitHubFake(options: GitHubFakeOptions): Promise<GitHu
     };
   });
 
+  const repository = (owner: string, repo: string) => {
+    const url = repoUrl(owner, repo);
+    const urls = ['archive', 'assignees', 'blobs', 'branches', 'collaborators', 'comments', 'commits', 'compare', 'contents', 'contributors', 'deployments', 'downloads', 'events', 'forks', 'git_commits', 'git_refs', 'git_tags', 'hooks', 'issue_comment', 'issue_events', 'issues', 'keys', 'labels', 'languages', 'merges', 'milestones', 'notifications', 'pulls', 'releases', 'stargazers', 'statuses', 'subscribers', 'subscription', 'tags', 'teams', 'trees'];
+    return {
+      ...Object.fromEntries(urls.map((u) => [`${u}_url`, `${url}/${u.replace(/_/g, '/')}`])),
+      id: 1, node_id: nodeId('Repository', 1), name: repo, full_name: `${owner}/${repo}`, owner: { ...user, login: owner }, private: false,
+      html_url: `${base}/${owner}/${repo}`, description: null, fork: false, url,
+    };
+  };
+  const runJson = (r: (typeof runs)[number]) => {
+    const outcome = outcomes.get(`${r.owner}/${r.repo}/${r.workflow}`) ?? { conclusion: 'success', afterMs: 1_000 };
+    const done = Date.now() - r.createdMs >= outcome.afterMs;
+    const url = `${repoUrl(r.owner, r.repo)}/actions/runs/${r.id}`;
+    const sha = Buffer.from(`${r.ref}`).toString('hex').padEnd(40, '0').slice(0, 40);
+    const created = new Date(r.createdMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return {
+      id: r.id, node_id: nodeId('WorkflowRun', r.id), head_branch: r.ref, run_number: r.number, display_title: r.workflow, event: 'workflow_dispatch',
+      status: done ? 'completed' : 'in_progress', conclusion: done ? outcome.conclusion : null, head_sha: sha, path: `.github/workflows/${r.workflow}@${r.ref}`,
+      workflow_id: 7, url, html_url: `${base}/${r.owner}/${r.repo}/actions/runs/${r.id}`, created_at: created, updated_at: done ? now() : created,
+      head_commit: null, head_repository: repository(r.owner, r.repo), repository: repository(r.owner, r.repo), jobs_url: `${url}/jobs`, logs_url: `${url}/logs`,
+      check_suite_url: `${repoUrl(r.owner, r.repo)}/check-suites/${r.id}`, cancel_url: `${url}/cancel`, rerun_url: `${url}/rerun`, artifacts_url: `${url}/artifacts`,
+      workflow_url: `${repoUrl(r.owner, r.repo)}/actions/workflows/7`, pull_requests: [],
+    };
+  };
+
+  route('POST', '/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', ({ params, body }) => {
+    const run = { id: nextId++, owner: params.owner ?? '', repo: params.repo ?? '', workflow: params.workflow_id ?? '', ref: String(body.ref), createdMs: Date.now(), number: runs.length + 1 };
+    runs.push(run);
+    if (body.return_run_details !== true) return { status: 204 };
+    return { status: 200, body: { workflow_run_id: run.id, run_url: `${repoUrl(run.owner, run.repo)}/actions/runs/${run.id}`, html_url: `${base}/${run.owner}/${run.repo}/actions/runs/${run.id}` } };
+  });
+
+  route('GET', '/repos/{owner}/{repo}/actions/runs/{run_id}', ({ params }) => {
+    const r = runs.find((x) => x.owner === params.owner && x.repo === params.repo && x.id === Number(params.run_id));
+    return r ? { status: 200, body: runJson(r) } : notFound(`workflow run ${params.run_id}`);
+  });
+
   // ---- the admin API (not GitHub's) ----------------------------------------------------------
   const admin = async (req: IncomingMessage, url: URL, body: unknown): Promise<{ status: number; body: unknown } | undefined> => {
     const checks = /^\/_fake\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/check-runs$/.exec(url.pathname);
@@ -224,6 +265,12 @@ export async function startGitHubFake(options: GitHubFakeOptions): Promise<GitHu
       const runs = (body as CheckRunInput[]).map((r) => ({ ...r, id: nextId++, startedAt: now(), completedAt: r.status === 'completed' ? now() : null }));
       checkRuns.set(`${checks[1]}/${checks[2]}@${checks[3]}`, runs);
       return { status: 200, body: runs };
+    }
+    const outcome = /^\/_fake\/repos\/([^/]+)\/([^/]+)\/actions\/workflows\/([^/]+)\/outcome$/.exec(url.pathname);
+    if (outcome && req.method === 'PUT') {
+      const { conclusion, afterSeconds } = body as { conclusion: string; afterSeconds?: number };
+      outcomes.set(`${outcome[1]}/${outcome[2]}/${outcome[3]}`, { conclusion, afterMs: (afterSeconds ?? 1) * 1000 });
+      return { status: 200, body: { conclusion } };
     }
     if (url.pathname === '/_fake/calls' && req.method === 'GET') return { status: 200, body: calls };
     if (url.pathname === '/_fake/calls' && req.method === 'DELETE') {

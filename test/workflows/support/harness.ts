@@ -37,6 +37,8 @@ export class FakeWorld {
   /** Metric value per service and color ("staging" for staging). Default: healthy 0.999. */
   metrics = new Map<string, MetricBehaviour>();
   checks: BuildCheckResult = { conclusion: 'success', failing: [] };
+  /** How a dispatched workflow run ends. */
+  dispatched: BuildCheckResult = { conclusion: 'success', failing: [] };
   /** Activity names that fail on their next call(s): name → remaining failures. */
   failures = new Map<string, number>();
   /** GitHub: deployments by id with their statuses, and commit statuses, in call order. */
@@ -166,6 +168,10 @@ export class FakeWorld {
         return out;
       },
       awaitChecks: async () => this.checks,
+      dispatchWorkflow: async ({ workflow, ref }) => {
+        log(`dispatchWorkflow ${workflow} ${ref}`);
+        return this.dispatched;
+      },
       createDeployment: async ({ environment, releaseId }) => {
         this.maybeFail('createDeployment');
         const found = [...this.deployments].find(([, d]) => d.environment === environment && d.releaseId === releaseId);
