@@ -60,6 +60,19 @@ const scenarios: Record<string, (h: Harness) => Promise<string>> = {
     await h.finish(releaseId);
     return releaseId;
   },
+  async 'failed-fast'(h) {
+    // a failing threshold analysis cancels the compare analysis measuring beside it
+    h.world.setMetric('checkout', 'green', 0.7);
+    const { releaseId } = await h.releases.start(
+      specFor('checkout', '1.4.9', (doc) => {
+        doc.analyses.latency = { kind: 'compare', query: 'latency{service="{{service}}",color="{{color}}"}', interval: '1m', count: 30 };
+        doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'checkout' }, steps: [{ setWeight: 10 }, { analysis: { analyses: ['success-rate', 'latency'] } }] };
+      }),
+      { initiator: 'dave' },
+    );
+    await h.finish(releaseId);
+    return releaseId;
+  },
   async 'compare-judged'(h) {
     // a compare analysis at a canary step (slower canary → High) and the rollback it causes
     h.world.setMetric('checkout', 'green', 0.4);

@@ -34,7 +34,8 @@ const USAGE = `usage: tidegate <command> [options]
   promote RELEASE [--full] [--as NAME]
   abort RELEASE --reason TEXT [--as NAME]
   worker [--check]                         run a worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, …)
-  dev                                      local dev server + Web UI + worker
+  dev                                      local stack (Temporal + UI, Kubernetes, Prometheus, simulator, GitHub fake) + worker
+  demo [--auto-approve] [--keep]           a healthy and a broken release of the sample service on the local stack
 
 exit codes: 0 released/ok, 1 error, 2 invalid input, 3 refused,
             10 rolled back by analysis, 11 rejected, 12 aborted, 13 timed out`;
@@ -55,6 +56,8 @@ const OPTIONS = {
   running: { type: 'boolean' },
   full: { type: 'boolean' },
   check: { type: 'boolean' },
+  'auto-approve': { type: 'boolean' },
+  keep: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -143,6 +146,10 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     const { runDev } = await import('./dev.js');
     await runDev(io);
     return 0;
+  }
+  if (command === 'demo') {
+    const { runDemo } = await import('./demo.js');
+    return runDemo(io, { autoApprove: flags['auto-approve'] ?? false, keep: flags.keep ?? false });
   }
 
   const known = ['start', 'status', 'list', 'approve', 'reject', 'promote', 'abort'];

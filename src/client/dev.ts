@@ -1,42 +1,37 @@
-// `tidegate dev` / `npm run demo` (for now): the Temporal dev server with its Web UI and tidegate's
-// search attributes, plus a worker with the adapters its environment configures (KUBECONFIG …), on
-// this machine; prints how to reach them and stops both on Ctrl-C.
-import { mkdirSync } from 'node:fs';
+// `tidegate dev` (`npm run dev`): the local stack of real servers (DESIGN §10) and a worker with
+// every adapter wired to it, on this machine; prints the Temporal UI URL and the environment for
+// the CLI, and runs until Ctrl-C, which stops the worker and the stack (if it started it).
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { join } from 'node:path';
-import { startDevServer } from '../stack/temporal.js';
-import { cacheDir } from '../stack/tools.js';
-import { adaptersFromEnv, createWorker } from '../workers/main.js';
 import { TASK_QUEUE } from '../core/ids.js';
+import { defaultStackDir, stackDown, stackEnv, stackStatus, stackUp } from '../stack/stack.js';
+import { adaptersFromEnv, createWorker } from '../workers/main.js';
 import type { CliIO } from './cli.js';
 
 export async function runDev(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const dir = join(cacheDir(), 'dev');
-  mkdirSync(dir, { recursive: true });
-  io.stderr('starting the Temporal dev server…\n');
-  const server = await startDevServer({ dbFile: join(dir, 'temporal.db'), logFile: join(dir, 'temporal.log') });
-  const { adapters, configured } = adaptersFromEnv(io.env);
+  const dir = defaultStackDir();
+  const wasUp = (await stackStatus(dir)).every((s) => s.up);
+  const state = await stackUp({ dir, log: (l) => io.stderr(`  ${l}\n`) });
+  const env = { ...io.env, ...stackEnv(state) };
+  const { adapters, configured } = adaptersFromEnv(env);
   const { worker, close } = await createWorker({
-    temporal: { address: server.address, namespace: server.namespace },
+    temporal: { address: env.TEMPORAL_ADDRESS ?? '', namespace: env.TEMPORAL_NAMESPACE ?? 'default' },
     taskQueue: io.env.TIDEGATE_TASK_QUEUE || TASK_QUEUE,
     adapters,
   });
   io.stdout(
     [
       '',
-      `Temporal Web UI   ${server.uiUrl}`,
-      `Temporal address  ${server.address}   (export TEMPORAL_ADDRESS=${server.address})`,
-      `worker            task queue ${TASK_QUEUE}, history in ${join(dir, 'temporal.db')}`,
+      `Temporal Web UI   ${state.temporal?.uiUrl ?? '?'}`,
+      `worker            task queue ${TASK_QUEUE}; adapters: ${configured.join(', ')}`,
       '',
-      `adapters          ${configured.length ? configured.join(', ') : 'none (set KUBECONFIG, e.g. eval "$(npm run -s stack -- env)")'}`,
+      'In another shell:',
+      '  eval "$(npm run -s stack -- env)"',
+      '  ./bin/tidegate.js start -f examples/checkout/release.yaml --version 1.1.0 --image registry.local/checkout:1.1.0',
+      '  ./bin/tidegate.js status checkout@1.1.0 --watch',
+      '  ./bin/tidegate.js approve checkout@1.1.0 --as alice   # and --as bob',
       '',
-      'Try: tidegate validate -f examples/checkout/release.yaml',
-      'The full demo (stack, worker, a healthy and a broken release) lands with issue [7]; until then',
-      '`npm run stack -- up` gives the cluster and `test/fixtures/specs/checkout-without-analysis.yaml`',
-      'releases the sample service without metrics.',
-      '',
-      'Ctrl-C stops the worker and the server.',
+      `Ctrl-C stops the worker${wasUp ? '' : ' and the stack'}.`,
       '',
     ].join('\n'),
   );
@@ -45,7 +40,7 @@ export async function runDev(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>): Prom
     await worker.run();
   } finally {
     await close();
-    await server.stop();
+    if (!wasUp) await stackDown(dir);
   }
   io.stderr('stopped.\n');
 }

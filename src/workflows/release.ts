@@ -315,18 +315,54 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   }
 
   async function runAnalyses(svc: ServiceSpec, where: Stage, names: string[], color: Color | 'staging', opts: AnalysisOptions = {}): Promise<void> {
-    const verdicts = await Promise.all(names.map((name) => runAnalysis(svc, where, name, color, opts)));
-    for (const [i, verdict] of verdicts.entries()) {
-      const name = names[i] ?? '?';
-      const analysis = spec.analyses[name];
-      const at = where === 'canary' && opts.step !== undefined ? `canary step ${opts.step + 1}` : where;
-      if (verdict.phase === 'Failed') {
-        throw new ReleaseStop('rolled-back', 'analysis', `analysis ${name} failed at ${at} of ${svc.service}: ${verdict.reason ?? 'failed'}`);
+    const at = where === 'canary' && opts.step !== undefined ? `canary step ${opts.step + 1}` : where;
+    /** A verdict that ends the release now, or undefined (Successful, or Inconclusive under "pause"). */
+    const stopFor = (name: string, verdict: RunVerdict): ReleaseStop | undefined => {
+      if (verdict.phase === 'Failed') return new ReleaseStop('rolled-back', 'analysis', `analysis ${name} failed at ${at} of ${svc.service}: ${verdict.reason ?? 'failed'}`);
+      if (verdict.phase === 'Inconclusive' && spec.analyses[name]?.onInconclusive === 'rollback') {
+        return new ReleaseStop('rolled-back', 'analysis', `analysis ${name} inconclusive at ${at} of ${svc.service}: ${verdict.reason ?? 'inconclusive'}`);
       }
+      return undefined;
+    };
+    let verdicts: RunVerdict[];
+    if (patched('analysis-fail-fast')) {
+      // The first verdict that rolls back acts at once: the analyses still measuring are cancelled
+      // (their runs are recorded as cut short), so traffic leaves a bad canary within seconds.
+      const scope = new CancellationScope();
+      const runs = names.map((name) =>
+        scope.run(async () => {
+          const verdict = await runAnalysis(svc, where, name, color, opts);
+          const stop = stopFor(name, verdict);
+          if (stop) throw stop;
+          return verdict;
+        }),
+      );
+      try {
+        verdicts = await Promise.all(runs);
+      } catch (err) {
+        scope.cancel();
+        await Promise.allSettled(runs);
+        for (const run of status.analyses.filter((a) => a.phase === 'Running' && a.service === svc.service && a.stage === where)) {
+          run.phase = 'Inconclusive';
+          run.reason = 'cut short: another analysis of this step decided the rollback';
+          run.endedAt = now();
+        }
+        throw err;
+      }
+    } else {
+      // how releases started before fail-fast replay: every verdict first, then act in order
+      verdicts = await Promise.all(names.map((name) => runAnalysis(svc, where, name, color, opts)));
+      for (const [i, verdict] of verdicts.entries()) {
+        const name = names[i] ?? '?';
+        const stop = stopFor(name, verdict);
+        if (stop) throw stop;
+        if (verdict.phase === 'Inconclusive') await pause(`analysis ${name} inconclusive at ${at} of ${svc.service}: ${verdict.reason ?? 'inconclusive'} — promote to continue, abort to roll back`);
+      }
+      return;
+    }
+    for (const [i, verdict] of verdicts.entries()) {
       if (verdict.phase === 'Inconclusive') {
-        const why = `analysis ${name} inconclusive at ${at} of ${svc.service}: ${verdict.reason ?? 'inconclusive'}`;
-        if (analysis?.onInconclusive === 'rollback') throw new ReleaseStop('rolled-back', 'analysis', why);
-        await pause(`${why} — promote to continue, abort to roll back`);
+        await pause(`analysis ${names[i] ?? '?'} inconclusive at ${at} of ${svc.service}: ${verdict.reason ?? 'inconclusive'} — promote to continue, abort to roll back`);
       }
     }
   }

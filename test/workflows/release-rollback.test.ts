@@ -218,6 +218,24 @@ describe('GitHub reporting (a Deployment per environment, a commit status)', () 
   });
 });
 
+test('a failed analysis rolls back at once, cutting short the analyses still measuring beside it', async () => {
+  h.world.setMetric('fast', 'green', 0.7);
+  const spec = specFor('fast', '1.0.1', (doc) => {
+    doc.analyses.latency = { kind: 'compare', query: 'latency{service="{{service}}",color="{{color}}"}', interval: '1m', count: 30 }; // a 30-minute window
+    doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'fast' }, steps: [{ setWeight: 10 }, { analysis: { analyses: ['success-rate', 'latency'] } }] };
+  });
+  const { releaseId } = await h.releases.start(spec, { initiator: 'carol' });
+  const result = await h.finish(releaseId);
+  expect(result).toMatchObject({ outcome: 'rolled-back', cause: 'analysis' });
+  const at = (event: string): number => Date.parse(result.status.timeline.find((t) => t.event.startsWith(event))?.at ?? '');
+  const verdict = at('analysis success-rate: Failed');
+  // two 30 s measurements to fail; traffic back at once, not after the compare's 30-minute window
+  expect(at('rollback: return fast traffic to blue') - verdict).toBeLessThan(5_000);
+  const latency = result.status.analyses.find((a) => a.analysis === 'latency');
+  expect(latency).toMatchObject({ phase: 'Inconclusive', reason: 'cut short: another analysis of this step decided the rollback' });
+  expect(Date.parse(latency?.endedAt ?? '') - Date.parse(latency?.startedAt ?? '')).toBeLessThan(10 * 60_000);
+});
+
 describe('compare analyses (canary against the stable color, Mann-Whitney judge)', () => {
   const withLatency = (doc: Parameters<Parameters<typeof specFor>[2] & object>[0]): void => {
     doc.analyses.latency = { kind: 'compare', query: 'latency{service="{{service}}",color="{{color}}"}', interval: '15s', count: 8, onInconclusive: 'rollback' };
