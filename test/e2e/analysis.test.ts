@@ -117,7 +117,7 @@ test('a healthy canary passes the threshold and the compare judge, in the canary
   expect((await productionState(view)).live).toBe('green');
 }, 240_000);
 
-test('a canary whose image starts failing 20% of requests fails within interval × (failureLimit + 1) plus a scrape, and traffic returns to the stable color', async () => {
+test('a canary whose image starts failing 20% of requests fails within interval × (failureLimit + 1) plus a scrape, exits 10, and traffic returns to the stable color within 2 intervals + 5 s of the first failed measurement', async () => {
   // given a canary at 20% running a long success-rate analysis
   const version = '1.2.0';
   const interval = 2_000;
@@ -151,6 +151,10 @@ test('a canary whose image starts failing 20% of requests fails within interval 
   console.log(`fault → Failed verdict: ${failedAt - injectedAt} ms (bound ${bound} ms + 1 s for the 5 s rate window to cross 1% and the query round-trip); fault → traffic back on ${stable}: ${trafficBackAt - injectedAt} ms`);
   expect(failedAt - injectedAt).toBeLessThanOrEqual(bound + 1_000);
   expect(trafficBackAt).toBeGreaterThanOrEqual(failedAt);
+  // the bad canary is off traffic within 2 analysis intervals + 5 s of its first failed measurement
+  const firstFailed = at(run?.measurements.find((m) => m.phase === 'Failed')?.at);
+  console.log(`first failed measurement → traffic back on ${stable}: ${trafficBackAt - firstFailed} ms (bound ${2 * interval + 5_000} ms)`);
+  expect(trafficBackAt - firstFailed).toBeLessThanOrEqual(2 * interval + 5_000);
   expect(await productionState(view)).toMatchObject({ live: stable, route: { [`checkout-${stable}`]: 100 } });
 }, 240_000);
 
