@@ -1,0 +1,300 @@
+// tidegate's benchmarks (DESIGN §11): each prints a table and writes bench/results/<name>.json.
+//   npm run bench                      all of them
+//   npm run bench -- approval-switch   one (approval-switch, detection-rollback, overhead, history-events, concurrent-paused)
+// They run against the real Temporal dev server (the time-skipping server for history sizes) with
+// in-memory cluster and metrics adapters that answer at once, so the figures are the orchestration's
+// own cost — tidegate's workflow plus Temporal — not a cluster's or Prometheus's speed.
+import '../test/support/quiet-runtime.js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { Releases } from '../src/client/releases.js';
+import { ManagedProcess } from '../src/stack/process.js';
+import { repoRoot } from '../src/stack/tools.js';
+import { createWorker } from '../src/workers/main.js';
+import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
+import { startTestDevServer, tempDir } from '../test/support/servers.js';
+import { FakeWorld, specFor, startHarness } from '../test/workflows/support/harness.js';
+
+const results = join(repoRoot, 'bench', 'results');
+type Row = Record<string, string | number>;
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i] ?? NaN;
+}
+const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+function report(name: string, what: string, rows: Row[], extra: Record<string, unknown> = {}): void {
+  const columns = Object.keys(rows[0] ?? {});
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  console.log(`\n${name}: ${what}`);
+  console.log(columns.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(columns.map((c, i) => String(r[c]).padEnd(widths[i] ?? 0)).join('  '));
+  mkdirSync(results, { recursive: true });
+  const machine = { node: process.version, cpus: (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) ?? []).length };
+  writeFileSync(join(results, `${name}.json`), `${JSON.stringify({ name, what, at: new Date().toISOString(), machine, rows, ...extra }, null, 2)}\n`);
+}
+
+/** A dev server and a worker in this process whose adapters are the in-memory world, timed. */
+async function devWorld(): Promise<{ releases: Releases; world: FakeWorld; stamps: Map<string, number[]>; stop: () => Promise<void> }> {
+  const server = await startTestDevServer();
+  const connection = await Connection.connect({ address: server.address });
+  const world = new FakeWorld();
+  const stamps = new Map<string, number[]>();
+  const inner = world.activities();
+  // every activity records when it completed, per release id (from the target/service it acts on)
+  const timed = Object.fromEntries(
+    Object.entries(inner).map(([name, fn]) => [
+      name,
+      async (...args: unknown[]) => {
+        const out: unknown = await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+        const key = `${name}`;
+        stamps.set(key, [...(stamps.get(key) ?? []), Date.now()]);
+        return out;
+      },
+    ]),
+  ) as unknown as typeof inner;
+  const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, ...kubernetes } = timed;
+  const { worker, close } = await createWorker({
+    temporal: { address: server.address, namespace: server.namespace },
+    taskQueue: 'bench',
+    adapters: { kubernetes, metrics: { measure }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus } },
+  });
+  const running = (worker as Worker).run();
+  return {
+    releases: new Releases(new Client({ connection, namespace: server.namespace }), 'bench'),
+    world,
+    stamps,
+    stop: async () => {
+      worker.shutdown();
+      await running;
+      await close();
+      await connection.close();
+      await server.stop();
+    },
+  };
+}
+
+function spec(doc: Record<string, unknown>): ReleaseSpec {
+  const r = validateSpec(doc);
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.spec;
+}
+const production = (service: string, extra: Record<string, unknown>) => ({
+  namespace: 'prod',
+  blueGreen: { activeService: service, deploymentPrefix: service, scaleDownDelay: '1s' },
+  ...extra,
+});
+const SUCCESS = { query: 'ok{service="{{service}}",color="{{color}}"}', successCondition: '>= 0.99', interval: '1s', count: 1 };
+
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, pollMs = 5): Promise<T> {
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+const benchmarks: Record<string, () => Promise<void>> = {
+  /** From the approval that completes the gate (the update returning to the approver) to the switch done. */
+  async 'approval-switch'() {
+    const { releases, stamps, stop } = await devWorld();
+    const samples: number[] = [];
+    try {
+      for (let i = 0; i < 40; i++) {
+        const service = `appr-${i}`;
+        const { releaseId } = await releases.start(
+          spec({ service, version: '1.0.0', image: `r/${service}:1`, production: production(service, { approval: { approvers: ['alice'], timeout: '1h' } }) }),
+          { initiator: 'ci' },
+        );
+        await until(() => releases.status(releaseId), (s) => s.stage === 'approval');
+        const switchesBefore = stamps.get('switchActive')?.length ?? 0;
+        const sent = Date.now();
+        await releases.approve(releaseId, 'alice');
+        const switched = await until(async () => stamps.get('switchActive') ?? [], (l) => l.length > switchesBefore, 1);
+        samples.push((switched.at(-1) ?? NaN) - sent);
+        await releases.result(releaseId);
+      }
+    } finally {
+      await stop();
+    }
+    report('approval-switch', 'approve (update sent) → switchActive completed, 40 releases, ms', [
+      { releases: samples.length, p50: round(quantile(samples, 0.5)), p99: round(quantile(samples, 0.99)), max: round(Math.max(...samples)), target_p99: '< 300' },
+    ], { samples });
+  },
+
+  /** From the measurement that fails the canary to traffic restored (restoreTraffic completed). */
+  async 'detection-rollback'() {
+    const { releases, world, stamps, stop } = await devWorld();
+    const samples: number[] = [];
+    try {
+      for (let i = 0; i < 20; i++) {
+        const service = `det-${i}`;
+        world.setMetric(service, 'green', 0.5);
+        const measuresBefore = stamps.get('measure')?.length ?? 0;
+        const restoresBefore = stamps.get('restoreTraffic')?.length ?? 0;
+        const { releaseId } = await releases.start(
+          spec({
+            service, version: '1.0.0', image: `r/${service}:1`,
+            production: production(service, { canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 10 }, { analysis: { analyses: ['ok'] } }] } }),
+            analyses: { ok: SUCCESS },
+          }),
+          { initiator: 'ci' },
+        );
+        await releases.result(releaseId);
+        const measured = stamps.get('measure')?.[measuresBefore] ?? NaN;
+        const restored = stamps.get('restoreTraffic')?.[restoresBefore] ?? NaN;
+        samples.push(restored - measured);
+      }
+    } finally {
+      await stop();
+    }
+    report('detection-rollback', 'failing measurement returned → traffic restored, 20 releases, ms', [
+      { releases: samples.length, p50: round(quantile(samples, 0.5)), p99: round(quantile(samples, 0.99)), max: round(Math.max(...samples)) },
+    ], { samples });
+  },
+
+  /** Wall time of a full release minus the pauses, intervals and delays its spec configures. */
+  async overhead() {
+    const { releases, stop } = await devWorld();
+    const samples: number[] = [];
+    const configuredMs = 2_000 + 1_000 + 2_000 + 2_000 + 1_000; // pause, analysis interval, pause, monitor, scale-down delay
+    try {
+      for (let i = 0; i < 5; i++) {
+        const service = `ovh-${i}`;
+        const started = Date.now();
+        const { releaseId } = await releases.start(
+          spec({
+            service, version: '1.0.0', image: `r/${service}:1`,
+            staging: { namespace: 'staging', deployment: service, verify: ['ok'] },
+            production: production(service, {
+              canary: { traffic: { router: 'gateway-api', httpRoute: service }, steps: [{ setWeight: 10 }, { pause: { duration: '2s' } }, { analysis: { analyses: ['ok2'] } }, { setWeight: 50 }, { pause: { duration: '2s' } }] },
+              monitor: { duration: '2s' },
+            }),
+            analyses: { ok: SUCCESS, ok2: { ...SUCCESS, count: 2 } },
+          }),
+          { initiator: 'ci' },
+        );
+        const result = await releases.result(releaseId);
+        if (result.outcome !== 'released') throw new Error(`${releaseId} ${result.outcome}: ${result.reason ?? ''}`);
+        samples.push(Date.now() - started - configuredMs);
+      }
+    } finally {
+      await stop();
+    }
+    report('overhead', `full release (staging verify, 5 canary steps, switch, monitor, scale-down) wall time minus ${configuredMs} ms configured, 5 releases, ms`, [
+      { releases: samples.length, p50: round(quantile(samples, 0.5)), max: round(Math.max(...samples)), target: '< 1000' },
+    ], { samples, configuredMs });
+  },
+
+  /** History events of releases with a 1-hour monitor window (time-skipping server: real durations). */
+  async 'history-events'() {
+    const rows: Row[] = [];
+    for (const [label, patch] of [
+      ['happy path, 1h monitor (success-rate every 30s)', () => undefined],
+      ['happy path, 1h monitor + compare latency', (doc: Parameters<Parameters<typeof specFor>[2] & object>[0]) => {
+        doc.analyses.latency = { kind: 'compare', query: 'latency{service="{{service}}",color="{{color}}"}', interval: '30s', count: 8 };
+        doc.production.monitor = { duration: '1h', analyses: ['success-rate', 'latency'] };
+      }],
+    ] as const) {
+      const h = await startHarness();
+      try {
+        const s = specFor('hist', '1.0.0', (doc) => {
+          doc.production.monitor = { duration: '1h', analyses: ['success-rate'] };
+          patch(doc);
+        });
+        const { releaseId } = await h.releases.start(s, { initiator: 'dave' });
+        await h.until(releaseId, (st) => st.pausedFor === 'canary step 5: waiting for promote', 10_000);
+        await h.releases.promote(releaseId, 'dave');
+        await h.until(releaseId, (st) => st.stage === 'approval');
+        await h.releases.approve(releaseId, 'alice');
+        await h.releases.approve(releaseId, 'bob');
+        const result = await h.finish(releaseId);
+        const history = await h.env.client.workflow.getHandle(releaseId).fetchHistory();
+        rows.push({ release: label, outcome: result.outcome, events: history.events?.length ?? 0, limit: 'target ≤ 2000 (Temporal warns at 10240)' });
+      } finally {
+        await h.stop();
+      }
+    }
+    report('history-events', 'history events per release', rows);
+  },
+
+  /** 1,000 releases paused at once on one worker process: its RSS, and `status` latency. */
+  async 'concurrent-paused'() {
+    const count = Number(process.env.BENCH_PAUSED ?? 1000);
+    const server = await startTestDevServer();
+    const dir = tempDir('bench-worker');
+    const log = join(dir, 'worker.log');
+    const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: server.address };
+    delete env.NODE_OPTIONS;
+    const worker = await ManagedProcess.start({
+      name: 'bench worker',
+      command: process.execPath,
+      args: ['--import', 'tsx', join(repoRoot, 'bench', 'worker.ts')],
+      env,
+      logFile: log,
+      ready: async () => readFileSync(log, 'utf8').includes('bench worker ready'),
+    });
+    const connection = await Connection.connect({ address: server.address });
+    const releases = new Releases(new Client({ connection, namespace: server.namespace }), 'bench');
+    const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+    const ids: string[] = [];
+    const rows: Row[] = [];
+    try {
+      const rssIdle = rss();
+      const started = Date.now();
+      for (let i = 0; i < count; i += 25) {
+        const batch = Array.from({ length: Math.min(25, count - i) }, (_, j) => `p${String(i + j).padStart(4, '0')}`);
+        const out = await Promise.all(
+          batch.map((service) =>
+            releases.start(spec({ service, version: '1.0.0', image: `r/${service}:1`, production: production(service, { canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 10 }, { pause: {} }] } }) }), { initiator: 'ci' }),
+          ),
+        );
+        ids.push(...out.map((o) => o.releaseId));
+      }
+      // every release paused at its canary step
+      for (const id of ids) await until(() => releases.status(id), (s) => Boolean(s.pausedFor), 20);
+      const startMs = Date.now() - started;
+      const latencies: number[] = [];
+      for (let i = 0; i < 300; i++) {
+        const id = ids[Math.floor(Math.random() * ids.length)] ?? '';
+        const t = performance.now();
+        await releases.status(id);
+        latencies.push(performance.now() - t);
+      }
+      rows.push({
+        paused_releases: ids.length,
+        workflows: ids.length * 2,
+        start_all_s: round(startMs / 1000),
+        worker_rss_idle_mb: round(rssIdle),
+        worker_rss_mb: round(rss()),
+        status_p50_ms: round(quantile(latencies, 0.5)),
+        status_p99_ms: round(quantile(latencies, 0.99)),
+        target: 'RSS < 512',
+      });
+    } finally {
+      await Promise.allSettled(ids.map((id) => releases.abort(id, 'bench', 'benchmark over')));
+      await worker.stop();
+      await connection.close();
+      await server.stop();
+    }
+    report('concurrent-paused', `${count} releases paused at once on one worker process (each also holds a lock workflow)`, rows);
+  },
+};
+
+const only = process.argv.slice(2);
+const unknown = only.filter((n) => !(n in benchmarks));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(benchmarks).join(', ')}`);
+  process.exit(2);
+}
+for (const [name, bench] of Object.entries(benchmarks)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  await bench();
+}
+process.exit(0);
