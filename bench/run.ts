@@ -230,7 +230,11 @@ const benchmarks: Record<string, () => Promise<void>> = {
     const server = await startTestDevServer();
     const dir = tempDir('bench-worker');
     const log = join(dir, 'worker.log');
-    const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: server.address };
+    // the worker loads a prebuilt workflow bundle, as a production worker from `npm run build` does
+    const bundle = join(dir, 'workflow-bundle.js');
+    const { bundleWorkflowCode } = await import('@temporalio/worker');
+    writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath: join(repoRoot, 'src', 'workflows', 'index.ts'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } })).code);
+    const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: server.address, TIDEGATE_WORKFLOW_BUNDLE: bundle };
     delete env.NODE_OPTIONS;
     const worker = await ManagedProcess.start({
       name: 'bench worker',
@@ -275,6 +279,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
         worker_rss_mb: round(rss()),
         status_p50_ms: round(quantile(latencies, 0.5)),
         status_p99_ms: round(quantile(latencies, 0.99)),
+        cached_workflows: process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ?? 'default',
         target: 'RSS < 512',
       });
     } finally {
@@ -283,7 +288,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
       await connection.close();
       await server.stop();
     }
-    report('concurrent-paused', `${count} releases paused at once on one worker process (each also holds a lock workflow)`, rows);
+    report(`concurrent-paused${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ? `-cache-${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS}` : ''}`, `${count} releases paused at once on one worker process (each also holds a lock workflow); workflow cache ${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ?? 'SDK default'}`, rows);
   },
 };
 

@@ -1,7 +1,7 @@
 // A tidegate worker process for benchmarks: the production createWorker on task queue "bench",
 // with the in-memory cluster and metrics adapters, so its memory and latency are tidegate's own.
 import '../test/support/quiet-runtime.js';
-import { createWorker } from '../src/workers/main.js';
+import { createWorker, workerOptionsFromEnv } from '../src/workers/main.js';
 import { FakeWorld } from '../test/workflows/support/harness.js';
 
 const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, ...kubernetes } = new FakeWorld().activities();
@@ -9,6 +9,7 @@ const { worker, close } = await createWorker({
   temporal: { address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233', namespace: 'default' },
   taskQueue: 'bench',
   adapters: { kubernetes, metrics: { measure }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus } },
+  options: workerOptionsFromEnv(),
 });
 console.log('bench worker ready');
 try {

@@ -1,6 +1,7 @@
 // The tidegate worker: polls the `tidegate` task queue (TIDEGATE_TASK_QUEUE), runs release and lock
 // workflows and their activities. Connection from the standard Temporal environment variables;
 // credentials for Kubernetes, Prometheus and GitHub stay in this process's environment.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -57,9 +58,32 @@ export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapter
   return { adapters, configured };
 }
 
+/**
+ * Worker tuning from the environment. TIDEGATE_MAX_CACHED_WORKFLOWS bounds the workflows kept in
+ * memory (≈0.4 MB each; the SDK's default grows with the V8 heap limit, ~2,300 on a 4 GB heap);
+ * evicted releases replay from their history when a timer, signal or query needs them.
+ */
+export function workerOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<WorkerOptions> {
+  const raw = env.TIDEGATE_MAX_CACHED_WORKFLOWS;
+  if (!raw) return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`TIDEGATE_MAX_CACHED_WORKFLOWS must be a whole number ≥ 0 (got "${raw}")`);
+  return { maxCachedWorkflows: n, ...(n > 0 && n < 10 ? { maxConcurrentWorkflowTaskExecutions: Math.max(1, n - 1) } : {}) };
+}
+
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig & { configured: string[] } {
   const { adapters, configured } = adaptersFromEnv(env);
-  return { temporal: temporalSettings(env), taskQueue: env.TIDEGATE_TASK_QUEUE || TASK_QUEUE, adapters, configured };
+  return { temporal: temporalSettings(env), taskQueue: env.TIDEGATE_TASK_QUEUE || TASK_QUEUE, adapters, configured, options: workerOptionsFromEnv(env) };
+}
+
+/**
+ * A workflow bundle built ahead of time (`npm run build` writes dist/workflow-bundle.js;
+ * TIDEGATE_WORKFLOW_BUNDLE names another): the worker then skips bundling with webpack at start,
+ * which takes seconds and leaves ~200 MB of its memory behind.
+ */
+export function prebuiltBundle(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const path = env.TIDEGATE_WORKFLOW_BUNDLE || (import.meta.url.endsWith('.js') ? fileURLToPath(new URL('../workflow-bundle.js', import.meta.url)) : undefined);
+  return path && existsSync(path) ? path : undefined;
 }
 
 export async function createWorker(config: WorkerConfig): Promise<{ worker: Worker; close: () => Promise<void> }> {
@@ -69,7 +93,10 @@ export async function createWorker(config: WorkerConfig): Promise<{ worker: Work
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.taskQueue,
-    workflowsPath,
+    ...((): { workflowBundle: { codePath: string } } | { workflowsPath: string } => {
+      const bundle = prebuiltBundle();
+      return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath };
+    })(),
     activities: createActivities({ temporal: client, ...config.adapters }),
     ...config.options,
   });
