@@ -2,26 +2,13 @@
 // releases the sample service (released) and a version that breaks under production traffic
 // (rolled back), prints the summary table, exits 0, and stops everything it started.
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../src/stack/tools.js';
+import { processesUsing } from '../support/e2e.js';
 import { tempDir } from '../support/servers.js';
 
 const run = promisify(execFile);
-
-function processesUsing(path: string): string[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .flatMap((pid) => {
-      try {
-        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-        return cmd.includes(path) ? [`${pid}: ${cmd.slice(0, 100)}`] : [];
-      } catch {
-        return [];
-      }
-    });
-}
 
 test('npm run demo -- --auto-approve releases, rolls back the broken version, and cleans up', async () => {
   const dir = tempDir('demo');

@@ -13,6 +13,7 @@ import {
   type V1Deployment,
 } from '@kubernetes/client-node';
 import { startKubeCluster, type KubeCluster } from '../../src/stack/kube.js';
+import { eventually } from '../support/e2e.js';
 import { tempDir } from '../support/servers.js';
 
 let cluster: KubeCluster;
@@ -21,17 +22,6 @@ let core: CoreV1Api;
 let discovery: DiscoveryV1Api;
 let custom: CustomObjectsApi;
 const namespace = 'stack-test';
-
-async function eventually<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms; last: ${JSON.stringify(last)?.slice(0, 500)}`);
-}
 
 function deployment(name: string, labels: Record<string, string>, replicas: number): V1Deployment {
   return {

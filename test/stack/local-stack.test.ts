@@ -2,7 +2,6 @@
 // this test's), the sample service runs on the real control plane, the traffic simulator follows
 // the HTTPRoute's weights and the admin API's behaviours, and Prometheus records what it sends.
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -10,6 +9,7 @@ import { pidAlive } from '../../src/stack/process.js';
 import { readState, type StackState } from '../../src/stack/stack.js';
 import { canConnect } from '../../src/stack/temporal.js';
 import { repoRoot } from '../../src/stack/tools.js';
+import { eventually, processesUsing } from '../support/e2e.js';
 import { tempDir } from '../support/servers.js';
 
 const run = promisify(execFile);
@@ -31,20 +31,6 @@ function parseExports(text: string): Record<string, string> {
   return Object.fromEntries([...text.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1] ?? '', (m[2] ?? '').replace(/^'|'$/g, '')]));
 }
 
-/** Processes whose command line mentions this test's stack directory. */
-function processesUsing(path: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      if (cmd.includes(path)) found.push(`${pid}: ${cmd.slice(0, 120)}`);
-    } catch {
-      /* gone */
-    }
-  }
-  return found;
-}
-
 async function promQuery(query: string, time?: number): Promise<number | undefined> {
   const url = new URL('/api/v1/query', env.PROMETHEUS_URL);
   url.searchParams.set('query', query);
@@ -52,17 +38,6 @@ async function promQuery(query: string, time?: number): Promise<number | undefin
   const body = (await (await fetch(url)).json()) as { data: { result: { value: [number, string] }[] } };
   const v = body.data.result[0]?.value[1];
   return v === undefined ? undefined : Number(v);
-}
-
-async function eventually<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms; last: ${JSON.stringify(last)?.slice(0, 400)}`);
 }
 
 const sleepUntil = (t: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));

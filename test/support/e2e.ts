@@ -2,6 +2,7 @@
 // from a checkout (src/client/cli.ts through tsx — never a dist/ that may be stale), against a
 // local stack started for the test file.
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
@@ -44,10 +45,7 @@ export async function startWorkerProcess(env: NodeJS.ProcessEnv, logFile: string
     cwd: repoRoot,
     logFile,
     readyTimeoutMs: 60_000,
-    ready: async () => {
-      const { readFileSync } = await import('node:fs');
-      return /adapters:/.test(readFileSync(logFile, 'utf8'));
-    },
+    ready: async () => /adapters:/.test(readFileSync(logFile, 'utf8')),
   });
 }
 
@@ -93,4 +91,18 @@ export async function eventually<T>(what: string, read: () => Promise<T>, ok: (v
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${what} did not happen within ${timeoutMs} ms; last: ${JSON.stringify(last)?.slice(0, 500)}`);
+}
+
+/** Processes whose command line mentions `path` (a test's stack directory): what `down` must leave none of. */
+export function processesUsing(path: string): string[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .flatMap((pid) => {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+        return cmd.includes(path) ? [`${pid}: ${cmd.slice(0, 120)}`] : [];
+      } catch {
+        return []; // gone
+      }
+    });
 }
