@@ -71,30 +71,40 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
   );
   const kubeconfig = join(dir, 'kubeconfig');
   const port = async (flag: string): Promise<string[]> => [flag, String(await freePort())];
-  const create = kwokctl(dir, [
-    '--config', config,
-    'create', 'cluster',
-    '--name', name,
-    '--runtime', 'binary',
-    '--kubeconfig', kubeconfig,
-    '--etcd-binary', toolPath('etcd'),
-    '--kube-apiserver-binary', toolPath('kube-apiserver'),
-    '--kube-controller-manager-binary', toolPath('kube-controller-manager'),
-    '--kube-scheduler-binary', toolPath('kube-scheduler'),
-    '--kwok-controller-binary', toolPath('kwok'),
-    ...(await port('--kube-apiserver-port')),
-    ...(await port('--etcd-port')),
-    ...(await port('--kube-controller-manager-port')),
-    ...(await port('--kube-scheduler-port')),
-    ...(await port('--controller-port')),
-    '--disable-qps-limits',
-    '--wait', '2m',
-  ], true);
-  // a creation that fails halfway may have started some components: never leave them running
-  await create.catch(async (err: unknown) => {
-    await kwokctl(dir, ['delete', 'cluster', '--name', name]).catch(() => undefined);
-    throw err;
-  });
+  const create = async (): Promise<void> => {
+    await kwokctl(dir, [
+      '--config', config,
+      'create', 'cluster',
+      '--name', name,
+      '--runtime', 'binary',
+      '--kubeconfig', kubeconfig,
+      '--etcd-binary', toolPath('etcd'),
+      '--kube-apiserver-binary', toolPath('kube-apiserver'),
+      '--kube-controller-manager-binary', toolPath('kube-controller-manager'),
+      '--kube-scheduler-binary', toolPath('kube-scheduler'),
+      '--kwok-controller-binary', toolPath('kwok'),
+      ...(await port('--kube-apiserver-port')),
+      ...(await port('--etcd-port')),
+      ...(await port('--kube-controller-manager-port')),
+      ...(await port('--kube-scheduler-port')),
+      ...(await port('--controller-port')),
+      '--disable-qps-limits',
+      '--wait', '2m',
+    ], true);
+  };
+  // A creation that fails halfway may have started some components: never leave them running, say
+  // what their logs said, and try once more with fresh ports (kwokctl still picks a few itself).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await create();
+      break;
+    } catch (err) {
+      const logs = componentLogTails(dir, name);
+      await kwokctl(dir, ['delete', 'cluster', '--name', name]).catch(() => undefined);
+      if (attempt >= 2) throw new Error(`${(err as Error).message}\ncomponent logs:\n${logs}`, { cause: err });
+      process.stderr.write(`[kube] cluster creation failed, retrying once; component logs:\n${logs}\n`);
+    }
+  }
   const cluster: KubeCluster = {
     name,
     kubeconfig,
@@ -111,6 +121,18 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
     throw err;
   }
   return cluster;
+}
+
+/** The last lines of each control-plane component's log, for an error message. */
+function componentLogTails(dir: string, name: string, lines = 6): string {
+  const logs = join(dir, 'kwok', 'clusters', name, 'logs');
+  try {
+    return readdirSync(logs)
+      .map((f) => `--- ${f}\n${readFileSync(join(logs, f), 'utf8').trimEnd().split('\n').slice(-lines).join('\n')}`)
+      .join('\n');
+  } catch {
+    return '(no component logs)';
+  }
 }
 
 /** The CRDs the traffic routers need: Gateway API (from setup's cache) and the Istio VirtualService fixture. */
