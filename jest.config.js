@@ -10,6 +10,8 @@ export default {
   },
   setupFiles: ['<rootDir>/test/support/quiet-runtime.ts'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // the demo's own test runs alone: npm run test:demo
+  testPathIgnorePatterns: process.env.TIDEGATE_TEST_DEMO ? [] : ['<rootDir>/test/demo/'],
   // Tests start real servers; two cores, so at most two files at a time.
   maxWorkers: 2,
   testTimeout: 120_000,
