@@ -33,8 +33,14 @@ export interface RoutingView {
   staging?: Backend;
 }
 
-function isNotFound(err: unknown): boolean {
-  return (err as { code?: number }).code === 404;
+/** The object, or undefined when the API server says it does not exist; other errors propagate. */
+async function unless404<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return undefined;
+    throw err;
+  }
 }
 
 function backendOf(d: V1Deployment | undefined): Backend {
@@ -55,22 +61,12 @@ export class ClusterReader {
     this.networking = kc.makeApiClient(NetworkingV1Api);
   }
 
-  private async deployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
-    try {
-      return await this.apps.readNamespacedDeployment({ namespace, name });
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  private deployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
+    return unless404(this.apps.readNamespacedDeployment({ namespace, name }));
   }
 
-  private async custom404<T>(read: () => Promise<unknown>): Promise<T | undefined> {
-    try {
-      return (await read()) as T;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  private customObject<T>(group: string, plural: string, namespace: string, name: string): Promise<T | undefined> {
+    return unless404(this.custom.getNamespacedCustomObject({ group, version: 'v1', namespace, plural, name }) as Promise<T>);
   }
 
   async read(svc: SimulatedService): Promise<RoutingView> {
@@ -79,10 +75,7 @@ export class ClusterReader {
     const [blue, green, active, staging] = await Promise.all([
       this.deployment(ns, `${prod.deploymentPrefix}-blue`),
       this.deployment(ns, `${prod.deploymentPrefix}-green`),
-      this.core.readNamespacedService({ namespace: ns, name: prod.activeService }).catch((err: unknown) => {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      }),
+      unless404(this.core.readNamespacedService({ namespace: ns, name: prod.activeService })),
       svc.staging ? this.deployment(svc.staging.namespace, svc.staging.deployment) : Promise.resolve(undefined),
     ]);
     const colors: Record<Color, Backend> = { blue: backendOf(blue), green: backendOf(green) };
@@ -98,28 +91,19 @@ export class ClusterReader {
     const traffic = prod.traffic;
     if (traffic?.router === 'gateway-api' && traffic.httpRoute) {
       const name = traffic.httpRoute;
-      const route = await this.custom404<HttpRouteLike>(() =>
-        this.custom.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: ns, plural: 'httproutes', name }),
-      );
+      const route = await this.customObject<HttpRouteLike>('gateway.networking.k8s.io', 'httproutes', ns, name);
       const w = route && httpRouteWeights(route, prod.activeService);
       if (w) return view(w, `HTTPRoute ${ns}/${name}`);
     }
     if (traffic?.router === 'istio' && traffic.virtualService) {
       const name = traffic.virtualService;
-      const vs = await this.custom404<VirtualServiceLike>(() =>
-        this.custom.getNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: ns, plural: 'virtualservices', name }),
-      );
+      const vs = await this.customObject<VirtualServiceLike>('networking.istio.io', 'virtualservices', ns, name);
       const w = vs && virtualServiceWeights(vs, prod.activeService);
       if (w) return view(w, `VirtualService ${ns}/${name}`);
     }
     if (traffic?.router === 'nginx' && traffic.ingress) {
       const [stable, canary] = await Promise.all(
-        [traffic.ingress, `${traffic.ingress}-canary`].map((name) =>
-          this.networking.readNamespacedIngress({ namespace: ns, name }).catch((err: unknown) => {
-            if (isNotFound(err)) return undefined;
-            throw err;
-          }),
-        ),
+        [traffic.ingress, `${traffic.ingress}-canary`].map((name) => unless404(this.networking.readNamespacedIngress({ namespace: ns, name }))),
       );
       const stableBackend = stable && ingressBackend(stable as IngressLike);
       const stableColor = COLORS.find((c) => stableBackend === colorServiceName(prod.activeService, c)) ?? selectedColor;

@@ -3,8 +3,10 @@
 // service applied, the traffic simulator, Prometheus scraping it, and the GitHub fake. Every process runs detached
 // and is recorded in a state file, so `up` is idempotent (it starts only what is not answering),
 // `down` stops exactly what `up` started, and tests use the same code with a directory of their own.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -135,7 +137,6 @@ export async function stackStatus(dir: string = defaultStackDir()): Promise<Comp
 /** A port to listen on: the one used before when it is free again, else a new free one. */
 async function portFor(previous: number | undefined): Promise<number> {
   if (previous !== undefined) {
-    const { createServer } = await import('node:net');
     const free = await new Promise<boolean>((resolve) => {
       const srv = createServer();
       srv.once('error', () => resolve(false));
@@ -293,7 +294,6 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
 }
 
 async function stopKube(kubeDir: string): Promise<void> {
-  const { execFile } = await import('node:child_process');
   await new Promise<void>((resolve) => {
     execFile(toolPath('kwokctl'), ['delete', 'cluster', '--name', CLUSTER], { env: { ...process.env, KWOK_WORKDIR: join(kubeDir, 'kwok') }, timeout: 120_000 }, () => resolve());
   });

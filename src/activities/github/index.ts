@@ -3,8 +3,8 @@
 // each linking the release in the Temporal UI. The token lives in this worker's environment only;
 // it never enters a workflow input, result, history or log. Errors are classified for Temporal:
 // rate limits retry after GitHub's reset time; 401, 403, 404 and 422 cannot succeed on retry.
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { activityContext, waitOrCancel } from '../context.js';
 import { Octokit } from '@octokit/rest';
 import type { BuildCheckResult, GitHubActivities } from '../types.js';
 
@@ -73,13 +73,6 @@ function splitRepo(repo: string): { owner: string; repo: string } {
   return { owner, repo: name };
 }
 
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
 
 export function createGitHubActivities(options: GitHubOptions): GitHubActivities {
   const octokit = new Octokit({ auth: options.token, ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}), userAgent: 'tidegate', log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
@@ -115,8 +108,7 @@ export function createGitHubActivities(options: GitHubOptions): GitHubActivities
           return { conclusion: 'timed-out', failing: pending.map((name) => ({ name, conclusion: newest.get(name)?.status ?? 'missing' })) };
         }
         ctx?.heartbeat({ pending, completed: requiredChecks.length - pending.length });
-        if (ctx) await ctx.sleep(pollMs);
-        else await new Promise((resolve) => setTimeout(resolve, pollMs));
+        await waitOrCancel(ctx, pollMs);
       }
     },
 
@@ -147,8 +139,7 @@ export function createGitHubActivities(options: GitHubOptions): GitHubActivities
         }
         if (Date.now() + pollMs > deadline) return { conclusion: 'timed-out', failing: [{ name, conclusion: run.status ?? 'pending' }], runUrl: run.html_url };
         ctx?.heartbeat({ runId, status: run.status });
-        if (ctx) await ctx.sleep(pollMs);
-        else await new Promise((resolve) => setTimeout(resolve, pollMs));
+        await waitOrCancel(ctx, pollMs);
       }
     },
 

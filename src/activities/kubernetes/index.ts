@@ -7,8 +7,8 @@
 //   HTTPRoute, VirtualService   read-modify-replace with resourceVersion, retried on 409 (their
 //                     route lists are atomic, so a patch would clobber concurrent edits)
 //   canary Ingress    server-side apply, field manager "tidegate" (tidegate owns that object)
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { activityContext, waitOrCancel } from '../context.js';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -77,14 +77,6 @@ interface CustomObject {
   metadata?: { resourceVersion?: string };
 }
 
-/** The activity context when running as an activity; undefined when called directly. */
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
 
 export function createKubernetesActivities(apis: KubeApis, options: KubernetesAdapterOptions = {}): KubernetesActivities {
   const { apps, core, custom, networking } = apis;
@@ -151,9 +143,7 @@ export function createKubernetesActivities(apis: KubeApis, options: KubernetesAd
           'RolloutTimeout',
         );
       }
-      // ctx.sleep rejects with a CancelledFailure when the workflow cancels this activity.
-      if (ctx) await ctx.sleep(pollMs);
-      else await new Promise((r) => setTimeout(r, pollMs));
+      await waitOrCancel(ctx, pollMs);
     }
   }
 
