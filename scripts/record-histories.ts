@@ -6,9 +6,25 @@
 import '../test/support/quiet-runtime.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { specFor, startHarness, type Harness } from '../test/workflows/support/harness.js';
+import { specFor, startHarness, type Harness, type SpecDoc } from '../test/workflows/support/harness.js';
 
 const out = new URL('../test/fixtures/histories/', import.meta.url);
+
+/** setWeight 10, then at once an analysis; no staging, approval or monitor. */
+function analysisRightAfterWeight(doc: SpecDoc): void {
+  doc.staging = undefined;
+  doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'checkout' }, steps: [{ setWeight: 10 }, { analysis: { analyses: ['success-rate'] } }] };
+  doc.production.approval = undefined;
+  doc.production.monitor = undefined;
+}
+
+/** setWeight 10, a 2-minute pause, then (after the switch) a 10-minute scale-down delay; no approval or monitor. */
+function withoutApproval(doc: SpecDoc): void {
+  doc.staging = undefined;
+  doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'checkout' }, steps: [{ setWeight: 10 }, { pause: { duration: '2m' } }] };
+  doc.production.approval = undefined;
+  doc.production.monitor = undefined;
+}
 
 const scenarios: Record<string, (h: Harness) => Promise<string>> = {
   async 'released'(h) {
@@ -84,6 +100,49 @@ const scenarios: Record<string, (h: Harness) => Promise<string>> = {
       }),
       { initiator: 'dave' },
     );
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'nan-inconclusive-promoted'(h) {
+    // an analysis right after the weight change waits for its window (initial delay); Prometheus
+    // answers NaN (spelled out, as it crosses the payload converter): Inconclusive, a pause, promoted
+    h.world.setMetric('checkout', 'green', 'NaN');
+    const { releaseId } = await h.releases.start(specFor('checkout', '1.5.1', analysisRightAfterWeight), { initiator: 'dave' });
+    await h.until(releaseId, (s) => s.pausedFor !== undefined);
+    await h.releases.promote(releaseId, 'dave');
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'null-inconclusive'(h) {
+    // a NaN an older worker sent as a bare number reaches a new release as null: Inconclusive, rolled back by policy
+    h.world.setMetric('checkout', 'green', 'null');
+    const { releaseId } = await h.releases.start(
+      specFor('checkout', '1.5.2', (doc) => {
+        analysisRightAfterWeight(doc);
+        doc.analyses['success-rate'] = { ...doc.analyses['success-rate'], onInconclusive: 'rollback' };
+      }),
+      { initiator: 'dave' },
+    );
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'drift-kept-serving-color'(h) {
+    // traffic reset to blue during the scale-down delay: the release pauses, is promoted, and leaves blue running
+    const { releaseId } = await h.releases.start(specFor('checkout', '1.5.3', withoutApproval), { initiator: 'dave' });
+    await h.until(releaseId, (s) => s.stage === 'scale-down');
+    Object.assign(h.world.service('checkout'), { active: 'blue', weights: { blue: 100, green: 0 } });
+    await h.until(releaseId, (s) => s.pausedFor !== undefined, 30_000);
+    await h.releases.promote(releaseId, 'dave');
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'drift-rollback-left-alone'(h) {
+    // the route moved to green by hand during a canary pause; abort: the traffic undo is skipped and green spared
+    const { releaseId } = await h.releases.start(specFor('checkout', '1.5.4', withoutApproval), { initiator: 'dave' });
+    await h.until(releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+    h.world.service('checkout').weights = { blue: 0, green: 100 };
+    await h.until(releaseId, (s) => s.pausedFor?.startsWith('traffic of checkout changed') ?? false, 30_000);
+    await h.releases.abort(releaseId, 'erin', 'traffic is handled by hand');
     await h.finish(releaseId);
     return releaseId;
   },

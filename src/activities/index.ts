@@ -1,9 +1,12 @@
 // Builds every activity the release workflow calls from injected clients (DESIGN §3). Systems whose
 // adapters are not wired yet fail at once, non-retryably, with a message naming what is missing —
-// a release on such a worker ends "failed" with that reason instead of retrying forever.
+// a release on such a worker ends "failed" with that reason instead of retrying forever. Every result
+// is checked before it leaves the worker: one JSON cannot carry unchanged (a NaN becomes null) fails
+// loudly here instead of being judged as something else inside the workflow.
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { createCoordinationActivities } from './temporal/index.js';
+import { payloadHazards } from '../core/values.js';
 import type { GitHubActivities, KubernetesActivities, MetricsActivities, ReleaseActivities } from './types.js';
 
 export interface ActivityDeps {
@@ -22,14 +25,34 @@ function unavailable<T extends object>(system: string, names: (keyof T)[]): T {
 
 const KUBERNETES: (keyof KubernetesActivities)[] = [
   'snapshotProduction', 'snapshotStaging', 'deployImage', 'setCanaryWeight', 'pointPreview', 'switchActive',
-  'scaleDeployment', 'restoreTraffic', 'restoreWorkloads', 'restoreStaging',
+  'scaleDeployment', 'restoreTraffic', 'restoreWorkloads', 'restoreStaging', 'observeTraffic',
 ];
 
 export function createActivities(deps: ActivityDeps): ReleaseActivities {
-  return {
+  return payloadSafe({
     ...(deps.kubernetes ?? unavailable<KubernetesActivities>('Kubernetes', KUBERNETES)),
     ...(deps.metrics ?? unavailable<MetricsActivities>('Prometheus', ['measure'])),
     ...(deps.github ?? unavailable<GitHubActivities>('GitHub', ['awaitChecks', 'dispatchWorkflow', 'createDeployment', 'setDeploymentStatus', 'setCommitStatus'])),
     ...createCoordinationActivities(deps.temporal),
-  };
+  });
+}
+
+/**
+ * The same activities, each failing non-retryably when its result holds a value the payload
+ * converter would change (NaN, ±Infinity, undefined in an array, …), naming where it is.
+ */
+export function payloadSafe<T extends object>(activities: T): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities)) {
+    if (typeof fn !== 'function') continue;
+    wrapped[name] = async (...args: unknown[]): Promise<unknown> => {
+      const result: unknown = await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+      const hazards = payloadHazards(result);
+      if (hazards.length > 0) {
+        throw ApplicationFailure.nonRetryable(`activity ${name} returned values JSON cannot carry unchanged (${hazards.join(', ')}); this is a bug in its adapter`, 'UnsafePayload');
+      }
+      return result;
+    };
+  }
+  return wrapped as T;
 }

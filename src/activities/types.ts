@@ -2,9 +2,10 @@
 // type-only; src/activities/<system>/ implement it (issues [4]–[6]) and tests provide typed mocks.
 // Signatures speak of facts and desired states ("send N% to color X"), never of one router.
 import type { Observation } from '../core/analysis.js';
+import type { TrafficState } from '../core/drift.js';
 import type { Color, ProductionSnapshot, ProductionTarget, StagingSnapshot } from '../core/snapshot.js';
 
-export type { ProductionTarget };
+export type { ProductionTarget, TrafficState };
 
 export interface DeployRequest {
   namespace: string;
@@ -31,8 +32,13 @@ export interface KubernetesActivities {
   scaleDeployment(input: { namespace: string; deployment: string; replicas: number }): Promise<void>;
   /** Puts traffic back exactly as the snapshot had it (active selector, router weights, preview). Seconds. */
   restoreTraffic(input: { target: ProductionTarget; snapshot: ProductionSnapshot }): Promise<void>;
-  /** Puts both colors' Deployments back as the snapshot had them (images, replicas). */
-  restoreWorkloads(input: { target: ProductionTarget; snapshot: ProductionSnapshot }): Promise<void>;
+  /**
+   * Puts both colors' Deployments back as the snapshot had them (images, replicas), except the
+   * `spare` colors, which are left as they are (they serve traffic now).
+   */
+  restoreWorkloads(input: { target: ProductionTarget; snapshot: ProductionSnapshot; spare?: Color[] }): Promise<void>;
+  /** Where production traffic goes now: the active Service's selection, the router's split, replicas per color. Reads only. */
+  observeTraffic(target: ProductionTarget): Promise<TrafficState>;
   restoreStaging(input: { snapshot: StagingSnapshot }): Promise<void>;
 }
 

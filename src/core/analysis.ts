@@ -2,14 +2,19 @@
 // is a fact (a value, no data, or the backend failing); the judge gives each one a phase and the run
 // a verdict. "No data" and "backend down" never count as healthy — nor as bad.
 import { holds } from './condition.js';
+import { toNumber, type MetricValue } from './values.js';
 import type { ThresholdAnalysisSpec } from '../spec/schema.js';
 
 export type MeasurementPhase = 'Successful' | 'Failed' | 'Inconclusive' | 'Error';
 export type RunPhase = 'Running' | 'Successful' | 'Failed' | 'Inconclusive';
 
-/** What a metrics provider observed: facts only, no judgement. */
+/**
+ * What a metrics provider observed: facts only, no judgement. A value that is not a finite number
+ * is spelled as Prometheus spells it ('NaN', '+Inf', '-Inf'), so that it survives the payload
+ * converter (src/core/values.ts).
+ */
 export type Observation =
-  | { kind: 'value'; value: number }
+  | { kind: 'value'; value: MetricValue }
   | { kind: 'empty'; message: string }
   | { kind: 'error'; message: string };
 
@@ -17,10 +22,10 @@ export interface Measurement {
   /** ISO workflow time. */
   at: string;
   phase: MeasurementPhase;
-  value?: number;
+  value?: MetricValue;
   message?: string;
   /** Present for compare analyses: the baseline's value. */
-  baseline?: number;
+  baseline?: MetricValue;
   /** Compare analyses with several metrics: which one. */
   metric?: string;
 }
@@ -30,24 +35,52 @@ export interface Measurement {
  *   both conditions: success → Successful, failure → Failed, neither → Inconclusive;
  *   only successCondition: met → Successful, else Failed;
  *   only failureCondition: met → Failed, else Successful.
- * No data or NaN → Inconclusive; a provider error → Error.
+ * No data or NaN → Inconclusive (a ratio over a window without requests is 0/0: not a bad canary);
+ * ±Inf is compared like any number (a latency quantile in the +Inf bucket is very slow); a provider
+ * error → Error.
  *
  *   classify({successCondition: '>= 0.99'}, value 0.995) → Successful
  *   classify({successCondition: '>= 0.99'}, value 0.8)   → Failed
+ *   classify({successCondition: '>= 0.99'}, value 'NaN') → Inconclusive
+ *   classify({failureCondition: '> 0.5'},   value '+Inf') → Failed
  *   classify(any, empty)                                  → Inconclusive
+ *
+ * `legacyNull` reproduces how releases recorded before non-finite values were spelled out judged a
+ * NaN that reached them as null (JavaScript's comparisons with null), so that their histories replay.
  */
-export function classify(spec: Pick<ThresholdAnalysisSpec, 'successCondition' | 'failureCondition'>, obs: Observation): { phase: MeasurementPhase; message?: string } {
+export function classify(
+  spec: Pick<ThresholdAnalysisSpec, 'successCondition' | 'failureCondition'>,
+  obs: Observation,
+  options: { legacyNull?: boolean } = {},
+): { phase: MeasurementPhase; message?: string } {
   if (obs.kind === 'error') return { phase: 'Error', message: obs.message };
   if (obs.kind === 'empty') return { phase: 'Inconclusive', message: obs.message };
-  if (Number.isNaN(obs.value)) return { phase: 'Inconclusive', message: 'the query returned NaN' };
+  if ((obs.value as MetricValue | null) === null && options.legacyNull) return classifyLegacyNull(spec);
+  const value = toNumber(obs.value);
+  if (Number.isNaN(value)) return { phase: 'Inconclusive', message: 'the query returned NaN (no requests in its window?)' };
+  const shown = Number.isFinite(value) ? String(value) : String(obs.value);
   const { successCondition: ok, failureCondition: bad } = spec;
   if (ok && bad) {
-    if (holds(ok, obs.value)) return { phase: 'Successful' };
-    if (holds(bad, obs.value)) return { phase: 'Failed', message: `${obs.value} ${bad.text}` };
-    return { phase: 'Inconclusive', message: `${obs.value} meets neither "${ok.text}" nor "${bad.text}"` };
+    if (holds(ok, value)) return { phase: 'Successful' };
+    if (holds(bad, value)) return { phase: 'Failed', message: `${shown} ${bad.text}` };
+    return { phase: 'Inconclusive', message: `${shown} meets neither "${ok.text}" nor "${bad.text}"` };
   }
-  if (ok) return holds(ok, obs.value) ? { phase: 'Successful' } : { phase: 'Failed', message: `${obs.value} does not meet "${ok.text}"` };
-  if (bad) return holds(bad, obs.value) ? { phase: 'Failed', message: `${obs.value} meets failure "${bad.text}"` } : { phase: 'Successful' };
+  if (ok) return holds(ok, value) ? { phase: 'Successful' } : { phase: 'Failed', message: `${shown} does not meet "${ok.text}"` };
+  if (bad) return holds(bad, value) ? { phase: 'Failed', message: `${shown} meets failure "${bad.text}"` } : { phase: 'Successful' };
+  return { phase: 'Inconclusive', message: 'no condition' };
+}
+
+/** A null compared as JavaScript did before: like 0 for <, <=, >, >=; equal to no number. */
+function classifyLegacyNull(spec: Pick<ThresholdAnalysisSpec, 'successCondition' | 'failureCondition'>): { phase: MeasurementPhase; message?: string } {
+  const holdsNull = (c: NonNullable<ThresholdAnalysisSpec['successCondition']>): boolean => (c.op === '==' ? false : c.op === '!=' ? true : holds(c, 0));
+  const { successCondition: ok, failureCondition: bad } = spec;
+  if (ok && bad) {
+    if (holdsNull(ok)) return { phase: 'Successful' };
+    if (holdsNull(bad)) return { phase: 'Failed', message: `null ${bad.text}` };
+    return { phase: 'Inconclusive', message: `null meets neither "${ok.text}" nor "${bad.text}"` };
+  }
+  if (ok) return holdsNull(ok) ? { phase: 'Successful' } : { phase: 'Failed', message: `null does not meet "${ok.text}"` };
+  if (bad) return holdsNull(bad) ? { phase: 'Failed', message: `null meets failure "${bad.text}"` } : { phase: 'Successful' };
   return { phase: 'Inconclusive', message: 'no condition' };
 }
 

@@ -63,9 +63,12 @@ export interface CompareRunSummary {
 export interface CompensationRecord {
   label: string;
   service: string;
-  status: 'pending' | 'done' | 'failed';
+  /** 'skipped': left alone because what it would undo was changed outside this release (drift). */
+  status: 'pending' | 'done' | 'failed' | 'skipped';
   attempts: number;
   errors: string[];
+  /** Why it was skipped, or what it spared. */
+  note?: string;
 }
 
 export interface ServiceStatus {

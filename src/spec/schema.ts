@@ -3,7 +3,8 @@
 // with durations already in milliseconds. Every other module uses the types inferred here.
 import { z } from 'zod';
 import { parseCondition, type Condition } from '../core/condition.js';
-import { parseDuration } from './duration.js';
+import { longestWindowMs } from '../core/promql.js';
+import { formatDuration, parseDuration } from './duration.js';
 
 const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -60,6 +61,11 @@ const thresholdAnalysis = z
     failureCondition: condition.optional(),
     interval: positiveDuration.default(30_000),
     count: count(1).default(4),
+    /**
+     * How long after the service's last traffic change (a weight change, the switch, the staging
+     * deploy) the first measurement is taken; by default the query's longest range window.
+     */
+    initialDelay: duration.optional(),
     failureLimit: count(0).default(0),
     inconclusiveLimit: count(0).default(0),
     /** Consecutive Errors (backend down) tolerated before the run counts as Inconclusive. */
@@ -99,6 +105,8 @@ const compareAnalysis = z
     /** Sampling step; a run collects `count` samples of canary and baseline. */
     interval: positiveDuration.default(15_000),
     count: count(3).default(8),
+    /** As for threshold analyses: the wait after the last traffic change; by default the longest range window. */
+    initialDelay: duration.optional(),
     /** Confidence level of the Mann-Whitney test and its interval. */
     confidence: z.number().gt(0.5, 'must be in (0.5, 1)').lt(1, 'must be in (0.5, 1)').default(0.95),
     /** Smallest relative change (0.1 = 10%) that counts as a real difference. */
@@ -115,6 +123,20 @@ const compareAnalysis = z
   .superRefine((a, ctx) => {
     if (a.marginalScore > a.passScore) ctx.addIssue({ code: 'custom', path: ['marginalScore'], message: 'must not exceed passScore' });
     if ((a.query === undefined) === (a.metrics === undefined)) ctx.addIssue({ code: 'custom', path: ['query'], message: 'a compare analysis needs query or metrics (one of them)' });
+    // Samples taken more often than the query's range window overlap: neighbours share most of their
+    // requests, so they are not independent, and the Mann-Whitney test (which assumes they are)
+    // reports differences that are only noise. Measured: [5s] windows every 1s failed identical colors.
+    const window = longestWindowMs(a.metrics?.map((m) => m.query) ?? (a.query ? [a.query] : []));
+    if (window > a.interval) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['interval'],
+        message:
+          `must be at least the query's range window (${formatDuration(window)}): samples every ${formatDuration(a.interval)} over ` +
+          `${formatDuration(window)} windows overlap, so they are not independent and the compare judge would see differences in noise — ` +
+          `set interval to ${formatDuration(window)} or more, or shorten the window`,
+      });
+    }
     const names = new Set<string>();
     a.metrics?.forEach((m, i) => {
       if (names.has(m.name)) ctx.addIssue({ code: 'custom', path: ['metrics', i, 'name'], message: `"${m.name}" is listed twice` });

@@ -25,14 +25,17 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { BuildCheckResult, CoordinationActivities, GitHubActivities, KubernetesActivities, MetricsActivities } from '../activities/types.js';
 import { classify, judgeRun, type Measurement, type Observation, type RunVerdict } from '../core/analysis.js';
 import { classifyMetric, scoreMetrics } from '../core/compare.js';
+import { expectedAfterSwitch, expectedAfterWeight, expectedFromSnapshot, matchesSnapshot, servingColors, trafficDrift, type ExpectedTraffic, type TrafficState } from '../core/drift.js';
 import { checkApprove, checkReject, approvalsNeeded, isApproved, type ApprovalGate } from '../core/approval.js';
 import { rollbackOrder, type Compensation, type UndoAction } from '../core/compensation.js';
 import { serviceLockId } from '../core/ids.js';
 import { monitorBatchMs, planRelease, type PlannedStep, type Stage } from '../core/plan.js';
+import { longestWindowMs, waitBeforeMeasuringMs } from '../core/promql.js';
 import { otherColor, type Color, type ProductionSnapshot, type ProductionTarget } from '../core/snapshot.js';
 import { initialStatus, type AnalysisRun, type Cause, type CompareMetricResult, type Outcome, type ReleaseResult, type ReleaseStatus, type ServiceStatus } from '../core/status.js';
 import { renderQuery } from '../core/template.js';
-import type { CompareAnalysisSpec, ServiceSpec } from '../spec/schema.js';
+import { toMetricValue, toNumber, type MetricValue } from '../core/values.js';
+import type { AnalysisSpec, CompareAnalysisSpec, ServiceSpec } from '../spec/schema.js';
 import {
   abortSignal,
   approveUpdate,
@@ -95,6 +98,12 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   let abortRequest: AbortRequest | undefined;
   let promoted = false;
   let skipCanary = false;
+  /** When each service's traffic last changed (`<service>/production`, `<service>/staging`): analyses wait for their window after it. */
+  const trafficChangedAt = new Map<string, number>();
+  /** Where each service's production traffic is as this release left it: the picture drift is measured against. */
+  const expectedTraffic = new Map<string, ExpectedTraffic>();
+  /** Parts of the rollback left alone because traffic changed outside this release. */
+  const leftAlone: string[] = [];
 
   const record = (event: string, extra: { service?: string; stage?: ReleaseStatus['timeline'][number]['stage'] } = {}): void => {
     status.timeline.push({ at: now(), ...extra, event });
@@ -260,6 +269,28 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     status.pausedFor = undefined;
   }
 
+  /** Where the service's production traffic goes now (a read; retried like any activity). */
+  const observeTraffic = (target: ProductionTarget, why: string): Promise<TrafficState> =>
+    k8s.observeTraffic.executeWithOptions({ startToCloseTimeout: '1m', retry: RETRY, summary: `read where ${target.service} traffic goes ${why}` }, [target]);
+
+  /**
+   * Before a step that moves traffic or takes capacity away: reads where the service's traffic goes
+   * now and, when someone else changed it since this release last did (drift), pauses with the
+   * difference instead of acting on a stale picture. A promote means "do it anyway"; an abort rolls
+   * back what is still this release's. Returns the traffic as read last (undefined for releases
+   * recorded before this guard existed, which replay without it).
+   */
+  async function guardAgainstDrift(target: ProductionTarget, before: string, promoteMeans: string): Promise<TrafficState | undefined> {
+    const expected = expectedTraffic.get(target.service);
+    if (!expected || !patched('drift-guard')) return undefined;
+    const observed = await observeTraffic(target, `before ${before}`);
+    const drift = trafficDrift(expected, observed);
+    if (!drift) return observed;
+    record(`drift: ${target.service} traffic changed outside this release: ${drift}`, { service: target.service });
+    await pause(`traffic of ${target.service} changed outside this release (${drift}); not ${before} — promote to ${promoteMeans}, abort to roll back what is still this release's`);
+    return observeTraffic(target, `after promote, before ${before}`);
+  }
+
   async function acquireLock(service: string): Promise<void> {
     let signalled = false;
     const giveUpAt = Date.now() + 3_600_000;
@@ -396,6 +427,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       measurements: [],
     };
     status.analyses.push(run);
+    await waitForWindow(svc, where, name, analysis, color);
     if (analysis.kind === 'compare') {
       if (!patched('compare-judge')) {
         // How releases started before the compare judge existed replay: a compare analysis never passed.
@@ -413,9 +445,12 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     }
     const take = (observations: { at: string; observation: Observation }[]): void => {
       for (const { at, observation } of observations) {
-        const c = classify(analysis, observation);
+        // A NaN recorded as a bare number arrives as null. Releases recorded before values were
+        // spelled out judged that null as a number; new ones judge it NaN, i.e. Inconclusive.
+        const legacyNull = observation.kind === 'value' && (observation.value as MetricValue | null) === null && !patched('nan-inconclusive');
+        const c = classify(analysis, observation, { legacyNull });
         const m: Measurement = { at, phase: c.phase, ...(c.message ? { message: c.message } : {}) };
-        if (observation.kind === 'value') m.value = observation.value;
+        if (observation.kind === 'value') m.value = toMetricValue(toNumber(observation.value));
         run.measurements.push(m);
       }
     };
@@ -452,6 +487,23 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     if (verdict.reason) run.reason = verdict.reason;
     record(`analysis ${name}: ${verdict.phase}${verdict.reason ? ` (${verdict.reason})` : ''}`, { service: svc.service, stage: where });
     return verdict;
+  }
+
+  /**
+   * The minimum-traffic rule: the first measurement waits until `initialDelay` (by default the
+   * query's longest range window) after the last traffic change of what it measures, so that a
+   * window right after a weight change holds the new traffic only — never a 0/0 from a color that
+   * had no requests yet, nor a mix of before and after.
+   */
+  async function waitForWindow(svc: ServiceSpec, where: Stage, name: string, analysis: AnalysisSpec, color: Color | 'staging'): Promise<void> {
+    const queries = analysis.kind === 'threshold' ? [analysis.query] : analysis.metrics.map((m) => m.query);
+    const delayMs = analysis.initialDelay ?? longestWindowMs(queries);
+    const changedAt = trafficChangedAt.get(`${svc.service}/${color === 'staging' ? 'staging' : 'production'}`);
+    const waitMs = waitBeforeMeasuringMs({ delayMs, now: Date.now(), ...(changedAt !== undefined ? { changedAt } : {}) });
+    // (releases recorded before this rule measured at once)
+    if (waitMs <= 0 || !patched('analysis-initial-delay')) return;
+    record(`analysis ${name}: first measurement in ${Math.ceil(waitMs / 1000)}s, once its ${Math.round(delayMs / 1000)}s window holds only traffic after the last change`, { service: svc.service, stage: where });
+    await sleep(waitMs, { summary: `${name}: wait for the window to hold only new traffic` });
   }
 
   /**
@@ -497,8 +549,10 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
           const values: number[] = [];
           for (const { at, observation } of observations) {
             if (observation.kind === 'value') {
-              values.push(observation.value);
-              run.measurements.push({ at, phase: 'Successful', ...tag, ...(side === 'canary' ? { value: observation.value } : { baseline: observation.value }) });
+              const value = toNumber(observation.value); // non-finite values are dropped by the judge
+              values.push(value);
+              const recorded = toMetricValue(value);
+              run.measurements.push({ at, phase: 'Successful', ...tag, ...(side === 'canary' ? { value: recorded } : { baseline: recorded }) });
             } else if (observation.kind === 'empty') {
               run.measurements.push({ at, phase: 'Inconclusive', ...tag, message: `${side}: ${observation.message}` });
             }
@@ -574,6 +628,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       st.activeColor = snapshot.activeColor;
       st.newColor = otherColor(snapshot.activeColor);
       record(`snapshot: ${snapshot.activeColor} live with ${snapshot.deployments[snapshot.activeColor].image ?? 'no image'}; releasing to ${st.newColor}`, { service: svc.service });
+      expectedTraffic.set(svc.service, expectedFromSnapshot(snapshot, svc.production.canary?.traffic.router));
       snapshots.set(svc.service, snapshot);
     }
     return snapshots;
@@ -602,6 +657,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
         { startToCloseTimeout: stg.rolloutTimeout + 60_000, heartbeatTimeout: '30s', retry: RETRY, summary: `deploy ${svc.image} to staging` },
         [{ namespace: stg.namespace, deployment: stg.deployment, image: svc.image, timeoutMs: stg.rolloutTimeout }],
       );
+      trafficChangedAt.set(`${svc.service}/staging`, Date.now());
       if (stg.verify.length > 0) await runAnalyses(svc, 'staging', stg.verify, 'staging', { baselineEnd: beforeDeploy });
       await markDeployments(['success'], `${svc.image} verified in staging`, environmentName('staging', svc.service));
     });
@@ -630,9 +686,12 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
         st.step = { index: planned.index, label: planned.label, total: steps.length };
         const step = planned.step;
         if (step.kind === 'setWeight') {
+          await guardAgainstDrift(target, `setting ${step.weight}% on ${newColor}`, `set ${step.weight}% on ${newColor} anyway`);
           register(`traffic:${svc.service}`, svc.service, `return ${svc.service} traffic to ${snapshot.activeColor}`, { type: 'restoreTraffic', target, snapshot });
           trafficMovedAt ??= Date.now();
           await k8s.setCanaryWeight.executeWithOptions({ startToCloseTimeout: '2m', retry: RETRY, summary: `${step.weight}% to ${newColor}` }, [{ target, color: newColor, weight: step.weight }]);
+          expectedTraffic.set(svc.service, expectedAfterWeight(target.traffic?.router, snapshot.activeColor, newColor, step.weight));
+          trafficChangedAt.set(`${svc.service}/production`, Date.now());
           st.canaryWeight = step.weight;
           record(`canary weight ${step.weight}% on ${newColor}`, { service: svc.service, stage: 'canary' });
         } else if (step.kind === 'pause') {
@@ -665,9 +724,12 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
 
     await stage(svc.service, 'switch', async () => {
       if (!prod.canary) await deployNewColor();
+      await guardAgainstDrift(target, `switching to ${newColor}`, `switch to ${newColor} anyway`);
       register(`traffic:${svc.service}`, svc.service, `return ${svc.service} traffic to ${snapshot.activeColor}`, { type: 'restoreTraffic', target, snapshot });
       trafficMovedAt ??= Date.now();
       await k8s.switchActive.executeWithOptions({ startToCloseTimeout: '2m', retry: RETRY, summary: `switch ${svc.service} to ${newColor}` }, [{ target, color: newColor }]);
+      expectedTraffic.set(svc.service, expectedAfterSwitch(target.traffic?.router, newColor));
+      trafficChangedAt.set(`${svc.service}/production`, Date.now());
       st.canaryWeight = 100;
       st.activeColor = newColor;
     });
@@ -746,14 +808,43 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     // Old colors stay warm for instant rollback, then scale down.
     setStage('scale-down');
     await Promise.all(
-      released.map(async ({ svc, snapshot }) => {
+      released.map(async ({ svc, snapshot, target }) => {
         const delay = svc.production.blueGreen.scaleDownDelay;
+        const old = `${svc.production.blueGreen.deploymentPrefix}-${snapshot.activeColor}`;
         record(`keeping ${snapshot.activeColor} warm for ${Math.round(delay / 1000)}s`, { service: svc.service });
         await sleep(delay, { summary: `scale-down delay for ${svc.service}-${snapshot.activeColor}` });
-        await k8s.scaleDeployment({ namespace: svc.production.namespace, deployment: `${svc.production.blueGreen.deploymentPrefix}-${snapshot.activeColor}`, replicas: 0 });
-        record(`scaled ${svc.production.blueGreen.deploymentPrefix}-${snapshot.activeColor} down`, { service: svc.service });
+        // never take down the color that serves: traffic may have been moved back since the switch
+        const observed = await guardAgainstDrift(target, `scaling ${old} down`, `end the release without scaling ${old} down`);
+        if (observed && servingColors(observed).includes(snapshot.activeColor)) {
+          record(`left ${old} running: it serves ${svc.service} traffic`, { service: svc.service });
+          return;
+        }
+        await k8s.scaleDeployment({ namespace: svc.production.namespace, deployment: old, replicas: 0 });
+        record(`scaled ${old} down`, { service: svc.service });
       }),
     );
+  }
+
+  /**
+   * What of an undo is still this release's to do, read from the cluster first (drift guard): a
+   * traffic undo is skipped when traffic is neither where the release left it nor back as before
+   * (someone else moved it: their change stands), and a workload undo spares every color that
+   * serves now but did not before the release (restoring it would take capacity from live traffic).
+   */
+  async function stillOurs(c: Compensation): Promise<{ skip: string } | { spare: Color[] }> {
+    const action = c.action;
+    if (action.type === 'restoreStaging' || !patched('drift-guard')) return { spare: [] };
+    const router = action.target.traffic?.router;
+    const observed = await observeTraffic(action.target, `before: ${c.label}`);
+    if (action.type === 'restoreTraffic') {
+      const expected = expectedTraffic.get(c.service);
+      const drift = expected ? trafficDrift(expected, observed) : undefined;
+      if (drift && !matchesSnapshot(action.snapshot, router, observed)) return { skip: `${c.service} traffic changed outside this release (${drift}); left as it is` };
+      return { spare: [] };
+    }
+    const before = expectedFromSnapshot(action.snapshot, router);
+    const servedBefore = servingColors({ ...before, replicas: { blue: action.snapshot.deployments.blue.replicas, green: action.snapshot.deployments.green.replicas } });
+    return { spare: servingColors(observed).filter((color) => !servedBefore.includes(color)) };
   }
 
   async function compensate(): Promise<string[]> {
@@ -763,13 +854,33 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       status.compensations.push(rec);
       const entry = status.compensations[status.compensations.length - 1];
       if (!entry) continue;
+      const scope = await stillOurs(c).catch((err: unknown) => ({ failed: `could not read where ${c.service} traffic goes before undoing: ${failureMessage(err)}` }));
+      if ('failed' in scope) {
+        entry.status = 'failed';
+        entry.errors.push(scope.failed);
+        failures.push(`${c.label}: ${scope.failed}`);
+        record(`rollback step failed: ${c.label}: ${scope.failed}`, { service: c.service, stage: 'rollback' });
+        continue;
+      }
+      if ('skip' in scope) {
+        entry.status = 'skipped';
+        entry.note = scope.skip;
+        leftAlone.push(`${c.label}: ${scope.skip}`);
+        record(`rollback: skipped "${c.label}": ${scope.skip}`, { service: c.service, stage: 'rollback' });
+        continue;
+      }
+      if (scope.spare.length > 0) {
+        entry.note = `left ${scope.spare.join(' and ')} as it is: it serves traffic now`;
+        record(`rollback: ${entry.note}`, { service: c.service, stage: 'rollback' });
+      }
       for (let attempt = 1; attempt <= COMPENSATION_ATTEMPTS; attempt++) {
         entry.attempts = attempt;
         try {
           const opts = { startToCloseTimeout: '2m', retry: { maximumAttempts: 1 }, summary: c.label };
           if (c.action.type === 'restoreTraffic') await undo.restoreTraffic.executeWithOptions(opts, [{ target: c.action.target, snapshot: c.action.snapshot }]);
-          else if (c.action.type === 'restoreWorkloads') await undo.restoreWorkloads.executeWithOptions(opts, [{ target: c.action.target, snapshot: c.action.snapshot }]);
-          else await undo.restoreStaging.executeWithOptions(opts, [{ snapshot: c.action.snapshot }]);
+          else if (c.action.type === 'restoreWorkloads') {
+            await undo.restoreWorkloads.executeWithOptions(opts, [{ target: c.action.target, snapshot: c.action.snapshot, ...(scope.spare.length > 0 ? { spare: scope.spare } : {}) }]);
+          } else await undo.restoreStaging.executeWithOptions(opts, [{ snapshot: c.action.snapshot }]);
           entry.status = 'done';
           record(`rollback: ${c.label}${attempt > 1 ? ` (attempt ${attempt})` : ''}`, { service: c.service, stage: 'rollback' });
           break;
@@ -822,6 +933,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     } else if (outcome === 'failed' && rollingBack) {
       outcome = 'rolled-back';
     }
+    if (leftAlone.length > 0) reason = `${reason}; the rollback left alone what changed outside this release: ${leftAlone.join('; ')}`;
   } finally {
     await CancellationScope.nonCancellable(async () => {
       for (const service of heldLocks) {

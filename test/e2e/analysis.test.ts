@@ -1,6 +1,7 @@
 // Canary analysis on the whole local stack: real Prometheus scraping the traffic simulator, which
 // follows the HTTPRoute the real Kubernetes adapter moves, and a `tidegate worker` process deciding.
-// Given / when / then: a healthy canary passes both judges; a canary whose image starts failing 20%
+// Given / when / then: a healthy canary passes both judges; an analysis right after a weight change
+// passes on the first and the second release of the same cluster; a canary whose image starts failing 20%
 // of requests fails within interval × (failureLimit + 1) plus a scrape and traffic goes back to
 // blue; a latency regression fails the compare judge; Prometheus stopped mid-analysis gives Error
 // measurements, then Inconclusive and the configured policy — never a pass.
@@ -25,12 +26,14 @@ const SUCCESS_RATE = {
   query: 'sum(rate(http_requests_total{service="{{service}}",color="{{color}}",code!~"5.."}[5s])) / sum(rate(http_requests_total{service="{{service}}",color="{{color}}"}[5s]))',
   successCondition: '>= 0.95',
 };
+// One sample per 3 s window, so that samples do not overlap (the spec refuses an interval shorter
+// than the window: overlapping samples made two identical colors "differ").
 const LATENCY = {
   kind: 'compare',
-  query: 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="{{service}}",color="{{color}}"}[5s])))',
+  query: 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="{{service}}",color="{{color}}"}[3s])))',
   direction: 'increase',
-  interval: '1s',
-  count: 10,
+  interval: '3s',
+  count: 8,
   // two identical colors must pass: a 1% false-positive rate, and only changes above 10% count
   confidence: 0.99,
 };
@@ -115,6 +118,34 @@ test('a healthy canary passes the threshold and the compare judge, in the canary
   expect(at(monitorLatency?.compare?.windows.baseline.end)).toBeLessThan(at(canaryLatency?.startedAt));
   expect(s.analyses.filter((a) => a.analysis === 'success-rate').map((a) => a.phase)).toEqual(['Successful', 'Successful']);
   expect((await productionState(view)).live).toBe('green');
+}, 240_000);
+
+test('an analysis right after a weight change waits for canary traffic in its window: two healthy releases in a row on the same cluster both release', async () => {
+  // given a spec whose analysis follows setWeight with no pause, over a 15 s rate window — measured
+  // at once, the canary color's window held no requests (0/0 = NaN), which the second release on a
+  // cluster (the color's old series exist) judged Failed and rolled back
+  const steps = [{ setWeight: 10 }, { analysis: { analyses: ['success-rate'] } }];
+  const analyses = {
+    'success-rate': {
+      query: 'sum(rate(http_requests_total{service="{{service}}",color="{{color}}",code!~"5.."}[15s])) / sum(rate(http_requests_total{service="{{service}}",color="{{color}}"}[15s]))',
+      successCondition: '>= 0.95',
+      interval: '1s',
+      count: 3,
+    },
+  };
+  for (const version of ['1.0.5', '1.0.6']) {
+    // when it is released (each release moves to the other color, whose series exist the second time)
+    const run = await tidegate(env, 'start', '-f', spec(version, steps, analyses), '--wait', '--json');
+    // then it releases, and its analysis measured only after its window held canary traffic
+    const s = (JSON.parse(run.stdout) as { status: ReleaseStatus }).status;
+    expect({ version, code: run.code, outcome: s.outcome, reason: s.reason }).toEqual({ version, code: 0, outcome: 'released', reason: undefined });
+    const weightAt = at(s.timeline.find((t) => t.event.startsWith('canary weight 10%'))?.at);
+    const r = runOf(s, 'success-rate');
+    expect(r?.measurements.map((m) => m.phase)).toEqual(['Successful', 'Successful', 'Successful']);
+    expect(r?.measurements.every((m) => typeof m.value === 'number' && m.value >= 0.95)).toBe(true);
+    expect(at(r?.measurements[0]?.at) - weightAt).toBeGreaterThanOrEqual(15_000);
+    expect(s.timeline.map((t) => t.event)).toContain('analysis success-rate: first measurement in 15s, once its 15s window holds only traffic after the last change');
+  }
 }, 240_000);
 
 test('a canary whose image starts failing 20% of requests fails within interval × (failureLimit + 1) plus a scrape, exits 10, and traffic returns to the stable color within 2 intervals + 5 s of the first failed measurement', async () => {

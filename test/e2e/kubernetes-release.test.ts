@@ -1,10 +1,13 @@
 // Given the local stack (Temporal dev server, the control plane with the sample service) and a
 // `tidegate worker` process with the real Kubernetes adapter, when CI starts a release and two
-// approvers approve through the CLI, then the release ends released with green live on the new image.
+// approvers approve through the CLI, then the release ends released with green live on the new image;
+// and when another tool moves traffic back under a running release, the release does not act on it.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ReleaseStatus } from '../../src/core/status.js';
 import { repoRoot } from '../../src/stack/tools.js';
 import type { ManagedProcess } from '../../src/stack/process.js';
-import { stackDown, stackEnv, stackUp } from '../../src/stack/stack.js';
+import { stackDown, stackEnv, stackReset, stackUp } from '../../src/stack/stack.js';
 import { clusterView, eventually, productionState, startWorkerProcess, tidegate, userEnv, type ClusterView } from '../support/e2e.js';
 import { tempDir } from '../support/servers.js';
 
@@ -59,3 +62,43 @@ test('a healthy release of the sample service, approved through the CLI, ends wi
   const blue = await eventually('blue scaled down', () => view.apps.readNamespacedDeployment({ namespace: 'prod', name: 'checkout-blue' }), (d) => d.spec?.replicas === 0, 10_000);
   expect(blue.spec?.replicas).toBe(0);
 }, 240_000);
+
+test('the sample reset by another tool during the scale-down delay: the release pauses instead of scaling the serving color down, and an abort leaves it serving', async () => {
+  // given blue live on 1.0.0 again, and a release to green with a 40 s scale-down delay
+  await stackReset(dir);
+  const file = join(dir, 'release-1.2.0.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      service: 'checkout',
+      version: '1.2.0',
+      image: 'registry.local/checkout:1.2.0',
+      production: {
+        namespace: 'prod',
+        blueGreen: { activeService: 'checkout', previewService: 'checkout-preview', deploymentPrefix: 'checkout', scaleDownDelay: '40s' },
+        canary: { traffic: { router: 'gateway-api', httpRoute: 'checkout' }, steps: [{ setWeight: 10 }, { pause: { duration: '1s' } }] },
+      },
+    }),
+  );
+  expect((await tidegate(env, 'start', '-f', file)).code).toBe(0);
+  const status = async (): Promise<ReleaseStatus> => JSON.parse((await tidegate(env, 'status', 'checkout@1.2.0', '--json')).stdout) as ReleaseStatus;
+  await eventually('the scale-down delay', status, (s) => s.stage === 'scale-down', 120_000);
+  expect(await productionState(view)).toMatchObject({ live: 'green', route: { 'checkout-blue': 0, 'checkout-green': 100 } });
+
+  // when another tool puts the sample service back as it was (blue live, all traffic on blue)
+  await stackReset(dir);
+  expect(await productionState(view)).toMatchObject({ live: 'blue', route: { 'checkout-blue': 100, 'checkout-green': 0 } });
+
+  // then, at the end of the delay, the release reads where traffic goes, sees blue serving and pauses
+  const paused = await eventually('the drift pause', status, (s) => s.pausedFor !== undefined, 180_000);
+  expect(paused.pausedFor).toMatch(/^traffic of checkout changed outside this release \(the active Service selects blue \(expected green\); the router sends blue 100% \/ green 0% \(expected blue 0% \/ green 100%\)\); not scaling checkout-blue down/);
+  expect((await view.apps.readNamespacedDeployment({ namespace: 'prod', name: 'checkout-blue' })).spec?.replicas).toBe(3);
+  expect((await tidegate(env, 'status', 'checkout@1.2.0')).stdout).toContain('PAUSED: traffic of checkout changed outside this release');
+
+  // and an abort rolls back only what is still the release's: blue keeps serving on its 3 replicas
+  expect((await tidegate(env, 'abort', 'checkout@1.2.0', '--reason', 'someone reset the service')).code).toBe(0);
+  const done = await tidegate(env, 'status', 'checkout@1.2.0', '--wait', '--json');
+  expect(done.code).toBe(12);
+  expect(await productionState(view)).toMatchObject({ live: 'blue', route: { 'checkout-blue': 100, 'checkout-green': 0 }, images: { blue: 'registry.local/checkout:1.0.0' }, replicas: { blue: 3 } });
+  expect((await view.apps.readNamespacedDeployment({ namespace: 'prod', name: 'checkout-blue' })).spec?.replicas).toBe(3);
+}, 420_000);

@@ -8,6 +8,7 @@ import type { GitHubActivities } from '../../src/activities/types.js';
 import { GitHubDescription } from '../../src/fakes/github/openapi.js';
 import { startGitHubFake, type CheckRunInput, type GitHubFake } from '../../src/fakes/github/server.js';
 import { freePort } from '../../src/stack/ports.js';
+import { throughPayloads } from '../support/payloads.js';
 
 const TOKEN = 'ghs_integrationTestToken0123456789';
 const REPO = 'acme/checkout';
@@ -32,7 +33,8 @@ async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
 beforeAll(async () => {
   description = new GitHubDescription();
   fake = await startGitHubFake({ port: await freePort(), token: TOKEN, description });
-  gh = createGitHubActivities({ token: TOKEN, baseUrl: fake.url, pollMs: 100, releaseUrl: (id) => `http://127.0.0.1:8233/namespaces/default/workflows/${encodeURIComponent(id)}` });
+  // every result is checked to cross Temporal's payload converter unchanged, as the workflow sees it
+  gh = throughPayloads(createGitHubActivities({ token: TOKEN, baseUrl: fake.url, pollMs: 100, releaseUrl: (id) => `http://127.0.0.1:8233/namespaces/default/workflows/${encodeURIComponent(id)}` }));
 });
 
 afterAll(async () => {

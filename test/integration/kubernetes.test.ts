@@ -26,6 +26,7 @@ import { applyManifestFile, applyObjects, readManifests, startKubeCluster, type 
 import { waitForRollouts } from '../../src/stack/stack.js';
 import { repoRoot, toolPath } from '../../src/stack/tools.js';
 import { tempDir } from '../support/servers.js';
+import { throughPayloads } from '../support/payloads.js';
 
 const run = promisify(execFile);
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -132,7 +133,8 @@ beforeAll(async () => {
   kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
   ({ apps, core, custom, networking } = kubeApis(kc));
-  k8s = createKubernetesActivities(kubeApis(kc), { pollMs: 250 });
+  // every result is checked to cross Temporal's payload converter unchanged, as the workflow sees it
+  k8s = throughPayloads(createKubernetesActivities(kubeApis(kc), { pollMs: 250 }));
 }, 180_000);
 
 afterAll(async () => {
@@ -147,10 +149,12 @@ describe('routers move the weights and the switch flips the selector', () => {
     await k8s.setCanaryWeight({ target, color: 'green', weight: 10 });
     expect(await routeWeights('gw')).toEqual([['checkout-blue', 90], ['checkout-green', 10]]);
     expect((await selector('gw'))?.color).toBe('blue');
+    expect(await k8s.observeTraffic(target)).toEqual({ selected: 'blue', weights: { blue: 90, green: 10 }, replicas: { blue: 3, green: 0 } });
     await k8s.switchActive({ target, color: 'green' });
     // then the route and the active Service both point at green
     expect(await routeWeights('gw')).toEqual([['checkout-blue', 0], ['checkout-green', 100]]);
     expect(await selector('gw')).toEqual({ app: 'checkout', color: 'green' });
+    expect(await k8s.observeTraffic(target)).toMatchObject({ selected: 'green', weights: { blue: 0, green: 100 } });
   });
 
   test('istio: VirtualService route weights', async () => {
@@ -158,6 +162,7 @@ describe('routers move the weights and the switch flips the selector', () => {
     await k8s.setCanaryWeight({ target, color: 'green', weight: 25 });
     const read = async () => ((await custom.getNamespacedCustomObject(istioVs('istio'))) as { spec: { http: { route: { destination: { subset: string }; weight: number }[] }[] } }).spec.http[0]?.route.map((r) => [r.destination.subset, r.weight]);
     expect(await read()).toEqual([['blue', 75], ['green', 25]]);
+    expect(await k8s.observeTraffic(target)).toMatchObject({ selected: 'blue', weights: { blue: 75, green: 25 } });
     await k8s.switchActive({ target, color: 'green' });
     expect(await read()).toEqual([['blue', 0], ['green', 100]]);
     expect((await selector('istio'))?.color).toBe('green');
@@ -173,6 +178,7 @@ describe('routers move the weights and the switch flips the selector', () => {
     expect(canary.spec?.ingressClassName).toBe('nginx');
     await k8s.setCanaryWeight({ target, color: 'green', weight: 60 });
     expect((await networking.readNamespacedIngress({ namespace: 'nginx', name: 'checkout-canary' })).metadata?.annotations?.['nginx.ingress.kubernetes.io/canary-weight']).toBe('60');
+    expect(await k8s.observeTraffic(target)).toMatchObject({ selected: 'blue', weights: { blue: 40, green: 60 } });
     await k8s.switchActive({ target, color: 'green' });
     expect((await selector('nginx'))?.color).toBe('green');
     const gone = await networking.readNamespacedIngress({ namespace: 'nginx', name: 'checkout-canary' }).catch((e: { code?: number }) => e.code);
@@ -186,6 +192,8 @@ describe('routers move the weights and the switch flips the selector', () => {
     expect((await apps.readNamespacedDeployment({ namespace: 'rep', name: 'checkout-green' })).spec?.replicas).toBe(3);
     expect((await apps.readNamespacedDeployment({ namespace: 'rep', name: 'checkout-blue' })).spec?.replicas).toBe(3);
     expect(await selector('rep')).toEqual({ app: 'checkout' });
+    // the Service selects both colors: no single live color, both take traffic
+    expect(await k8s.observeTraffic(target)).toEqual({ selected: null, replicas: { blue: 3, green: 3 } });
     await k8s.setCanaryWeight({ target, color: 'green', weight: 10 });
     expect((await apps.readNamespacedDeployment({ namespace: 'rep', name: 'checkout-green' })).spec?.replicas).toBe(1);
     await inActivity(k8s.switchActive, { target, color: 'green' });
@@ -304,6 +312,29 @@ test('restoring after a half-done release returns every object to its snapshot',
   expect(await k8s.snapshotStaging({ namespace: 'restore', deployment: 'checkout-blue' })).toEqual(staging);
 });
 
+test('a route sent elsewhere by someone else reads as drift, and a rollback can spare the color that serves now', async () => {
+  // given a release at 10% on green, and then someone sends the whole route to green by hand
+  const target = await sampleIn('drift', 'gateway-api');
+  const snapshot = await k8s.snapshotProduction(target);
+  await inActivity(k8s.deployImage, { namespace: 'drift', deployment: 'checkout-green', image: 'registry.local/checkout:2.0.0', replicas: 3, timeoutMs: 60_000 });
+  await k8s.setCanaryWeight({ target, color: 'green', weight: 10 });
+  const route = (await custom.getNamespacedCustomObject(gwRoute('drift'))) as { spec: { rules: { backendRefs: { name: string; weight: number }[] }[] } };
+  for (const ref of route.spec.rules[0]?.backendRefs ?? []) ref.weight = ref.name === 'checkout-green' ? 100 : 0;
+  await custom.replaceNamespacedCustomObject({ ...gwRoute('drift'), body: route });
+  // then the traffic read back shows it
+  const observed = await k8s.observeTraffic(target);
+  expect(observed).toEqual({ selected: 'blue', weights: { blue: 0, green: 100 }, replicas: { blue: 3, green: 3 } });
+  // and restoring the workloads while sparing green leaves green running its image
+  await k8s.restoreWorkloads({ target, snapshot, spare: ['green'] });
+  const green = await apps.readNamespacedDeployment({ namespace: 'drift', name: 'checkout-green' });
+  expect([green.spec?.replicas, green.spec?.template?.spec?.containers?.[0]?.image]).toEqual([3, 'registry.local/checkout:2.0.0']);
+  // a route that sends to neither color reads as {0, 0}, not as an error
+  const again = (await custom.getNamespacedCustomObject(gwRoute('drift'))) as typeof route;
+  for (const ref of again.spec.rules[0]?.backendRefs ?? []) ref.name = `elsewhere-${ref.name}`;
+  await custom.replaceNamespacedCustomObject({ ...gwRoute('drift'), body: again });
+  expect((await k8s.observeTraffic(target)).weights).toEqual({ blue: 0, green: 0 });
+});
+
 describe('deployImage waits for the rollout, heartbeating', () => {
   test('a healthy rollout heartbeats its progress and reports ready replicas', async () => {
     await sampleIn('roll', 'gateway-api');
@@ -386,6 +417,7 @@ describe("under deploy/'s ServiceAccount", () => {
       await sa.setCanaryWeight({ target: targetIn('prod', router), color: 'green', weight: 10 });
     }
     await inActivity(sa.switchActive, { target, color: 'green' });
+    for (const router of ['gateway-api', 'istio', 'nginx', 'replicas'] as const) await sa.observeTraffic(targetIn('prod', router));
     await sa.scaleDeployment({ namespace: 'prod', deployment: 'checkout-blue', replicas: 0 });
     await sa.restoreTraffic({ target: targetIn('prod', 'nginx'), snapshot: await sa.snapshotProduction(targetIn('prod', 'nginx')).then((s) => ({ ...s, nginxCanary: undefined })) });
     await sa.restoreTraffic({ target, snapshot });

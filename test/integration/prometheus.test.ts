@@ -9,6 +9,8 @@ import type { MetricsActivities } from '../../src/activities/types.js';
 import { freePort } from '../../src/stack/ports.js';
 import { ManagedProcess } from '../../src/stack/process.js';
 import { startPrometheus, type PrometheusServer } from '../../src/stack/prometheus.js';
+import { toNumber } from '../../src/core/values.js';
+import { throughPayloads } from '../support/payloads.js';
 import { tempDir } from '../support/servers.js';
 
 const dir = tempDir('prom-adapter');
@@ -41,11 +43,12 @@ beforeAll(async () => {
     ready: async () => (await fetch(`http://127.0.0.1:${port}/`)).ok,
   });
   prometheus = await startPrometheus({ dir: join(dir, 'prom'), jobs: [{ job: 'exporter', targets: [`127.0.0.1:${port}`] }] });
-  prom = createPrometheusActivities({ url: prometheus.url });
+  // every result is checked to cross Temporal's payload converter unchanged, as the workflow sees it
+  prom = throughPayloads(createPrometheusActivities({ url: prometheus.url }));
   // wait for a few scrapes
   for (let i = 0; i < 100; i++) {
     const [first] = await prom.measure({ query: 'count_over_time(requests_total[1m])' });
-    if (first?.observation.kind === 'value' && first.observation.value >= 4) break;
+    if (first?.observation.kind === 'value' && toNumber(first.observation.value) >= 4) break;
     await new Promise((r) => setTimeout(r, 250));
   }
 }, 60_000);
@@ -59,7 +62,9 @@ test.each<[string, string, unknown]>([
   ['a value', 'error_ratio{color="green"}', { kind: 'value', value: 0.25 }],
   ['a scalar', 'scalar(error_ratio{color="blue"})', { kind: 'value', value: 0.001 }],
   ['no data', 'error_ratio{color="purple"}', { kind: 'empty', message: 'no data: the query matched no series' }],
-  ['NaN is a value (the judge makes it Inconclusive)', 'rate(zero_total[1m]) / rate(zero_total[1m])', { kind: 'value', value: NaN }],
+  ['NaN is spelled out, as JSON has no NaN (the judge makes it Inconclusive)', 'rate(zero_total[1m]) / rate(zero_total[1m])', { kind: 'value', value: 'NaN' }],
+  ['+Inf is spelled out', 'sum(requests_total) / 0', { kind: 'value', value: '+Inf' }],
+  ['-Inf is spelled out', '-sum(requests_total) / 0', { kind: 'value', value: '-Inf' }],
   ['several series are an error naming the fix', 'error_ratio', { kind: 'error', message: 'the query returned 2 series; an analysis query must return one (aggregate it, e.g. with sum(...))' }],
 ])('instant query: %s', async (_, query, expected) => {
   const observations = await prom.measure({ query });
@@ -73,7 +78,7 @@ test('a range query gives one observation per step', async () => {
   const observations = await prom.measure({ query: 'sum(requests_total)', range: { start: new Date(end - 4_000).toISOString(), end: new Date(end).toISOString(), stepMs: 1_000 } });
   expect(observations.length).toBeGreaterThanOrEqual(4);
   expect(observations.every((o) => o.observation.kind === 'value')).toBe(true);
-  const values = observations.map((o) => (o.observation.kind === 'value' ? o.observation.value : NaN));
+  const values = observations.map((o) => (o.observation.kind === 'value' ? toNumber(o.observation.value) : NaN));
   expect([...values].sort((a, b) => a - b)).toEqual(values); // a growing counter
   const times = observations.map((o) => Date.parse(o.at));
   expect(times[1]! - times[0]!).toBe(1_000);

@@ -40,8 +40,33 @@ describe('threshold judge: measurement phases (Argo rules)', () => {
     ['both, between', { successCondition: ok, failureCondition: bad }, v(0.95), 'Inconclusive'],
     ['no data', { successCondition: ok }, { kind: 'empty', message: 'empty' }, 'Inconclusive'],
     ['NaN', { successCondition: ok }, v(NaN), 'Inconclusive'],
+    ['NaN spelled out (as it crosses the payload converter)', { successCondition: ok }, { kind: 'value', value: 'NaN' }, 'Inconclusive'],
+    ['NaN with a failure condition', { failureCondition: bad }, { kind: 'value', value: 'NaN' }, 'Inconclusive'],
+    ['null (a NaN sent as a bare number by an older worker)', { successCondition: ok }, { kind: 'value', value: null as unknown as number }, 'Inconclusive'],
+    ['+Inf is a number: very slow is a failure', { failureCondition: parseCondition('> 0.5') }, { kind: 'value', value: '+Inf' }, 'Failed'],
+    ['-Inf meets "< 0.9"', { failureCondition: bad }, { kind: 'value', value: '-Inf' }, 'Failed'],
     ['backend down', { successCondition: ok }, { kind: 'error', message: 'ECONNREFUSED' }, 'Error'],
   ])('%s → %s', (_name, spec, obs, phase) => expect(classify(spec, obs).phase).toBe(phase));
+
+  // How releases recorded before values were spelled out judged the null a NaN became: JavaScript
+  // compares null like 0 with <, <=, >, >= and equal to no number with === — kept so they replay.
+  const nullValue: Observation = { kind: 'value', value: null as unknown as number };
+  test.each<[string, Parameters<typeof classify>[0], MeasurementPhase]>([
+    ['">= 0.99" is not met by null', { successCondition: ok }, 'Failed'],
+    ['"< 0.9" as failure is met by null (0 < 0.9)', { failureCondition: bad }, 'Failed'],
+    ['"> 0.05" as failure is not met by null', { failureCondition: parseCondition('> 0.05') }, 'Successful'],
+    ['"== 0" is not met by null', { successCondition: parseCondition('== 0') }, 'Failed'],
+    ['"!= 0" is met by null', { successCondition: parseCondition('!= 0') }, 'Successful'],
+  ])('legacy null: %s', (_name, spec, phase) => {
+    expect(classify(spec, nullValue, { legacyNull: true }).phase).toBe(phase);
+    expect(classify(spec, nullValue).phase).toBe('Inconclusive');
+  });
+
+  test('the message shows the value as measured', () => {
+    expect(classify({ successCondition: ok }, v(0.8)).message).toBe('0.8 does not meet ">= 0.99"');
+    expect(classify({ failureCondition: parseCondition('> 0.5') }, { kind: 'value', value: '+Inf' }).message).toBe('+Inf meets failure "> 0.5"');
+    expect(classify({ successCondition: ok }, { kind: 'value', value: 'NaN' }).message).toMatch(/NaN/);
+  });
 });
 
 describe('threshold judge: run verdicts', () => {

@@ -28,7 +28,7 @@ describe('parseDuration', () => {
   test.each(['10', '', 'm', '5 minutes', '-1s', '1x'])('%j is not a duration', (text) => expect(parseDuration(text)).toBeUndefined());
 });
 
-describe('the DESIGN §4 example', () => {
+describe("the README's full example (test/fixtures/specs/checkout.yaml)", () => {
   const result = parseSpec(fixture('checkout.yaml'));
 
   test('is valid and normalised to one service with durations in ms', () => {
@@ -78,7 +78,7 @@ test('a multi-service spec gives every service the release version', () => {
 });
 
 describe('invalid specs name the field', () => {
-  test('a weight over 100 (the DESIGN example message)', () => {
+  test('a weight over 100', () => {
     expect(problems(parseSpec(fixture('invalid-weight.yaml')))).toEqual(['production.canary.steps[2].setWeight: must be 0..100']);
   });
 
@@ -101,6 +101,21 @@ describe('invalid specs name the field', () => {
     ['compare metric with weight 0', JSON.stringify({ ...minimal, analyses: { a: { kind: 'compare', metrics: [{ name: 'p95', query: 'x', weight: 0 }] } } }), ['analyses.a.metrics[0].weight: must be > 0']],
     ['marginal above pass score', JSON.stringify({ ...minimal, analyses: { a: { kind: 'compare', query: 'x', passScore: 70, marginalScore: 80 } } }), ['analyses.a.marginalScore: must not exceed passScore']],
     ['unknown outlier policy', JSON.stringify({ ...minimal, analyses: { a: { kind: 'compare', query: 'x', outliers: 'trim' } } }), ['analyses.a.outliers: must be "keep" or "remove"']],
+    [
+      'compare samples taken more often than their range window (they would overlap)',
+      JSON.stringify({ ...minimal, analyses: { lat: { kind: 'compare', query: 'histogram_quantile(0.95, sum by (le) (rate(x_bucket[5s])))', interval: '1s' } } }),
+      [
+        "analyses.lat.interval: must be at least the query's range window (5s): samples every 1s over 5s windows overlap, so they are not independent and the compare judge would see differences in noise — set interval to 5s or more, or shorten the window",
+      ],
+    ],
+    [
+      'the longest window of any compare metric counts',
+      JSON.stringify({ ...minimal, analyses: { lat: { kind: 'compare', interval: '30s', metrics: [{ name: 'p95', query: 'rate(a[30s])' }, { name: 'p99', query: 'max_over_time(b[2m:30s])' }] } } }),
+      [
+        "analyses.lat.interval: must be at least the query's range window (2m): samples every 30s over 2m windows overlap, so they are not independent and the compare judge would see differences in noise — set interval to 2m or more, or shorten the window",
+      ],
+    ],
+    ['a negative initial delay', JSON.stringify({ ...minimal, analyses: { a: { query: 'up', successCondition: '> 0', initialDelay: '-5s' } } }), ['analyses.a.initialDelay: must be a duration like 30s, 10m or 24h (got "-5s")']],
   ])('%s', (_name, text, expected) => expect(problems(parseSpec(text))).toEqual(expected));
 
   test('a compare analysis is normalised to weighted metrics, each with its direction', () => {
@@ -113,6 +128,21 @@ describe('invalid specs name the field', () => {
         { name: 'errors', direction: 'increase', weight: 1, critical: true },
       ],
     });
+  });
+
+  test('compare samples may be as long as their interval; threshold analyses may overlap; initialDelay is optional', () => {
+    const ok = parseSpec(
+      JSON.stringify({
+        ...minimal,
+        analyses: {
+          lat: { kind: 'compare', query: 'histogram_quantile(0.95, sum by (le) (rate(x_bucket[15s])))', interval: '15s' },
+          errors: { query: 'sum(rate(e[1m])) / sum(rate(r[1m]))', successCondition: '< 0.01', interval: '10s', initialDelay: '0s' },
+        },
+      }),
+    );
+    expect(problems(ok)).toEqual([]);
+    expect(ok.ok && ok.spec.analyses.errors).toMatchObject({ initialDelay: 0 });
+    expect(ok.ok && ok.spec.analyses.lat?.initialDelay).toBeUndefined();
   });
 
   test('dependsOn cycles and unknown services in a multi-service spec', () => {

@@ -41,7 +41,7 @@ import {
   type VirtualServiceLike,
   type Weights,
 } from '../../core/traffic.js';
-import type { DeployRequest, KubernetesActivities } from '../types.js';
+import type { DeployRequest, KubernetesActivities, TrafficState } from '../types.js';
 import { isNotFound, kube, kubeFailure, retryOnConflict } from './errors.js';
 
 export interface KubeApis {
@@ -379,12 +379,31 @@ export function createKubernetesActivities(apis: KubeApis, options: KubernetesAd
       if (bg.previewService && snapshot.previewColor) await setSelectorColor(ns, bg.previewService, bg.colorLabel, snapshot.previewColor);
     },
 
-    async restoreWorkloads({ target, snapshot }) {
+    async restoreWorkloads({ target, snapshot, spare = [] }) {
       for (const color of ['blue', 'green'] as const) {
         const d = snapshot.deployments[color];
-        if (!d.exists) continue;
+        if (!d.exists || spare.includes(color)) continue;
         await setDeployment(target.namespace, d.name, { ...(d.image ? { image: d.image } : {}), replicas: d.replicas });
       }
+    },
+
+    async observeTraffic(target): Promise<TrafficState> {
+      const ns = target.namespace;
+      const value = (await readService(ns, target.blueGreen.activeService)).spec?.selector?.[target.blueGreen.colorLabel];
+      const selected = isColor(value) ? value : null;
+      const [blue, green] = await Promise.all([deploymentState(ns, deploymentName(target, 'blue')), deploymentState(ns, deploymentName(target, 'green'))]);
+      const router = target.traffic?.router;
+      let weights: Weights | undefined;
+      if (router === 'gateway-api' || router === 'istio') {
+        // a route changed to send to neither color is drift to report, not an error of this read
+        weights = await readWeights(target, selected ?? 'blue').catch((err: unknown) => {
+          if (err instanceof ApplicationFailure && err.type === 'KubernetesInvalid') return { blue: 0, green: 0 };
+          throw err;
+        });
+      } else if (router === 'nginx' && selected) {
+        weights = await readWeights(target, selected);
+      }
+      return { selected, ...(weights ? { weights } : {}), replicas: { blue: blue.replicas, green: green.replicas } };
     },
 
     async restoreStaging({ snapshot }) {

@@ -1,11 +1,12 @@
 // The metrics activity on Prometheus's HTTP API (DESIGN §7): instant and range queries whose
 // results are facts, never judgements. Three outcomes stay distinct, because the judges treat
-// them differently: a value (possibly NaN), no data (the query matched no series), and the backend
+// them differently: a value (possibly 'NaN' or '±Inf', spelled out), no data (the query matched no series), and the backend
 // failing (unreachable, timing out, 5xx) — an Error measurement, never a pass nor a fail. A query
 // Prometheus rejects (HTTP 400/422, bad_data) is a mistake in the spec: non-retryable, with
 // Prometheus's own message.
 import { ApplicationFailure } from '@temporalio/common';
 import type { Observation } from '../../core/analysis.js';
+import { toMetricValue, type MetricValue } from '../../core/values.js';
 import type { MeasureRequest, MetricsActivities, TimedObservation } from '../types.js';
 
 export interface PrometheusOptions {
@@ -31,8 +32,11 @@ interface ApiResponse {
 }
 
 const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
-/** Prometheus sends values as strings: "NaN", "+Inf" and "-Inf" included. */
-const parseValue = (text: string): number => (text === '+Inf' ? Infinity : text === '-Inf' ? -Infinity : Number(text));
+/**
+ * Prometheus sends values as strings, "NaN", "+Inf" and "-Inf" included; those stay spelled out so
+ * that they cross Temporal's JSON payloads unchanged (a bare NaN would arrive as null).
+ */
+const parseValue = (text: string): MetricValue => toMetricValue(text === '+Inf' ? Infinity : text === '-Inf' ? -Infinity : Number(text));
 
 /** What a successful API response says, as observations. Pure, for the tests. */
 export function observationsOf(body: ApiResponse, at: string): TimedObservation[] {

@@ -18,14 +18,20 @@ const workflowsPath = fileURLToPath(new URL('../../../src/workflows/index.ts', i
 
 interface FakeService {
   active: Color;
+  /** The replicas router's canary: the active Service selects both colors' pods. */
+  bothSelected?: boolean;
   deployments: Record<Color, DeploymentState>;
   weights: Record<Color, number>;
   preview?: Color;
   staging: DeploymentState;
 }
 
-/** What a metric returns for a color: a value, no data, or the backend failing. */
-export type MetricBehaviour = number | 'empty' | 'error';
+/**
+ * What a metric returns for a color: a value, no data, or the backend failing. 'NaN' is what the
+ * Prometheus adapter returns for NaN; 'null' is what a NaN sent as a bare number became (an older
+ * worker's result) after crossing the payload converter.
+ */
+export type MetricBehaviour = number | 'empty' | 'error' | 'NaN' | 'null';
 
 /**
  * An in-memory cluster and metrics backend behind the activity interfaces. Every effect is logged
@@ -82,6 +88,7 @@ export class FakeWorld {
     const behaviour = this.metrics.get(`${service}/${color}`) ?? 0.999;
     if (behaviour === 'empty') return { kind: 'empty', message: 'no data' };
     if (behaviour === 'error') return { kind: 'error', message: 'connect ECONNREFUSED 127.0.0.1:9090' };
+    if (behaviour === 'null') return { kind: 'value', value: null as unknown as number };
     return { kind: 'value', value: behaviour };
   }
 
@@ -121,7 +128,8 @@ export class FakeWorld {
       },
       setCanaryWeight: async ({ target, color, weight }) => {
         const svc = this.service(target.service);
-        svc.weights = { [color]: weight, [color === 'blue' ? 'green' : 'blue']: 100 - weight } as Record<Color, number>;
+        if (target.traffic?.router === 'replicas') svc.bothSelected = weight > 0;
+        else svc.weights = { [color]: weight, [color === 'blue' ? 'green' : 'blue']: 100 - weight } as Record<Color, number>;
         log(`setCanaryWeight ${target.service} ${color} ${weight}`);
       },
       pointPreview: async ({ target, color }) => {
@@ -132,6 +140,7 @@ export class FakeWorld {
         this.maybeFail('switchActive');
         const svc = this.service(target.service);
         svc.active = color;
+        svc.bothSelected = false;
         svc.weights = { [color]: 100, [color === 'blue' ? 'green' : 'blue']: 0 } as Record<Color, number>;
         log(`switchActive ${target.service} ${color}`);
       },
@@ -145,14 +154,26 @@ export class FakeWorld {
         this.maybeFail('restoreTraffic');
         const svc = this.service(target.service);
         svc.active = snapshot.activeColor;
+        svc.bothSelected = false;
         if (snapshot.weights) svc.weights = { ...snapshot.weights };
         if (snapshot.previewColor) svc.preview = snapshot.previewColor;
         log(`restoreTraffic ${target.service} ${snapshot.activeColor}`);
       },
-      restoreWorkloads: async ({ target, snapshot }) => {
+      restoreWorkloads: async ({ target, snapshot, spare = [] }) => {
         this.maybeFail('restoreWorkloads');
-        this.service(target.service).deployments = structuredClone(snapshot.deployments);
-        log(`restoreWorkloads ${target.service}`);
+        const svc = this.service(target.service);
+        for (const color of ['blue', 'green'] as const) if (!spare.includes(color)) svc.deployments[color] = structuredClone(snapshot.deployments[color]);
+        log(`restoreWorkloads ${target.service}${spare.length > 0 ? ` sparing ${spare.join(', ')}` : ''}`);
+      },
+      observeTraffic: async (target) => {
+        // a read, not an effect: not in `calls`
+        const svc = this.service(target.service);
+        const router = target.traffic?.router;
+        return {
+          selected: svc.bothSelected ? null : svc.active,
+          ...(router && router !== 'replicas' ? { weights: { ...svc.weights } } : {}),
+          replicas: { blue: svc.deployments.blue.replicas, green: svc.deployments.green.replicas },
+        };
       },
       restoreStaging: async ({ snapshot }) => {
         this.service(snapshot.deployment.name).staging = structuredClone(snapshot.deployment);

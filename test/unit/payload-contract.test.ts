@@ -1,0 +1,105 @@
+// The contract at the payload boundary: every activity's input and result crosses Temporal's default
+// payload converter (JSON) between the worker and the workflow. Each activity has samples here —
+// the table is typed by the activity interface, so a new activity does not compile without them —
+// with the awkward values each can hold (non-finite metrics, optional fields, empty lists), and
+// each must arrive unchanged. Real adapters' results are checked the same way in the integration
+// tests (test/support/payloads.ts `throughPayloads`), and the worker refuses unsafe results.
+import { ApplicationFailure } from '@temporalio/common';
+import { observationsOf } from '../../src/activities/prometheus/index.js';
+import { payloadSafe } from '../../src/activities/index.js';
+import type { ReleaseActivities } from '../../src/activities/types.js';
+import type { ProductionSnapshot, ProductionTarget } from '../../src/core/snapshot.js';
+import { expectPayloadSafe } from '../support/payloads.js';
+
+type Samples = { [K in keyof ReleaseActivities]: { inputs: Parameters<ReleaseActivities[K]>[]; results: Awaited<ReturnType<ReleaseActivities[K]>>[] } };
+
+const target: ProductionTarget = {
+  service: 'checkout',
+  namespace: 'prod',
+  blueGreen: { activeService: 'checkout', previewService: 'checkout-preview', deploymentPrefix: 'checkout', colorLabel: 'color', scaleDownDelay: 600_000 },
+  traffic: { router: 'gateway-api', httpRoute: 'checkout' },
+};
+const snapshot: ProductionSnapshot = {
+  service: 'checkout',
+  namespace: 'prod',
+  activeColor: 'blue',
+  deployments: { blue: { name: 'checkout-blue', exists: true, image: 'r/checkout:1', replicas: 3 }, green: { name: 'checkout-green', exists: true, replicas: 0 } },
+  weights: { blue: 100, green: 0 },
+  previewColor: 'blue',
+  nginxCanary: { color: 'green', weight: 0, enabled: false },
+};
+const at = '2026-11-25T10:00:00.000Z';
+const t = 1_795_000_000;
+/** What the Prometheus adapter makes of real API answers, NaN and ±Inf included. */
+const prometheusAnswers = [
+  observationsOf({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [t, 'NaN'] }] } }, at),
+  observationsOf({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [t, '+Inf'] }] } }, at),
+  observationsOf({ status: 'success', data: { resultType: 'scalar', result: [t, '-Inf'] } }, at),
+  observationsOf({ status: 'success', data: { resultType: 'matrix', result: [{ metric: {}, values: [[t, '0.99'], [t + 1, 'NaN'], [t + 2, '+Inf'], [t + 3, '1e-300']] }] } }, at),
+  observationsOf({ status: 'success', data: { resultType: 'vector', result: [] } }, at),
+  observationsOf({ status: 'success', data: { resultType: 'matrix', result: [{ metric: {}, values: [] }, { metric: {}, values: [] }] } }, at),
+  observationsOf({ status: 'success' }, at),
+  [{ at, observation: { kind: 'error', message: 'Prometheus unreachable at http://127.0.0.1:9: ECONNREFUSED' } }] as const,
+];
+
+const samples: Samples = {
+  snapshotProduction: { inputs: [[target], [{ ...target, traffic: { router: 'replicas' } }]], results: [snapshot, { ...snapshot, weights: undefined, previewColor: undefined, nginxCanary: undefined } as unknown as ProductionSnapshot] },
+  snapshotStaging: { inputs: [[{ namespace: 'staging', deployment: 'checkout' }]], results: [{ namespace: 'staging', deployment: { name: 'checkout', exists: false, replicas: 0 } }] },
+  deployImage: { inputs: [[{ namespace: 'prod', deployment: 'checkout-green', image: 'r/checkout:2', replicas: 3, timeoutMs: 600_000 }], [{ namespace: 'staging', deployment: 'checkout', image: 'r/checkout:2', timeoutMs: 1 }]], results: [{ readyReplicas: 3 }, { readyReplicas: 0 }] },
+  setCanaryWeight: { inputs: [[{ target, color: 'green', weight: 10 }]], results: [undefined] },
+  pointPreview: { inputs: [[{ target, color: 'green' }]], results: [undefined] },
+  switchActive: { inputs: [[{ target, color: 'green' }]], results: [undefined] },
+  scaleDeployment: { inputs: [[{ namespace: 'prod', deployment: 'checkout-blue', replicas: 0 }]], results: [undefined] },
+  restoreTraffic: { inputs: [[{ target, snapshot }]], results: [undefined] },
+  restoreWorkloads: { inputs: [[{ target, snapshot }], [{ target, snapshot, spare: ['green'] }]], results: [undefined] },
+  restoreStaging: { inputs: [[{ snapshot: { namespace: 'staging', deployment: { name: 'checkout', exists: true, image: 'r/checkout:1', replicas: 1 } } }]], results: [undefined] },
+  observeTraffic: {
+    inputs: [[target]],
+    results: [
+      { selected: 'green', weights: { blue: 0, green: 100 }, replicas: { blue: 3, green: 3 } },
+      { selected: null, replicas: { blue: 3, green: 1 } },
+      { selected: 'blue', weights: { blue: 0, green: 0 }, replicas: { blue: 0, green: 0 } },
+    ],
+  },
+  measure: {
+    inputs: [[{ query: 'sum(rate(x[1m]))' }], [{ query: 'up', range: { start: at, end: at, stepMs: 15_000 } }]],
+    results: prometheusAnswers.map((o) => [...o]),
+  },
+  awaitChecks: {
+    inputs: [[{ repo: 'acme/checkout', sha: '3f2c9e1', requiredChecks: [], timeoutMs: 1 }]],
+    results: [{ conclusion: 'success', failing: [] }, { conclusion: 'timed-out', failing: [{ name: 'build', conclusion: 'missing' }] }],
+  },
+  dispatchWorkflow: {
+    inputs: [[{ repo: 'acme/checkout', workflow: 'smoke.yml', ref: 'main', timeoutMs: 1 }], [{ repo: 'acme/checkout', workflow: '12', ref: 'v1', inputs: { env: 'prod' }, timeoutMs: 1 }]],
+    results: [{ conclusion: 'failure', failing: [{ name: 'smoke.yml', conclusion: 'failure' }], runUrl: 'https://github.com/acme/checkout/actions/runs/1' }, { conclusion: 'success', failing: [] }],
+  },
+  createDeployment: { inputs: [[{ repo: 'acme/checkout', sha: '3f2c9e1', environment: 'production', releaseId: 'checkout@1.4.2', description: 'd' }]], results: [{ deploymentId: 2 ** 40 }] },
+  setDeploymentStatus: { inputs: [[{ repo: 'acme/checkout', deploymentId: 7, state: 'inactive', description: '', releaseId: 'checkout@1.4.2' }]], results: [undefined] },
+  setCommitStatus: { inputs: [[{ repo: 'acme/checkout', sha: '3f2c9e1', context: 'tidegate/checkout', state: 'error', description: 'x', releaseId: 'checkout@1.4.2' }]], results: [undefined] },
+  describeServiceLock: { inputs: [[{ service: 'checkout' }]], results: [{ holderRunning: false }, { holder: 'checkout@1.4.2', holderRunning: true }] },
+  breakStaleLock: { inputs: [[{ service: 'checkout', holder: 'checkout@1.4.1' }]], results: [undefined] },
+  isReleaseRunning: { inputs: [[{ releaseId: 'checkout@1.4.2' }]], results: [true, false] },
+};
+
+describe.each(Object.entries(samples))('%s', (name, { inputs, results }) => {
+  test('its inputs and results cross the default payload converter unchanged', () => {
+    expect(inputs.length).toBeGreaterThan(0);
+    expect(results.length).toBeGreaterThan(0);
+    for (const input of inputs) expectPayloadSafe(input, `${name} input`);
+    for (const result of results) if (result !== undefined) expectPayloadSafe(result, `${name} result`);
+  });
+});
+
+test('the Prometheus answers above include every non-finite spelling', () => {
+  const values = prometheusAnswers.flat().flatMap((o) => (o.observation.kind === 'value' ? [o.observation.value] : []));
+  expect(values).toEqual(expect.arrayContaining(['NaN', '+Inf', '-Inf']));
+});
+
+test('the worker refuses a result JSON would change, naming where it is', async () => {
+  const guarded = payloadSafe({ measure: async () => [{ at, observation: { kind: 'value', value: NaN } }], fine: async () => ({ ok: 1 }) });
+  await expect(guarded.fine()).resolves.toEqual({ ok: 1 });
+  const failure = await guarded.measure().catch((e: unknown) => e);
+  expect(failure).toBeInstanceOf(ApplicationFailure);
+  expect((failure as ApplicationFailure).nonRetryable).toBe(true);
+  expect((failure as ApplicationFailure).message).toMatch(/activity measure returned values JSON cannot carry unchanged \([0-9a-z[\].]*observation\.value: NaN\)/);
+});
