@@ -6,11 +6,12 @@ import { userInfo } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Client } from '@temporalio/client';
-import { EXIT_CODES, exitCodeFor, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
-import { formatProblem, parseSpec, type SpecOverrides } from '../spec/index.js';
+import { EXIT_CODES, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
+import { formatProblem, parseSpec, type ReleaseSpec, type SpecOverrides } from '../spec/index.js';
+import { configLabel, fetchReleaseHistory, readHistoryFile, recordedRelease, renderReplay, replayReport } from './analysis-replay.js';
 import { connectClient, temporalSettings } from './connection.js';
 import { InvalidInputError, RefusedError } from './errors.js';
-import { renderStatus } from './render.js';
+import { exitCodeOf, renderList, renderStatus } from './render.js';
 import { Releases } from './releases.js';
 
 export interface CliIO {
@@ -29,6 +30,9 @@ const USAGE = `usage: tidegate <command> [options]
   start -f FILE [--version V] [--image I] [--sha S] [--as NAME] [--wait] [--supersede] [--json]
   status RELEASE [--json] [--watch] [--wait]
   list [--service S] [--running] [--json]
+  analysis replay RELEASE [-f FILE] [--history FILE] [--json]
+                                           re-judge a finished release's recorded samples under its own config
+                                           and FILE's; --history reads an exported history instead of the server
   approve RELEASE [--as NAME] [--comment TEXT]
   reject RELEASE [--as NAME] --reason TEXT
   promote RELEASE [--full] [--as NAME]
@@ -55,6 +59,7 @@ const OPTIONS = {
   supersede: { type: 'boolean' },
   running: { type: 'boolean' },
   full: { type: 'boolean' },
+  history: { type: 'string' },
   check: { type: 'boolean' },
   'auto-approve': { type: 'boolean' },
   keep: { type: 'boolean' },
@@ -82,7 +87,7 @@ function releaseArg(positionals: string[], command: string): string {
   return id;
 }
 
-function loadSpec(flags: Flags): ReturnType<typeof parseSpec> {
+function loadSpec(flags: Flags, overridable = true): ReturnType<typeof parseSpec> {
   if (!flags.file) throw new InvalidInputError('missing -f FILE (the release spec)');
   let text: string;
   try {
@@ -90,6 +95,7 @@ function loadSpec(flags: Flags): ReturnType<typeof parseSpec> {
   } catch (err) {
     throw new InvalidInputError(`cannot read ${flags.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+  if (!overridable) return parseSpec(text);
   const overrides: SpecOverrides = {
     ...(flags.version ? { version: flags.version } : {}),
     ...(flags.image ? { image: flags.image } : {}),
@@ -123,13 +129,14 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     (command ? io.stdout : io.stderr)(`${USAGE}\n`);
     return command || flags.help ? 0 : EXIT_CODES.invalid;
   }
-  const print = (human: string, json: unknown): void => io.stdout(flags.json ? `${JSON.stringify(json, null, 2)}\n` : `${human}\n`);
+  // The human form is computed only when it is printed: --json never depends on the renderer.
+  const print = (human: () => string, json: unknown): void => io.stdout(flags.json ? `${JSON.stringify(json, null, 2)}\n` : `${rendered(human)}\n`);
 
   if (command === 'validate') {
     const result = loadSpec(flags);
     if (!result.ok) throw new InvalidInputError(`${flags.file} is not a valid release spec:`, result.problems.map(formatProblem));
     const { spec } = result;
-    print(`${flags.file}: valid — ${spec.name}@${spec.version}, ${spec.services.map((s) => s.service).join(', ')}`, { valid: true, spec });
+    print(() => `${flags.file}: valid — ${spec.name}@${spec.version}, ${spec.services.map((s) => s.service).join(', ')}`, { valid: true, spec });
     return 0;
   }
   if (command === 'worker') {
@@ -151,6 +158,8 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     const { runDemo } = await import('./demo.js');
     return runDemo(io, { autoApprove: flags['auto-approve'] ?? false, keep: flags.keep ?? false });
   }
+
+  if (command === 'analysis') return analysis(positionals, flags, io, print);
 
   const known = ['start', 'status', 'list', 'approve', 'reject', 'promote', 'abort'];
   if (!known.includes(command)) throw new InvalidInputError(`unknown command "${command}"\n${USAGE}`);
@@ -175,8 +184,8 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
         const started = await releases.start(startSpec.spec, { initiator: by, supersede: flags.supersede ?? false });
         const what = started.created ? 'started' : started.ended ? `already ended (${started.ended.outcome})` : 'already running';
         if (!flags.wait) {
-          print(`${started.releaseId} ${what}`, started);
-          return started.ended ? exitCodeFor(started.ended) : 0;
+          print(() => `${started.releaseId} ${what}`, started);
+          return started.ended ? exitCodeOf(started.ended) : 0;
         }
         if (!flags.json) io.stderr(`${started.releaseId} ${what}; waiting for it to end…\n`);
         return finish(await releases.result(started.releaseId), flags, io);
@@ -184,33 +193,32 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       case 'status': {
         if (flags.wait || flags.watch) return await watch(releases, id, flags, io);
         const status = await releases.status(id);
-        print(renderStatus(status), status);
+        print(() => renderStatus(status), status);
         return 0;
       }
       case 'list': {
         const list = await releases.list({ ...(flags.service ? { service: flags.service } : {}), ...(flags.running ? { running: true } : {}) });
-        const lines = list.map((r) => `${r.releaseId.padEnd(28)} ${(r.running ? r.stage : (r.outcome ?? 'closed')).padEnd(12)} ${r.startedAt}`);
-        print(lines.length ? lines.join('\n') : 'no releases', list);
+        print(() => renderList(list), list);
         return 0;
       }
       case 'approve': {
         const r = await releases.approve(id, by, flags.comment);
-        print(`${id}: approved by ${by} (${r.approvals} approvals, ${r.needed} more needed)`, r);
+        print(() => `${id}: approved by ${by} (${r.approvals} approvals, ${r.needed} more needed)`, r);
         return 0;
       }
       case 'reject': {
         const r = await releases.reject(id, by, flags.reason ?? '');
-        print(`${id}: ${r.service} rejected by ${by}; rolling back`, r);
+        print(() => `${id}: ${r.service} rejected by ${by}; rolling back`, r);
         return 0;
       }
       case 'promote': {
         const r = await releases.promote(id, by, flags.full ?? false);
-        print(`${id}: promoted (${r.promoted})`, r);
+        print(() => `${id}: promoted (${r.promoted})`, r);
         return 0;
       }
       case 'abort': {
         await releases.abort(id, by, flags.reason ?? '');
-        print(`${id}: abort requested by ${by}; the release rolls back`, { releaseId: id, abortedBy: by });
+        print(() => `${id}: abort requested by ${by}; the release rolls back`, { releaseId: id, abortedBy: by });
         return 0;
       }
     }
@@ -220,18 +228,66 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
+/**
+ * The human form of something, or — should rendering ever fail — a line saying so: what a command
+ * prints must never change its exit code (CI tells a rollback from a crash by it).
+ */
+function rendered(human: () => string): string {
+  try {
+    return human();
+  } catch (err) {
+    return `(could not render this as text: ${err instanceof Error ? err.message : String(err)}; --json shows everything)`;
+  }
+}
+
+/** The end of `--wait` / `--watch` / `start --wait`: the exit code comes from the result, never from printing it. */
 function finish(result: ReleaseResult, flags: Flags, io: CliIO): number {
-  io.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderStatus(result.status)}\n`);
-  return exitCodeFor(result);
+  const code = exitCodeOf(result);
+  io.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${rendered(() => renderStatus(result?.status))}\n`);
+  return code;
+}
+
+/**
+ * `analysis replay RELEASE [-f FILE] [--history FILE]`: re-judges a finished release's recorded
+ * samples. Everything that needs no server (the other spec, the history file) is checked first.
+ */
+async function analysis(positionals: string[], flags: Flags, io: CliIO, print: (human: () => string, json: unknown) => void): Promise<number> {
+  const sub = positionals[1];
+  if (sub !== 'replay') throw new InvalidInputError(sub ? `unknown analysis command "${sub}" (expected: analysis replay RELEASE)` : 'analysis needs a command: analysis replay RELEASE');
+  const id = positionals[2];
+  if (id !== undefined && !/^[^@\s]+@[^@\s]+$/.test(id)) throw new InvalidInputError(`"${id}" is not a release id (expected <service>@<version>)`);
+  if (positionals.length > 3) throw new InvalidInputError(`unexpected arguments: ${positionals.slice(3).join(' ')}`);
+  let other: { label: string; spec: ReleaseSpec } | undefined;
+  if (flags.file) {
+    const parsed = loadSpec(flags, false);
+    if (!parsed.ok) throw new InvalidInputError(`${flags.file} is not a valid release spec:`, parsed.problems.map(formatProblem));
+    other = { label: configLabel(flags.file), spec: parsed.spec };
+  }
+  let recorded;
+  if (flags.history) {
+    recorded = recordedRelease(readHistoryFile(flags.history), flags.history);
+    if (id && id !== recorded.releaseId) throw new InvalidInputError(`${flags.history} is the history of ${recorded.releaseId}, not ${id}`);
+  } else {
+    if (!id) throw new InvalidInputError('analysis replay needs a release id, like checkout@1.4.2 (or --history FILE)');
+    const { client, close } = await (io.connect ?? (() => connectClient(temporalSettings(io.env))))();
+    try {
+      recorded = recordedRelease(await fetchReleaseHistory(client, id), id);
+    } finally {
+      await close();
+    }
+  }
+  const report = replayReport(recorded, other);
+  print(() => renderReplay(report), report);
+  return 0;
 }
 
 async function watch(releases: Releases, id: string, flags: Flags, io: CliIO): Promise<number> {
   let last = '';
   for (;;) {
     const status: ReleaseStatus = await releases.status(id);
-    if (status.outcome) return finish(await releases.result(id), flags, io);
+    if (status?.outcome) return finish(await releases.result(id), flags, io);
     if (flags.watch && !flags.json) {
-      const text = renderStatus(status);
+      const text = rendered(() => renderStatus(status));
       if (text !== last) io.stdout(`${text}\n\n`);
       last = text;
     }

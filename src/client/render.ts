@@ -1,36 +1,261 @@
-// Human rendering of a release's status for `tidegate status` (the --json form is the raw status).
-import type { ReleaseStatus } from '../core/status.js';
+// Human rendering of what `tidegate status` / `--watch` / `--wait` / `list` print (the --json forms
+// are the raw data and never go through here). A status can hold anything a release of any version
+// recorded — null where an older worker wrote NaN, fields that did not exist yet, Error measurements,
+// compare runs without a score, a release that ended before its first stage — so the renderer reads
+// it through `Loose<T>` (every field may be absent or null, every leaf is `unknown`) and prints every
+// value through `formatValue`: it cannot throw on a status, and shows why a release ended.
+import { exitCodeFor, type AnalysisRun, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
+import { formatValue } from '../core/values.js';
+import type { ReleaseSummary } from './releases.js';
+
+/**
+ * A recorded value as the renderer may meet it: objects and arrays may be missing or null, and
+ * their fields too; leaves are `unknown`, so they can only be shown through `text` / `formatValue`.
+ */
+export type Loose<T> = LooseOf<NonNullable<T>>;
+type LooseOf<T> = T extends readonly (infer U)[]
+  ? readonly Loose<U>[] | null | undefined
+  : T extends object
+    ? { readonly [K in keyof T]?: Loose<T[K]> } | null | undefined
+    : unknown;
+
+type LooseStatus = Loose<ReleaseStatus>;
+type LooseRun = Loose<AnalysisRun>;
 
 const STAGE_MARK: Record<string, string> = { pending: '·', running: '▶', done: '✓', skipped: '–', failed: '✗' };
+const PHASE_MARK: Record<string, string> = { Successful: '✓', Failed: '✗', Inconclusive: '?', Running: '▶' };
 
-export function renderStatus(s: ReleaseStatus): string {
-  const lines: string[] = [];
-  const state = s.outcome ? `${s.outcome}${s.reason ? `: ${s.reason}` : ''}` : `stage ${s.stage}${s.service ? ` (${s.service})` : ''}`;
-  lines.push(`${s.releaseId}  ${state}`);
-  lines.push(`  started ${s.startedAt} by ${s.initiator}${s.endedAt ? `, ended ${s.endedAt}` : ''}`);
-  for (const svc of s.services) {
-    const colors = svc.activeColor ? ` ${svc.activeColor}${svc.newColor && svc.newColor !== svc.activeColor ? ` → ${svc.newColor} ${svc.canaryWeight}%` : ''}` : '';
-    lines.push(`  ${svc.service} ${svc.version} ${svc.image}${colors}`);
-    lines.push(`    ${Object.entries(svc.stages).map(([k, v]) => `${STAGE_MARK[v] ?? v} ${k}`).join('  ')}`);
-    if (svc.step) lines.push(`    canary step ${svc.step.index + 1}/${svc.step.total}: ${svc.step.label}`);
-    if (svc.approvals.length || svc.approvalsNeeded) {
-      lines.push(`    approvals: ${svc.approvals.map((a) => `${a.by}${a.comment ? ` ("${a.comment}")` : ''}`).join(', ') || 'none'}${svc.approvalsNeeded ? ` — ${svc.approvalsNeeded} more needed` : ''}`);
+/** The items of a list, whatever was recorded: a missing or non-array field is an empty list, null items are left out. */
+function each<T>(v: readonly T[] | null | undefined): readonly NonNullable<T>[] {
+  return Array.isArray(v) ? v.filter((x): x is NonNullable<T> => x !== null && x !== undefined) : [];
+}
+
+/** Whether `o` is an object carrying `key` (an `in` test that cannot throw on a corrupt item). */
+function has(o: unknown, key: string): boolean {
+  return typeof o === 'object' && o !== null && key in o;
+}
+
+/** A leaf for people: strings as they are, everything else through formatValue ('—' when absent). */
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : formatValue(v);
+}
+
+/** A leaf that is present: a non-empty string, or any number. */
+function present(v: unknown): boolean {
+  return (typeof v === 'string' && v !== '') || typeof v === 'number';
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+function pad(s: string, width: number): string {
+  return s.padEnd(width);
+}
+
+/** A p-value for people: p<0.0001, p=0.012, or what was recorded when it is not a number. */
+function pValue(v: unknown): string {
+  const p = num(v);
+  if (p === undefined) return `p=${text(v)}`;
+  return p < 0.0001 ? 'p<0.0001' : `p=${Number(p.toPrecision(2))}`;
+}
+
+function signed(v: unknown): string {
+  const n = num(v);
+  return n !== undefined && n > 0 ? `+${formatValue(n)}` : formatValue(v);
+}
+
+/** A measurement's value: its number or NonFinite spelling; 'null' where an older worker wrote NaN as null. */
+function measuredValue(m: Loose<AnalysisRun['measurements'][number]>, key: 'value' | 'baseline'): string | undefined {
+  if (!m || !has(m, key)) return undefined;
+  const v = m[key];
+  return v === null ? 'null' : formatValue(v);
+}
+
+/** Exit code `--wait` gives for how a release ended (the status's own cause when the result lacks one). */
+export function exitCodeOf(result: Loose<ReleaseResult>): number {
+  const outcome = result?.outcome ?? result?.status?.outcome;
+  const cause = result?.cause ?? result?.status?.cause;
+  const outcomes = ['released', 'rolled-back', 'rejected', 'aborted', 'failed'] as const;
+  const known = outcomes.find((o) => o === outcome);
+  if (!known) return exitCodeFor({ outcome: 'failed' });
+  const causes = ['analysis', 'rejected', 'aborted', 'superseded', 'timeout', 'locked', 'error'] as const;
+  const c = causes.find((x) => x === cause);
+  return exitCodeFor({ outcome: known, ...(c ? { cause: c } : {}) });
+}
+
+function header(s: LooseStatus): string {
+  const id = text(s?.releaseId);
+  if (present(s?.outcome)) return `${id}  ${text(s?.outcome)}${present(s?.reason) ? `: ${text(s?.reason)}` : ''}`;
+  return `${id}  stage ${text(s?.stage)}${present(s?.service) ? ` (${text(s?.service)})` : ''}`;
+}
+
+/** A run's name for people: its id, or what it is made of when an older status has none. */
+function runId(a: LooseRun): string {
+  if (present(a?.id)) return text(a?.id);
+  return [a?.service, a?.stage, a?.step, a?.analysis].filter(present).map(text).join('/') || '(analysis)';
+}
+
+function isCompare(a: LooseRun): boolean {
+  return a?.kind === 'compare' || (a?.compare !== undefined && a?.compare !== null);
+}
+
+/** The last values of a threshold run: its numbers, 'Error' for backend failures, 'no-data' for empty results. */
+function lastValues(a: LooseRun, n = 5): string {
+  return each(a?.measurements)
+    .slice(-n)
+    .map((m) => measuredValue(m, 'value') ?? (m?.phase === 'Error' ? 'Error' : m?.phase === 'Inconclusive' ? 'no-data' : text(m?.phase)))
+    .join(' ');
+}
+
+function thresholdLines(a: LooseRun): string[] {
+  const ms = each(a?.measurements);
+  const values = lastValues(a);
+  const lines = [`${ms.length} measurement${ms.length === 1 ? '' : 's'}${values ? ` [${values}]` : ''}${present(a?.reason) ? ` — ${text(a?.reason)}` : ''}`];
+  // Why a run that did not pass did not: its last measurement that was not Successful.
+  if (a?.phase !== 'Successful') {
+    const bad = [...ms].reverse().find((m) => m?.phase !== undefined && m?.phase !== 'Successful');
+    if (bad) {
+      const v = measuredValue(bad, 'value');
+      lines.push(`last ${text(bad.phase)}${v !== undefined ? ` ${v}` : ''}${present(bad.message) ? `: ${text(bad.message)}` : ''}${present(bad.at) ? ` (at ${text(bad.at)})` : ''}`);
     }
-    if (svc.rejection) lines.push(`    rejected by ${svc.rejection.by}: ${svc.rejection.reason}`);
   }
-  if (s.pausedFor) lines.push(`  PAUSED: ${s.pausedFor}`);
-  if (s.analyses.length) {
+  return lines;
+}
+
+function compareLines(a: LooseRun): string[] {
+  const ms = each(a?.measurements);
+  const canary = ms.filter((m) => has(m, 'value')).length;
+  const baseline = ms.filter((m) => has(m, 'baseline')).length;
+  const errors = ms.filter((m) => m?.phase === 'Error');
+  const noData = ms.filter((m) => m?.phase === 'Inconclusive').length;
+  const summary = a?.compare;
+  const score = summary && present(summary.score) ? `score ${text(summary.score)}` : 'no score';
+  // The run's reason repeats each metric's; the metric lines below show those.
+  const reason = present(a?.reason) ? text(a?.reason).split(' — ')[0] : '';
+  const counts = [`canary ${canary}`, `baseline ${baseline} samples`, ...(noData ? [`${noData} empty`] : []), ...(errors.length ? [`${errors.length} errors`] : [])];
+  const lines = [`compare, ${score}, ${counts.join(', ')}${reason ? ` — ${reason}` : ''}`];
+  const metrics = each(summary?.metrics);
+  const width = Math.max(8, ...metrics.map((m) => text(m?.name).length));
+  for (const m of metrics) {
+    const parts = [pad(text(m?.name), width), pad(`${text(m?.classification)}${m?.verdict === 'Fail' ? ' → Fail' : ''}`, 12)];
+    const effect = num(m?.relativeEffect) !== undefined && num(m?.medians?.baseline) !== 0 ? ` (${signed(Math.round((num(m?.relativeEffect) ?? 0) * 100))}%)` : '';
+    if (m?.medians) parts.push(`canary ${formatValue(m.medians.canary)} vs baseline ${formatValue(m.medians.baseline)}${effect}`);
+    if (m?.shift) parts.push(`shift ${signed(m.shift.estimate)} [${formatValue(m.shift.lower)}, ${formatValue(m.shift.upper)}]`);
+    if (has(m, 'pValue')) parts.push(pValue(m?.pValue));
+    if (m?.verdict === 'NoData' || !m?.shift) parts.push(text(m?.reason));
+    if (num(m?.weight) !== undefined && m?.weight !== 1) parts.push(`weight ${formatValue(m?.weight)}`);
+    if (m?.critical === true) parts.push('critical');
+    lines.push(`  ${parts.join('  ')}`);
+  }
+  if (metrics.length === 0 && present(a?.reason) && reason !== text(a?.reason)) lines.push(`  ${text(a?.reason)}`);
+  const lastError = errors.at(-1);
+  if (lastError && a?.phase !== 'Successful') lines.push(`  last Error: ${text(lastError.message)}`);
+  return lines;
+}
+
+function analysisLines(a: LooseRun): string[] {
+  const phase = text(a?.phase);
+  const head = `    ${PHASE_MARK[phase] ?? ' '} ${pad(runId(a), 36)} ${pad(phase, 12)}`;
+  const body = isCompare(a) ? compareLines(a) : thresholdLines(a);
+  return [`${head} ${body[0] ?? ''}`, ...body.slice(1).map((l) => `        ${l}`)];
+}
+
+/**
+ * A release's status for people: outcome, cause and reason; each service's stages; every analysis
+ * run with its phase, last values and reason (compare runs: score, and per metric its
+ * classification, medians, shift and p-value); the rollback's undos with their attempts, errors and
+ * notes; the last timeline entries. Never throws, whatever the status holds.
+ */
+export function renderStatus(status: ReleaseStatus | Loose<ReleaseStatus>): string {
+  const s: LooseStatus = status;
+  const lines = [header(s)];
+  const ended = present(s?.endedAt) ? `, ended ${text(s?.endedAt)}` : '';
+  lines.push(`  started ${text(s?.startedAt)} by ${text(s?.initiator)}${ended}`);
+  if (present(s?.outcome)) {
+    const code = exitCodeOf({ outcome: s?.outcome, cause: s?.cause });
+    lines.push(`  outcome ${text(s?.outcome)}${present(s?.cause) ? `, cause ${text(s?.cause)}` : ''} (--wait exits ${code})`);
+  }
+  const services = each(s?.services);
+  let anyStageRan = false;
+  for (const svc of services) {
+    const weight = present(svc?.canaryWeight) ? ` ${text(svc?.canaryWeight)}%` : '';
+    const colors = present(svc?.activeColor)
+      ? ` ${text(svc?.activeColor)}${present(svc?.newColor) && svc?.newColor !== svc?.activeColor ? ` → ${text(svc?.newColor)}${weight}` : ''}`
+      : '';
+    lines.push(`  ${text(svc?.service)} ${text(svc?.version)} ${text(svc?.image)}${colors}`);
+    const stages = Object.entries(svc?.stages ?? {});
+    if (stages.some(([, v]) => v === 'running' || v === 'done' || v === 'failed')) anyStageRan = true;
+    if (stages.length) lines.push(`    ${stages.map(([k, v]) => `${STAGE_MARK[text(v)] ?? text(v)} ${k}`).join('  ')}`);
+    const step = svc?.step;
+    if (step) lines.push(`    canary step ${num(step.index) !== undefined ? (num(step.index) ?? 0) + 1 : text(step.index)}/${text(step.total)}: ${text(step.label)}`);
+    const approvals = each(svc?.approvals);
+    if (approvals.length || num(svc?.approvalsNeeded)) {
+      const who = approvals.map((a) => `${text(a?.by)}${present(a?.comment) ? ` ("${text(a?.comment)}")` : ''}`).join(', ') || 'none';
+      lines.push(`    approvals: ${who}${num(svc?.approvalsNeeded) ? ` — ${text(svc?.approvalsNeeded)} more needed` : ''}`);
+    }
+    if (svc?.rejection) lines.push(`    rejected by ${text(svc.rejection.by)}: ${text(svc.rejection.reason)}`);
+  }
+  if (present(s?.outcome) && !anyStageRan) {
+    lines.push(services.length ? '  no stage ran: the release ended before its first stage' : '  no service was started');
+  }
+  if (present(s?.pausedFor)) lines.push(`  PAUSED: ${text(s?.pausedFor)}`);
+  const analyses = each(s?.analyses);
+  if (analyses.length) {
     lines.push('  analyses:');
-    for (const a of s.analyses) {
-      const values = a.measurements.slice(-5).map((m) => (m.value === undefined ? m.phase : `${m.value.toPrecision(4)}`)).join(' ');
-      lines.push(`    ${a.id.padEnd(36)} ${a.phase.padEnd(12)} ${a.measurements.length} measurements${values ? ` [${values}]` : ''}${a.reason ? ` — ${a.reason}` : ''}`);
+    for (const a of analyses) lines.push(...analysisLines(a));
+  }
+  const compensations = each(s?.compensations);
+  if (compensations.length) {
+    lines.push('  rollback:');
+    for (const c of compensations) {
+      const status = c?.status === 'failed' ? 'FAILED' : text(c?.status);
+      const attempts = num(c?.attempts) !== undefined && (num(c?.attempts) ?? 0) > 1 ? ` (${text(c?.attempts)} attempts)` : '';
+      const lastError = each(c?.errors).at(-1);
+      const error = lastError !== undefined ? ` — ${c?.status === 'done' ? 'after ' : ''}${text(lastError)}` : '';
+      lines.push(`    ${pad(status, 8)}${text(c?.label)}${attempts}${error}${present(c?.note) ? ` — ${text(c?.note)}` : ''}`);
     }
   }
-  if (s.compensations.length) {
-    lines.push('  rollback:');
-    for (const c of s.compensations) lines.push(`    ${c.status.padEnd(7)} ${c.label}${c.attempts > 1 ? ` (${c.attempts} attempts)` : ''}${c.errors.length ? ` — ${c.errors.at(-1)}` : ''}`);
+  const timeline = each(s?.timeline);
+  if (timeline.length) {
+    lines.push(`  timeline${timeline.length > 8 ? ` (last 8 of ${timeline.length})` : ''}:`);
+    for (const t of timeline.slice(-8)) {
+      const at = typeof t?.at === 'string' ? t.at.slice(11, 19) : text(t?.at);
+      lines.push(`    ${at}  ${text(t?.event)}`);
+    }
   }
-  lines.push('  timeline:');
-  for (const t of s.timeline.slice(-8)) lines.push(`    ${t.at.slice(11, 19)}  ${t.event}`);
   return lines.join('\n');
+}
+
+/**
+ * One line for a table cell: each analysis run as `<analysis>@<stage>[:<step>] <verdict>`, with the
+ * last value of a threshold run that did not pass and the score of a compare run; cut to `max`
+ * characters. For the demo's summary table.
+ *
+ *   summarizeAnalyses(rolled back release) → 'success-rate@staging ok · success-rate@canary:3 Failed 0.8'
+ *   summarizeAnalyses([])                  → 'none'
+ */
+export function summarizeAnalyses(analyses: readonly AnalysisRun[] | Loose<AnalysisRun[]>, max = 80): string {
+  const runs: Loose<AnalysisRun[]> = analyses;
+  const parts = each(runs).map((a) => {
+    const where = `${text(a?.analysis ?? runId(a))}@${text(a?.stage)}${num(a?.step) !== undefined ? `:${(num(a?.step) ?? 0) + 1}` : ''}`;
+    const phase = text(a?.phase);
+    if (phase === 'Successful') return `${where} ok`;
+    if (typeof a?.reason === 'string' && a.reason.startsWith('cut short')) return `${where} cut short`;
+    if (isCompare(a)) return `${where} ${phase}${a?.compare && present(a.compare.score) ? ` score ${text(a.compare.score)}` : ''}`;
+    const last = [...each(a?.measurements)].reverse().find((m) => has(m, 'value'));
+    return `${where} ${phase}${last ? ` ${measuredValue(last, 'value') ?? ''}` : ''}`;
+  });
+  const line = parts.length ? parts.join(' · ') : 'none';
+  return line.length > max ? `${line.slice(0, Math.max(0, max - 1))}…` : line;
+}
+
+/** `tidegate list`: one release a line (id, stage or outcome, start time). */
+export function renderList(list: readonly ReleaseSummary[] | Loose<ReleaseSummary[]>): string {
+  const rows: Loose<ReleaseSummary[]> = list;
+  const lines = each(rows).map((r) => {
+    const state = r?.running === true ? text(r?.stage) : present(r?.outcome) ? text(r?.outcome) : 'closed';
+    return `${pad(text(r?.releaseId), 28)} ${pad(state, 12)} ${text(r?.startedAt)}`;
+  });
+  return lines.length ? lines.join('\n') : 'no releases';
 }

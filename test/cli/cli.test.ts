@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { runCli } from '../../src/client/cli.js';
-import { repoRoot } from '../../src/stack/tools.js';
+import { repoRoot, toolPath } from '../../src/stack/tools.js';
 import { createWorker } from '../../src/workers/main.js';
 import type { DevServer } from '../../src/stack/temporal.js';
 import { startTestDevServer, tempDir } from '../support/servers.js';
@@ -159,6 +159,67 @@ test('start --wait exits 10 when analysis rolls the release back', async () => {
   const r = await cli('start', '-f', quickSpec('basket', '2.0.0'), '--wait');
   expect(r.code).toBe(10);
   expect(r.stdout).toContain('rolled-back: analysis errors failed at staging of basket');
+});
+
+test('a NaN that a worker sent as null: start --wait exits 10, status and status --json show the run and its value', async () => {
+  world.setMetric('tally', 'staging', 'null');
+  const spec = specFile('tally-1.0.0', {
+    service: 'tally',
+    version: '1.0.0',
+    image: 'registry.local/tally:1.0.0',
+    staging: { namespace: 'staging', deployment: 'tally', verify: ['errors'] },
+    production: { namespace: 'prod', blueGreen: { activeService: 'tally', deploymentPrefix: 'tally' } },
+    analyses: { errors: { query: 'ok{service="{{service}}",color="{{color}}"}', successCondition: '>= 0.99', interval: '1s', count: 2, onInconclusive: 'rollback' } },
+  });
+  const waited = await cli('start', '-f', spec, '--wait');
+  expect(waited.code).toBe(10);
+  expect(waited.stdout).toContain('tally@1.0.0  rolled-back: analysis errors inconclusive at staging of tally');
+  const text = await cli('status', 'tally@1.0.0');
+  expect(text.code).toBe(0);
+  expect(text.stdout).toMatch(/\? tally\/staging\/errors +Inconclusive +1 measurement \[NaN\] — 1 inconclusive measurements \(limit 0\)/);
+  expect(text.stdout).toContain('outcome rolled-back, cause analysis (--wait exits 10)');
+  const json = await cli('status', 'tally@1.0.0', '--json');
+  expect(json.code).toBe(0);
+  expect(JSON.parse(json.stdout)).toMatchObject({ outcome: 'rolled-back', analyses: [{ id: 'tally/staging/errors', measurements: [{ value: 'NaN', phase: 'Inconclusive' }] }] });
+});
+
+test('analysis replay re-judges a finished release fetched from the server; a running one is refused (exit 3)', async () => {
+  world.setMetric('receipts', 'staging', 0.5);
+  const failed = await cli('start', '-f', quickSpec('receipts', '1.0.0'), '--wait');
+  expect(failed.code).toBe(10);
+  expect(failed.stdout).toContain('✗ receipts/staging/errors');
+  expect(failed.stdout).toContain('[0.5] — 1 failed measurements (limit 0)');
+
+  const looser = specFile('receipts-looser', {
+    service: 'receipts',
+    version: '1.0.0',
+    image: 'registry.local/receipts:1.0.0',
+    production: { namespace: 'prod', blueGreen: { activeService: 'receipts', deploymentPrefix: 'receipts' } },
+    analyses: { errors: { query: 'ok{service="{{service}}",color="{{color}}"}', successCondition: '>= 0.4', interval: '1s', count: 1 } },
+  });
+  const r = await cli('analysis', 'replay', 'receipts@1.0.0', '-f', looser);
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+  expect(r.stdout).toMatch(/^receipts\/staging\/errors +Failed +Failed +Successful$/m);
+  expect(r.stdout).toContain('receipts-looser.json: Failed → Successful: 1 of 1 measurements: 1 successful (successCondition ">= 0.99" → ">= 0.4", count 2 → 1)');
+  expect(r.stdout).toContain('receipts-looser.json: every recorded run passes (1)');
+  const json = JSON.parse((await cli('analysis', 'replay', 'receipts@1.0.0', '--json')).stdout) as { runs: { asRecorded: { phase: string; reason: string } }[] };
+  expect(json.runs[0]?.asRecorded).toMatchObject({ phase: 'Failed', reason: '1 failed measurements (limit 0)' });
+
+  // offline: the history as the Temporal CLI exports it gives the same report
+  const exported = await run(toolPath('temporal'), ['workflow', 'show', '--address', server.address, '--namespace', server.namespace, '-w', 'receipts@1.0.0', '-o', 'json']);
+  const file = join(dir, 'receipts-history.json');
+  writeFileSync(file, exported.stdout);
+  expect(await cli('analysis', 'replay', '--history', file, '-f', looser)).toEqual(r);
+
+  expect((await cli('start', '-f', quickSpec('ledger', '1.0.0'))).code).toBe(0);
+  await untilStage('ledger@1.0.0', 'approval');
+  expect(await cli('analysis', 'replay', 'ledger@1.0.0')).toMatchObject({
+    code: 3,
+    stderr: 'refused: ledger@1.0.0 is still running; replay re-judges finished releases (its runs may still be measuring) — see `tidegate status ledger@1.0.0`\n',
+  });
+  expect(await cli('analysis', 'replay', 'ghost@1.0.0')).toMatchObject({ code: 2 });
+  expect((await cli('abort', 'ledger@1.0.0', '--reason', 'test over')).code).toBe(0);
+  expect((await cli('status', 'ledger@1.0.0', '--wait')).code).toBe(12);
 });
 
 test('status --watch shows live progress and exits 12 after an abort', async () => {
