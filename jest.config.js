@@ -8,10 +8,8 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: { isolatedModules: true }, diagnostics: false }],
   },
-  setupFiles: ['<rootDir>/test/support/quiet-runtime.ts'],
+  setupFiles: ['<rootDir>/test/support/quiet-runtime.ts', '<rootDir>/test/support/guard-setup.ts'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // the demo's own test runs alone: npm run test:demo
-  testPathIgnorePatterns: process.env.TIDEGATE_TEST_DEMO ? [] : ['<rootDir>/test/demo/'],
   // Tests start real servers; two cores, so at most two files at a time.
   maxWorkers: 2,
   testTimeout: 120_000,

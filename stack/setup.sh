@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the real servers tidegate's tests and demo run against, from the registries this machine
 # can reach (no prebuilt downloads), into a tool cache outside the checkout so that a fresh clone
-# reuses them. Idempotent: a second run only checks and relinks (seconds).
+# reuses them. Idempotent: a second run only checks and relinks (seconds). `npm run demo`, `npm run
+# dev` and `npm test` run it themselves when .tools/ lacks something or stack/ changed since it last
+# completed (src/stack/setup.ts compares the hash it writes to .tools/.setup-stamp). Two setups at
+# once (a demo and a test run on a fresh machine) take turns on a lock in the cache.
 #
 #   TIDEGATE_CACHE   cache root (default ~/.cache/tidegate)
 #   TEMPORAL_ADDRESS when set, tests and the demo use that server; the CLI is still installed for the UI-less parts
@@ -28,6 +31,34 @@ mkdir -p "$cache" "$tools"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 need() { command -v "$1" >/dev/null 2>&1; }
+
+# One setup at a time on this machine: the second waits for the first, then finds everything built.
+exec 9>"$cache/setup.lock"
+if ! flock -n 9; then
+  log "another setup is running (lock $cache/setup.lock); waiting for it"
+  flock 9
+fi
+
+# Runs a long step (a Go build takes minutes) with a line every 30 s, so a cold setup never looks stuck.
+progress() {
+  local what="$1"; shift
+  local setup_pid=$$
+  ( elapsed=0 tick=''
+    trap '[ -n "$tick" ] && kill "$tick" 2>/dev/null; exit 0' TERM
+    while :; do
+      sleep 30 & tick=$!
+      wait "$tick"
+      kill -0 "$setup_pid" 2>/dev/null || exit 0
+      elapsed=$((elapsed + 30))
+      printf '[setup]   … %s: %d min %02d s\n' "$what" $((elapsed / 60)) $((elapsed % 60)) >&2
+    done ) &
+  local ticker=$!
+  local rc=0
+  "$@" || rc=$?
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
+  return "$rc"
+}
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif need sudo; then sudo "$@"; else
@@ -57,7 +88,7 @@ else
   mkdir -p "$temporal_dir/bin"
   # Build into a temporary GOBIN, then move: an interrupted build never leaves a half binary.
   tmp_bin="$(mktemp -d "$temporal_dir/build.XXXXXX")"
-  GOBIN="$tmp_bin" GOFLAGS=-trimpath go install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION"
+  GOBIN="$tmp_bin" GOFLAGS=-trimpath progress "building the Temporal CLI" go install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION"
   mv "$tmp_bin/temporal" "$temporal_bin"; rmdir "$tmp_bin"
   link "$temporal_bin" temporal
 fi
@@ -66,11 +97,11 @@ fi
 ts_dir="$cache/temporal-test-server-$TEMPORAL_TEST_SERVER_VERSION"
 ts_wrapper="$ts_dir/temporal-test-server"
 if [ ! -f "$ts_dir/.complete" ]; then
-  need java || apt_install openjdk-17-jre-headless
-  need mvn || apt_install maven
+  need java || progress "installing Java 17" apt_install openjdk-17-jre-headless
+  need mvn || progress "installing Maven" apt_install maven
   log "resolving io.temporal:temporal-test-server:$TEMPORAL_TEST_SERVER_VERSION from Maven Central"
   rm -rf "$ts_dir.tmp"; mkdir -p "$ts_dir.tmp/lib"
-  mvn -q -B -Dstyle.color=never -f "$here/test-server/pom.xml" \
+  progress "resolving the test server" mvn -q -B -Dstyle.color=never -f "$here/test-server/pom.xml" \
     -Dtemporal.test.server.version="$TEMPORAL_TEST_SERVER_VERSION" \
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$ts_dir.tmp/lib"
   cat > "$ts_dir.tmp/temporal-test-server" <<'WRAP'
@@ -90,7 +121,7 @@ link "$ts_wrapper" temporal-test-server
 # --- Prometheus (Debian package) -------------------------------------------------------------
 if ! need prometheus; then
   log "installing Prometheus from Debian's packages"
-  apt_install prometheus
+  progress "installing Prometheus" apt_install prometheus
 fi
 link "$(command -v prometheus)" prometheus
 
@@ -103,7 +134,7 @@ if [ ! -f "$kube_dir/.complete" ]; then
   need go || { log "Go is needed to build the Kubernetes control plane"; exit 1; }
   log "building kube-apiserver, kube-controller-manager, kube-scheduler v$KUBERNETES_VERSION (about 6-8 min on 2 cores)"
   rm -rf "$kube_dir.tmp"; mkdir -p "$kube_dir.tmp/bin"
-  (cd "$here/kubernetes" && GOFLAGS=-mod=readonly go build -trimpath -o "$kube_dir.tmp/bin/" \
+  (cd "$here/kubernetes" && GOFLAGS=-mod=readonly progress "building the Kubernetes control plane" go build -trimpath -o "$kube_dir.tmp/bin/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler)
   touch "$kube_dir.tmp/.complete"
   rm -rf "$kube_dir"; mv "$kube_dir.tmp" "$kube_dir"
@@ -115,7 +146,7 @@ if [ ! -f "$kubectl_dir/.complete" ]; then
   need go || { log "Go is needed to build kubectl"; exit 1; }
   log "building kubectl v$KUBERNETES_VERSION (about 1 min after the control plane, 4 min alone)"
   rm -rf "$kubectl_dir.tmp"; mkdir -p "$kubectl_dir.tmp/bin"
-  (cd "$here/kubernetes" && GOFLAGS=-mod=readonly go build -trimpath -o "$kubectl_dir.tmp/bin/" k8s.io/kubernetes/cmd/kubectl)
+  (cd "$here/kubernetes" && GOFLAGS=-mod=readonly progress "building kubectl" go build -trimpath -o "$kubectl_dir.tmp/bin/" k8s.io/kubernetes/cmd/kubectl)
   touch "$kubectl_dir.tmp/.complete"
   rm -rf "$kubectl_dir"; mv "$kubectl_dir.tmp" "$kubectl_dir"
 fi
@@ -126,7 +157,7 @@ if [ ! -f "$kwok_dir/.complete" ]; then
   need go || { log "Go is needed to build kwok"; exit 1; }
   log "building kwok and kwokctl v$KWOK_VERSION with go install (2-3 min)"
   rm -rf "$kwok_dir.tmp"; mkdir -p "$kwok_dir.tmp/bin"
-  GOBIN="$kwok_dir.tmp/bin" GOFLAGS=-trimpath go install "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@v$KWOK_VERSION"
+  GOBIN="$kwok_dir.tmp/bin" GOFLAGS=-trimpath progress "building kwok and kwokctl" go install "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@v$KWOK_VERSION"
   touch "$kwok_dir.tmp/.complete"
   rm -rf "$kwok_dir"; mv "$kwok_dir.tmp" "$kwok_dir"
 fi
@@ -158,10 +189,14 @@ if [ ! -f "$etcd_dir/.complete" ]; then
   need go || { log "Go is needed to build etcd"; exit 1; }
   log "building etcd v$ETCD_VERSION from go.etcd.io/etcd/server/v3 (about 1 min)"
   rm -rf "$etcd_dir.tmp"; mkdir -p "$etcd_dir.tmp/bin"
-  (cd "$here/etcd" && GOFLAGS=-mod=readonly go build -trimpath -o "$etcd_dir.tmp/bin/etcd" .)
+  (cd "$here/etcd" && GOFLAGS=-mod=readonly progress "building etcd" go build -trimpath -o "$etcd_dir.tmp/bin/etcd" .)
   touch "$etcd_dir.tmp/.complete"
   rm -rf "$etcd_dir"; mv "$etcd_dir.tmp" "$etcd_dir"
 fi
 link "$etcd_dir/bin/etcd" etcd
+
+# What src/stack/setup.ts compares to decide whether setup must run again (same files, same order).
+(cd "$here" && cat setup.sh versions.sh kubernetes/go.mod kubernetes/go.sum etcd/go.mod etcd/go.sum etcd/main.go test-server/pom.xml) \
+  | sha256sum | cut -d' ' -f1 > "$tools/.setup-stamp"
 
 log "tools ready in $tools (cache: $cache)"

@@ -1,19 +1,26 @@
-// `npm run demo` (`tidegate demo`): the whole product on this machine in a few minutes. It brings
-// up the local stack (or uses the one already up), runs a worker, releases the sample service
-// through every stage with live progress — approvals by you through the CLI, or by the listed demo
-// approvers with --auto-approve — then releases a version that breaks under production traffic and
-// shows the automatic rollback, prints a summary table, and stops everything it started.
+// `npm run demo` (`tidegate demo`): the whole product on this machine in a few minutes. It installs
+// the servers first if this machine lacks them (stack/setup.sh), brings up the local stack (or uses
+// the one already up), runs a worker, releases the sample service through every stage with live
+// progress — approvals by you through the CLI, or by the listed demo approvers with --auto-approve —
+// then releases a version that breaks under production traffic and shows the automatic rollback,
+// prints a summary table, and stops everything it started. Every run releases versions of its own
+// (1.1.0 and 1.2.0, then 1.1.0-demo.2 and 1.2.0-demo.2, …): the stack's Temporal history outlives
+// the stack, and a release id that already ran would only show its old outcome.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { TASK_QUEUE, releaseId as makeReleaseId } from '../core/ids.js';
 import { exitCodeFor, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
 import { parseSpec, formatProblem } from '../spec/index.js';
+import { ensureTools } from '../stack/setup.js';
 import { defaultStackDir, stackDown, stackEnv, stackReset, stackStatus, stackUp } from '../stack/stack.js';
 import { repoRoot } from '../stack/tools.js';
 import { adaptersFromEnv, createWorker } from '../workers/main.js';
 import type { CliIO } from './cli.js';
+import { connectClient, temporalSettings } from './connection.js';
 import { Releases } from './releases.js';
+import { summarizeAnalyses } from './render.js';
 
 export interface DemoOptions {
   autoApprove: boolean;
@@ -22,8 +29,38 @@ export interface DemoOptions {
 }
 
 const SPEC = join(repoRoot, 'examples', 'checkout', 'release.yaml');
-const GOOD = { version: '1.1.0', image: 'registry.local/checkout:1.1.0' };
-const BROKEN = { version: '1.2.0', image: 'registry.local/checkout:1.2.0' };
+const SERVICE = 'checkout';
+
+interface Version {
+  version: string;
+  image: string;
+}
+
+/**
+ * This run's healthy and broken versions: the first pair of 1.1.0 / 1.2.0 (with a `-demo.<n>`
+ * suffix from the second run on) that no release on this Temporal server has used. Images are
+ * registry.local/checkout:<version>; the simulator treats images it does not list as healthy, and
+ * the demo makes the broken one fail through its admin API once it is in production.
+ */
+export async function demoVersions(client: Client, releases: Releases): Promise<{ good: Version; broken: Version }> {
+  // The list (visibility) may lag a release that just ended; describe() of each candidate does not.
+  const used = new Set((await releases.list({ service: SERVICE }, 1_000)).map((r) => r.version));
+  const exists = async (version: string): Promise<boolean> => {
+    try {
+      await client.workflow.getHandle(makeReleaseId(SERVICE, version)).describe();
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  };
+  for (let n = 1; ; n++) {
+    const suffix = n === 1 ? '' : `-demo.${n}`;
+    const [good, broken] = [`1.1.0${suffix}`, `1.2.0${suffix}`];
+    if (used.has(good) || used.has(broken) || (await exists(good)) || (await exists(broken))) continue;
+    return { good: { version: good, image: `registry.local/checkout:${good}` }, broken: { version: broken, image: `registry.local/checkout:${broken}` } };
+  }
+}
 
 interface Row {
   release: string;
@@ -39,41 +76,56 @@ const fmtSeconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, options: DemoOptions): Promise<number> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const say = (line = ''): void => io.stdout(`${line}\n`);
+  await ensureTools((line) => io.stderr(`${line}\n`));
   const dir = defaultStackDir();
   mkdirSync(dir, { recursive: true });
   const wasUp = (await stackStatus(dir)).every((s) => s.up);
   say(wasUp ? `Using the local stack already up (${dir}).` : 'Bringing up the local stack: Temporal + Web UI, Kubernetes control plane, traffic simulator, Prometheus, GitHub fake…');
-  const state = await stackUp({ dir, log: (l) => io.stderr(`  ${l}\n`) });
+  // What the demo starts it also stops (unless --keep), so it must not outlive a killed demo either.
+  const state = await stackUp({ dir, log: (l) => io.stderr(`  ${l}\n`), guard: !options.keep });
   const env = { ...io.env, ...stackEnv(state) };
   await stackReset(dir);
+  const settings = temporalSettings(env);
+  const taskQueue = env.TIDEGATE_TASK_QUEUE || TASK_QUEUE;
   const { adapters, configured } = adaptersFromEnv(env);
-  const { worker, close } = await createWorker({ temporal: { address: env.TEMPORAL_ADDRESS ?? '', namespace: env.TEMPORAL_NAMESPACE ?? 'default' }, taskQueue: env.TIDEGATE_TASK_QUEUE || 'tidegate', adapters });
+  const { worker, close } = await createWorker({ temporal: settings, taskQueue, adapters });
   const running = worker.run();
-  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS ?? '' });
-  const releases = new Releases(new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' }), env.TIDEGATE_TASK_QUEUE || undefined);
+  const { client, close: closeClient } = await connectClient(settings);
+  const releases = new Releases(client, taskQueue);
+  const simulator = env.TIDEGATE_SIM_URL ?? '';
+  const clearFault = (image: string): Promise<unknown> => fetch(`${simulator}/images/${encodeURIComponent(image)}`, { method: 'DELETE' }).catch(() => undefined);
   const rows: Row[] = [];
-  say('');
-  say(`Temporal Web UI    ${state.temporal?.uiUrl ?? '?'}`);
-  say(`worker adapters    ${configured.join(', ')}`);
-  say(`sample service     examples/checkout (blue live on registry.local/checkout:1.0.0)`);
-  say('');
+  const expected: number[] = [];
+  let broken: Version | undefined;
   try {
-    // 1. a healthy release through every stage
-    rows.push(await release(GOOD, 'a healthy release'));
-    // 2. a release that works in staging and breaks under production traffic
-    rows.push(await release(BROKEN, 'a release that fails 25% of production requests', true));
-  } finally {
+    const versions = await demoVersions(client, releases);
+    broken = versions.broken;
     say('');
-    say('release            outcome       exit  duration  analyses                                  ');
-    say('-----------------  ------------  ----  --------  ------------------------------------------');
-    for (const r of rows) say(`${r.release.padEnd(17)}  ${r.outcome.padEnd(12)}  ${String(r.exit).padEnd(4)}  ${fmtSeconds(r.seconds * 1000).padStart(8)}  ${r.analyses}`);
+    say(`Temporal Web UI    ${state.temporal?.uiUrl ?? '?'}`);
+    say(`worker adapters    ${configured.join(', ')}`);
+    say(`sample service     examples/checkout (blue live on registry.local/checkout:1.0.0)`);
+    say(`this run releases  ${versions.good.version} (healthy) and ${versions.broken.version} (breaks in production)`);
+    say('');
+    // 1. a healthy release through every stage
+    expected.push(0);
+    rows.push(await release(versions.good, 'a healthy release'));
+    // 2. a release that works in staging and breaks under production traffic
+    expected.push(10);
+    rows.push(await release(versions.broken, 'a release that fails 25% of production requests', true));
+  } finally {
+    const width = Math.max(17, ...rows.map((r) => r.release.length));
+    say('');
+    say(`${'release'.padEnd(width)}  outcome       exit  duration  analyses`);
+    say(`${'-'.repeat(width)}  ------------  ----  --------  ------------------------------------------`);
+    for (const r of rows) say(`${r.release.padEnd(width)}  ${r.outcome.padEnd(12)}  ${String(r.exit).padEnd(4)}  ${fmtSeconds(r.seconds * 1000).padStart(8)}  ${r.analyses}`);
     for (const r of rows.filter((x) => x.note)) say(`  ${r.release}: ${r.note}`);
     say('');
     say(`Every stage, measurement, approval and undo is in the Temporal UI: ${state.temporal?.uiUrl ?? ''}`);
+    if (broken) await clearFault(broken.image);
     worker.shutdown();
     await running;
     await close();
-    await connection.close();
+    await closeClient();
     if (!wasUp && !options.keep) {
       io.stderr('stopping the local stack it started…\n');
       await stackDown(dir);
@@ -81,14 +133,15 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
       io.stderr(`the stack keeps running: npm run stack -- down stops it\n`);
     }
   }
-  return rows.every((r) => r.exit === (r.release.endsWith(BROKEN.version) ? 10 : 0)) ? 0 : 1;
+  return rows.length === expected.length && rows.every((r, i) => r.exit === expected[i]) ? 0 : 1;
 
-  async function release(which: { version: string; image: string }, title: string, breakInProduction = false): Promise<Row> {
+  async function release(which: Version, title: string, breakInProduction = false): Promise<Row> {
     const parsed = parseSpec(readFileSync(SPEC, 'utf8'), which);
     if (!parsed.ok) throw new Error(`examples/checkout/release.yaml is invalid: ${parsed.problems.map(formatProblem).join('; ')}`);
     say(`== ${title}: tidegate start -f examples/checkout/release.yaml --version ${which.version} --image ${which.image}`);
     const started = Date.now();
-    const { releaseId } = await releases.start(parsed.spec, { initiator: 'demo-ci' });
+    const { releaseId, created } = await releases.start(parsed.spec, { initiator: 'demo-ci' });
+    if (!created) throw new Error(`${releaseId} already ran on this Temporal server; the demo releases versions of its own`);
     let shown = 0;
     let injected = false;
     let approvalsAsked = false;
@@ -99,7 +152,7 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
       if (s.outcome) break;
       if (breakInProduction && !injected && s.stage === 'canary') {
         injected = true;
-        await fetch(`${env.TIDEGATE_SIM_URL}/images/${encodeURIComponent(which.image)}`, { method: 'PUT', body: JSON.stringify({ errorRate: 0.25, latencyMs: { p50: 45, p95: 300 } }) });
+        await fetch(`${simulator}/images/${encodeURIComponent(which.image)}`, { method: 'PUT', body: JSON.stringify({ errorRate: 0.25, latencyMs: { p50: 45, p95: 300 } }) });
         say(`  (simulator: ${which.image} now fails 25% of its requests — it passed staging, production traffic breaks it)`);
       }
       if (s.stage === 'approval' && !approvalsAsked) {
@@ -121,13 +174,12 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
       await new Promise((r) => setTimeout(r, 500));
     }
     const result: ReleaseResult = await releases.result(releaseId);
-    const analyses = result.status.analyses.map((a) => `${a.analysis}@${a.stage}:${a.phase === 'Successful' ? 'ok' : a.phase}`).join(' ');
     let note = '';
     const failedRun = result.status.analyses.find((a) => a.phase === 'Failed');
     const back = result.status.timeline.find((t) => t.event.startsWith('rollback: return'));
     if (failedRun?.endedAt && back) note = `${failedRun.analysis} failed at ${failedRun.stage}; traffic back on the stable color ${fmtSeconds(Date.parse(back.at) - Date.parse(failedRun.endedAt))} after the verdict`;
     say(`== ${releaseId}: ${result.outcome}${result.reason ? ` — ${result.reason}` : ''}`);
     say('');
-    return { release: releaseId, outcome: result.outcome, exit: exitCodeFor(result), seconds: (Date.now() - started) / 1000, analyses: analyses.slice(0, 60), note };
+    return { release: releaseId, outcome: result.outcome, exit: exitCodeFor(result), seconds: (Date.now() - started) / 1000, analyses: summarizeAnalyses(result.status.analyses, 60), note };
   }
 }

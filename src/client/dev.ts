@@ -1,29 +1,30 @@
-// `tidegate dev` (`npm run dev`): the local stack of real servers (DESIGN §10) and a worker with
-// every adapter wired to it, on this machine; prints the Temporal UI URL and the environment for
-// the CLI, and runs until Ctrl-C, which stops the worker and the stack (if it started it).
+// `tidegate dev` (`npm run dev`): the local stack of real servers and a worker with every adapter
+// wired to it, on this machine; prints the Temporal UI URL and the environment for the CLI, and runs
+// until Ctrl-C, which stops the worker and the stack (if it started it) — and if it is killed
+// outright, a guardian stops the servers it started (see src/stack/guardian.ts).
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { TASK_QUEUE } from '../core/ids.js';
+import { ensureTools } from '../stack/setup.js';
 import { defaultStackDir, stackDown, stackEnv, stackStatus, stackUp } from '../stack/stack.js';
 import { adaptersFromEnv, createWorker } from '../workers/main.js';
 import type { CliIO } from './cli.js';
+import { temporalSettings } from './connection.js';
 
 export async function runDev(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
+  await ensureTools((line) => io.stderr(`${line}\n`));
   const dir = defaultStackDir();
   const wasUp = (await stackStatus(dir)).every((s) => s.up);
-  const state = await stackUp({ dir, log: (l) => io.stderr(`  ${l}\n`) });
+  const state = await stackUp({ dir, log: (l) => io.stderr(`  ${l}\n`), guard: true });
   const env = { ...io.env, ...stackEnv(state) };
   const { adapters, configured } = adaptersFromEnv(env);
-  const { worker, close } = await createWorker({
-    temporal: { address: env.TEMPORAL_ADDRESS ?? '', namespace: env.TEMPORAL_NAMESPACE ?? 'default' },
-    taskQueue: io.env.TIDEGATE_TASK_QUEUE || TASK_QUEUE,
-    adapters,
-  });
+  const taskQueue = env.TIDEGATE_TASK_QUEUE || TASK_QUEUE;
+  const { worker, close } = await createWorker({ temporal: temporalSettings(env), taskQueue, adapters });
   io.stdout(
     [
       '',
       `Temporal Web UI   ${state.temporal?.uiUrl ?? '?'}`,
-      `worker            task queue ${TASK_QUEUE}; adapters: ${configured.join(', ')}`,
+      `worker            task queue ${taskQueue}; adapters: ${configured.join(', ')}`,
       '',
       'In another shell:',
       '  eval "$(npm run -s stack -- env)"',

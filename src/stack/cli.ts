@@ -1,4 +1,4 @@
-// `npm run stack -- up|down|status|env|reset`: the local stack of real servers (DESIGN §10).
+// `npm run stack -- up|down|status|env|reset`: the local stack of real servers.
 //   up      start whatever is not answering (idempotent) and print how to reach it
 //   down    stop everything `up` started; nothing is left running
 //   status  what answers where (exit 1 when something is down)

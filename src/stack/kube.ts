@@ -15,6 +15,8 @@ import {
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { guard } from './guardian.js';
+import { CommandError, LockTimeoutError, runExclusive } from './lock.js';
 import { freePort } from './ports.js';
 import { cacheDir, repoRoot, toolPath } from './tools.js';
 
@@ -28,6 +30,13 @@ export interface KubeClusterOptions {
   nodes?: number;
   /** Install the Gateway API standard CRDs and the Istio VirtualService fixture CRD (default true). */
   crds?: boolean;
+  /**
+   * Stop the cluster's daemons if this process dies first (default true; the local stack's cluster
+   * outlives `stack up`, so it passes false outside tests).
+   */
+  guard?: boolean;
+  /** Progress lines (a wait for another cluster's creation). */
+  log?: (line: string) => void;
 }
 
 export interface KubeCluster {
@@ -37,28 +46,55 @@ export interface KubeCluster {
   stop(): Promise<void>;
 }
 
-/**
- * Runs kwokctl with its work files in `dir`. `exclusive` holds a machine-wide lock (flock) while it
- * runs: kwokctl hands out the ports it does not get told from a counter, so two clusters created
- * at the same moment (parallel test files) would otherwise pick the same ones.
- */
-async function kwokctl(dir: string, args: string[], exclusive = false): Promise<string> {
-  const command = exclusive ? 'flock' : toolPath('kwokctl');
-  const argv = exclusive ? [join(cacheDir(), 'kwokctl-create.lock'), toolPath('kwokctl'), ...args] : args;
-  if (exclusive) mkdirSync(cacheDir(), { recursive: true });
+/** How long a cluster creation waits for another one to finish (TIDEGATE_KWOK_LOCK_WAIT_MS). */
+const lockWaitMs = (): number => Number(process.env.TIDEGATE_KWOK_LOCK_WAIT_MS) || 120_000;
+
+function kwokctlEnv(dir: string): NodeJS.ProcessEnv {
+  // our kubectl first: kwokctl shells out to whichever kubectl is on PATH
+  return { ...process.env, KWOK_WORKDIR: join(dir, 'kwok'), PATH: `${dirname(toolPath('kubectl'))}${delimiter}${process.env.PATH ?? ''}` };
+}
+
+/** Runs kwokctl with its work files in `dir`. */
+async function kwokctl(dir: string, args: string[]): Promise<string> {
   try {
-    const { stdout } = await run(command, argv, {
-      // our kubectl first: kwokctl shells out to whichever kubectl is on PATH
-      env: { ...process.env, KWOK_WORKDIR: join(dir, 'kwok'), PATH: `${dirname(toolPath('kubectl'))}${delimiter}${process.env.PATH ?? ''}` },
-      maxBuffer: 16 * 1024 * 1024,
-      timeout: 180_000,
-    });
+    const { stdout } = await run(toolPath('kwokctl'), args, { env: kwokctlEnv(dir), maxBuffer: 16 * 1024 * 1024, timeout: 180_000 });
     return stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`kwokctl ${args.slice(0, 2).join(' ')} failed: ${(e.stderr ?? e.message).split('\n').slice(-5).join('\n')}`, { cause: err });
   }
 }
+
+/**
+ * Runs `kwokctl create cluster` under a machine-wide lock: kwokctl hands out the ports it is not
+ * told from a counter, so two clusters created at the same moment (parallel test files, a test
+ * beside `npm run dev`) would otherwise pick the same ones. The cluster's daemons never hold the
+ * lock (see lock.ts); a creation that waits longer than TIDEGATE_KWOK_LOCK_WAIT_MS fails naming
+ * the holder.
+ */
+async function kwokctlCreate(dir: string, name: string, args: string[], log?: (line: string) => void): Promise<void> {
+  mkdirSync(cacheDir(), { recursive: true });
+  try {
+    await runExclusive(toolPath('kwokctl'), args, {
+      lockFile: join(cacheDir(), 'kwokctl-create.lock'),
+      name: 'kwokctl-create',
+      purpose: `creating cluster ${name} in ${dir}`,
+      waitMs: lockWaitMs(),
+      timeoutMs: 180_000,
+      env: kwokctlEnv(dir),
+      ...(log ? { log } : {}),
+    });
+  } catch (err) {
+    if (err instanceof CommandError) throw new Error(`kwokctl create cluster failed: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+/**
+ * What the guardian matches to stop a cluster whose creator died: every daemon kwokctl starts
+ * names files under the cluster's work directory on its command line.
+ */
+export const clusterProcessesMarker = (dir: string, name: string): string => `${join(dir, 'kwok', 'clusters', name)}/`;
 
 export async function startKubeCluster(options: KubeClusterOptions): Promise<KubeCluster> {
   const name = options.name ?? 'tidegate';
@@ -72,7 +108,7 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
   const kubeconfig = join(dir, 'kubeconfig');
   const port = async (flag: string): Promise<string[]> => [flag, String(await freePort())];
   const create = async (): Promise<void> => {
-    await kwokctl(dir, [
+    await kwokctlCreate(dir, name, [
       '--config', config,
       'create', 'cluster',
       '--name', name,
@@ -90,8 +126,9 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
       ...(await port('--controller-port')),
       '--disable-qps-limits',
       '--wait', '2m',
-    ], true);
+    ], options.log);
   };
+  const release = (options.guard ?? true) ? guard(`kubernetes cluster ${name} in ${dir}`, { mentioning: clusterProcessesMarker(dir, name) }) : () => undefined;
   // A creation that fails halfway may have started some components: never leave them running, say
   // what their logs said, and try once more with fresh ports (kwokctl still picks a few itself).
   for (let attempt = 1; ; attempt++) {
@@ -99,9 +136,16 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
       await create();
       break;
     } catch (err) {
+      if (err instanceof LockTimeoutError) {
+        release();
+        throw err;
+      }
       const logs = componentLogTails(dir, name);
       await kwokctl(dir, ['delete', 'cluster', '--name', name]).catch(() => undefined);
-      if (attempt >= 2) throw new Error(`${(err as Error).message}\ncomponent logs:\n${logs}`, { cause: err });
+      if (attempt >= 2) {
+        release();
+        throw new Error(`${(err as Error).message}\ncomponent logs:\n${logs}`, { cause: err });
+      }
       process.stderr.write(`[kube] cluster creation failed, retrying once; component logs:\n${logs}\n`);
     }
   }
@@ -111,6 +155,7 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
     dir,
     stop: async () => {
       await kwokctl(dir, ['delete', 'cluster', '--name', name]);
+      release();
     },
   };
   try {

@@ -1,7 +1,10 @@
 // Starts a server process in its own process group with its output in a log file, waits until it
-// answers, and stops it (and every child) for sure — so tests and `stack down` leave nothing behind.
+// answers, and stops it (and every child) for sure — so tests and `stack down` leave nothing behind,
+// and a guardian stops it if the process that started it dies first (see guardian.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { guard, guardingEverything } from './guardian.js';
+import { commandLine as procCommandLine, running } from './procfs.js';
 
 export interface ManagedProcessOptions {
   name: string;
@@ -15,6 +18,11 @@ export interface ManagedProcessOptions {
   readyTimeoutMs?: number;
   /** Let this process exit while the server runs on (the local stack). */
   detachFromParent?: boolean;
+  /**
+   * Stop the server if this process dies first (default: unless detachFromParent, and always in
+   * tests, see guardEverything()).
+   */
+  guard?: boolean;
 }
 
 export class ManagedProcess {
@@ -47,6 +55,10 @@ export class ManagedProcess {
     });
     closeSync(fd);
     if (options.detachFromParent) child.unref();
+    if (child.pid !== undefined && (options.guard ?? (!options.detachFromParent || guardingEverything()))) {
+      const release = guard(options.name, { group: child.pid });
+      child.once('exit', release);
+    }
     const proc = new ManagedProcess(options.name, child, options.logFile);
     await new Promise<void>((resolveSpawn, reject) => {
       child.once('spawn', () => resolveSpawn());
@@ -110,8 +122,13 @@ export class ManagedProcess {
   }
 }
 
-export async function httpOk(url: string): Promise<boolean> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+/**
+ * The URL answers 2xx. A server that is not listening fails at once; the timeout only bounds one
+ * that accepted the connection, and is generous because on a loaded 2-core machine a healthy
+ * server can take seconds to answer (a status that calls it down would be wrong).
+ */
+export async function httpOk(url: string, timeoutMs = 5_000): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   return res.ok;
 }
 
@@ -125,6 +142,8 @@ export interface DetachedProcessOptions {
   env?: NodeJS.ProcessEnv;
   ready: () => Promise<boolean>;
   readyTimeoutMs?: number;
+  /** Stop it if this process dies first (default: only in tests, see guardEverything()). */
+  guard?: boolean;
 }
 
 export function pidAlive(pid: number): boolean {
@@ -138,11 +157,7 @@ export function pidAlive(pid: number): boolean {
 
 /** The command line of a running process (Linux /proc), to make sure a stored pid is still ours. */
 export function commandLine(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-  } catch {
-    return undefined;
-  }
+  return procCommandLine(pid);
 }
 
 /**
@@ -170,19 +185,11 @@ export async function stopProcessGroup(pid: number, graceMs = 5_000): Promise<vo
   signal('SIGTERM');
   const killAt = Date.now() + graceMs;
   let killed = false;
-  while (pidAlive(pid) && !isZombie(pid)) {
+  while (running(pid)) {
     if (!killed && Date.now() > killAt) {
       signal('SIGKILL');
       killed = true;
     }
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function isZombie(pid: number): boolean {
-  try {
-    return /^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
   }
 }

@@ -20,6 +20,8 @@ export interface PrometheusOptions {
   scrapeInterval?: string;
   /** Keep running after this process exits (the local stack). */
   detached?: boolean;
+  /** Stopped by a guardian if this process dies first (default: unless detached; always in tests). */
+  guard?: boolean;
 }
 
 export interface PrometheusServer {
@@ -63,6 +65,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     logFile: join(options.dir, 'prometheus.log'),
     ready: () => httpOk(`${url}/-/ready`),
     detachFromParent: options.detached ?? false,
+    ...(options.guard === undefined ? {} : { guard: options.guard }),
   });
   return { url, process: proc, stop: () => proc.stop() };
 }

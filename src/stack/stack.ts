@@ -1,4 +1,4 @@
-// The local stack of real servers (DESIGN §10) behind `npm run stack -- up|down|status|env|reset`:
+// The local stack of real servers behind `npm run stack -- up|down|status|env|reset`:
 // the Temporal dev server with its Web UI, a Kubernetes control plane on kwok nodes with the sample
 // service applied, the traffic simulator, Prometheus scraping it, and the GitHub fake. Every process runs detached
 // and is recorded in a state file, so `up` is idempotent (it starts only what is not answering),
@@ -10,7 +10,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { applyManifestFile, startKubeCluster } from './kube.js';
+import { guardingEverything, unguard } from './guardian.js';
+import { applyManifestFile, clusterProcessesMarker, startKubeCluster } from './kube.js';
 import { freePort } from './ports.js';
 import { commandLine, httpOk, pidAlive, startDetached, stopProcessGroup } from './process.js';
 import { prometheusConfig, startPrometheus } from './prometheus.js';
@@ -31,6 +32,11 @@ export interface StackOptions {
   simulatorConfig?: string;
   /** Progress lines. */
   log?: (line: string) => void;
+  /**
+   * Stop what this call starts if the calling process dies (`tidegate dev`, a demo that stops
+   * its stack anyway). Default: only in tests (guardEverything()); `stack up` leaves it running.
+   */
+  guard?: boolean;
 }
 
 export interface StackState {
@@ -196,6 +202,7 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const state = readState(dir);
   const save = (): void => writeState(dir, state);
+  const guard = options.guard ?? guardingEverything();
 
   if (want.has('temporal') && !(await probe('temporal', state)).up) {
     if (ours(state.temporal?.pid, 'start-dev')) await stopProcessGroup(state.temporal.pid);
@@ -206,6 +213,7 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
       port: await portFor(state.temporal ? Number(state.temporal.address.split(':')[1]) : undefined),
       uiPort: await portFor(state.temporal ? Number(new URL(state.temporal.uiUrl).port) : undefined),
       detached: true,
+      guard,
     });
     state.temporal = { pid: server.process.pid, address: server.address, uiUrl: server.uiUrl ?? '', namespace: server.namespace };
     save();
@@ -219,7 +227,7 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
       await stopKube(kubeDir);
     }
     log('starting the Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)…');
-    const cluster = await startKubeCluster({ dir: kubeDir, name: CLUSTER, nodes: 3 });
+    const cluster = await startKubeCluster({ dir: kubeDir, name: CLUSTER, nodes: 3, guard, log });
     state.kubernetes = { cluster: CLUSTER, kubeconfig: cluster.kubeconfig, dir: kubeDir };
     save();
     const manifests = options.manifests ?? DEFAULT_MANIFESTS;
@@ -245,6 +253,7 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
         env: childEnv(),
         logFile: join(dir, 'logs', 'simulator.log'),
         ready: () => httpOk(`${url}/healthz`),
+        guard,
       });
       state.simulator = { pid, url, port, config };
       save();
@@ -267,7 +276,7 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
       if (ours(state.prometheus?.pid, 'prometheus')) await stopProcessGroup(state.prometheus.pid);
       log('starting Prometheus…');
       const port = await portFor(state.prometheus?.port);
-      const prom = await startPrometheus({ dir: promDir, jobs, port, detached: true });
+      const prom = await startPrometheus({ dir: promDir, jobs, port, detached: true, guard });
       state.prometheus = { pid: prom.process.pid, url: prom.url, port };
       save();
     }
@@ -286,6 +295,7 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
       env: childEnv(),
       logFile: join(dir, 'logs', 'github.log'),
       ready: () => httpOk(`${url}/_fake/health`),
+      guard,
     });
     state.github = { pid, url, port, token };
     save();
@@ -297,6 +307,7 @@ async function stopKube(kubeDir: string): Promise<void> {
   await new Promise<void>((resolve) => {
     execFile(toolPath('kwokctl'), ['delete', 'cluster', '--name', CLUSTER], { env: { ...process.env, KWOK_WORKDIR: join(kubeDir, 'kwok') }, timeout: 120_000 }, () => resolve());
   });
+  unguard({ mentioning: clusterProcessesMarker(kubeDir, CLUSTER) });
   rmSync(kubeDir, { recursive: true, force: true });
 }
 

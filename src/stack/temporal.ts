@@ -2,7 +2,7 @@
 // SQLite file and tidegate's search attributes registered, on free loopback ports.
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
-import { freePort } from './ports.js';
+import { freePort, listening } from './ports.js';
 import { httpOk, ManagedProcess } from './process.js';
 import { toolPath } from './tools.js';
 
@@ -16,6 +16,8 @@ export interface DevServerOptions {
   namespace?: string;
   /** Keep running after this process exits (the local stack). */
   detached?: boolean;
+  /** Stopped by a guardian if this process dies first (default: unless detached; always in tests). */
+  guard?: boolean;
 }
 
 export interface DevServer {
@@ -26,10 +28,15 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The server answers. A port nobody listens on fails at once (the gRPC client would retry until
+ * its connect timeout); a server that listens gets 5 s, which a loaded 2-core machine can need.
+ */
 export async function canConnect(address: string): Promise<boolean> {
+  if (!(await listening(address))) return false;
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 1_000 });
+    connection = await Connection.connect({ address, connectTimeout: 5_000 });
     await connection.workflowService.getSystemInfo({});
     return true;
   } catch {
@@ -62,6 +69,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     logFile: options.logFile,
     readyTimeoutMs: 90_000,
     detachFromParent: options.detached ?? false,
+    ...(options.guard === undefined ? {} : { guard: options.guard }),
     ready: async () => (await canConnect(address)) && (uiUrl === undefined || (await httpOk(uiUrl))),
   });
   return { address, uiUrl, namespace, process: proc, stop: () => proc.stop() };

@@ -12,6 +12,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 import type { DevServer } from '../../src/stack/temporal.js';
+import { eventually } from '../support/e2e.js';
 import { startTestDevServer } from '../support/servers.js';
 import { approvalTimer, approveSignal } from './workflows/approval-timer.js';
 
@@ -60,6 +61,14 @@ test('a workflow with a 7-day timer and a signal runs, is searchable, and its hi
       workflowId: 'dev-approval-timer',
       typedSearchAttributes: [{ key: TidegateService, value: 'checkout' }],
     });
+    // A signal that arrives before the first workflow task is delivered with it, and the workflow
+    // then never waits: signal once the 7-day timer is in the history, as an approver would.
+    await eventually(
+      'the 7-day timer to start',
+      async () => (await handle.fetchHistory()).events ?? [],
+      (events) => events.some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED),
+      30_000,
+    );
     await handle.signal(approveSignal, { by: 'alice' });
     const result = await handle.result();
     expect(result).toMatchObject({ outcome: 'approved', by: 'alice' });

@@ -9,7 +9,7 @@ import { pidAlive } from '../../src/stack/process.js';
 import { readState, type StackState } from '../../src/stack/stack.js';
 import { canConnect } from '../../src/stack/temporal.js';
 import { repoRoot } from '../../src/stack/tools.js';
-import { eventually, processesUsing } from '../support/e2e.js';
+import { eventually, guardStack, processesUsing } from '../support/e2e.js';
 import { tempDir } from '../support/servers.js';
 
 const run = promisify(execFile);
@@ -44,6 +44,7 @@ const sleepUntil = (t: number): Promise<void> => new Promise((r) => setTimeout(r
 
 let env: Record<string, string>;
 let state: StackState;
+let releaseGuard: (() => void) | undefined;
 let apps: AppsV1Api;
 let core: CoreV1Api;
 let custom: CustomObjectsApi;
@@ -73,6 +74,8 @@ beforeAll(async () => {
   if (up.code !== 0) throw new Error(`stack up failed (${up.code}):\n${up.stderr}`);
   env = parseExports(up.stdout);
   state = readState(dir);
+  // `up` leaves the stack running on purpose; this test must not, even if it is killed
+  releaseGuard = guardStack(dir);
   const kc = new KubeConfig();
   kc.loadFromFile(env.KUBECONFIG ?? '');
   apps = kc.makeApiClient(AppsV1Api);
@@ -82,6 +85,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack('down');
+  releaseGuard?.();
 });
 
 test('up prints the environment of every component, and each answers there', async () => {
@@ -91,6 +95,7 @@ test('up prints the environment of every component, and each answers there', asy
   expect((await fetch(env.TEMPORAL_UI_URL ?? '')).status).toBe(200);
   expect((await fetch(`${env.PROMETHEUS_URL}/-/ready`)).status).toBe(200);
   const status = await stack('status');
+  expect(status.stdout).not.toMatch(/\bdown\b/);
   expect(status.code).toBe(0);
   expect(status.stdout).toMatch(/^temporal\s+up/m);
   expect(status.stdout).toMatch(/^kubernetes\s+up/m);

@@ -1,4 +1,4 @@
-// The module system is ESM throughout (DESIGN §12). This pins that every runtime dependency loads in
+// The module system is ESM throughout. This pins that every runtime dependency loads in
 // jest (ESM mode), in plain Node running the compiled worker code, and that workflow code importing
 // zod bundles for the workflow sandbox.
 import { execFile } from 'node:child_process';

@@ -6,7 +6,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { guard } from '../../src/stack/guardian.js';
+import { clusterProcessesMarker } from '../../src/stack/kube.js';
 import { ManagedProcess } from '../../src/stack/process.js';
+import { readState } from '../../src/stack/stack.js';
 import { repoRoot } from '../../src/stack/tools.js';
 
 const run = promisify(execFile);
@@ -105,4 +108,16 @@ export function processesUsing(path: string): string[] {
         return []; // gone
       }
     });
+}
+
+/**
+ * Guards a local stack that another process (`npm run stack -- up`) started detached, so that it
+ * stops with this test process if the test is killed before its `down`. Returns the release.
+ */
+export function guardStack(dir: string): () => void {
+  const state = readState(dir);
+  const releases = [state.temporal, state.simulator, state.prometheus, state.github]
+    .flatMap((c) => (c ? [guard(`local stack in ${dir}`, { group: c.pid })] : []));
+  if (state.kubernetes) releases.push(guard(`local stack cluster in ${dir}`, { mentioning: clusterProcessesMarker(state.kubernetes.dir, state.kubernetes.cluster) }));
+  return () => releases.forEach((release) => release());
 }

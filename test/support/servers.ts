@@ -4,6 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { guard } from '../../src/stack/guardian.js';
+import { allPids, commandLine, procStat } from '../../src/stack/procfs.js';
 import { registerSearchAttributes, startDevServer, type DevServer } from '../../src/stack/temporal.js';
 import { toolPath } from '../../src/stack/tools.js';
 
@@ -28,8 +30,26 @@ async function startTimeSkipping(attempts = 3): Promise<TestWorkflowEnvironment>
   }
 }
 
+/**
+ * The SDK starts the test server as a plain child of this process: if this process is SIGKILLed
+ * the JVM lives on. Hand the new ones to the guardian until the environment is torn down.
+ */
+function guardTestServers(env: TestWorkflowEnvironment): void {
+  const servers = allPids().filter((pid) => procStat(pid)?.ppid === process.pid && (commandLine(pid) ?? '').includes('io.temporal.testserver.TestServer'));
+  const releases = servers.map((pid) => guard('temporal time-skipping test server', { pid }));
+  const teardown = env.teardown.bind(env);
+  env.teardown = async () => {
+    try {
+      await teardown();
+    } finally {
+      for (const release of releases) release();
+    }
+  };
+}
+
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const env = await startTimeSkipping();
+  guardTestServers(env);
   try {
     await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   } catch (err) {
@@ -48,3 +68,4 @@ export async function startTestDevServer(options: { headless?: boolean } = {}): 
   });
   return { ...server, dir };
 }
+
