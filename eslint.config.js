@@ -1,4 +1,4 @@
-// Lint rules that protect the architecture (DESIGN §3): workflow code must stay deterministic, so
+// Lint rules that protect the architecture: workflow code must stay deterministic, so
 // src/workflows, src/core and src/spec may not import Node built-ins, and workflows import
 // activities only as types.
 import js from '@eslint/js';

@@ -1,4 +1,4 @@
-// Builds every activity the release workflow calls from injected clients (DESIGN §3). Systems whose
+// Builds every activity the release workflow calls from injected clients. Systems whose
 // adapters are not wired yet fail at once, non-retryably, with a message naming what is missing —
 // a release on such a worker ends "failed" with that reason instead of retrying forever. Every result
 // is checked before it leaves the worker: one JSON cannot carry unchanged (a NaN becomes null) fails

@@ -1,4 +1,4 @@
-// The `tidegate` CLI (DESIGN §9): a thin layer over the client library. One top-level handler maps
+// The `tidegate` CLI: a thin layer over the client library. One top-level handler maps
 // typed errors to exit codes: 2 invalid input, 3 refused, 1 anything else; `--wait` exits with the
 // release's own code (0 released, 10 rolled back by analysis, 11 rejected, 12 aborted, 13 timed out).
 import { readFileSync } from 'node:fs';

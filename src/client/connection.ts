@@ -1,4 +1,4 @@
-// Temporal connection settings from the standard environment (DESIGN §9): TEMPORAL_ADDRESS,
+// Temporal connection settings from the standard environment: TEMPORAL_ADDRESS,
 // TEMPORAL_NAMESPACE, TEMPORAL_API_KEY and the TLS variables. Secrets stay in the environment.
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';

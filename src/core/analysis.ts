@@ -1,4 +1,4 @@
-// The threshold judge (DESIGN §7, Argo Rollouts' measurement phases and limits), pure. A measurement
+// The threshold judge (Argo Rollouts' measurement phases and limits), pure. A measurement
 // is a fact (a value, no data, or the backend failing); the judge gives each one a phase and the run
 // a verdict. "No data" and "backend down" never count as healthy — nor as bad.
 import { holds } from './condition.js';

@@ -1,4 +1,4 @@
-// Approval rules (DESIGN §5), checked in the workflow's update validators so a refused approval is
+// Approval rules, checked in the workflow's update validators so a refused approval is
 // answered at once with its reason, and nothing is recorded for it.
 import type { ApprovalSpec } from '../spec/schema.js';
 

@@ -1,4 +1,4 @@
-// The compare judge (DESIGN §7, Kayenta style), pure: a threshold cannot tell "the canary is slower
+// The compare judge (Kayenta style), pure: a threshold cannot tell "the canary is slower
 // than the baseline running next to it under the same traffic" from "everything is slow right now",
 // so this judge compares the two samples with a two-sided Mann-Whitney U test and a Hodges-Lehmann
 // shift with its confidence interval, asks whether the change is both real and big enough in the bad

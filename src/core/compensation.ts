@@ -1,4 +1,4 @@
-// The saga's undo list (DESIGN §5). Every forward effect registers its undo as data; rollback runs
+// The saga's undo list. Every forward effect registers its undo as data; rollback runs
 // them in reverse — with every traffic undo first, because users feel traffic in seconds and a
 // Deployment's image only once traffic reaches it.
 import type { ProductionSnapshot, ProductionTarget, StagingSnapshot } from './snapshot.js';

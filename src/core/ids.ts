@@ -1,4 +1,4 @@
-// Release identity (DESIGN §5): a release is `<service>@<version>` (or `<release>@<version>` for a
+// Release identity: a release is `<service>@<version>` (or `<release>@<version>` for a
 // multi-service spec), which is also its Temporal workflow id, so that a retried start finds it.
 
 export const TASK_QUEUE = 'tidegate';

@@ -1,5 +1,5 @@
 // The release's observable state — what `status` shows and the workflow result carries — and the
-// mapping from how a release ended to the CLI's exit codes (DESIGN §9).
+// mapping from how a release ended to the CLI's exit codes.
 import type { ApprovalRecord, RejectionRecord } from './approval.js';
 import type { Measurement, RunPhase } from './analysis.js';
 import { STAGES, type ReleasePlan, type Stage } from './plan.js';

@@ -1,4 +1,4 @@
-// Query templates: {{service}}, {{version}}, {{color}}, {{baselineColor}}, {{namespace}} (DESIGN §4).
+// Query templates: {{service}}, {{version}}, {{color}}, {{baselineColor}}, {{namespace}}.
 
 export type TemplateVars = Partial<Record<'service' | 'version' | 'color' | 'baselineColor' | 'namespace', string>>;
 

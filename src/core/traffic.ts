@@ -1,5 +1,5 @@
-// How traffic divides between the two colors, read off the routing objects each router uses
-// (DESIGN §6). Pure: the Kubernetes activities use it to snapshot weights and to check what they
+// How traffic divides between the two colors, read off the routing objects each router uses.
+// Pure: the Kubernetes activities use it to snapshot weights and to check what they
 // wrote, and the traffic simulator uses it to send requests where a real gateway would.
 // Objects are described by the few fields read here, so src/core needs no Kubernetes client.
 import type { Color } from './snapshot.js';

@@ -1,4 +1,4 @@
-// The traffic simulator's config file (DESIGN §10): which services it sends requests to, how they
+// The traffic simulator's config file: which services it sends requests to, how they
 // are routed in the cluster, and how each image behaves. Validated with zod so that a typo in the
 // demo's config is an error naming the field, not silent healthy traffic.
 import { readFileSync } from 'node:fs';

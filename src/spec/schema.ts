@@ -1,4 +1,4 @@
-// The v1 release spec (DESIGN §4) as a zod schema. Parsing validates every field and cross-field rule
+// The v1 release spec as a zod schema. Parsing validates every field and cross-field rule
 // and normalises both spec forms (one `service`, or `release` + `services`) into one ReleaseSpec,
 // with durations already in milliseconds. Every other module uses the types inferred here.
 import { z } from 'zod';

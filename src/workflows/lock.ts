@@ -1,4 +1,4 @@
-// One release per service at a time (DESIGN §5): a service's lock is a small workflow whose id is
+// One release per service at a time: a service's lock is a small workflow whose id is
 // `tidegate-lock/<service>`, so Temporal's workflow-id uniqueness makes acquisition atomic. It lives
 // until its holder release unlocks it, or until it sees that the holder no longer runs (a terminated
 // release never leaves its service locked for more than one check interval).

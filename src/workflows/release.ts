@@ -1,4 +1,4 @@
-// The release workflow (DESIGN §5): build gate → staging → canary steps → approval → blue-green
+// The release workflow: build gate → staging → canary steps → approval → blue-green
 // switch → monitor window, for one service or several in order. Every forward effect registers its
 // undo first; any failure, rejection, abort or timeout runs the undos, traffic first, in a scope that
 // cannot be cancelled. All decisions come from src/core; activities only act and observe.
@@ -119,7 +119,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     compensations.push({ seq: compensations.length, service, label, action });
   };
 
-  // ---- GitHub reporting (DESIGN §8) -----------------------------------------------------------
+  // ---- GitHub reporting -----------------------------------------------------------
   // Deployments per environment and a commit status on source.sha, each linking the release. They
   // report; they never decide: a GitHub failure is recorded in the timeline, the release goes on.
   const reportsToGitHub = spec.source ? patched('github-reporting') : false;

@@ -1,4 +1,4 @@
-// The GitHub activities (DESIGN §8) with @octokit/rest: the build gate (required check runs on the
+// The GitHub activities with @octokit/rest: the build gate (required check runs on the
 // release's commit), a GitHub Deployment per environment with its statuses, and a commit status —
 // each linking the release in the Temporal UI. The token lives in this worker's environment only;
 // it never enters a workflow input, result, history or log. Errors are classified for Temporal:

@@ -1,4 +1,4 @@
-// Classifies Kubernetes API failures for Temporal (DESIGN §6): 400/401/403/404/422 cannot succeed
+// Classifies Kubernetes API failures for Temporal: 400/401/403/404/422 cannot succeed
 // on retry and become non-retryable failures with a message a human can act on; 409, 429, 5xx and
 // network errors are transient and retry. Messages never carry request headers or credentials.
 import { ApplicationFailure } from '@temporalio/common';

@@ -1,4 +1,4 @@
-// The Kubernetes activities (DESIGN §6): snapshot, deploy and wait, the four traffic routers, the
+// The Kubernetes activities: snapshot, deploy and wait, the four traffic routers, the
 // blue-green switch, scale-down and exact restore. Built by a factory from injected API clients.
 // Every write sets a desired state (never increments) and is skipped when the object already has
 // it; each object kind gets the patch type that fits it:

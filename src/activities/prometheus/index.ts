@@ -1,4 +1,4 @@
-// The metrics activity on Prometheus's HTTP API (DESIGN §7): instant and range queries whose
+// The metrics activity on Prometheus's HTTP API: instant and range queries whose
 // results are facts, never judgements. Three outcomes stay distinct, because the judges treat
 // them differently: a value (possibly 'NaN' or '±Inf', spelled out), no data (the query matched no series), and the backend
 // failing (unreachable, timing out, 5xx) — an Error measurement, never a pass nor a fail. A query

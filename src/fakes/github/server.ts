@@ -1,4 +1,4 @@
-// A local fake of the GitHub REST endpoints tidegate uses (DESIGN §8, §10): check runs of a commit,
+// A local fake of the GitHub REST endpoints tidegate uses: check runs of a commit,
 // Deployments and their statuses, commit statuses, and dispatched Actions workflow runs. There is no network here, so this stands in for
 // api.github.com — and every request it accepts and every response it sends is validated against
 // GitHub's official OpenAPI description; a request that does not conform is answered 422 and a
