@@ -3,8 +3,12 @@
 //   tsx scripts/bundle-workflows.ts [out-file]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { repoRoot } from '../src/stack/tools.js';
+
+// Only the workflow sources and their dependencies: the image's build stage (deploy/Dockerfile) has
+// nothing else of the repository.
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 const out = process.argv[2] ?? join(repoRoot, 'dist', 'workflow-bundle.js');
 const noop = (): void => undefined;

@@ -438,10 +438,11 @@ describe("under deploy/'s ServiceAccount", () => {
   });
 });
 
-test("deploy/'s manifests pass kubectl apply --dry-run=server", async () => {
+test("deploy/ passes kubectl apply -k --dry-run=server (the README's install command)", async () => {
+  // a server-side dry run creates nothing, so the objects in the namespace need it to exist already
   await applyManifestFile(cluster.kubeconfig, join(repoRoot, 'deploy/namespace.yaml'));
-  const { stdout } = await run(toolPath('kubectl'), ['--kubeconfig', cluster.kubeconfig, 'apply', '--dry-run=server', '-f', join(repoRoot, 'deploy')], { timeout: 60_000 });
-  for (const object of ['deployment.apps/tidegate-worker', 'serviceaccount/tidegate-worker', 'clusterrole.rbac.authorization.k8s.io/tidegate-worker', 'poddisruptionbudget.policy/tidegate-worker', 'configmap/tidegate-worker']) {
+  const { stdout } = await run(toolPath('kubectl'), ['--kubeconfig', cluster.kubeconfig, 'apply', '--dry-run=server', '-k', join(repoRoot, 'deploy')], { timeout: 60_000 });
+  for (const object of ['deployment.apps/tidegate-worker', 'serviceaccount/tidegate-worker', 'clusterrole.rbac.authorization.k8s.io/tidegate-worker', 'poddisruptionbudget.policy/tidegate-worker', 'configmap/tidegate-worker', 'namespace/tidegate']) {
     expect(stdout).toContain(object);
   }
   expect(stdout).toContain('(server dry run)');
