@@ -104,6 +104,23 @@ function loadSpec(flags: Flags, overridable = true): ReturnType<typeof parseSpec
   return parseSpec(text, overrides);
 }
 
+const COMMANDS = ['validate', 'start', 'status', 'list', 'analysis', 'approve', 'reject', 'promote', 'abort', 'worker', 'dev', 'demo'];
+
+/**
+ * What `tidegate <argv>` would run, checked without running it or reading any file: an unknown
+ * command or option, or a missing argument, throws the InvalidInputError the CLI would exit 2 with.
+ * Keeps command lines written elsewhere (examples/ci/) honest.
+ */
+export function parseInvocation(argv: string[]): { command: string; flags: Flags; positionals: string[] } {
+  const { values: flags, positionals } = parse(argv);
+  const command = positionals[0] ?? '';
+  if (!COMMANDS.includes(command)) throw new InvalidInputError(`unknown command "${command}"`);
+  if ((command === 'validate' || command === 'start') && !flags.file) throw new InvalidInputError('missing -f FILE (the release spec)');
+  if (['status', 'approve', 'reject', 'promote', 'abort'].includes(command)) releaseArg(positionals, command);
+  if ((command === 'reject' || command === 'abort') && !flags.reason?.trim()) throw new InvalidInputError(`${command} needs --reason TEXT`);
+  return { command, flags, positionals };
+}
+
 /** Runs one CLI invocation and returns its exit code. */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   try {
@@ -161,8 +178,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
 
   if (command === 'analysis') return analysis(positionals, flags, io, print);
 
-  const known = ['start', 'status', 'list', 'approve', 'reject', 'promote', 'abort'];
-  if (!known.includes(command)) throw new InvalidInputError(`unknown command "${command}"\n${USAGE}`);
+  if (!COMMANDS.includes(command)) throw new InvalidInputError(`unknown command "${command}"\n${USAGE}`);
 
   // Validate everything that needs no server before connecting.
   let startSpec: ReturnType<typeof parseSpec> | undefined;
