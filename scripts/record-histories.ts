@@ -6,6 +6,7 @@
 import '../test/support/quiet-runtime.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
 import { specFor, startHarness, type Harness, type SpecDoc } from '../test/workflows/support/harness.js';
 
 const out = new URL('../test/fixtures/histories/', import.meta.url);
@@ -26,7 +27,46 @@ function withoutApproval(doc: SpecDoc): void {
   doc.production.monitor = undefined;
 }
 
-const scenarios: Record<string, (h: Harness) => Promise<string>> = {
+/** A compare analysis of latency (one metric, `query:` shorthand). */
+const LATENCY = { kind: 'compare', query: 'latency{service="{{service}}",color="{{color}}"}', interval: '15s', count: 8 };
+
+/** payments, then checkout (which depends on it), each with a replicas canary and an analysis; reported to GitHub. */
+function shop(version: string): ReleaseSpec {
+  const svc = (service: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    service,
+    image: `registry.local/${service}:${version}`,
+    production: {
+      namespace: 'prod',
+      blueGreen: { activeService: service, deploymentPrefix: service, scaleDownDelay: '5m' },
+      canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 20 }, { analysis: { analyses: ['success-rate'] } }] },
+    },
+    ...extra,
+  });
+  const parsed = validateSpec({
+    release: 'shop',
+    version,
+    source: { repo: 'acme/shop', sha: '9b1d0c4' },
+    services: [svc('checkout', { dependsOn: ['payments'] }), svc('payments')],
+    analyses: { 'success-rate': { query: 'rate{service="{{service}}",color="{{color}}"}', successCondition: '>= 0.99', interval: '30s', count: 3 } },
+  });
+  if (!parsed.ok) throw new Error(`shop spec invalid: ${JSON.stringify(parsed.problems)}`);
+  return parsed.spec;
+}
+
+/** A release of checkout whose build gate awaits a check and dispatches smoke.yml; reported to GitHub. */
+function withDispatch(version: string): ReleaseSpec {
+  return specFor('checkout', version, (doc) => {
+    withoutApproval(doc);
+    doc.source = { repo: 'acme/checkout', sha: '3f2c9e1' };
+    doc.build = { requiredChecks: ['build'], dispatch: { workflow: 'smoke.yml', ref: 'main', inputs: { environment: 'staging' } } };
+  });
+}
+
+/**
+ * Each scenario returns the id of the release to record (as `<scenario>.json`), or several:
+ * fixture name → release id.
+ */
+const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, string>>> = {
   async 'released'(h) {
     const { releaseId } = await h.releases.start(specFor('checkout', '1.4.2'), { initiator: 'dave' });
     await h.until(releaseId, (s) => s.pausedFor === 'canary step 5: waiting for promote', 10_000);
@@ -146,6 +186,120 @@ const scenarios: Record<string, (h: Harness) => Promise<string>> = {
     await h.finish(releaseId);
     return releaseId;
   },
+  async 'multi-service-released'(h) {
+    // two services in dependency order (payments, then checkout), replicas canaries, a GitHub deployment per service
+    const { releaseId } = await h.releases.start(shop('3.1.0'), { initiator: 'dave' });
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'multi-service-rolled-back'(h) {
+    // the second service's analysis fails: both are rolled back, traffic first
+    h.world.setMetric('checkout', 'green', 0.5);
+    const { releaseId } = await h.releases.start(shop('3.1.1'), { initiator: 'dave' });
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'superseded'(h) {
+    // a release paused in its canary is superseded: it rolls back and tells the new one the lock is free;
+    // the new one breaks in (signal, wait for lockFreed) and releases
+    const first = await h.releases.start(specFor('checkout', '1.6.0', withoutApproval), { initiator: 'dave' });
+    await h.until(first.releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+    const second = await h.releases.start(specFor('checkout', '1.6.1', withoutApproval), { initiator: 'ci', supersede: true });
+    // read through status, not result(): the time-skipping client's result() leaves time skipping locked
+    await h.until(first.releaseId, (s) => s.outcome !== undefined);
+    await h.finish(second.releaseId);
+    return { superseded: first.releaseId, superseding: second.releaseId };
+  },
+  async 'approval-timed-out-proceeded'(h) {
+    // nobody approves within 24h; onTimeout: proceed records it and releases
+    const { releaseId } = await h.releases.start(
+      specFor('checkout', '1.6.2', (doc) => {
+        const approval = doc.production.approval;
+        withoutApproval(doc);
+        doc.production.approval = { ...approval, onTimeout: 'proceed' };
+      }),
+      { initiator: 'dave' },
+    );
+    await h.until(releaseId, (s) => s.stage === 'approval');
+    await h.releases.approve(releaseId, 'alice');
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'promoted-full'(h) {
+    // promote --full during the first pause skips the remaining canary steps
+    const { releaseId } = await h.releases.start(specFor('checkout', '1.6.3', (doc) => void (doc.production.monitor = undefined)), { initiator: 'dave' });
+    await h.until(releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+    await h.releases.promote(releaseId, 'dave', true);
+    await h.until(releaseId, (s) => s.stage === 'approval');
+    await h.releases.approve(releaseId, 'alice');
+    await h.releases.approve(releaseId, 'bob');
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'inconclusive-paused-promoted'(h) {
+    // the metrics backend is down during staging verification: Inconclusive (consecutive errors), a pause, promoted, released
+    h.world.setMetric('checkout', 'staging', 'error');
+    const { releaseId } = await h.releases.start(
+      specFor('checkout', '1.6.4', (doc) => {
+        withoutApproval(doc);
+        doc.staging = { namespace: 'staging', deployment: 'checkout', verify: ['success-rate'] };
+      }),
+      { initiator: 'dave' },
+    );
+    await h.until(releaseId, (s) => s.pausedFor !== undefined);
+    await h.releases.promote(releaseId, 'dave');
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'compare-staging-monitor-released'(h) {
+    // compare analyses in staging (against staging before its deploy), at a canary step and in the monitor
+    // window (against the old color before traffic moved); an identical canary passes all three
+    h.world.setMetric('checkout', 'staging', 0.06);
+    h.world.setMetric('checkout', 'green', 0.06);
+    h.world.setMetric('checkout', 'blue', 0.06);
+    const { releaseId } = await h.releases.start(
+      specFor('checkout', '1.6.5', (doc) => {
+        doc.analyses.latency = LATENCY;
+        doc.staging = { namespace: 'staging', deployment: 'checkout', verify: ['latency'] };
+        doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'checkout' }, steps: [{ setWeight: 20 }, { analysis: { analyses: ['latency'] } }] };
+        doc.production.approval = undefined;
+        doc.production.monitor = { duration: '30m', analyses: ['latency'] };
+      }),
+      { initiator: 'dave' },
+    );
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'compare-monitor-rolled-back'(h) {
+    // a compare analysis in the monitor window: the new color slower than the old one before the switch → rolled back
+    h.world.setMetric('checkout', 'green', 0.4);
+    h.world.setMetric('checkout', 'blue', 0.06);
+    const { releaseId } = await h.releases.start(
+      specFor('checkout', '1.6.6', (doc) => {
+        doc.analyses.latency = LATENCY;
+        doc.staging = undefined;
+        doc.production.canary = undefined;
+        doc.production.approval = undefined;
+        doc.production.monitor = { duration: '30m', analyses: ['latency'] };
+      }),
+      { initiator: 'dave' },
+    );
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'build-dispatched'(h) {
+    // the build gate awaits the required check, then dispatches smoke.yml and waits for its run; released
+    const { releaseId } = await h.releases.start(withDispatch('1.6.7'), { initiator: 'dave' });
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'build-dispatch-failed'(h) {
+    // the dispatched run fails: the release stops before staging, nothing to roll back
+    h.world.dispatched = { conclusion: 'failure', failing: [{ name: 'workflow smoke.yml run #7', conclusion: 'failure' }] };
+    const { releaseId } = await h.releases.start(withDispatch('1.6.8'), { initiator: 'dave' });
+    await h.finish(releaseId);
+    return releaseId;
+  },
   async 'compensation-retried'(h) {
     h.world.setMetric('checkout', 'green', 0.5);
     h.world.failures.set('restoreTraffic', 1);
@@ -162,10 +316,12 @@ if (unknown.length > 0) throw new Error(`unknown scenarios ${unknown.join(', ')}
 for (const [name, scenario] of Object.entries(scenarios).filter(([n]) => only.length === 0 || only.includes(n))) {
   const h = await startHarness();
   try {
-    const releaseId = await scenario(h);
-    const history = await h.env.client.workflow.getHandle(releaseId).fetchHistory();
-    writeFileSync(new URL(`${name}.json`, out), `${historyToJSON(history)}\n`);
-    console.log(`${name}: ${releaseId}, ${history.events?.length ?? 0} events`);
+    const recorded = await scenario(h);
+    for (const [file, releaseId] of Object.entries(typeof recorded === 'string' ? { [name]: recorded } : recorded)) {
+      const history = await h.env.client.workflow.getHandle(releaseId).fetchHistory();
+      writeFileSync(new URL(`${file}.json`, out), `${historyToJSON(history)}\n`);
+      console.log(`${file}: ${releaseId}, ${history.events?.length ?? 0} events`);
+    }
   } finally {
     await h.stop();
   }

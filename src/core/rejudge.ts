@@ -288,6 +288,9 @@ function sideSamples(ms: readonly Measurement[], side: 'canary' | 'baseline', li
   return { values: ms.filter((m) => Object.hasOwn(m, key)).map((m) => toNumber((side === 'canary' ? m.value : m.baseline) as MetricValue | null)) };
 }
 
+/** The reason a compare run recorded before the compare judge existed carries (its verdict was always Inconclusive). */
+export const BEFORE_COMPARE_JUDGE = 'the compare judge is not implemented yet';
+
 /**
  * A compare run under `config`: each metric's canary and baseline samples rebuilt from the recorded
  * measurements (canary samples carry `value`, baseline ones `baseline`, tagged with `metric` when the
@@ -301,7 +304,11 @@ function sideSamples(ms: readonly Measurement[], side: 'canary' | 'baseline', li
 function rejudgeCompare(run: AnalysisRun, spec: CompareAnalysisSpec, recordedSpec: CompareAnalysisSpec): Omit<Rejudged, 'changes'> {
   const notes: string[] = [];
   const measurements: readonly Measurement[] = Array.isArray(run.measurements) ? run.measurements : [];
-  if (!run.compare && measurements.length === 0) notes.push('no samples were recorded for this run');
+  if (!run.compare && measurements.length === 0) {
+    // Releases started before the compare judge existed took no samples and recorded a fixed verdict.
+    if (run.reason === BEFORE_COMPARE_JUDGE) return { phase: 'Undecided', reason: 'recorded before the compare judge existed: it took no samples', notes };
+    notes.push('no samples were recorded for this run');
+  }
   const results: (CompareMetricResult & { backendDown: boolean })[] = [];
   const undecided: string[] = [];
   for (const metric of spec.metrics) {

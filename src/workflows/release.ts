@@ -48,6 +48,7 @@ import {
   type ReleaseInput,
 } from './definitions.js';
 import { serviceLock } from './lock.js';
+import { PATCHES } from './patches.js';
 import { OUTCOME_KEY, STAGE_KEY } from './search-attributes.js';
 
 const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 };
@@ -122,7 +123,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   // ---- GitHub reporting -----------------------------------------------------------
   // Deployments per environment and a commit status on source.sha, each linking the release. They
   // report; they never decide: a GitHub failure is recorded in the timeline, the release goes on.
-  const reportsToGitHub = spec.source ? patched('github-reporting') : false;
+  const reportsToGitHub = spec.source ? patched(PATCHES.githubReporting.id) : false;
   const ghDeployments: { environment: string; deploymentId: number; last: string }[] = [];
   const environmentName = (env: 'staging' | 'production', service: string): string => (spec.services.length === 1 ? env : `${env}/${service}`);
 
@@ -282,7 +283,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
    */
   async function guardAgainstDrift(target: ProductionTarget, before: string, promoteMeans: string): Promise<TrafficState | undefined> {
     const expected = expectedTraffic.get(target.service);
-    if (!expected || !patched('drift-guard')) return undefined;
+    if (!expected || !patched(PATCHES.driftGuard.id)) return undefined;
     const observed = await observeTraffic(target, `before ${before}`);
     const drift = trafficDrift(expected, observed);
     if (!drift) return observed;
@@ -356,7 +357,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       return undefined;
     };
     let verdicts: RunVerdict[];
-    if (patched('analysis-fail-fast')) {
+    if (patched(PATCHES.analysisFailFast.id)) {
       // The first verdict that rolls back acts at once: the analyses still measuring are cancelled
       // (their runs are recorded as cut short), so traffic leaves a bad canary within seconds.
       const scope = new CancellationScope();
@@ -429,7 +430,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     status.analyses.push(run);
     await waitForWindow(svc, where, name, analysis, color);
     if (analysis.kind === 'compare') {
-      if (!patched('compare-judge')) {
+      if (!patched(PATCHES.compareJudge.id)) {
         // How releases started before the compare judge existed replay: a compare analysis never passed.
         run.phase = 'Inconclusive';
         run.reason = 'the compare judge is not implemented yet';
@@ -447,7 +448,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       for (const { at, observation } of observations) {
         // A NaN recorded as a bare number arrives as null. Releases recorded before values were
         // spelled out judged that null as a number; new ones judge it NaN, i.e. Inconclusive.
-        const legacyNull = observation.kind === 'value' && (observation.value as MetricValue | null) === null && !patched('nan-inconclusive');
+        const legacyNull = observation.kind === 'value' && (observation.value as MetricValue | null) === null && !patched(PATCHES.nanInconclusive.id);
         const c = classify(analysis, observation, { legacyNull });
         const m: Measurement = { at, phase: c.phase, ...(c.message ? { message: c.message } : {}) };
         if (observation.kind === 'value') m.value = toMetricValue(toNumber(observation.value));
@@ -496,12 +497,13 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
    * had no requests yet, nor a mix of before and after.
    */
   async function waitForWindow(svc: ServiceSpec, where: Stage, name: string, analysis: AnalysisSpec, color: Color | 'staging'): Promise<void> {
-    const queries = analysis.kind === 'threshold' ? [analysis.query] : analysis.metrics.map((m) => m.query);
+    // (releases started before compare analyses had `metrics` carry one `query` in their input)
+    const queries = analysis.kind === 'threshold' ? [analysis.query] : (analysis.metrics?.map((m) => m.query) ?? [(analysis as { query?: string }).query ?? '']);
     const delayMs = analysis.initialDelay ?? longestWindowMs(queries);
     const changedAt = trafficChangedAt.get(`${svc.service}/${color === 'staging' ? 'staging' : 'production'}`);
     const waitMs = waitBeforeMeasuringMs({ delayMs, now: Date.now(), ...(changedAt !== undefined ? { changedAt } : {}) });
     // (releases recorded before this rule measured at once)
-    if (waitMs <= 0 || !patched('analysis-initial-delay')) return;
+    if (waitMs <= 0 || !patched(PATCHES.analysisInitialDelay.id)) return;
     record(`analysis ${name}: first measurement in ${Math.ceil(waitMs / 1000)}s, once its ${Math.round(delayMs / 1000)}s window holds only traffic after the last change`, { service: svc.service, stage: where });
     await sleep(waitMs, { summary: `${name}: wait for the window to hold only new traffic` });
   }
@@ -756,7 +758,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       setStage('build');
       for (const st of status.services) st.stages.build = 'running';
       // (releases started before dispatch was supported called awaitChecks whatever the spec said)
-      const dispatch = build.dispatch && patched('build-dispatch') ? build.dispatch : undefined;
+      const dispatch = build.dispatch && patched(PATCHES.buildDispatch.id) ? build.dispatch : undefined;
       const gates: { what: string; run: () => Promise<BuildCheckResult> }[] = [];
       if (build.requiredChecks.length > 0 || !dispatch) {
         gates.push({
@@ -833,7 +835,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
    */
   async function stillOurs(c: Compensation): Promise<{ skip: string } | { spare: Color[] }> {
     const action = c.action;
-    if (action.type === 'restoreStaging' || !patched('drift-guard')) return { spare: [] };
+    if (action.type === 'restoreStaging' || !patched(PATCHES.driftGuard.id)) return { spare: [] };
     const router = action.target.traffic?.router;
     const observed = await observeTraffic(action.target, `before: ${c.label}`);
     if (action.type === 'restoreTraffic') {

@@ -10,6 +10,7 @@ import {
   rejudgeRun,
   releaseRejudged,
   wasCutShort,
+  BEFORE_COMPARE_JUDGE,
   type JudgeConfig,
   type Rejudged,
 } from '../../src/core/rejudge.js';
@@ -304,7 +305,11 @@ describe('compare runs', () => {
   test('a run recorded before the compare judge, or cut short', () => {
     const legacy = compareRun({}, 'Inconclusive', { reason: 'the compare judge is not implemented yet' });
     delete legacy.compare;
-    expect(rejudgeRun(legacy, ownLatency)).toMatchObject({ phase: 'Inconclusive', reason: expect.stringMatching(/^no data for any metric/) as never, notes: ['no samples were recorded for this run'] });
+    // it took no samples: today's judge cannot decide it (its verdict then was a fixed Inconclusive)
+    expect(rejudgeRun(legacy, ownLatency)).toMatchObject({ phase: 'Undecided', reason: 'recorded before the compare judge existed: it took no samples', notes: [] });
+    const empty = compareRun({}, 'Inconclusive', { reason: 'no data' });
+    delete empty.compare;
+    expect(rejudgeRun(empty, ownLatency)).toMatchObject({ phase: 'Inconclusive', reason: expect.stringMatching(/^no data for any metric/) as never, notes: ['no samples were recorded for this run'] });
     const cut = compareRun({ value: { canary: CANARY.slice(0, 3) } }, 'Inconclusive', { reason: 'cut short: another analysis of this step decided the rollback' });
     expect(rejudgeRun(cut, ownLatency)).toMatchObject({ phase: 'Undecided', cutShort: true, reason: 'cut short before its samples were complete' });
   });
@@ -319,6 +324,7 @@ describe('every recorded run, re-judged under its own recorded spec, gives its r
   test.each(files)('%s', (file) => {
     const { input, result } = loadRecorded(file);
     let legacy = false;
+    let beforeJudge = false;
     for (const run of result.status.analyses) {
       const cfg = judgeConfigFor(input.spec, run);
       const r = rejudgeRun(run, cfg);
@@ -326,6 +332,12 @@ describe('every recorded run, re-judged under its own recorded spec, gives its r
         seen.cutShort++;
         expect(r.cutShort).toBe(true);
         expect(r.notes.some((n) => n.startsWith('the recorded run was cut short'))).toBe(true);
+        continue;
+      }
+      if (run.reason === BEFORE_COMPARE_JUDGE) {
+        // a compare run from before the judge existed took no samples: there is nothing to re-judge
+        expect({ id: run.id, phase: r.phase, reason: r.reason }).toEqual({ id: run.id, phase: 'Undecided', reason: 'recorded before the compare judge existed: it took no samples' });
+        beforeJudge = true;
         continue;
       }
       if (r.legacyNulls) {
@@ -350,7 +362,8 @@ describe('every recorded run, re-judged under its own recorded spec, gives its r
         onInconclusive: input.spec.analyses[run.analysis]?.onInconclusive ?? 'pause',
       })),
     );
-    if (result.cause === 'analysis') expect(verdict.action).toBe('rollback');
+    if (beforeJudge) expect(verdict.action).toBe('undecided');
+    else if (result.cause === 'analysis') expect(verdict.action).toBe('rollback');
     else expect(['pass', 'pause']).toContain(verdict.action);
     if (result.cause === 'analysis' && !legacy) expect(result.reason).toContain(verdict.at?.split('/').at(-1));
   });

@@ -1,0 +1,158 @@
+// Every patch in the workflow code, in one place: its id (what patched() records as a marker in a
+// history), what it guards, the commit that added it, and the recorded histories in
+// test/fixtures/histories/ that take each branch — `new` ones carry the marker, `old` ones were
+// recorded before the patch and replay its old branch. test/workflows/patches.test.ts checks this
+// list against the code and the fixtures; a patch may only be removed (or deprecated) once no
+// release that started without its marker can still be running.
+
+export interface Patch {
+  /** The id passed to patched() and recorded in the history's marker. */
+  readonly id: string;
+  /** What the new branch does, and what releases without the marker do instead. */
+  readonly guards: string;
+  /** The commit that added the patch (histories recorded before it take the old branch). */
+  readonly since: string;
+  /** Fixture names (test/fixtures/histories/<name>.json) that take each branch. */
+  readonly fixtures: { readonly new: readonly string[]; readonly old: readonly string[] };
+}
+
+export const PATCHES = {
+  githubReporting: {
+    id: 'github-reporting',
+    guards:
+      'GitHub reporting for a spec with `source`: a Deployment per environment and a commit status on source.sha. Releases started without it report nothing to GitHub.',
+    since: 'a711ddd',
+    fixtures: {
+      new: ['reported-to-github', 'multi-service-released', 'multi-service-rolled-back', 'build-dispatched', 'build-dispatch-failed', 'before-build-dispatch-checks-awaited'],
+      // recorded at 28327ba
+      old: ['before-github-reporting-released'],
+    },
+  },
+  driftGuard: {
+    id: 'drift-guard',
+    guards:
+      'Reading where traffic goes before every step that moves traffic or takes capacity away (setWeight, switch, scale-down) and pausing on drift; in the rollback, skipping a traffic undo and sparing serving colors when traffic changed outside the release. Releases started without it act on their own picture of the traffic, with no reads.',
+    since: 'b6ed0fd',
+    fixtures: {
+      new: [
+        'drift-kept-serving-color',
+        'drift-rollback-left-alone',
+        'nan-inconclusive-promoted',
+        'null-inconclusive',
+        'multi-service-released',
+        'multi-service-rolled-back',
+        'superseded',
+        'superseding',
+        'approval-timed-out-proceeded',
+        'promoted-full',
+        'inconclusive-paused-promoted',
+        'compare-staging-monitor-released',
+        'compare-monitor-rolled-back',
+        'build-dispatched',
+      ],
+      // before-drift-guard-scaled-down-serving recorded at 2fdc8c0: traffic reset to blue, blue scaled down anyway
+      old: [
+        'before-drift-guard-scaled-down-serving',
+        'released',
+        'rolled-back-by-analysis',
+        'aborted-during-pause',
+        'compensation-retried',
+        'compare-judged',
+        'reported-to-github',
+        'failed-fast',
+        'nan-as-null-failed',
+        'before-github-reporting-released',
+        'before-build-dispatch-checks-awaited',
+        'before-analysis-fail-fast-rolled-back',
+        'before-analysis-initial-delay-measured-at-once',
+        'before-compare-judge-paused-promoted',
+      ],
+    },
+  },
+  analysisFailFast: {
+    id: 'analysis-fail-fast',
+    guards:
+      'The analyses of one step in a cancellation scope: the first verdict that rolls back acts at once and the runs still measuring are cut short. Releases started without it wait for every verdict, then act on them in order.',
+    since: 'f021858',
+    fixtures: {
+      new: [
+        'failed-fast',
+        'nan-as-null-failed',
+        'nan-inconclusive-promoted',
+        'null-inconclusive',
+        'multi-service-released',
+        'multi-service-rolled-back',
+        'promoted-full',
+        'inconclusive-paused-promoted',
+        'compare-staging-monitor-released',
+        'compare-monitor-rolled-back',
+        'before-analysis-initial-delay-measured-at-once',
+      ],
+      // before-analysis-fail-fast-rolled-back recorded at 86add04: a failed threshold waits out the 30-minute compare beside it
+      old: [
+        'before-analysis-fail-fast-rolled-back',
+        'released',
+        'rolled-back-by-analysis',
+        'rejected',
+        'aborted-during-pause',
+        'compensation-retried',
+        'compare-judged',
+        'reported-to-github',
+        'before-github-reporting-released',
+        'before-compare-judge-paused-promoted',
+      ],
+    },
+  },
+  compareJudge: {
+    id: 'compare-judge',
+    guards:
+      'Compare analyses judged (Mann-Whitney per metric, scored by weight). Releases started without it find every compare analysis Inconclusive ("the compare judge is not implemented yet"); their compare specs carry `query`, not `metrics`.',
+    since: '88fb064',
+    fixtures: {
+      new: ['compare-judged', 'failed-fast', 'compare-staging-monitor-released', 'compare-monitor-rolled-back', 'before-analysis-fail-fast-rolled-back'],
+      // recorded at dd30a7a: Inconclusive, a pause, promoted
+      old: ['before-compare-judge-paused-promoted'],
+    },
+  },
+  nanInconclusive: {
+    id: 'nan-inconclusive',
+    guards:
+      'A measured value that arrives as null (a NaN an older worker sent as a bare number) judged as NaN, i.e. Inconclusive. Releases started without it judge the null as a number, and fail the threshold.',
+    since: 'b6ed0fd',
+    fixtures: {
+      new: ['null-inconclusive'],
+      old: ['nan-as-null-failed'],
+    },
+  },
+  analysisInitialDelay: {
+    id: 'analysis-initial-delay',
+    guards:
+      'The minimum-traffic rule: an analysis waits until its initialDelay (by default its query\'s longest range window) has passed since the last traffic change before its first measurement. Releases started without it measure at once.',
+    since: 'b6ed0fd',
+    fixtures: {
+      new: ['nan-inconclusive-promoted', 'null-inconclusive', 'promoted-full', 'inconclusive-paused-promoted'],
+      // before-analysis-initial-delay-measured-at-once recorded at 2fdc8c0
+      old: [
+        'before-analysis-initial-delay-measured-at-once',
+        'failed-fast',
+        'reported-to-github',
+        'nan-as-null-failed',
+        'before-github-reporting-released',
+        'before-analysis-fail-fast-rolled-back',
+      ],
+    },
+  },
+  buildDispatch: {
+    id: 'build-dispatch',
+    guards:
+      'build.dispatch: the build gate dispatches an Actions workflow and waits for its run (after any required checks). Releases started without it await the required checks only, whatever the spec said.',
+    since: 'a87ba0d',
+    fixtures: {
+      new: ['build-dispatched', 'build-dispatch-failed'],
+      // recorded at a711ddd: a dispatch-only build gate awaited checks (none required)
+      old: ['before-build-dispatch-checks-awaited'],
+    },
+  },
+} as const satisfies Record<string, Patch>;
+
+export type PatchId = (typeof PATCHES)[keyof typeof PATCHES]['id'];
