@@ -191,7 +191,7 @@ describe('errors', () => {
     const wrong = createGitHubActivities({ token: 'ghs_wrongToken', baseUrl: fake.url });
     const failure = await failureOf(wrong.createDeployment({ repo: REPO, sha: SHA, environment: 'production', releaseId: 'r@1', description: 'd' }));
     expect([failure.type, failure.nonRetryable]).toEqual(['GitHubUnauthorized', true]);
-    expect(failure.message).toMatch(/GitHub refused the worker's token \(GITHUB_TOKEN\): Bad credentials \(HTTP 401\)/);
+    expect(failure.message).toMatch(/: Bad credentials \(HTTP 401: GitHub refused the worker's token \(GITHUB_TOKEN\)\)/);
     expect(failure.message).not.toContain('ghs_');
   });
 

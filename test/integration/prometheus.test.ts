@@ -95,7 +95,7 @@ test('a query Prometheus rejects is a non-retryable error with its message', asy
   expect(failure).toBeInstanceOf(ApplicationFailure);
   expect((failure as ApplicationFailure).nonRetryable).toBe(true);
   expect((failure as ApplicationFailure).type).toBe('PrometheusBadQuery');
-  expect((failure as ApplicationFailure).message).toMatch(/Prometheus rejected the query \(bad_data\): .*parse error.* — query: sum\(rate/);
+  expect((failure as ApplicationFailure).message).toMatch(/^query Prometheus for sum\(rate\(requests_total\[1m\]: bad_data: .*parse error.* \(HTTP 400: Prometheus rejected the query; fix it in the release spec\)$/);
 });
 
 describe('a backend that is down is an Error observation, never a value', () => {

@@ -1,10 +1,12 @@
 // The GitHub activities with @octokit/rest: the build gate (required check runs on the
 // release's commit), a GitHub Deployment per environment with its statuses, and a commit status —
 // each linking the release in the Temporal UI. The token lives in this worker's environment only;
-// it never enters a workflow input, result, history or log. Errors are classified for Temporal:
+// it never enters a workflow input, result, history or log. Errors go through ../failures.ts:
 // rate limits retry after GitHub's reset time; 401, 403, 404 and 422 cannot succeed on retry.
 import { ApplicationFailure } from '@temporalio/common';
-import { activityContext, waitOrCancel } from '../context.js';
+import { activityContext } from '../context.js';
+import { apiFailure, type PermanentStatuses } from '../failures.js';
+import { pollUntil } from '../poll.js';
 import { Octokit } from '@octokit/rest';
 import type { BuildCheckResult, GitHubActivities } from '../types.js';
 
@@ -28,35 +30,38 @@ interface RequestErrorLike {
   response?: { headers?: Record<string, string | number | undefined>; data?: { message?: string } };
 }
 
+export const GITHUB_PERMANENT: PermanentStatuses = {
+  401: ['GitHubUnauthorized', "GitHub refused the worker's token (GITHUB_TOKEN)"],
+  403: ['GitHubForbidden', 'the token lacks a permission (needs checks: read, deployments: write, statuses: write)'],
+  404: ['GitHubNotFound', 'no such repository or commit, or the token cannot see it'],
+  422: ['GitHubInvalid', 'GitHub rejected the request'],
+};
+
 /**
- * The failure to throw for a GitHub API error while doing `what`. Rate limits (403/429 with
- * x-ratelimit-remaining 0, or retry-after) retry once GitHub's window resets.
+ * When a 403/429 is a rate limit (x-ratelimit-remaining 0, or retry-after), how long until GitHub's
+ * window resets; undefined for any other answer.
  */
+function rateLimitDelayMs(status: number | undefined, headers: Record<string, string | number | undefined>, now: number): number | undefined {
+  if (status !== 403 && status !== 429) return undefined;
+  const retryAfter = Number(headers['retry-after']);
+  if (Number.isFinite(retryAfter)) return retryAfter * 1000;
+  if (String(headers['x-ratelimit-remaining']) !== '0') return undefined;
+  return Math.max(1_000, Number(headers['x-ratelimit-reset']) * 1000 - now + 500);
+}
+
+/** The failure to throw for a GitHub API error while doing `what`: rate limits retry once GitHub's window resets. */
 export function githubFailure(err: unknown, what: string, now = Date.now()): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   const e = err as RequestErrorLike;
-  const status = e.status;
-  const headers = e.response?.headers ?? {};
-  const apiMessage = e.response?.data?.message ?? e.message ?? String(err);
-  const retryAfter = Number(headers['retry-after']);
-  const reset = Number(headers['x-ratelimit-reset']);
-  if ((status === 403 || status === 429) && (String(headers['x-ratelimit-remaining']) === '0' || Number.isFinite(retryAfter))) {
-    const delayMs = Number.isFinite(retryAfter) ? retryAfter * 1000 : Math.max(1_000, reset * 1000 - now + 500);
-    return ApplicationFailure.create({
-      message: `${what}: GitHub rate limit (${apiMessage}); retrying in ${Math.ceil(delayMs / 1000)}s, after the reset`,
-      type: 'GitHubRateLimited',
-      nextRetryDelay: delayMs,
-    });
-  }
-  const permanent: Record<number, [string, string]> = {
-    401: ['GitHubUnauthorized', "GitHub refused the worker's token (GITHUB_TOKEN)"],
-    403: ['GitHubForbidden', 'the token lacks a permission (needs checks: read, deployments: write, statuses: write)'],
-    404: ['GitHubNotFound', 'no such repository or commit, or the token cannot see it'],
-    422: ['GitHubInvalid', 'GitHub rejected the request'],
-  };
-  const known = status !== undefined ? permanent[status] : undefined;
-  if (known) return ApplicationFailure.nonRetryable(`${what}: ${known[1]}: ${apiMessage} (HTTP ${status})`, known[0]);
-  return ApplicationFailure.retryable(`${what}: ${apiMessage}${status ? ` (HTTP ${status})` : ''}; will retry`, status ? `GitHubHttp${status}` : 'GitHubUnavailable');
+  const retryDelayMs = rateLimitDelayMs(e.status, e.response?.headers ?? {}, now);
+  return apiFailure({
+    system: 'GitHub',
+    what,
+    status: e.status,
+    message: e.response?.data?.message ?? e.message ?? String(err),
+    permanent: GITHUB_PERMANENT,
+    ...(retryDelayMs !== undefined ? { retryDelayMs } : {}),
+  });
 }
 
 async function gh<T>(what: string, call: () => Promise<T>): Promise<T> {
@@ -84,32 +89,32 @@ export function createGitHubActivities(options: GitHubOptions): GitHubActivities
 
   return {
     async awaitChecks({ repo, sha, requiredChecks, timeoutMs }): Promise<BuildCheckResult> {
-      const ctx = activityContext();
-      const deadline = Date.now() + timeoutMs;
       const r = splitRepo(repo);
-      for (;;) {
-        const runs = await gh(`list check runs of ${repo}@${sha}`, () => octokit.paginate(octokit.rest.checks.listForRef, { ...r, ref: sha, per_page: 100 }));
-        // the newest run of each name counts (a re-run replaces the earlier one)
-        const newest = new Map<string, (typeof runs)[number]>();
-        for (const run of runs) {
-          const seen = newest.get(run.name);
-          if (!seen || Date.parse(run.started_at ?? '') > Date.parse(seen.started_at ?? '') || run.id > seen.id) newest.set(run.name, run);
-        }
-        const failing: BuildCheckResult['failing'] = [];
-        const pending: string[] = [];
-        for (const name of requiredChecks) {
-          const run = newest.get(name);
-          if (!run || run.status !== 'completed') pending.push(name);
-          else if (!PASSING.has(run.conclusion ?? '')) failing.push({ name, conclusion: run.conclusion ?? 'unknown' });
-        }
-        if (failing.length > 0) return { conclusion: 'failure', failing };
-        if (pending.length === 0) return { conclusion: 'success', failing: [] };
-        if (Date.now() + pollMs > deadline) {
-          return { conclusion: 'timed-out', failing: pending.map((name) => ({ name, conclusion: newest.get(name)?.status ?? 'missing' })) };
-        }
-        ctx?.heartbeat({ pending, completed: requiredChecks.length - pending.length });
-        await waitOrCancel(ctx, pollMs);
-      }
+      const outcome = await pollUntil<BuildCheckResult, BuildCheckResult['failing']>({
+        timeoutMs,
+        pollMs,
+        check: async () => {
+          const runs = await gh(`list check runs of ${repo}@${sha}`, () => octokit.paginate(octokit.rest.checks.listForRef, { ...r, ref: sha, per_page: 100 }));
+          // the newest run of each name counts (a re-run replaces the earlier one)
+          const newest = new Map<string, (typeof runs)[number]>();
+          for (const run of runs) {
+            const seen = newest.get(run.name);
+            if (!seen || Date.parse(run.started_at ?? '') > Date.parse(seen.started_at ?? '') || run.id > seen.id) newest.set(run.name, run);
+          }
+          const failing: BuildCheckResult['failing'] = [];
+          const pending: BuildCheckResult['failing'] = [];
+          for (const name of requiredChecks) {
+            const run = newest.get(name);
+            if (!run || run.status !== 'completed') pending.push({ name, conclusion: run?.status ?? 'missing' });
+            else if (!PASSING.has(run.conclusion ?? '')) failing.push({ name, conclusion: run.conclusion ?? 'unknown' });
+          }
+          if (failing.length > 0) return { done: true, value: { conclusion: 'failure', failing } };
+          if (pending.length === 0) return { done: true, value: { conclusion: 'success', failing: [] } };
+          return { done: false, progress: pending };
+        },
+        heartbeat: (pending) => ({ pending: pending.map((p) => p.name), completed: requiredChecks.length - pending.length }),
+      });
+      return outcome.status === 'done' ? outcome.value : { conclusion: 'timed-out', failing: outcome.last };
     },
 
     async dispatchWorkflow({ repo, workflow, ref, inputs, timeoutMs }) {
@@ -129,18 +134,24 @@ export function createGitHubActivities(options: GitHubOptions): GitHubActivities
         runId = details.workflow_run_id;
         ctx?.heartbeat({ runId });
       }
-      for (;;) {
-        const run = (await gh(`read workflow run ${runId} of ${repo}`, () => octokit.rest.actions.getWorkflowRun({ ...r, run_id: runId ?? 0 }))).data;
-        const name = `workflow ${workflow} run #${run.run_number}`;
-        if (run.status === 'completed') {
-          return PASSING.has(run.conclusion ?? '')
+      const dispatchedRun = runId;
+      const outcome = await pollUntil({
+        timeoutMs: deadline - Date.now(),
+        pollMs,
+        check: async () => {
+          const run = (await gh(`read workflow run ${dispatchedRun} of ${repo}`, () => octokit.rest.actions.getWorkflowRun({ ...r, run_id: dispatchedRun }))).data;
+          const name = `workflow ${workflow} run #${run.run_number}`;
+          if (run.status !== 'completed') return { done: false, progress: { name, status: run.status, runUrl: run.html_url } };
+          const result: BuildCheckResult & { runUrl: string } = PASSING.has(run.conclusion ?? '')
             ? { conclusion: 'success', failing: [], runUrl: run.html_url }
             : { conclusion: 'failure', failing: [{ name, conclusion: run.conclusion ?? 'unknown' }], runUrl: run.html_url };
-        }
-        if (Date.now() + pollMs > deadline) return { conclusion: 'timed-out', failing: [{ name, conclusion: run.status ?? 'pending' }], runUrl: run.html_url };
-        ctx?.heartbeat({ runId, status: run.status });
-        await waitOrCancel(ctx, pollMs);
-      }
+          return { done: true, value: result };
+        },
+        heartbeat: ({ status }) => ({ runId: dispatchedRun, status }),
+      });
+      if (outcome.status === 'done') return outcome.value;
+      const { name, status, runUrl } = outcome.last;
+      return { conclusion: 'timed-out', failing: [{ name, conclusion: status ?? 'pending' }], runUrl };
     },
 
     async createDeployment({ repo, sha, environment, releaseId, description }) {

@@ -1,31 +1,28 @@
-// Classifies Kubernetes API failures for Temporal: 400/401/403/404/422 cannot succeed
-// on retry and become non-retryable failures with a message a human can act on; 409, 429, 5xx and
-// network errors are transient and retry. Messages never carry request headers or credentials.
+// How the Kubernetes adapter reads its client's errors (status code, the API server's Status
+// message) and its table of permanent statuses for the shared classifier in ../failures.ts:
+// 400/401/403/404/422 cannot succeed on retry; 409, 429, 5xx and network errors retry. Also the
+// optimistic-concurrency retry of read-modify-replace writes.
 import { ApplicationFailure } from '@temporalio/common';
+import { apiFailure, type PermanentStatuses } from '../failures.js';
 
-export const KUBE_ERROR_TYPES = {
-  400: 'KubernetesBadRequest',
-  401: 'KubernetesUnauthorized',
-  403: 'KubernetesForbidden',
-  404: 'KubernetesNotFound',
-  422: 'KubernetesInvalid',
-} as const;
-
-const HINTS: Record<number, string> = {
-  401: 'the worker\'s Kubernetes credentials were refused',
-  403: 'the worker\'s ServiceAccount lacks this permission (see deploy/rbac.yaml)',
-  404: 'check the namespace and names in the release spec',
-  422: 'the API server rejected the object',
+export const KUBE_PERMANENT: PermanentStatuses = {
+  400: ['KubernetesBadRequest', ''],
+  401: ['KubernetesUnauthorized', 'the worker\'s Kubernetes credentials were refused'],
+  403: ['KubernetesForbidden', 'the worker\'s ServiceAccount lacks this permission (see deploy/rbac.yaml)'],
+  404: ['KubernetesNotFound', 'check the namespace and names in the release spec'],
+  422: ['KubernetesInvalid', 'the API server rejected the object'],
 };
 
+const KUBE_TRANSIENT = { 409: 'KubernetesConflict', 429: 'KubernetesThrottled' } as const;
+
 export function httpCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown })?.code;
+  const code = (err as { code?: unknown } | undefined)?.code;
   return typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
 }
 
 /** The API server's own message (a Status object's `message`), without headers. */
 export function apiMessage(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
+  const body = (err as { body?: unknown } | undefined)?.body;
   let parsed: unknown = body;
   if (typeof body === 'string') {
     try {
@@ -43,21 +40,10 @@ export function apiMessage(err: unknown): string {
 export const isConflict = (err: unknown): boolean => httpCode(err) === 409;
 export const isNotFound = (err: unknown): boolean => httpCode(err) === 404;
 
-/**
- * The failure to throw for an API error while doing `what` ("patch Deployment prod/checkout-green").
- * Permanent errors are non-retryable ApplicationFailures; transient ones retryable, typed by code.
- */
+/** The failure to throw for an API error while doing `what` ("patch Deployment prod/checkout-green"). */
 export function kubeFailure(err: unknown, what: string): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
-  const code = httpCode(err);
-  const message = `${what}: ${apiMessage(err)}`;
-  if (code !== undefined && code in KUBE_ERROR_TYPES) {
-    const type = KUBE_ERROR_TYPES[code as keyof typeof KUBE_ERROR_TYPES];
-    const hint = HINTS[code];
-    return ApplicationFailure.nonRetryable(`${message} (HTTP ${code}${hint ? `: ${hint}` : ''})`, type);
-  }
-  const type = code === 409 ? 'KubernetesConflict' : code === 429 ? 'KubernetesThrottled' : code !== undefined ? `KubernetesHttp${code}` : 'KubernetesUnavailable';
-  return ApplicationFailure.retryable(code !== undefined ? `${message} (HTTP ${code}; will retry)` : `${message} (will retry)`, type);
+  return apiFailure({ system: 'Kubernetes', what, status: httpCode(err), message: apiMessage(err), permanent: KUBE_PERMANENT, transient: KUBE_TRANSIENT });
 }
 
 /** Runs one API call, turning its failure into a classified ApplicationFailure. */
@@ -65,6 +51,16 @@ export async function kube<T>(what: string, call: () => Promise<T>): Promise<T> 
   try {
     return await call();
   } catch (err) {
+    throw kubeFailure(err, what);
+  }
+}
+
+/** Runs one read; a 404 is `undefined` (the object is absent), any other failure is classified. */
+export async function kubeOptional<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
     throw kubeFailure(err, what);
   }
 }

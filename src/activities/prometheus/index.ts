@@ -3,11 +3,22 @@
 // them differently: a value (possibly 'NaN' or '±Inf', spelled out), no data (the query matched no series), and the backend
 // failing (unreachable, timing out, 5xx) — an Error measurement, never a pass nor a fail. A query
 // Prometheus rejects (HTTP 400/422, bad_data) is a mistake in the spec: non-retryable, with
-// Prometheus's own message.
-import { ApplicationFailure } from '@temporalio/common';
+// Prometheus's own message (classified by ../failures.ts).
 import type { Observation } from '../../core/analysis.js';
 import { toMetricValue, type MetricValue } from '../../core/values.js';
 import type { MeasureRequest, MetricsActivities, TimedObservation } from '../types.js';
+import { apiFailure, isPermanent, type PermanentStatuses } from '../failures.js';
+
+/**
+ * The answers that are failures (../failures.ts): a mistake in the spec or in the worker's
+ * configuration. Every other failing answer is an Error measurement, never a throw.
+ */
+export const PROMETHEUS_PERMANENT: PermanentStatuses = {
+  400: ['PrometheusBadQuery', 'Prometheus rejected the query; fix it in the release spec'],
+  422: ['PrometheusBadQuery', 'Prometheus could not run the query; fix it in the release spec'],
+  401: ['PrometheusUnauthorized', "Prometheus refused the worker's credentials; check PROMETHEUS_BEARER_TOKEN"],
+  403: ['PrometheusUnauthorized', "Prometheus refused the worker's credentials; check PROMETHEUS_BEARER_TOKEN"],
+};
 
 export interface PrometheusOptions {
   /** Base URL, e.g. http://prometheus.monitoring.svc:9090 */
@@ -102,11 +113,9 @@ export function createPrometheusActivities(options: PrometheusOptions): MetricsA
     } catch {
       body = undefined;
     }
-    if (res.status === 400 || res.status === 422) {
-      throw ApplicationFailure.nonRetryable(`Prometheus rejected the query (${body?.errorType ?? res.status}): ${body?.error ?? res.statusText} — query: ${request.query}`, 'PrometheusBadQuery');
-    }
-    if (res.status === 401 || res.status === 403) {
-      throw ApplicationFailure.nonRetryable(`Prometheus refused the worker's credentials (HTTP ${res.status}); check PROMETHEUS_BEARER_TOKEN`, 'PrometheusUnauthorized');
+    if (isPermanent(res.status, PROMETHEUS_PERMANENT)) {
+      const message = body?.error ? `${body.errorType ? `${body.errorType}: ` : ''}${body.error}` : res.statusText || 'no message';
+      throw apiFailure({ system: 'Prometheus', what: `query Prometheus for ${request.query}`, status: res.status, message, permanent: PROMETHEUS_PERMANENT });
     }
     if (!res.ok || !body || body.status !== 'success') {
       return backendDown(`Prometheus failed: HTTP ${res.status}${body?.error ? ` ${body.errorType ?? ''}: ${body.error}` : ''}`);
