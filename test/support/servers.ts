@@ -4,8 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { guard } from '../../src/stack/guardian.js';
-import { allPids, commandLine, procStat } from '../../src/stack/procfs.js';
+import { freePort, listening } from '../../src/stack/ports.js';
+import { ManagedProcess } from '../../src/stack/process.js';
 import { registerSearchAttributes, startDevServer, type DevServer } from '../../src/stack/temporal.js';
 import { toolPath } from '../../src/stack/tools.js';
 
@@ -14,42 +14,45 @@ export function tempDir(prefix: string): string {
 }
 
 /**
- * The SDK gives the test server's JVM a fixed 5 s to start listening (in its native core, not
- * configurable); on a loaded 2-core machine it sometimes needs longer, so a start that times out is
- * tried again.
+ * The time-skipping test server, started by us rather than by the SDK: the SDK gives the server's
+ * JVM a fixed 5 s to start listening (in its native core, not configurable), and on a loaded 2-core
+ * machine (CI with two CPU-burning processes beside it) the JVM needed longer three times in a row.
+ * Here it runs in a process group of its own, stopped by a guardian if this process dies, and gets
+ * 60 s; the SDK then connects to it as an existing server that supports time skipping.
  */
-async function startTimeSkipping(attempts = 3): Promise<TestWorkflowEnvironment> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await TestWorkflowEnvironment.createTimeSkipping({
-        server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
-      });
-    } catch (err) {
-      if (attempt >= attempts || !/did not start within/.test(String((err as Error).message))) throw err;
-    }
+async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const server = await ManagedProcess.start({
+    name: 'temporal time-skipping test server',
+    command: toolPath('temporal-test-server'),
+    args: [String(port)],
+    logFile: join(tempDir('test-server'), 'test-server.log'),
+    ready: () => listening(address, 2_000),
+    readyTimeoutMs: 60_000,
+  });
+  try {
+    // `create` is the SDK's own path behind createTimeSkipping() and createFromExistingServer();
+    // only it lets an existing server keep time skipping (pinned by test/stack/time-skipping.test.ts).
+    const create = (TestWorkflowEnvironment as unknown as { create(opts: object): Promise<TestWorkflowEnvironment> }).create.bind(TestWorkflowEnvironment);
+    const env = await create({ server: { type: 'existing' }, address, supportsTimeSkipping: true });
+    const teardown = env.teardown.bind(env);
+    env.teardown = async () => {
+      try {
+        await teardown();
+      } finally {
+        await server.stop();
+      }
+    };
+    return env;
+  } catch (err) {
+    await server.stop();
+    throw err;
   }
-}
-
-/**
- * The SDK starts the test server as a plain child of this process: if this process is SIGKILLed
- * the JVM lives on. Hand the new ones to the guardian until the environment is torn down.
- */
-function guardTestServers(env: TestWorkflowEnvironment): void {
-  const servers = allPids().filter((pid) => procStat(pid)?.ppid === process.pid && (commandLine(pid) ?? '').includes('io.temporal.testserver.TestServer'));
-  const releases = servers.map((pid) => guard('temporal time-skipping test server', { pid }));
-  const teardown = env.teardown.bind(env);
-  env.teardown = async () => {
-    try {
-      await teardown();
-    } finally {
-      for (const release of releases) release();
-    }
-  };
 }
 
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const env = await startTimeSkipping();
-  guardTestServers(env);
   try {
     await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   } catch (err) {
