@@ -1,6 +1,6 @@
 // The release plan: which stages run for which service, in which order, and the canary step chain
 // with the traffic weight in force at each step. Pure: the workflow follows it, `status` shows it.
-import type { CanaryStep, ReleaseSpec, ServiceSpec } from '../spec/schema.js';
+import type { ApprovalSpec, CanaryStep, ProductionSpec, ReleaseSpec, ServiceSpec, StagingSpec } from '../spec/schema.js';
 
 export const STAGES = ['build', 'staging', 'canary', 'approval', 'switch', 'monitor'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -67,13 +67,42 @@ export function releaseOrder(services: ServiceSpec[]): ServiceSpec[] {
   return out;
 }
 
+/** The stages each service goes through, in order (the build stage is release-wide). */
+export type ServiceStage = Exclude<Stage, 'build'>;
+
+/**
+ * A service's stage as the workflow runs it: with the part of the spec it acts on, so that a stage
+ * never checks the spec again, or skipped because the spec leaves it out.
+ */
+export type PlannedStage =
+  | { stage: 'staging'; staging: StagingSpec }
+  | { stage: 'canary'; canary: NonNullable<ProductionSpec['canary']>; steps: PlannedStep[] }
+  | { stage: 'approval'; approval: ApprovalSpec }
+  | { stage: 'switch' }
+  | { stage: 'monitor'; monitor: NonNullable<ProductionSpec['monitor']> }
+  | { stage: ServiceStage; skipped: true };
+
+/**
+ * Every stage of a service in release order, each planned or skipped; the switch always runs.
+ *
+ *   staging, canary, monitor in the spec → staging, canary (its steps), approval skipped, switch, monitor
+ */
+export function planStages(svc: ServiceSpec): PlannedStage[] {
+  const { staging } = svc;
+  const { canary, approval, monitor } = svc.production;
+  return [
+    staging ? { stage: 'staging', staging } : { stage: 'staging', skipped: true },
+    canary ? { stage: 'canary', canary, steps: planSteps(canary.steps) } : { stage: 'canary', skipped: true },
+    approval ? { stage: 'approval', approval } : { stage: 'approval', skipped: true },
+    { stage: 'switch' },
+    monitor ? { stage: 'monitor', monitor } : { stage: 'monitor', skipped: true },
+  ];
+}
+
 export function planService(svc: ServiceSpec): ServicePlan {
-  const stages: Stage[] = [];
-  if (svc.staging) stages.push('staging');
-  if (svc.production.canary) stages.push('canary');
-  if (svc.production.approval) stages.push('approval');
-  stages.push('switch');
-  if (svc.production.monitor) stages.push('monitor');
+  const stages: Stage[] = planStages(svc)
+    .filter((p) => !('skipped' in p))
+    .map((p) => p.stage);
   return { service: svc.service, stages, steps: planSteps(svc.production.canary?.steps ?? []) };
 }
 

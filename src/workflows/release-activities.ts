@@ -1,0 +1,20 @@
+// The release workflow's activity proxies, with their timeouts and retry policy, in one place: every
+// stage schedules its activities with exactly these options, and the options are part of the history.
+import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import type { CoordinationActivities, GitHubActivities, KubernetesActivities, MetricsActivities } from '../activities/types.js';
+
+export const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 };
+
+export const k8s = proxyActivities<KubernetesActivities>({ startToCloseTimeout: '2m', retry: RETRY });
+export const coordination = proxyActivities<CoordinationActivities>({ startToCloseTimeout: '30s', retry: RETRY });
+export const github = proxyActivities<GitHubActivities>({ startToCloseTimeout: '2m', retry: RETRY });
+export const metrics = proxyActivities<MetricsActivities>({ startToCloseTimeout: '1m', retry: { ...RETRY, maximumAttempts: 3 } });
+/** Compensations retry in the workflow, so that every failed attempt is on record in `status`. */
+export const undo = proxyActivities<KubernetesActivities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 1 } });
+
+/** What went wrong, in words: an activity's own error rather than the wrapper's. */
+export function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,138 @@
+// What one release run shares across its stages, analyses, rollback, GitHub reporting and handlers:
+// the spec and plan, the status `status` shows, the saga's undo list and the traffic picture. One
+// object per run, passed explicitly; no module holds state of its own.
+import { condition, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { ExpectedTraffic } from '../core/drift.js';
+import type { Compensation, UndoAction } from '../core/compensation.js';
+import { planRelease, type PlannedStage, type ReleasePlan } from '../core/plan.js';
+import type { Color, ProductionSnapshot, ProductionTarget } from '../core/snapshot.js';
+import { initialStatus, type Cause, type Outcome, type ReleaseResult, type ReleaseStatus, type ServiceStatus } from '../core/status.js';
+import type { ReleaseSpec, ServiceSpec } from '../spec/schema.js';
+import type { ReleaseInput } from './definitions.js';
+import { GitHubReport } from './release-github.js';
+import { Requests } from './release-handlers.js';
+import { OUTCOME_KEY, STAGE_KEY } from './search-attributes.js';
+
+/** How a release stops early; thrown inside the pipeline, caught once at the top. */
+export class ReleaseStop extends Error {
+  constructor(
+    readonly outcome: Exclude<Outcome, 'released'>,
+    readonly stopCause: Cause,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ReleaseStop';
+  }
+}
+
+/** How the release ended, as the result and the status carry it. */
+export interface Ending {
+  outcome: Outcome;
+  cause?: Cause;
+  reason?: string;
+}
+
+/** One service being released: what its stages share. */
+export interface ServiceRun {
+  readonly svc: ServiceSpec;
+  readonly status: ServiceStatus;
+  readonly stages: PlannedStage[];
+  readonly target: ProductionTarget;
+  /** Production as it was before the release. */
+  readonly snapshot: ProductionSnapshot;
+  readonly newColor: Color;
+  /** Whether the new color is deployed (by the canary stage, or by the switch when there is none). */
+  deployed: boolean;
+  /** When traffic first left the old color: the end of the monitor window's baseline. */
+  trafficMovedAt?: number;
+}
+
+type TimelineStage = ReleaseStatus['timeline'][number]['stage'];
+
+export class ReleaseContext {
+  readonly releaseId = workflowInfo().workflowId;
+  readonly spec: ReleaseSpec;
+  readonly initiator: string;
+  readonly supersede: boolean;
+  readonly plan: ReleasePlan;
+  readonly specOf: Map<string, ServiceSpec>;
+  readonly status: ReleaseStatus;
+  /** The saga: the undo of every forward effect, registered before the effect. */
+  readonly compensations: Compensation[] = [];
+  private readonly registered = new Set<string>();
+  /** Services whose lock this release holds. */
+  readonly heldLocks: string[] = [];
+  /** When each service's traffic last changed (`<service>/production`, `<service>/staging`): analyses wait for their window after it. */
+  readonly trafficChangedAt = new Map<string, number>();
+  /** Where each service's production traffic is as this release left it: the picture drift is measured against. */
+  readonly expectedTraffic = new Map<string, ExpectedTraffic>();
+  /** Parts of the rollback left alone because traffic changed outside this release. */
+  readonly leftAlone: string[] = [];
+  /** What the handlers were asked (approvals, promote, abort, freed locks). */
+  readonly requests = new Requests();
+  readonly github: GitHubReport;
+
+  constructor(input: ReleaseInput) {
+    this.spec = input.spec;
+    this.initiator = input.initiator;
+    this.supersede = input.supersede;
+    this.plan = planRelease(this.spec);
+    this.specOf = new Map(this.spec.services.map((s) => [s.service, s]));
+    this.status = initialStatus({ releaseId: this.releaseId, spec: this.spec, plan: this.plan, initiator: this.initiator, startedAt: this.now() });
+    this.github = new GitHubReport(this);
+  }
+
+  now(): string {
+    return new Date().toISOString();
+  }
+
+  record(event: string, extra: { service?: string; stage?: TimelineStage } = {}): void {
+    this.status.timeline.push({ at: this.now(), ...extra, event });
+    log.info(event, { releaseId: this.releaseId, ...extra });
+  }
+
+  setStage(stage: ReleaseStatus['stage']): void {
+    this.status.stage = stage;
+    upsertSearchAttributes([{ key: STAGE_KEY, value: stage }]);
+  }
+
+  /** Registers the undo of an effect about to happen (once per key). */
+  register(key: string, service: string, label: string, action: UndoAction): void {
+    if (this.registered.has(key)) return;
+    this.registered.add(key);
+    this.compensations.push({ seq: this.compensations.length, service, label, action });
+  }
+
+  serviceStatus(service: string): ServiceStatus {
+    const found = this.status.services.find((s) => s.service === service);
+    if (!found) throw new Error(`unknown service ${service}`);
+    return found;
+  }
+
+  /** Waits for `promote` (or the duration); a durable condition, not a sleeping activity. */
+  async pause(why: string, durationMs?: number): Promise<void> {
+    this.requests.promoted = false;
+    this.status.pausedFor = why;
+    this.record(`paused: ${why}`);
+    if (durationMs === undefined) await condition(() => this.requests.promoted);
+    else await condition(() => this.requests.promoted, durationMs, { summary: why });
+    this.status.pausedFor = undefined;
+  }
+
+  /** Records how the release ended and returns its result. */
+  conclude({ outcome, cause, reason }: Ending): ReleaseResult {
+    const status = this.status;
+    status.outcome = outcome;
+    if (cause) status.cause = cause;
+    if (reason) status.reason = reason;
+    status.stage = 'done';
+    status.pausedFor = undefined;
+    status.endedAt = this.now();
+    upsertSearchAttributes([
+      { key: STAGE_KEY, value: 'done' },
+      { key: OUTCOME_KEY, value: outcome },
+    ]);
+    this.record(`release ${outcome}${reason ? `: ${reason}` : ''}`, { stage: 'release' });
+    return { releaseId: this.releaseId, outcome, ...(cause ? { cause } : {}), ...(reason ? { reason } : {}), status };
+  }
+}

@@ -1,0 +1,40 @@
+// The drift guard: before a step that moves traffic or takes capacity away, the release reads where
+// the service's traffic goes and compares it with where it left it, so that it never acts on a stale
+// picture when someone else changed the traffic meanwhile.
+import { patched } from '@temporalio/workflow';
+import { trafficDrift, type TrafficState } from '../core/drift.js';
+import type { ProductionTarget } from '../core/snapshot.js';
+import type { ServiceSpec } from '../spec/schema.js';
+import { k8s, RETRY } from './release-activities.js';
+import type { ReleaseContext } from './release-context.js';
+import { PATCHES } from './patches.js';
+
+/** What the activities act on for a service's production. */
+export const targetOf = (svc: ServiceSpec): ProductionTarget => ({
+  service: svc.service,
+  namespace: svc.production.namespace,
+  blueGreen: svc.production.blueGreen,
+  ...(svc.production.canary ? { traffic: svc.production.canary.traffic } : {}),
+});
+
+/** Where the service's production traffic goes now (a read; retried like any activity). */
+export const observeTraffic = (target: ProductionTarget, why: string): Promise<TrafficState> =>
+  k8s.observeTraffic.executeWithOptions({ startToCloseTimeout: '1m', retry: RETRY, summary: `read where ${target.service} traffic goes ${why}` }, [target]);
+
+/**
+ * Before a step that moves traffic or takes capacity away: reads where the service's traffic goes
+ * now and, when someone else changed it since this release last did (drift), pauses with the
+ * difference instead of acting on a stale picture. A promote means "do it anyway"; an abort rolls
+ * back what is still this release's. Returns the traffic as read last (undefined for releases
+ * recorded before this guard existed, which replay without it).
+ */
+export async function guardAgainstDrift(ctx: ReleaseContext, target: ProductionTarget, before: string, promoteMeans: string): Promise<TrafficState | undefined> {
+  const expected = ctx.expectedTraffic.get(target.service);
+  if (!expected || !patched(PATCHES.driftGuard.id)) return undefined;
+  const observed = await observeTraffic(target, `before ${before}`);
+  const drift = trafficDrift(expected, observed);
+  if (!drift) return observed;
+  ctx.record(`drift: ${target.service} traffic changed outside this release: ${drift}`, { service: target.service });
+  await ctx.pause(`traffic of ${target.service} changed outside this release (${drift}); not ${before} — promote to ${promoteMeans}, abort to roll back what is still this release's`);
+  return observeTraffic(target, `after promote, before ${before}`);
+}

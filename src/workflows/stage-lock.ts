@@ -1,0 +1,98 @@
+// The lock stage: one lock workflow per service, so that two releases never change a service at the
+// same time; superseding a running release (it rolls back first) and breaking a dead holder's lock.
+// The locks are given back once the release has ended, whatever the outcome.
+import {
+  ApplicationFailure,
+  ChildWorkflowCancellationType,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  ParentClosePolicy,
+  startChild,
+  WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { serviceLockId } from '../core/ids.js';
+import { abortSignal, lockFreedSignal, unlockSignal } from './definitions.js';
+import { serviceLock } from './lock.js';
+import { coordination, failureMessage } from './release-activities.js';
+import { ReleaseStop, type ReleaseContext } from './release-context.js';
+
+/** Locks every service of the release (in name order), then reports the release pending on GitHub. */
+export async function lock(ctx: ReleaseContext): Promise<void> {
+  for (const service of [...ctx.specOf.keys()].sort()) await acquireLock(ctx, service);
+  const abort = ctx.requests.abort;
+  if (abort) throw new ReleaseStop('aborted', abort.supersededBy ? 'superseded' : 'aborted', abort.reason);
+  ctx.record(`locked ${ctx.heldLocks.join(', ')}`, { stage: 'release' });
+  await ctx.github.commitStatus('pending', `${ctx.releaseId} is being released`);
+}
+
+/** Gives back every lock held, and tells a superseding release each lock is free. */
+export async function unlock(ctx: ReleaseContext): Promise<void> {
+  const { releaseId, requests } = ctx;
+  for (const service of ctx.heldLocks) {
+    await getExternalWorkflowHandle(serviceLockId(service))
+      .signal(unlockSignal, releaseId)
+      .catch((err: unknown) => log.warn('could not unlock', { service, error: failureMessage(err) }));
+    if (requests.abort?.supersededBy) {
+      await getExternalWorkflowHandle(requests.abort.supersededBy)
+        .signal(lockFreedSignal, service)
+        .catch((err: unknown) => log.warn('could not tell the superseding release', { service, error: failureMessage(err) }));
+    }
+  }
+}
+
+async function acquireLock(ctx: ReleaseContext, service: string): Promise<void> {
+  const { releaseId, requests } = ctx;
+  let signalled = false;
+  const giveUpAt = Date.now() + 3_600_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await startChild(serviceLock, {
+        workflowId: serviceLockId(service),
+        args: [{ service, holder: releaseId }],
+        // The lock outlives this run's scopes: an abort cancels the pipeline, never the lock, which
+        // is released explicitly after the rollback (or notices that its holder is gone).
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        cancellationType: ChildWorkflowCancellationType.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        memo: { holder: releaseId },
+        staticSummary: `${service} is being released by ${releaseId}`,
+      });
+      ctx.heldLocks.push(service);
+      return;
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    const held = await coordination.describeServiceLock({ service });
+    if (held.holder === releaseId) {
+      ctx.heldLocks.push(service);
+      return;
+    }
+    if (!held.holder) continue; // released between our start and the describe: try again
+    if (!held.holderRunning) {
+      ctx.record(`breaking stale lock on ${service} held by ${held.holder}, which no longer runs`, { stage: 'release' });
+      await coordination.breakStaleLock({ service, holder: held.holder });
+      continue;
+    }
+    if (!ctx.supersede) {
+      throw new ReleaseStop('failed', 'locked', `${service} is being released by ${held.holder}; wait for it, abort it, or start with --supersede`);
+    }
+    if (!signalled) {
+      ctx.record(`superseding ${held.holder}: asking it to roll back`, { service });
+      await getExternalWorkflowHandle(held.holder).signal(abortSignal, {
+        by: ctx.initiator,
+        reason: `superseded by ${releaseId}`,
+        supersededBy: releaseId,
+      });
+      signalled = true;
+    }
+    if (Date.now() > giveUpAt) throw ApplicationFailure.nonRetryable(`${held.holder} did not finish rolling back within an hour`, 'SupersedeTimeout');
+    // The superseded release signals lockFreed once it has unlocked; the timer is only a fallback
+    // (2 s, 4 s, 8 s, then every 16 s) for a holder that ends without signalling.
+    // A lockFreed that already arrived means: retry at once (and wait normally next time).
+    if (!requests.freedLocks.delete(service)) {
+      await condition(() => requests.freedLocks.has(service), 2_000 * 2 ** Math.min(attempt, 3), { summary: `waiting for ${held.holder} to roll back` });
+    }
+  }
+}

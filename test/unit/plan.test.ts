@@ -1,0 +1,43 @@
+// planStages: each service's stages in release order, planned with the part of the spec they act on,
+// or skipped; planService's stage list is the planned ones.
+import { planService, planStages, type PlannedStage } from '../../src/core/plan.js';
+import { validateSpec } from '../../src/spec/index.js';
+import type { ServiceSpec } from '../../src/spec/schema.js';
+
+const svc = (extra: Record<string, unknown> = {}, production: Record<string, unknown> = {}): ServiceSpec => {
+  const r = validateSpec({ service: 'a', version: '1', image: 'i', ...extra, production: { namespace: 'p', blueGreen: { activeService: 'a', deploymentPrefix: 'a' }, ...production } });
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  const [s] = r.spec.services;
+  if (!s) throw new Error('no service');
+  return s;
+};
+
+/** A stage as "name" when planned, "-name" when skipped. */
+const shape = (p: PlannedStage): string => ('skipped' in p ? `-${p.stage}` : p.stage);
+
+const staging = { staging: { namespace: 'st', deployment: 'a' } };
+const canary = { canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 10 }, { pause: {} }] } };
+
+describe('planStages', () => {
+  test.each<[string, ServiceSpec, string[]]>([
+    ['only the switch', svc(), ['-staging', '-canary', '-approval', 'switch', '-monitor']],
+    ['staging', svc(staging), ['staging', '-canary', '-approval', 'switch', '-monitor']],
+    ['canary', svc({}, canary), ['-staging', 'canary', '-approval', 'switch', '-monitor']],
+    ['approval and monitor', svc({}, { approval: { approvers: ['x'] }, monitor: { duration: '5m' } }), ['-staging', '-canary', 'approval', 'switch', 'monitor']],
+    ['everything', svc(staging, { ...canary, approval: { approvers: ['x'] }, monitor: { duration: '5m' } }), ['staging', 'canary', 'approval', 'switch', 'monitor']],
+  ])('%s', (_name, service, stages) => {
+    const planned = planStages(service);
+    expect(planned.map(shape)).toEqual(stages);
+    expect(planService(service).stages).toEqual(stages.filter((s) => !s.startsWith('-')));
+  });
+
+  test('each planned stage carries the part of the spec it acts on', () => {
+    const service = svc(staging, { ...canary, approval: { approvers: ['x'] }, monitor: { duration: '5m' } });
+    const byStage = new Map(planStages(service).map((p) => [p.stage, p]));
+    expect(byStage.get('staging')).toEqual({ stage: 'staging', staging: service.staging });
+    expect(byStage.get('canary')).toEqual({ stage: 'canary', canary: service.production.canary, steps: planService(service).steps });
+    expect(byStage.get('approval')).toEqual({ stage: 'approval', approval: service.production.approval });
+    expect(byStage.get('switch')).toEqual({ stage: 'switch' });
+    expect(byStage.get('monitor')).toEqual({ stage: 'monitor', monitor: service.production.monitor });
+  });
+});
