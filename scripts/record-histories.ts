@@ -83,6 +83,13 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.finish(releaseId);
     return releaseId;
   },
+  async 'rollout-timed-out'(h) {
+    // the canary's Deployment never becomes ready: the adapter's RolloutTimeout ends it timed out (exit 13)
+    h.world.stuckRollouts.add('prod/checkout-green');
+    const { releaseId } = await h.releases.start(specFor('checkout', '1.9.0'), { initiator: 'dave' });
+    await h.finish(releaseId);
+    return releaseId;
+  },
   async 'rejected'(h) {
     const { releaseId } = await h.releases.start(specFor('checkout', '1.4.4', (doc) => {
       doc.production.canary = undefined;

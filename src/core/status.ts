@@ -126,10 +126,26 @@ export const EXIT_CODES = {
   timedOut: 13,
 } as const;
 
+/** Failure types (ApplicationFailure.type) that mean "waited too long" rather than "broke". */
+const TIMEOUT_FAILURES = new Set(['RolloutTimeout', 'SupersedeTimeout']);
+
+/**
+ * The cause of a release stopped by a failure of the given type: a rollout that did not finish
+ * within its timeout, or a superseded release that did not roll back within the hour, timed out
+ * (exit 13); anything else is an error (exit 1).
+ *
+ *   causeOfFailure('RolloutTimeout')     → 'timeout'
+ *   causeOfFailure('KubernetesNotFound') → 'error'
+ *   causeOfFailure(undefined)            → 'error'
+ */
+export function causeOfFailure(type: string | undefined): Extract<Cause, 'timeout' | 'error'> {
+  return type !== undefined && TIMEOUT_FAILURES.has(type) ? 'timeout' : 'error';
+}
+
 /**
  * Exit code for `start --wait` / `status --wait`:
  *   released → 0; rolled back by analysis → 10; rejected → 11; aborted or superseded → 12;
- *   any timeout (approval, build) → 13; another release held the service → 3; anything else → 1.
+ *   any timeout (approval, build, rollout, supersede) → 13; another release held the service → 3; anything else → 1.
  */
 export function exitCodeFor(result: Pick<ReleaseResult, 'outcome' | 'cause'>): number {
   if (result.outcome === 'released') return EXIT_CODES.released;

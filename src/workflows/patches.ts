@@ -49,6 +49,7 @@ export const PATCHES = {
         'compare-staging-monitor-released',
         'compare-monitor-rolled-back',
         'build-dispatched',
+        'rollout-timed-out',
       ],
       // before-drift-guard-scaled-down-serving recorded at 2fdc8c0: traffic reset to blue, blue scaled down anyway
       old: [
@@ -87,6 +88,7 @@ export const PATCHES = {
         'compare-staging-monitor-released',
         'compare-monitor-rolled-back',
         'before-analysis-initial-delay-measured-at-once',
+        'rollout-timed-out',
       ],
       // before-analysis-fail-fast-rolled-back recorded at 86add04: a failed threshold waits out the 30-minute compare beside it
       old: [
@@ -130,7 +132,7 @@ export const PATCHES = {
       'The minimum-traffic rule: an analysis waits until its initialDelay (by default its query\'s longest range window) has passed since the last traffic change before its first measurement. Releases started without it measure at once.',
     since: 'b6ed0fd',
     fixtures: {
-      new: ['nan-inconclusive-promoted', 'null-inconclusive', 'promoted-full', 'inconclusive-paused-promoted'],
+      new: ['nan-inconclusive-promoted', 'null-inconclusive', 'promoted-full', 'inconclusive-paused-promoted', 'rollout-timed-out'],
       // before-analysis-initial-delay-measured-at-once recorded at 2fdc8c0
       old: [
         'before-analysis-initial-delay-measured-at-once',

@@ -5,13 +5,20 @@ import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation,
 import { expectedFromSnapshot, matchesSnapshot, servingColors, trafficDrift } from '../core/drift.js';
 import { rollbackOrder, type Compensation } from '../core/compensation.js';
 import type { Color } from '../core/snapshot.js';
-import type { Cause, Outcome } from '../core/status.js';
+import { causeOfFailure, type Cause, type Outcome } from '../core/status.js';
 import { failureMessage, undo } from './release-activities.js';
 import { ReleaseStop, type Ending, type ReleaseContext } from './release-context.js';
 import { observeTraffic } from './release-traffic.js';
 import { PATCHES } from './patches.js';
 
 const COMPENSATION_ATTEMPTS = 6;
+
+/** The ApplicationFailure type of a failure thrown in the workflow or by an activity. */
+function failureType(err: unknown): string | undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined;
+  if (err instanceof ApplicationFailure) return err.type ?? undefined;
+  return undefined;
+}
 
 /** How the release ends when the pipeline threw `err`, once what it did is rolled back. */
 export async function rollBack(ctx: ReleaseContext, err: unknown): Promise<Ending> {
@@ -29,7 +36,7 @@ export async function rollBack(ctx: ReleaseContext, err: unknown): Promise<Endin
     reason = abort.supersededBy ? `superseded by ${abort.supersededBy}` : `aborted by ${abort.by}: ${abort.reason}`;
   } else {
     outcome = 'failed';
-    cause = 'error';
+    cause = causeOfFailure(failureType(err));
     reason = failureMessage(err);
   }
   const rollingBack = ctx.compensations.length > 0;

@@ -6,7 +6,7 @@ import { holds, parseCondition } from '../../src/core/condition.js';
 import { parseReleaseId, releaseId } from '../../src/core/ids.js';
 import { monitorBatchMs, planService, planSteps, releaseOrder } from '../../src/core/plan.js';
 import type { ProductionSnapshot } from '../../src/core/snapshot.js';
-import { exitCodeFor, initialStatus, type Cause, type Outcome } from '../../src/core/status.js';
+import { causeOfFailure, exitCodeFor, initialStatus, type Cause, type Outcome } from '../../src/core/status.js';
 import { planRelease } from '../../src/core/plan.js';
 import { renderQuery } from '../../src/core/template.js';
 import { validateSpec, type ServiceSpec } from '../../src/spec/index.js';
@@ -189,6 +189,17 @@ test.each<[Outcome, Cause | undefined, number]>([
   ['failed', 'error', 1],
   ['rolled-back', 'error', 1],
 ])('exit code for %s/%s is %d', (outcome, cause, code) => expect(exitCodeFor({ outcome, ...(cause ? { cause } : {}) })).toBe(code));
+
+test.each<[string | undefined, Cause, number]>([
+  ['RolloutTimeout', 'timeout', 13],
+  ['SupersedeTimeout', 'timeout', 13],
+  ['RolloutFailed', 'error', 1],
+  ['KubernetesNotFound', 'error', 1],
+  [undefined, 'error', 1],
+])('a release stopped by a %s failure: cause %s, exit %d', (type, cause, code) => {
+  expect(causeOfFailure(type)).toBe(cause);
+  expect(exitCodeFor({ outcome: 'rolled-back', cause: causeOfFailure(type) })).toBe(code);
+});
 
 test('release ids and query templates', () => {
   expect(releaseId('checkout', '1.4.2')).toBe('checkout@1.4.2');

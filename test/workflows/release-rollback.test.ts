@@ -75,6 +75,18 @@ test('an inconclusive analysis under onInconclusive: rollback rolls back (exit 1
   expect(rollbackCalls('nodata')).toEqual(['restoreStaging nodata']);
 });
 
+test('a rollout that outlasts its timeout rolls back what the release did and ends timed out (exit 13)', async () => {
+  h.world.stuckRollouts.add('prod/checkout-green');
+  const { releaseId } = await h.releases.start(specFor('checkout', '1.9.0'), { initiator: 'ci' });
+  const result = await h.finish(releaseId);
+  expect(result).toMatchObject({ outcome: 'rolled-back', cause: 'timeout' });
+  expect(result.reason).toMatch(/did not roll out registry\.local\/checkout:1\.9\.0 within 600s/);
+  expect(exitCodeFor(result)).toBe(13);
+  // staging had been released: its image is undone too, and production never took traffic
+  expect(h.world.service('checkout').staging.image).toBe('registry.local/checkout:1.0.0');
+  expect(h.world.service('checkout').active).toBe('blue');
+});
+
 test('a second start of the same id returns the same release; another version is refused; --supersede rolls the first back', async () => {
   const first = await h.releases.start(specFor('single', '2.0.0'), { initiator: 'carol' });
   await h.until(first.releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');

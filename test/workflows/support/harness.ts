@@ -3,6 +3,7 @@
 // coordination activities talking to the test server. Specs use real durations (24h, 30m).
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { BuildCheckResult, MeasureRequest, ReleaseActivities, TimedObservation } from '../../../src/activities/types.js';
 import { createCoordinationActivities } from '../../../src/activities/temporal/index.js';
@@ -47,6 +48,8 @@ export class FakeWorld {
   dispatched: BuildCheckResult = { conclusion: 'success', failing: [] };
   /** Activity names that fail on their next call(s): name → remaining failures. */
   failures = new Map<string, number>();
+  /** Deployments (namespace/name) whose rollouts never finish: deployImage fails as the adapter does at its timeout. */
+  readonly stuckRollouts = new Set<string>();
   /** GitHub: deployments by id with their statuses, and commit statuses, in call order. */
   readonly deployments = new Map<number, { environment: string; releaseId: string; statuses: string[] }>();
   readonly commitStatuses: string[] = [];
@@ -118,6 +121,10 @@ export class FakeWorld {
       },
       deployImage: async ({ namespace, deployment, image, replicas }) => {
         this.maybeFail('deployImage');
+        if (this.stuckRollouts.has(`${namespace}/${deployment}`)) {
+          log(`deployImage ${deployment} ${image} (stuck)`);
+          throw ApplicationFailure.nonRetryable(`Deployment ${namespace}/${deployment} did not roll out ${image} within 600s: 0 of 3 new replicas ready`, 'RolloutTimeout');
+        }
         const service = deployment.replace(/-(blue|green)$/, '');
         const d = namespace === 'staging' ? this.service(service).staging : deploymentOf(this.service(service), deployment);
         if (!d) throw new Error(`no deployment ${deployment}`);
