@@ -338,6 +338,9 @@ test('a route sent elsewhere by someone else reads as drift, and a rollback can 
 describe('deployImage waits for the rollout, heartbeating', () => {
   test('a healthy rollout heartbeats its progress and reports ready replicas', async () => {
     await sampleIn('roll', 'gateway-api');
+    // new pods count as available only 5 s after they are ready, so the rollout is still in progress
+    // when deployImage first looks, however fast the control plane is (kwok readies pods at once)
+    await apps.patchNamespacedDeployment({ namespace: 'roll', name: 'checkout-green', body: { spec: { minReadySeconds: 5 } } }, MERGE);
     const { result, heartbeats } = await inActivity(k8s.deployImage, { namespace: 'roll', deployment: 'checkout-green', image: 'registry.local/checkout:1.1.0', replicas: 2, timeoutMs: 60_000 });
     expect(result).toEqual({ readyReplicas: 2 });
     expect(heartbeats.length).toBeGreaterThan(0);
