@@ -1,6 +1,7 @@
-// tidegate's benchmarks (DESIGN §11): each prints a table and writes bench/results/<name>.json.
+// tidegate's benchmarks: each prints a table and writes bench/results/<name>.json.
 //   npm run bench                      all of them
 //   npm run bench -- approval-switch   one (approval-switch, detection-rollback, overhead, history-events, concurrent-paused)
+//   npm run bench -- judge-accuracy    the judges' accuracy on a real Prometheus and the simulator (≈ 50 min; not in "all")
 // They run against the real Temporal dev server (the time-skipping server for history sizes) with
 // in-memory cluster and metrics adapters that answer at once, so the figures are the orchestration's
 // own cost — tidegate's workflow plus Temporal — not a cluster's or Prometheus's speed.
@@ -16,6 +17,7 @@ import { createWorker } from '../src/workers/main.js';
 import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
 import { startTestDevServer, tempDir } from '../test/support/servers.js';
 import { FakeWorld, specFor, startHarness } from '../test/workflows/support/harness.js';
+import { judgeAccuracy } from './judge-accuracy/index.js';
 
 const results = join(repoRoot, 'bench', 'results');
 type Row = Record<string, string | number>;
@@ -290,7 +292,12 @@ const benchmarks: Record<string, () => Promise<void>> = {
     }
     report(`concurrent-paused${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ? `-cache-${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS}` : ''}`, `${count} releases paused at once on one worker process (each also holds a lock workflow); workflow cache ${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ?? 'SDK default'}`, rows);
   },
+
+  /** A/A false rollbacks and A/B detection of both judges at the documented configs (≈ 50 min; only when named). */
+  'judge-accuracy': () => judgeAccuracy(report),
 };
+/** Run only when named: they take long. */
+const ONLY_WHEN_NAMED = new Set(['judge-accuracy']);
 
 const only = process.argv.slice(2);
 const unknown = only.filter((n) => !(n in benchmarks));
@@ -299,7 +306,7 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 for (const [name, bench] of Object.entries(benchmarks)) {
-  if (only.length > 0 && !only.includes(name)) continue;
+  if (only.length > 0 ? !only.includes(name) : ONLY_WHEN_NAMED.has(name)) continue;
   await bench();
 }
 process.exit(0);

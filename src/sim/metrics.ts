@@ -6,43 +6,64 @@ export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2,
 
 interface Series {
   labels: Record<string, string>;
+  /** The label pairs as exposed, without braces (`service="a",color="blue"`), built once. */
+  text: string;
 }
 
 interface Histogram extends Series {
-  buckets: number[];
+  /** Requests per bucket, not cumulative (cumulated when exposed); the last is (10 s, +Inf). */
+  perBucket: number[];
   sum: number;
   count: number;
 }
 
-function labelText(labels: Record<string, string>, extra?: [string, string]): string {
-  const pairs = Object.entries(labels);
-  if (extra) pairs.push(extra);
-  return `{${pairs.map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}`;
+function pairsText(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+    .join(',');
 }
 
-function key(labels: Record<string, string>): string {
-  return JSON.stringify(Object.entries(labels).sort());
+/** Index of the first bucket whose upper bound holds `seconds` (LATENCY_BUCKETS.length for +Inf). */
+function bucketOf(seconds: number): number {
+  let lo = 0;
+  let hi = LATENCY_BUCKETS.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (seconds <= (LATENCY_BUCKETS[mid] ?? Infinity)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
+/**
+ * Counters and histograms kept per label set, keyed by plain strings: the simulator observes tens of
+ * thousands of requests a second in benchmarks, and exposes every series each second.
+ */
 export class RequestMetrics {
   private readonly requests = new Map<string, Series & { value: number }>();
   private readonly durations = new Map<string, Histogram>();
 
   observe(labels: { service: string; color: string }, code: number, seconds: number): void {
-    const reqLabels = { ...labels, code: String(code) };
-    const rk = key(reqLabels);
-    const counter = this.requests.get(rk) ?? { labels: reqLabels, value: 0 };
+    const hk = `${labels.service}\u0000${labels.color}`;
+    const rk = `${hk}\u0000${code}`;
+    let counter = this.requests.get(rk);
+    if (!counter) {
+      const reqLabels = { ...labels, code: String(code) };
+      counter = { labels: reqLabels, text: pairsText(reqLabels), value: 0 };
+      this.requests.set(rk, counter);
+    }
     counter.value += 1;
-    this.requests.set(rk, counter);
 
-    const hk = key(labels);
-    const h = this.durations.get(hk) ?? { labels: { ...labels }, buckets: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
-    LATENCY_BUCKETS.forEach((le, i) => {
-      if (seconds <= le) h.buckets[i] = (h.buckets[i] ?? 0) + 1;
-    });
+    let h = this.durations.get(hk);
+    if (!h) {
+      const histLabels = { ...labels };
+      h = { labels: histLabels, text: pairsText(histLabels), perBucket: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
+      this.durations.set(hk, h);
+    }
+    const b = bucketOf(seconds);
+    h.perBucket[b] = (h.perBucket[b] ?? 0) + 1;
     h.sum += seconds;
     h.count += 1;
-    this.durations.set(hk, h);
   }
 
   /** Total requests per label set so far (for `GET /state`). */
@@ -55,13 +76,18 @@ export class RequestMetrics {
       '# HELP http_requests_total Requests served, by service, color and status code.',
       '# TYPE http_requests_total counter',
     ];
-    for (const s of this.requests.values()) lines.push(`http_requests_total${labelText(s.labels)} ${s.value}`);
+    for (const s of this.requests.values()) lines.push(`http_requests_total{${s.text}} ${s.value}`);
     lines.push('# HELP http_request_duration_seconds Request latency, by service and color.', '# TYPE http_request_duration_seconds histogram');
+    const sep = (text: string): string => (text === '' ? '' : ',');
     for (const h of this.durations.values()) {
-      LATENCY_BUCKETS.forEach((le, i) => lines.push(`http_request_duration_seconds_bucket${labelText(h.labels, ['le', String(le)])} ${h.buckets[i] ?? 0}`));
-      lines.push(`http_request_duration_seconds_bucket${labelText(h.labels, ['le', '+Inf'])} ${h.count}`);
-      lines.push(`http_request_duration_seconds_sum${labelText(h.labels)} ${h.sum}`);
-      lines.push(`http_request_duration_seconds_count${labelText(h.labels)} ${h.count}`);
+      let cumulative = 0;
+      LATENCY_BUCKETS.forEach((le, i) => {
+        cumulative += h.perBucket[i] ?? 0;
+        lines.push(`http_request_duration_seconds_bucket{${h.text}${sep(h.text)}le="${le}"} ${cumulative}`);
+      });
+      lines.push(`http_request_duration_seconds_bucket{${h.text}${sep(h.text)}le="+Inf"} ${h.count}`);
+      lines.push(`http_request_duration_seconds_sum{${h.text}} ${h.sum}`);
+      lines.push(`http_request_duration_seconds_count{${h.text}} ${h.count}`);
     }
     return `${lines.join('\n')}\n`;
   }

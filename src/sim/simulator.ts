@@ -1,5 +1,6 @@
-// The traffic simulator (DESIGN §10): for each configured service it sends simulated requests to
-// the colors the cluster routes to, with the behaviour of the image each color runs, and exposes
+// The traffic simulator: for each configured service it sends simulated requests to
+// the colors the cluster routes to (or a fixed routing source gives, in benchmarks), with the
+// behaviour of the image each color runs, and exposes
 // the results for Prometheus to scrape. Its admin API changes an image's behaviour at run time:
 //   GET /images                      behaviours (defaults, config, run-time overrides)
 //   PUT /images/<url-encoded image>  {"errorRate": 0.3, "latencyMs": {"p50": 20, "p95": 400}}
@@ -14,10 +15,14 @@ import { behaviourSchema, completeBehaviour, type Behaviour, type SimulatorConfi
 import { ClusterReader, type Backend, type RoutingView } from './cluster.js';
 import { RequestMetrics } from './metrics.js';
 import { countRequests, serve, splitRequests } from './requests.js';
+import type { RoutingSource } from './routing.js';
 
 export interface SimulatorOptions {
   config: SimulatorConfig;
-  kubeconfig: KubeConfig;
+  /** Where routing is read from: a cluster (the local stack) … */
+  kubeconfig?: KubeConfig;
+  /** … or any other source, e.g. StaticRouting (benchmarks without a cluster). Wins over kubeconfig. */
+  routing?: RoutingSource;
   port: number;
   host?: string;
   /** How often requests are generated (default 100 ms). */
@@ -44,7 +49,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const { config } = options;
   const random = options.random ?? Math.random;
   const tickMs = options.tickMs ?? 100;
-  const reader = new ClusterReader(options.kubeconfig);
+  const reader: RoutingSource | undefined = options.routing ?? (options.kubeconfig ? new ClusterReader(options.kubeconfig) : undefined);
+  if (!reader) throw new Error('startSimulator needs a kubeconfig or a routing source');
   const metrics = new RequestMetrics();
   const defaults = completeBehaviour(config.defaults);
   const overrides = new Map<string, Behaviour>();
@@ -78,8 +84,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       }),
     );
   };
+  // Each tick sends the requests of the time that actually passed since the last one, so that a
+  // busy event loop (hundreds of services in a benchmark) does not lower the configured rates.
+  let lastTick = performance.now();
   const tick = (): void => {
-    const seconds = tickMs / 1000;
+    const now = performance.now();
+    const seconds = Math.min(1, (now - lastTick) / 1000);
+    lastTick = now;
     for (const svc of config.services) {
       const state = states.get(svc.service);
       const view = state?.view;
