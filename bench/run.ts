@@ -1,7 +1,7 @@
 // tidegate's benchmarks: each prints a table and writes bench/results/<name>.json.
 //   npm run bench                      all of them
 //   npm run bench -- approval-switch   one (approval-switch, detection-rollback, overhead, history-events, concurrent-paused)
-//   npm run bench -- judge-accuracy    the judges' accuracy on a real Prometheus and the simulator (≈ 50 min; not in "all")
+//   npm run bench -- judge-accuracy    the judges' accuracy on a real Prometheus and the simulator (≈ 60 min; not in "all")
 // They run against the real Temporal dev server (the time-skipping server for history sizes) with
 // in-memory cluster and metrics adapters that answer at once, so the figures are the orchestration's
 // own cost — tidegate's workflow plus Temporal — not a cluster's or Prometheus's speed.
@@ -293,7 +293,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
     report(`concurrent-paused${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ? `-cache-${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS}` : ''}`, `${count} releases paused at once on one worker process (each also holds a lock workflow); workflow cache ${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ?? 'SDK default'}`, rows);
   },
 
-  /** A/A false rollbacks and A/B detection of both judges at the documented configs (≈ 50 min; only when named). */
+  /** A/A false rollbacks and A/B detection of both judges at the documented configs (≈ 60 min; only when named). */
   'judge-accuracy': () => judgeAccuracy(report),
 };
 /** Run only when named: they take long. */

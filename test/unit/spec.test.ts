@@ -43,7 +43,7 @@ describe("the README's full example (test/fixtures/specs/checkout.yaml)", () => 
     expect(svc?.production.canary?.steps).toEqual([
       { kind: 'setWeight', weight: 10 },
       { kind: 'pause', durationMs: 120_000 },
-      { kind: 'analysis', analyses: ['success-rate', 'latency-p95'] },
+      { kind: 'analysis', analyses: ['success-rate', 'latency-p95', 'p95-guard'] },
       { kind: 'setWeight', weight: 50 },
       { kind: 'pause' },
     ]);
