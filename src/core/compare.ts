@@ -359,6 +359,25 @@ function verdictFor(direction: Direction, classification: Classification): Metri
 }
 
 /**
+ * What a run records of one metric's classification (status, history, `analysis replay`): the
+ * verdict and reason, and the test's p-value, shift, relative effect and medians when there are any.
+ * The workflow and the re-judging of recorded runs both build their per-metric results with it.
+ */
+export function metricRecord(judged: MetricResult): Pick<MetricResult, 'classification' | 'verdict' | 'reason' | 'relativeEffect' | 'medians'> & {
+  pValue?: number;
+  shift?: NonNullable<MetricResult['test']>['shift'];
+} {
+  return {
+    classification: judged.classification,
+    verdict: judged.verdict,
+    reason: judged.reason,
+    ...(judged.test ? { pValue: judged.test.pValue, shift: judged.test.shift } : {}),
+    ...(judged.relativeEffect !== undefined ? { relativeEffect: judged.relativeEffect } : {}),
+    ...(judged.medians ? { medians: judged.medians } : {}),
+  };
+}
+
+/**
  * Classifies one metric: cleans both samples, runs the U test, and calls the canary High (or Low)
  * only when the change is significant (p < 1 − confidence), its whole interval lies above (below)
  * zero, and the relative effect (Hodges-Lehmann shift / |baseline median|) exceeds minEffect.

@@ -6,7 +6,7 @@
 // recorded config reproduces the recorded verdict; what a re-judge cannot know (measurements that
 // were never taken, a query that was not the recorded one) is said, not guessed.
 import { classify, judgeRun, type Measurement, type MeasurementPhase, type RunPhase, type RunVerdict } from './analysis.js';
-import { classifyMetric, scoreMetrics, type Direction } from './compare.js';
+import { classifyMetric, metricRecord, scoreMetrics, type Direction } from './compare.js';
 import type { AnalysisRun, CompareMetricResult } from './status.js';
 import { formatValue, toNumber, type MetricValue } from './values.js';
 import { formatDuration } from '../spec/duration.js';
@@ -334,16 +334,7 @@ function rejudgeCompare(run: AnalysisRun, spec: CompareAnalysisSpec, recordedSpe
     }
     const direction: Direction = metric.direction ?? spec.direction;
     const judged = classifyMetric({ canary: canary.values, baseline: baseline.values }, { direction, confidence: spec.confidence, minEffect: spec.minEffect, outliers: spec.outliers });
-    results.push({
-      ...base,
-      classification: judged.classification,
-      verdict: judged.verdict,
-      reason: judged.reason,
-      backendDown: false,
-      ...(judged.test ? { pValue: judged.test.pValue, shift: judged.test.shift } : {}),
-      ...(judged.relativeEffect !== undefined ? { relativeEffect: judged.relativeEffect } : {}),
-      ...(judged.medians ? { medians: judged.medians } : {}),
-    });
+    results.push({ ...base, ...metricRecord(judged), backendDown: false });
   }
   const metrics = results.map(({ backendDown: _, ...r }) => r);
   if (undecided.length > 0) return { phase: 'Undecided', reason: undecided.join('; '), notes, compare: { metrics } };

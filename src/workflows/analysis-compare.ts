@@ -2,7 +2,7 @@
 // per side and metric; the judging itself is src/core/compare.ts.
 import { sleep } from '@temporalio/workflow';
 import type { RunVerdict } from '../core/analysis.js';
-import { classifyMetric, scoreMetrics } from '../core/compare.js';
+import { classifyMetric, metricRecord, scoreMetrics } from '../core/compare.js';
 import type { Stage } from '../core/plan.js';
 import { otherColor, type Color } from '../core/snapshot.js';
 import type { AnalysisRun, CompareMetricResult } from '../core/status.js';
@@ -86,16 +86,7 @@ export async function runCompare(
         { canary: canary.values, baseline: baseline.values },
         { direction: metric.direction, confidence: analysis.confidence, minEffect: analysis.minEffect, outliers: analysis.outliers },
       );
-      return {
-        ...base,
-        classification: judged.classification,
-        verdict: judged.verdict,
-        reason: judged.reason,
-        backendDown: false,
-        ...(judged.test ? { pValue: judged.test.pValue, shift: judged.test.shift } : {}),
-        ...(judged.relativeEffect !== undefined ? { relativeEffect: judged.relativeEffect } : {}),
-        ...(judged.medians ? { medians: judged.medians } : {}),
-      };
+      return { ...base, ...metricRecord(judged), backendDown: false };
     }),
   );
   run.compare.metrics = results.map(({ backendDown: _, ...r }) => r);
