@@ -73,17 +73,3 @@ export function quantile(values: readonly number[], q: number): number {
   return sorted[i] ?? NaN;
 }
 
-/**
- * A small seedable PRNG (mulberry32), so that where faults fall inside runs is the same from one
- * benchmark run to the next.
- */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
