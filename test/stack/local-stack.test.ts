@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { pidAlive } from '../../src/stack/process.js';
+import { running } from '../../src/stack/procfs.js';
 import { readState, type StackState } from '../../src/stack/stack.js';
 import { canConnect } from '../../src/stack/temporal.js';
 import { repoRoot } from '../../src/stack/tools.js';
@@ -175,6 +175,9 @@ test('down stops every process of the stack', async () => {
   expect(status.stdout).not.toMatch(/\bup\b/);
   expect(processesUsing(dir)).toEqual([]);
   const pids = [state.temporal?.pid, state.simulator?.pid, state.prometheus?.pid, state.github?.pid];
-  expect(pids.every((pid) => pid !== undefined && !pidAlive(pid))).toBe(true);
+  expect(pids.every((pid) => pid !== undefined)).toBe(true);
+  // A stopped server may stay a zombie until the machine's init reaps it (PID 1 here reaps lazily):
+  // it holds no port and runs nothing, so "still running" is what counts, not "pid still exists".
+  expect(pids.filter((pid) => pid !== undefined && running(pid))).toEqual([]);
   expect(await canConnect(env.TEMPORAL_ADDRESS ?? '')).toBe(false);
 }, 120_000);
