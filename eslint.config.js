@@ -1,5 +1,6 @@
-// Lint rules that protect the architecture: workflow code must stay deterministic, so
-// src/workflows, src/core and src/spec may not import Node built-ins, and workflows import
+// Lint rules that protect the architecture: what ships (src/) never imports the development kit,
+// the tests, the benchmarks or the scripts; workflow code must stay deterministic, so
+// src/workflows, src/core and src/spec may not import Node built-ins; and workflows import
 // activities only as types.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -15,6 +16,14 @@ const builtinBan = {
   patterns: [{ group: ['node:*'], message: 'Deterministic code (workflows, core, spec) must not use Node built-ins.' }],
 };
 
+// src/ is what ships (tsconfig.build.json compiles only src/ into dist/).
+const productBan = [
+  {
+    group: ['**/devkit', '**/devkit/**', '**/test/**', '**/bench/**', '**/scripts/**'],
+    message: 'src/ ships: it may not import the development kit (devkit/), tests, benchmarks or scripts.',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.tools/', '.stack/', 'coverage/'] },
   js.configs.recommended,
@@ -27,8 +36,12 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: productBan }] },
+  },
+  {
     files: ['src/core/**/*.ts', 'src/spec/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', builtinBan] },
+    rules: { 'no-restricted-imports': ['error', { paths: builtinBan.paths, patterns: [...builtinBan.patterns, ...productBan] }] },
   },
   {
     files: ['src/workflows/**/*.ts', 'test/stack/workflows/**/*.ts'],
@@ -40,6 +53,7 @@ export default tseslint.config(
           paths: builtinBan.paths,
           patterns: [
             ...builtinBan.patterns,
+            ...productBan,
             {
               group: ['**/activities', '**/activities/*', '**/activities/**'],
               allowTypeImports: true,

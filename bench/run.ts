@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { Releases } from '../src/client/releases.js';
-import { ManagedProcess } from '../src/stack/process.js';
-import { repoRoot } from '../src/stack/tools.js';
+import { ManagedProcess } from '../devkit/stack/process.js';
+import { repoRoot } from '../devkit/toolchain/tools.js';
 import { createWorker } from '../src/workers/main.js';
 import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
-import { startTestDevServer, tempDir } from '../test/support/servers.js';
-import { FakeWorld, specFor, startHarness } from '../test/workflows/support/harness.js';
+import { startTestDevServer, tempDir } from '../devkit/testing/servers.js';
+import { FakeWorld, specFor, startHarness } from '../devkit/testing/harness.js';
 import { judgeAccuracy } from './judge-accuracy/index.js';
 
 const results = join(repoRoot, 'bench', 'results');

@@ -2,7 +2,7 @@
 // with the in-memory cluster and metrics adapters, so its memory and latency are tidegate's own.
 import '../test/support/quiet-runtime.js';
 import { createWorker, workerOptionsFromEnv } from '../src/workers/main.js';
-import { FakeWorld } from '../test/workflows/support/harness.js';
+import { FakeWorld } from '../devkit/testing/harness.js';
 
 const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, ...kubernetes } = new FakeWorld().activities();
 const { worker, close } = await createWorker({

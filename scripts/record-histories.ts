@@ -7,7 +7,7 @@ import '../test/support/quiet-runtime.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
-import { specFor, startHarness, type Harness, type SpecDoc } from '../test/workflows/support/harness.js';
+import { specFor, startHarness, type Harness, type SpecDoc } from '../devkit/testing/harness.js';
 
 const out = new URL('../test/fixtures/histories/', import.meta.url);
 

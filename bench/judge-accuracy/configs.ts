@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { repoRoot } from '../../src/stack/tools.js';
+import { repoRoot } from '../../devkit/toolchain/tools.js';
 import { formatProblem, validateSpec, type ReleaseSpec } from '../../src/spec/index.js';
 import { lastAtOf, type StepShape } from './replay.js';
 

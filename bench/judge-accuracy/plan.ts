@@ -7,7 +7,7 @@
 // other run of its row reads; different services are independent.
 import type { BenchConfig } from './configs.js';
 import { firstAtOf, spanOf, type StepShape } from './replay.js';
-import { seededRandom as seeded } from '../../src/sim/requests.js';
+import { seededRandom as seeded } from '../../devkit/simulator/requests.js';
 
 export type Kind = 'aa' | 'bad' | 'mid';
 

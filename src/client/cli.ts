@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { EXIT_CODES, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
 import { formatProblem, parseSpec, type ReleaseSpec, type SpecOverrides } from '../spec/index.js';
 import { configLabel, fetchReleaseHistory, readHistoryFile, recordedRelease, renderReplay, replayReport } from './analysis-replay.js';
-import { connectClient, temporalSettings } from './connection.js';
+import { connectClient, temporalSettings } from '../temporal/connection.js';
 import { InvalidInputError, RefusedError } from './errors.js';
 import { exitCodeOf, renderList, renderStatus } from './render.js';
 import { Releases } from './releases.js';
@@ -38,8 +38,8 @@ const USAGE = `usage: tidegate <command> [options]
   promote RELEASE [--full] [--as NAME]
   abort RELEASE --reason TEXT [--as NAME]
   worker [--check]                         run a worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, …)
-  dev                                      local stack (Temporal + UI, Kubernetes, Prometheus, simulator, GitHub fake) + worker
-  demo [--auto-approve] [--keep]           a healthy and a broken release of the sample service on the local stack
+
+in a checkout of tidegate, the development kit adds: npm run dev (local stack + worker), npm run demo
 
 exit codes: 0 released/ok, 1 error, 2 invalid input, 3 refused,
             10 rolled back by analysis, 11 rejected, 12 aborted, 13 timed out`;
@@ -61,8 +61,6 @@ const OPTIONS = {
   full: { type: 'boolean' },
   history: { type: 'string' },
   check: { type: 'boolean' },
-  'auto-approve': { type: 'boolean' },
-  keep: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -104,7 +102,16 @@ function loadSpec(flags: Flags, overridable = true): ReturnType<typeof parseSpec
   return parseSpec(text, overrides);
 }
 
-const COMMANDS = ['validate', 'start', 'status', 'list', 'analysis', 'approve', 'reject', 'promote', 'abort', 'worker', 'dev', 'demo'];
+const COMMANDS = ['validate', 'start', 'status', 'list', 'analysis', 'approve', 'reject', 'promote', 'abort', 'worker'];
+/** Commands of the development kit (devkit/cli.ts), which the installed CLI does not ship. */
+const DEVKIT_COMMANDS = ['dev', 'demo'];
+
+function unknownCommand(command: string): InvalidInputError {
+  if (DEVKIT_COMMANDS.includes(command)) {
+    return new InvalidInputError(`"${command}" belongs to the development kit, not to the installed CLI: run \`npm run ${command}\` in a checkout of tidegate`);
+  }
+  return new InvalidInputError(`unknown command "${command}"`);
+}
 
 /**
  * What `tidegate <argv>` would run, checked without running it or reading any file: an unknown
@@ -112,9 +119,10 @@ const COMMANDS = ['validate', 'start', 'status', 'list', 'analysis', 'approve', 
  * Keeps command lines written elsewhere (examples/ci/) honest.
  */
 export function parseInvocation(argv: string[]): { command: string; flags: Flags; positionals: string[] } {
+  if (DEVKIT_COMMANDS.includes(argv[0] ?? '')) throw unknownCommand(argv[0] ?? '');
   const { values: flags, positionals } = parse(argv);
   const command = positionals[0] ?? '';
-  if (!COMMANDS.includes(command)) throw new InvalidInputError(`unknown command "${command}"`);
+  if (!COMMANDS.includes(command)) throw unknownCommand(command);
   if ((command === 'validate' || command === 'start') && !flags.file) throw new InvalidInputError('missing -f FILE (the release spec)');
   if (['status', 'approve', 'reject', 'promote', 'abort'].includes(command)) releaseArg(positionals, command);
   if ((command === 'reject' || command === 'abort') && !flags.reason?.trim()) throw new InvalidInputError(`${command} needs --reason TEXT`);
@@ -140,6 +148,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 }
 
 async function dispatch(argv: string[], io: CliIO): Promise<number> {
+  // before the options, which are the development kit's
+  if (DEVKIT_COMMANDS.includes(argv[0] ?? '')) throw unknownCommand(argv[0] ?? '');
   const { values: flags, positionals } = parse(argv);
   const command = positionals[0];
   if (flags.help || !command) {
@@ -166,19 +176,10 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     await runWorker();
     return 0;
   }
-  if (command === 'dev') {
-    const { runDev } = await import('./dev.js');
-    await runDev(io);
-    return 0;
-  }
-  if (command === 'demo') {
-    const { runDemo } = await import('./demo.js');
-    return runDemo(io, { autoApprove: flags['auto-approve'] ?? false, keep: flags.keep ?? false });
-  }
 
   if (command === 'analysis') return analysis(positionals, flags, io, print);
 
-  if (!COMMANDS.includes(command)) throw new InvalidInputError(`unknown command "${command}"\n${USAGE}`);
+  if (!COMMANDS.includes(command)) throw new InvalidInputError(`${unknownCommand(command).message}\n${USAGE}`);
 
   // Validate everything that needs no server before connecting.
   let startSpec: ReturnType<typeof parseSpec> | undefined;

@@ -22,7 +22,7 @@ import {
 import type { release } from '../workflows/release.js';
 import { OUTCOME_KEY, SERVICE_KEY, STAGE_KEY, VERSION_KEY } from '../workflows/search-attributes.js';
 import { InvalidInputError, RefusedError, ReleaseNotFoundError } from './errors.js';
-import { describeServiceLock } from './locks.js';
+import { describeServiceLock } from '../temporal/locks.js';
 
 export interface StartOptions {
   initiator: string;

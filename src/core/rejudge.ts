@@ -9,7 +9,7 @@ import { classify, judgeRun, type Measurement, type MeasurementPhase, type RunPh
 import { classifyMetric, metricRecord, scoreMetrics, type Direction } from './compare.js';
 import type { AnalysisRun, CompareMetricResult } from './status.js';
 import { formatValue, toNumber, type MetricValue } from './values.js';
-import { formatDuration } from '../spec/duration.js';
+import { formatDuration } from './duration.js';
 import type { AnalysisSpec, CompareAnalysisSpec, ReleaseSpec, ThresholdAnalysisSpec } from '../spec/schema.js';
 
 /** What a config says about one recorded run. */

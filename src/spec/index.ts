@@ -1,4 +1,4 @@
 // The release spec: schema, types, loading.
-export * from './duration.js';
+export * from '../core/duration.js';
 export * from './load.js';
 export * from './schema.js';

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { parseCondition, type Condition } from '../core/condition.js';
 import { longestWindowMs } from '../core/promql.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
 
 const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 

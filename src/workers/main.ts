@@ -10,7 +10,7 @@ import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { createKubernetesActivities, kubeApis } from '../activities/kubernetes/index.js';
 import { createGitHubActivities } from '../activities/github/index.js';
 import { createPrometheusActivities } from '../activities/prometheus/index.js';
-import { connectionOptions, temporalSettings, type TemporalSettings } from '../client/connection.js';
+import { connectionOptions, temporalSettings, type TemporalSettings } from '../temporal/connection.js';
 import { TASK_QUEUE } from '../core/ids.js';
 
 /** The workflow sources next to this file: .ts when run from source (tsx, jest), .js from dist/. */

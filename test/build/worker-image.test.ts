@@ -6,11 +6,11 @@
 // dependency the worker needs that `npm prune --omit=dev` removes, or a build that reaches outside
 // what it copies fails here instead of in someone's `docker build`.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot } from '../../src/stack/tools.js';
-import { tempDir } from '../support/servers.js';
+import { repoRoot } from '../../devkit/toolchain/tools.js';
+import { tempDir } from '../../devkit/testing/servers.js';
 
 const run = promisify(execFile);
 
@@ -121,10 +121,20 @@ test('the worker image builds from what deploy/Dockerfile copies, and its comman
   expect(existsSync(join(imageDir, 'node_modules', 'tsx'))).toBe(false);
   expect(existsSync(join(imageDir, 'src'))).toBe(false);
   expect(existsSync(join(imageDir, 'dist', 'workflow-bundle.js'))).toBe(true);
+  // only what ships: the development kit (local stack, simulator, GitHub fake, dev, demo) is not in dist/
+  expect(readdirSync(join(imageDir, 'dist')).sort()).toEqual(['activities', 'client', 'core', 'spec', 'temporal', 'workers', 'workflow-bundle.js', 'workflows']);
 
   const { stdout } = await run(process.execPath, [...entrypoint.slice(1), 'worker', '--check'], { cwd: imageDir, env: imageEnv, timeout: 300_000 });
   const report = JSON.parse(stdout) as { modules: Record<string, string>; workflowBundleBytes: number };
   expect(Object.values(report.modules).every((v) => v === 'ok')).toBe(true);
   expect(Object.keys(report.modules)).toContain('@temporalio/worker');
   expect(report.workflowBundleBytes).toBeGreaterThan(100_000);
+
+  // the installed CLI names where `dev` lives instead of failing to load it
+  const dev = await run(process.execPath, [...entrypoint.slice(1), 'dev'], { cwd: imageDir, env: imageEnv }).then(
+    () => ({ code: 0, stderr: '' }),
+    (err: { code?: number; stderr?: string }) => ({ code: err.code, stderr: err.stderr ?? '' }),
+  );
+  expect(dev.code).toBe(2);
+  expect(dev.stderr).toContain('npm run dev');
 }, 900_000);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/client/cli.js';
 import type { ReplayReport } from '../../src/client/analysis-replay.js';
-import { tempDir } from '../support/servers.js';
+import { tempDir } from '../../devkit/testing/servers.js';
 import { fakeClient, historiesDir, historyFiles, loadRecorded, type FakeRelease } from './support/recorded.js';
 
 const specs = fileURLToPath(new URL('./specs/', import.meta.url));

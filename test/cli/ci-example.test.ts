@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parseInvocation } from '../../src/client/cli.js';
 import { EXIT_CODES } from '../../src/core/status.js';
-import { repoRoot } from '../../src/stack/tools.js';
+import { repoRoot } from '../../devkit/toolchain/tools.js';
 
 interface Step {
   name?: string;

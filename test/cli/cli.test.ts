@@ -7,11 +7,11 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { runCli } from '../../src/client/cli.js';
-import { repoRoot, toolPath } from '../../src/stack/tools.js';
+import { repoRoot, toolPath } from '../../devkit/toolchain/tools.js';
 import { createWorker } from '../../src/workers/main.js';
-import type { DevServer } from '../../src/stack/temporal.js';
-import { startTestDevServer, tempDir } from '../support/servers.js';
-import { FakeWorld } from '../workflows/support/harness.js';
+import type { DevServer } from '../../devkit/stack/temporal.js';
+import { startTestDevServer, tempDir } from '../../devkit/testing/servers.js';
+import { FakeWorld } from '../../devkit/testing/harness.js';
 
 const run = promisify(execFile);
 let server: DevServer & { dir: string };
@@ -120,6 +120,10 @@ test('bad arguments exit 2 with the reason', async () => {
   expect(await cli('reject', 'x@1', '--as', 'bob')).toMatchObject({ code: 2, stderr: 'error: reject needs --reason TEXT\n' });
   expect((await cli('start', '-f', 'x.yaml', '--bogus')).code).toBe(2);
   expect(await cli('status', 'ghost@9.9.9')).toMatchObject({ code: 2 });
+  expect(await cli('deploy')).toMatchObject({ code: 2, stderr: expect.stringContaining('error: unknown command "deploy"') });
+  // the installed CLI has no dev or demo (they need the development kit), and says where they are
+  expect(await cli('demo', '--auto-approve')).toMatchObject({ code: 2, stderr: expect.stringContaining('run `npm run demo` in a checkout of tidegate') });
+  expect(await cli('dev')).toMatchObject({ code: 2, stderr: expect.stringContaining('run `npm run dev` in a checkout of tidegate') });
 });
 
 test('approvals through the CLI: refusals exit 3 with the reason; a retried start is the same release', async () => {

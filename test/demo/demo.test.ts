@@ -5,10 +5,10 @@
 // releases versions of its own and does the same again, instead of showing the old outcomes.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { guard } from '../../src/stack/guardian.js';
-import { repoRoot } from '../../src/stack/tools.js';
-import { guardStack, processesUsing } from '../support/e2e.js';
-import { tempDir } from '../support/servers.js';
+import { guard } from '../../devkit/stack/guardian.js';
+import { repoRoot } from '../../devkit/toolchain/tools.js';
+import { guardStack, processesUsing } from '../../devkit/testing/e2e.js';
+import { tempDir } from '../../devkit/testing/servers.js';
 
 const dir = tempDir('demo');
 const env: NodeJS.ProcessEnv = { ...process.env, TIDEGATE_STACK_DIR: dir };
@@ -21,7 +21,7 @@ interface Run {
 }
 
 /** Runs `tidegate <args>` from the checkout as a user would, stopped with this test if it is killed. */
-function tidegate(args: string[], entry = 'src/client/cli.ts'): Promise<Run> {
+function tidegate(args: string[], entry = 'devkit/cli.ts'): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, entry), ...args], { env, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const release = child.pid === undefined ? () => undefined : guard(`tidegate ${args.join(' ')}`, { group: child.pid });
@@ -62,7 +62,7 @@ test('npm run demo -- --auto-approve releases, rolls back the broken version, an
 }, 600_000);
 
 test('a second demo, on a stack that is up, releases and rolls back versions of its own', async () => {
-  const up = await tidegate(['up'], 'src/stack/cli.ts');
+  const up = await tidegate(['up'], 'devkit/stack/cli.ts');
   const releaseStack = guardStack(dir);
   try {
     expect(up.code).toBe(0);
@@ -77,7 +77,7 @@ test('a second demo, on a stack that is up, releases and rolls back versions of 
     expect(rows[0]?.[3]).toBeGreaterThan(40);
     expect(stdout).toMatch(/success-rate failed at canary; traffic back on the stable color [\d.]+s after the verdict/);
   } finally {
-    await tidegate(['down'], 'src/stack/cli.ts');
+    await tidegate(['down'], 'devkit/stack/cli.ts');
     releaseStack();
   }
   expect(processesUsing(dir)).toEqual([]);

@@ -8,11 +8,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnalysisRun, ReleaseStatus } from '../../src/core/status.js';
-import type { ManagedProcess } from '../../src/stack/process.js';
-import { stopProcessGroup } from '../../src/stack/process.js';
-import { readState, stackDown, stackEnv, stackUp, type StackState } from '../../src/stack/stack.js';
-import { clusterView, eventually, productionState, startWorkerProcess, tidegate, userEnv, type ClusterView } from '../support/e2e.js';
-import { tempDir } from '../support/servers.js';
+import type { ManagedProcess } from '../../devkit/stack/process.js';
+import { stopProcessGroup } from '../../devkit/stack/process.js';
+import { readState, stackDown, stackEnv, stackUp, type StackState } from '../../devkit/stack/stack.js';
+import { clusterView, eventually, productionState, startWorkerProcess, tidegate, userEnv, type ClusterView } from '../../devkit/testing/e2e.js';
+import { tempDir } from '../../devkit/testing/servers.js';
 
 const dir = tempDir('e2e-analysis');
 let state: StackState;

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { ReleaseStatus } from '../../src/core/status.js';
-import type { ManagedProcess } from '../../src/stack/process.js';
-import { stackDown, stackEnv, stackUp, type StackState } from '../../src/stack/stack.js';
-import { clusterView, eventually, productionState, startWorkerProcess, tidegate, userEnv, type ClusterView } from '../support/e2e.js';
-import { tempDir } from '../support/servers.js';
+import type { ManagedProcess } from '../../devkit/stack/process.js';
+import { stackDown, stackEnv, stackUp, type StackState } from '../../devkit/stack/stack.js';
+import { clusterView, eventually, productionState, startWorkerProcess, tidegate, userEnv, type ClusterView } from '../../devkit/testing/e2e.js';
+import { tempDir } from '../../devkit/testing/servers.js';
 
 const dir = tempDir('e2e-github');
 const REPO = 'acme/checkout';

@@ -5,11 +5,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReleaseStatus } from '../../src/core/status.js';
-import { repoRoot } from '../../src/stack/tools.js';
-import type { ManagedProcess } from '../../src/stack/process.js';
-import { stackDown, stackEnv, stackReset, stackUp } from '../../src/stack/stack.js';
-import { clusterView, eventually, productionState, startWorkerProcess, tidegate, userEnv, type ClusterView } from '../support/e2e.js';
-import { tempDir } from '../support/servers.js';
+import { repoRoot } from '../../devkit/toolchain/tools.js';
+import type { ManagedProcess } from '../../devkit/stack/process.js';
+import { stackDown, stackEnv, stackReset, stackUp } from '../../devkit/stack/stack.js';
+import { clusterView, eventually, productionState, startWorkerProcess, tidegate, userEnv, type ClusterView } from '../../devkit/testing/e2e.js';
+import { tempDir } from '../../devkit/testing/servers.js';
 
 const dir = tempDir('e2e-k8s');
 const spec = join(repoRoot, 'test/fixtures/specs/checkout-without-analysis.yaml');

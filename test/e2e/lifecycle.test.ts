@@ -4,11 +4,11 @@
 // release survives its worker being SIGKILLed mid-canary and the Temporal server restarting.
 import { join } from 'node:path';
 import type { ReleaseStatus } from '../../src/core/status.js';
-import { stopProcessGroup, type ManagedProcess } from '../../src/stack/process.js';
-import { readState, stackDown, stackEnv, stackUp } from '../../src/stack/stack.js';
-import { repoRoot } from '../../src/stack/tools.js';
-import { clusterView, eventually, productionState, startWorkerProcess, tidegate, userEnv, type ClusterView } from '../support/e2e.js';
-import { tempDir } from '../support/servers.js';
+import { stopProcessGroup, type ManagedProcess } from '../../devkit/stack/process.js';
+import { readState, stackDown, stackEnv, stackUp } from '../../devkit/stack/stack.js';
+import { repoRoot } from '../../devkit/toolchain/tools.js';
+import { clusterView, eventually, productionState, startWorkerProcess, tidegate, userEnv, type ClusterView } from '../../devkit/testing/e2e.js';
+import { tempDir } from '../../devkit/testing/servers.js';
 
 const dir = tempDir('e2e-lifecycle');
 const SPEC = join(repoRoot, 'test/fixtures/specs/checkout-without-analysis.yaml');

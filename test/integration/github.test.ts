@@ -5,10 +5,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createGitHubActivities, githubFailure } from '../../src/activities/github/index.js';
 import type { GitHubActivities } from '../../src/activities/types.js';
-import { GitHubDescription } from '../../src/fakes/github/openapi.js';
-import { startGitHubFake, type CheckRunInput, type GitHubFake } from '../../src/fakes/github/server.js';
-import { freePort } from '../../src/stack/ports.js';
-import { throughPayloads } from '../support/payloads.js';
+import { GitHubDescription } from '../../devkit/github-fake/openapi.js';
+import { startGitHubFake, type CheckRunInput, type GitHubFake } from '../../devkit/github-fake/server.js';
+import { freePort } from '../../devkit/stack/ports.js';
+import { throughPayloads } from '../../devkit/testing/payloads.js';
 
 const TOKEN = 'ghs_integrationTestToken0123456789';
 const REPO = 'acme/checkout';

@@ -22,11 +22,11 @@ import {
 import { createKubernetesActivities, kubeApis, type KubeApis } from '../../src/activities/kubernetes/index.js';
 import type { KubernetesActivities } from '../../src/activities/types.js';
 import type { ProductionTarget } from '../../src/core/snapshot.js';
-import { applyManifestFile, applyObjects, readManifests, startKubeCluster, type KubeCluster } from '../../src/stack/kube.js';
-import { waitForRollouts } from '../../src/stack/stack.js';
-import { repoRoot, toolPath } from '../../src/stack/tools.js';
-import { tempDir } from '../support/servers.js';
-import { throughPayloads } from '../support/payloads.js';
+import { applyManifestFile, applyObjects, readManifests, startKubeCluster, type KubeCluster } from '../../devkit/stack/kube.js';
+import { waitForRollouts } from '../../devkit/stack/stack.js';
+import { repoRoot, toolPath } from '../../devkit/toolchain/tools.js';
+import { tempDir } from '../../devkit/testing/servers.js';
+import { throughPayloads } from '../../devkit/testing/payloads.js';
 
 const run = promisify(execFile);
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createPrometheusActivities } from '../../src/activities/prometheus/index.js';
 import type { MetricsActivities } from '../../src/activities/types.js';
-import { freePort } from '../../src/stack/ports.js';
-import { ManagedProcess } from '../../src/stack/process.js';
-import { startPrometheus, type PrometheusServer } from '../../src/stack/prometheus.js';
+import { freePort } from '../../devkit/stack/ports.js';
+import { ManagedProcess } from '../../devkit/stack/process.js';
+import { startPrometheus, type PrometheusServer } from '../../devkit/stack/prometheus.js';
 import { toNumber } from '../../src/core/values.js';
-import { throughPayloads } from '../support/payloads.js';
-import { tempDir } from '../support/servers.js';
+import { throughPayloads } from '../../devkit/testing/payloads.js';
+import { tempDir } from '../../devkit/testing/servers.js';
 
 const dir = tempDir('prom-adapter');
 let exporter: ManagedProcess;

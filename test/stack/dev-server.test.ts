@@ -11,9 +11,9 @@ import { temporal } from '@temporalio/proto';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
-import type { DevServer } from '../../src/stack/temporal.js';
-import { eventually } from '../support/e2e.js';
-import { startTestDevServer } from '../support/servers.js';
+import type { DevServer } from '../../devkit/stack/temporal.js';
+import { eventually } from '../../devkit/testing/e2e.js';
+import { startTestDevServer } from '../../devkit/testing/servers.js';
 import { approvalTimer, approveSignal } from './workflows/approval-timer.js';
 
 const workflowsPath = fileURLToPath(new URL('./workflows/approval-timer.ts', import.meta.url));

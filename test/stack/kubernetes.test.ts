@@ -12,9 +12,9 @@ import {
   setHeaderOptions,
   type V1Deployment,
 } from '@kubernetes/client-node';
-import { startKubeCluster, type KubeCluster } from '../../src/stack/kube.js';
-import { eventually } from '../support/e2e.js';
-import { tempDir } from '../support/servers.js';
+import { startKubeCluster, type KubeCluster } from '../../devkit/stack/kube.js';
+import { eventually } from '../../devkit/testing/e2e.js';
+import { tempDir } from '../../devkit/testing/servers.js';
 
 let cluster: KubeCluster;
 let apps: AppsV1Api;

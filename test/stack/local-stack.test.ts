@@ -5,12 +5,12 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { running } from '../../src/stack/procfs.js';
-import { readState, type StackState } from '../../src/stack/stack.js';
-import { canConnect } from '../../src/stack/temporal.js';
-import { repoRoot } from '../../src/stack/tools.js';
-import { eventually, guardStack, processesUsing } from '../support/e2e.js';
-import { tempDir } from '../support/servers.js';
+import { running } from '../../devkit/stack/procfs.js';
+import { readState, type StackState } from '../../devkit/stack/stack.js';
+import { canConnect } from '../../devkit/stack/temporal.js';
+import { repoRoot } from '../../devkit/toolchain/tools.js';
+import { eventually, guardStack, processesUsing } from '../../devkit/testing/e2e.js';
+import { tempDir } from '../../devkit/testing/servers.js';
 
 const run = promisify(execFile);
 const dir = tempDir('stack');
@@ -19,7 +19,7 @@ async function stack(...args: string[]): Promise<{ code: number; stdout: string;
   const env: NodeJS.ProcessEnv = { ...process.env, TIDEGATE_STACK_DIR: dir };
   delete env.NODE_OPTIONS;
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/stack/cli.ts'), ...args], { env, cwd: repoRoot, timeout: 300_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(repoRoot, 'devkit/stack/cli.ts'), ...args], { env, cwd: repoRoot, timeout: 300_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

@@ -3,9 +3,9 @@
 // the holder — instead of waiting until a jest hook times out with nothing said.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { LockTimeoutError, readHolder, runExclusive, type ExclusiveOptions } from '../../src/stack/lock.js';
-import { processesHolding, running } from '../../src/stack/procfs.js';
-import { tempDir } from '../support/servers.js';
+import { LockTimeoutError, readHolder, runExclusive, type ExclusiveOptions } from '../../devkit/stack/lock.js';
+import { processesHolding, running } from '../../devkit/stack/procfs.js';
+import { tempDir } from '../../devkit/testing/servers.js';
 
 const dir = tempDir('lock');
 const lockFile = join(dir, 'test.lock');

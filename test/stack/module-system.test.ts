@@ -9,7 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Octokit } from '@octokit/rest';
 import { z } from 'zod';
 import { preflight, RUNTIME_DEPENDENCIES } from '../../src/workers/preflight.js';
-import { repoRoot } from '../../src/stack/tools.js';
+import { repoRoot } from '../../devkit/toolchain/tools.js';
 
 const run = promisify(execFile);
 const workflowsPath = fileURLToPath(new URL('./workflows/approval-timer.ts', import.meta.url));

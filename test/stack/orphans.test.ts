@@ -4,11 +4,11 @@
 // is tied to jest). And a running cluster's daemons never hold the machine-wide kwokctl-create lock.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { clusterProcessesMarker } from '../../src/stack/kube.js';
-import { procStat, processesHolding, processesMentioning } from '../../src/stack/procfs.js';
-import { cacheDir, repoRoot } from '../../src/stack/tools.js';
-import { eventually, processesUsing } from '../support/e2e.js';
-import { tempDir } from '../support/servers.js';
+import { clusterProcessesMarker } from '../../devkit/stack/kube.js';
+import { procStat, processesHolding, processesMentioning } from '../../devkit/stack/procfs.js';
+import { cacheDir, repoRoot } from '../../devkit/toolchain/tools.js';
+import { eventually, processesUsing } from '../../devkit/testing/e2e.js';
+import { tempDir } from '../../devkit/testing/servers.js';
 import type { Started } from './support/owner.js';
 
 const owner = join(repoRoot, 'test', 'stack', 'support', 'owner.ts');

@@ -1,10 +1,10 @@
 // Given Debian's Prometheus started with a generated config (1 s scrapes, free port), it answers an
 // instant query with the value it scraped from a separate process the test started.
 import { join } from 'node:path';
-import { freePort } from '../../src/stack/ports.js';
-import { httpOk, ManagedProcess } from '../../src/stack/process.js';
-import { startPrometheus, type PrometheusServer } from '../../src/stack/prometheus.js';
-import { tempDir } from '../support/servers.js';
+import { freePort } from '../../devkit/stack/ports.js';
+import { httpOk, ManagedProcess } from '../../devkit/stack/process.js';
+import { startPrometheus, type PrometheusServer } from '../../devkit/stack/prometheus.js';
+import { tempDir } from '../../devkit/testing/servers.js';
 
 interface VectorResponse {
   status: string;

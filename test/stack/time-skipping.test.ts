@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createTimeSkippingEnv } from '../support/servers.js';
+import { createTimeSkippingEnv } from '../../devkit/testing/servers.js';
 import { approvalTimer, approveSignal, rejectedPayloadsQuery } from './workflows/approval-timer.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -3,13 +3,13 @@
 // the table is typed by the activity interface, so a new activity does not compile without them —
 // with the awkward values each can hold (non-finite metrics, optional fields, empty lists), and
 // each must arrive unchanged. Real adapters' results are checked the same way in the integration
-// tests (test/support/payloads.ts `throughPayloads`), and the worker refuses unsafe results.
+// tests (devkit/testing/payloads.ts `throughPayloads`), and the worker refuses unsafe results.
 import { ApplicationFailure } from '@temporalio/common';
 import { observationsOf } from '../../src/activities/prometheus/index.js';
 import { payloadSafe } from '../../src/activities/index.js';
 import type { ReleaseActivities } from '../../src/activities/types.js';
 import type { ProductionSnapshot, ProductionTarget } from '../../src/core/snapshot.js';
-import { expectPayloadSafe } from '../support/payloads.js';
+import { expectPayloadSafe } from '../../devkit/testing/payloads.js';
 
 type Samples = { [K in keyof ReleaseActivities]: { inputs: Parameters<ReleaseActivities[K]>[]; results: Awaited<ReturnType<ReleaseActivities[K]>>[] } };
 

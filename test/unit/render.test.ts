@@ -11,7 +11,7 @@ import { runCli } from '../../src/client/cli.js';
 import { exitCodeOf, renderList, renderStatus, summarizeAnalyses, type Loose } from '../../src/client/render.js';
 import { exitCodeFor, type AnalysisRun, type ReleaseResult, type ReleaseStatus } from '../../src/core/status.js';
 import { formatValue } from '../../src/core/values.js';
-import { tempDir } from '../support/servers.js';
+import { tempDir } from '../../devkit/testing/servers.js';
 import { fakeClient, historyFiles, loadRecorded, type FakeRelease } from '../cli/support/recorded.js';
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -1,10 +1,10 @@
 // The traffic simulator without a cluster: a fixed routing source (as the judge-accuracy benchmark
 // uses it) decides where requests go, and changing it moves them; with neither a kubeconfig nor a
 // routing source it refuses to start.
-import { simulatorConfigSchema } from '../../src/sim/config.js';
-import { StaticRouting, staticView } from '../../src/sim/routing.js';
-import { startSimulator, type Simulator } from '../../src/sim/simulator.js';
-import { freePort } from '../../src/stack/ports.js';
+import { simulatorConfigSchema } from '../../devkit/simulator/config.js';
+import { StaticRouting, staticView } from '../../devkit/simulator/routing.js';
+import { startSimulator, type Simulator } from '../../devkit/simulator/simulator.js';
+import { freePort } from '../../devkit/stack/ports.js';
 
 const config = simulatorConfigSchema.parse({
   services: ['shop', 'cart'].map((service) => ({ service, requestsPerSecond: 1000, production: { namespace: 'prod', activeService: service, deploymentPrefix: service } })),

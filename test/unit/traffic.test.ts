@@ -10,9 +10,9 @@ import {
   type VirtualServiceLike,
   type Weights,
 } from '../../src/core/traffic.js';
-import { completeBehaviour, simulatorConfigSchema } from '../../src/sim/config.js';
-import { RequestMetrics } from '../../src/sim/metrics.js';
-import { countRequests, lognormalFor, seededRandom, serve, splitRequests } from '../../src/sim/requests.js';
+import { completeBehaviour, simulatorConfigSchema } from '../../devkit/simulator/config.js';
+import { RequestMetrics } from '../../devkit/simulator/metrics.js';
+import { countRequests, lognormalFor, seededRandom, serve, splitRequests } from '../../devkit/simulator/requests.js';
 
 const route = (...refs: [string, number | undefined][]): HttpRouteLike => ({
   spec: { rules: [{ backendRefs: refs.map(([name, weight]) => ({ name, ...(weight === undefined ? {} : { weight }) })) }] },

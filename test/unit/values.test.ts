@@ -1,7 +1,7 @@
 // Metric values across the payload boundary (src/core/values.ts), checked against the SDK's own
 // default payload converter: what the workflow receives is what the activity returned.
 import { isNonFinite, formatValue, payloadHazards, toMetricValue, toNumber, type MetricValue } from '../../src/core/values.js';
-import { roundTrip } from '../support/payloads.js';
+import { roundTrip } from '../../devkit/testing/payloads.js';
 
 describe('non-finite numbers are spelled out', () => {
   test.each<[number, MetricValue]>([

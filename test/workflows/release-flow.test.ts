@@ -1,7 +1,7 @@
 // Given the release workflow on the time-skipping server with mocked cluster activities and real
 // durations (2m pauses, 24h approval timeout, 30m monitor, 10m scale-down delay)…
-import type { Harness } from './support/harness.js';
-import { specFor, startHarness } from './support/harness.js';
+import type { Harness } from '../../devkit/testing/harness.js';
+import { specFor, startHarness } from '../../devkit/testing/harness.js';
 import { exitCodeFor } from '../../src/core/status.js';
 import { RefusedError } from '../../src/client/errors.js';
 

@@ -1,7 +1,7 @@
 // Given the release workflow on the time-skipping server with mocked cluster activities, when
 // something goes wrong, then everything the release did is undone — traffic first — and recorded.
-import type { Harness } from './support/harness.js';
-import { specFor, startHarness } from './support/harness.js';
+import type { Harness } from '../../devkit/testing/harness.js';
+import { specFor, startHarness } from '../../devkit/testing/harness.js';
 import { exitCodeFor } from '../../src/core/status.js';
 import { RefusedError } from '../../src/client/errors.js';
 import { validateSpec } from '../../src/spec/index.js';

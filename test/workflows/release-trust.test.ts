@@ -2,8 +2,8 @@
 // crossing the payload converter as in production, then: a measurement with no requests in its
 // window never rolls a healthy release back; an analysis right after a weight change waits until
 // its window holds the new traffic; and the release never acts on traffic that someone else moved.
-import type { Harness, SpecDoc } from './support/harness.js';
-import { specFor, startHarness } from './support/harness.js';
+import type { Harness, SpecDoc } from '../../devkit/testing/harness.js';
+import { specFor, startHarness } from '../../devkit/testing/harness.js';
 import { exitCodeFor } from '../../src/core/status.js';
 import { renderStatus } from '../../src/client/render.js';
 

@@ -5,12 +5,12 @@
 //   stack    the local stack's Temporal and Kubernetes (detached, guarded as in tests)
 //   tied     a dev server, tied to the process TIDEGATE_TIE_PID (as a jest worker is to jest)
 import { join } from 'node:path';
-import { guardianPid, tieTo } from '../../../src/stack/guardian.js';
-import { startPrometheus } from '../../../src/stack/prometheus.js';
-import { allPids, commandLine, procStat } from '../../../src/stack/procfs.js';
-import { readState, stackUp } from '../../../src/stack/stack.js';
-import { startDevServer } from '../../../src/stack/temporal.js';
-import { createTimeSkippingEnv } from '../../support/servers.js';
+import { guardianPid, tieTo } from '../../../devkit/stack/guardian.js';
+import { startPrometheus } from '../../../devkit/stack/prometheus.js';
+import { allPids, commandLine, procStat } from '../../../devkit/stack/procfs.js';
+import { readState, stackUp } from '../../../devkit/stack/stack.js';
+import { startDevServer } from '../../../devkit/stack/temporal.js';
+import { createTimeSkippingEnv } from '../../../devkit/testing/servers.js';
 
 export interface Started {
   /** Server pids (group leaders), each with its start time. */

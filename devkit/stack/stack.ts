@@ -1,0 +1,345 @@
+// The local stack of real servers behind `npm run stack -- up|down|status|env|reset`:
+// the Temporal dev server with its Web UI, a Kubernetes control plane on kwok nodes with the sample
+// service applied, the traffic simulator, Prometheus scraping it, and the GitHub fake. Every process runs detached
+// and is recorded in a state file, so `up` is idempotent (it starts only what is not answering),
+// `down` stops exactly what `up` started, and tests use the same code with a directory of their own.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { guardingEverything, unguard } from './guardian.js';
+import { applyManifestFile, clusterProcessesMarker, startKubeCluster } from './kube.js';
+import { freePort } from './ports.js';
+import { commandLine, httpOk, pidAlive, startDetached, stopProcessGroup } from './process.js';
+import { prometheusConfig, startPrometheus } from './prometheus.js';
+import { canConnect, startDevServer } from './temporal.js';
+import { repoRoot, toolPath } from '../toolchain/tools.js';
+
+export const COMPONENTS = ['temporal', 'kubernetes', 'simulator', 'prometheus', 'github'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export interface StackOptions {
+  /** Where the state file, logs, the Temporal database and the cluster's files live. */
+  dir: string;
+  /** Components to bring up (default: all). Prometheus needs the simulator, which needs Kubernetes. */
+  components?: readonly Component[];
+  /** Manifests applied to a new cluster (default: examples/checkout/cluster.yaml). */
+  manifests?: string;
+  /** The simulator's config (default: examples/checkout/simulator.yaml). */
+  simulatorConfig?: string;
+  /** Progress lines. */
+  log?: (line: string) => void;
+  /**
+   * Stop what this call starts if the calling process dies (`tidegate dev`, a demo that stops
+   * its stack anyway). Default: only in tests (guardEverything()); `stack up` leaves it running.
+   */
+  guard?: boolean;
+}
+
+export interface StackState {
+  temporal?: { pid: number; address: string; uiUrl: string; namespace: string };
+  kubernetes?: { cluster: string; kubeconfig: string; dir: string };
+  simulator?: { pid: number; url: string; port: number; config: string };
+  prometheus?: { pid: number; url: string; port: number };
+  /** The GitHub fake and the token it accepts (a local, throw-away credential). */
+  github?: { pid: number; url: string; port: number; token: string };
+}
+
+export interface ComponentStatus {
+  component: Component;
+  up: boolean;
+  /** What answers where, or why not. */
+  detail: string;
+}
+
+export const defaultStackDir = (): string => process.env.TIDEGATE_STACK_DIR ?? join(repoRoot, '.stack');
+const DEFAULT_MANIFESTS = join(repoRoot, 'examples', 'checkout', 'cluster.yaml');
+const DEFAULT_SIM_CONFIG = join(repoRoot, 'examples', 'checkout', 'simulator.yaml');
+const CLUSTER = 'tidegate';
+
+const stateFile = (dir: string): string => join(dir, 'state.json');
+
+export function readState(dir: string): StackState {
+  try {
+    return JSON.parse(readFileSync(stateFile(dir), 'utf8')) as StackState;
+  } catch {
+    return {};
+  }
+}
+
+function writeState(dir: string, state: StackState): void {
+  writeFileSync(stateFile(dir), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** The environment that reaches the stack, as `stack env` prints it. */
+export function stackEnv(state: StackState): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (state.temporal) {
+    env.TEMPORAL_ADDRESS = state.temporal.address;
+    env.TEMPORAL_NAMESPACE = state.temporal.namespace;
+    env.TEMPORAL_UI_URL = state.temporal.uiUrl;
+  }
+  if (state.kubernetes) env.KUBECONFIG = state.kubernetes.kubeconfig;
+  if (state.prometheus) env.PROMETHEUS_URL = state.prometheus.url;
+  if (state.simulator) env.TIDEGATE_SIM_URL = state.simulator.url;
+  if (state.github) {
+    env.GITHUB_API_URL = state.github.url;
+    env.GITHUB_TOKEN = state.github.token;
+  }
+  return env;
+}
+
+/** A stored pid is only ours if it still runs the program we started (pids are reused). */
+function ours(pid: number | undefined, program: string): pid is number {
+  return pid !== undefined && pidAlive(pid) && (commandLine(pid) ?? '').includes(program);
+}
+
+async function kubeAnswers(kubeconfig: string): Promise<boolean> {
+  if (!existsSync(kubeconfig)) return false;
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    await kc.makeApiClient(CoreV1Api).listNamespace({ limit: 1 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function probe(component: Component, state: StackState): Promise<ComponentStatus> {
+  const down = (detail: string): ComponentStatus => ({ component, up: false, detail });
+  switch (component) {
+    case 'temporal': {
+      const t = state.temporal;
+      if (!t) return down('not started');
+      const ok = (await canConnect(t.address)) && (await httpOk(t.uiUrl).catch(() => false));
+      return ok ? { component, up: true, detail: `${t.address}, Web UI ${t.uiUrl}` } : down(`not answering on ${t.address}`);
+    }
+    case 'kubernetes': {
+      const k = state.kubernetes;
+      if (!k) return down('not started');
+      return (await kubeAnswers(k.kubeconfig)) ? { component, up: true, detail: `KUBECONFIG=${k.kubeconfig}` } : down('API server not answering');
+    }
+    case 'simulator':
+    case 'prometheus':
+    case 'github': {
+      const s = state[component];
+      if (!s) return down('not started');
+      const health = { simulator: '/healthz', prometheus: '/-/ready', github: '/_fake/health' }[component];
+      const ok = await httpOk(`${s.url}${health}`).catch(() => false);
+      return ok ? { component, up: true, detail: s.url } : down(`not answering on ${s.url}`);
+    }
+  }
+}
+
+export async function stackStatus(dir: string = defaultStackDir()): Promise<ComponentStatus[]> {
+  const state = readState(dir);
+  return Promise.all(COMPONENTS.map((c) => probe(c, state)));
+}
+
+/** A port to listen on: the one used before when it is free again, else a new free one. */
+async function portFor(previous: number | undefined): Promise<number> {
+  if (previous !== undefined) {
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(previous, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return previous;
+  }
+  return freePort();
+}
+
+/** A Node entry point of ours (`../simulator/main`), run from source through tsx (the development kit is never compiled). */
+function nodeCommand(entry: string): { command: string; args: string[] } {
+  return { command: process.execPath, args: ['--import', 'tsx', fileURLToPath(new URL(`${entry}.ts`, import.meta.url))] };
+}
+
+/** The environment of a Node child of ours: jest's flags are not for it. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+/** Waits until the Deployments the manifests define have all their replicas available. */
+export async function waitForRollouts(kubeconfig: string, deployments: { namespace: string; name: string }[], timeoutMs = 120_000): Promise<void> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const deadline = Date.now() + timeoutMs;
+  for (const { namespace, name } of deployments) {
+    for (;;) {
+      const d = await apps.readNamespacedDeployment({ namespace, name }).catch(() => undefined);
+      const want = d?.spec?.replicas ?? 1;
+      if (d && (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) && (d.status?.availableReplicas ?? 0) >= want && (d.status?.updatedReplicas ?? 0) >= want) break;
+      if (Date.now() > deadline) throw new Error(`${namespace}/${name} did not roll out within ${timeoutMs / 1000}s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+const SAMPLE_DEPLOYMENTS = [
+  { namespace: 'staging', name: 'checkout' },
+  { namespace: 'prod', name: 'checkout-blue' },
+];
+
+/**
+ * Brings up every requested component that is not answering, in dependency order, and returns
+ * the stack's state. Components that answer are left alone (a second `up` takes about a second).
+ */
+export async function stackUp(options: StackOptions): Promise<StackState> {
+  const dir = options.dir;
+  const log = options.log ?? (() => undefined);
+  const want = new Set<Component>(options.components ?? COMPONENTS);
+  if (want.has('prometheus')) want.add('simulator');
+  if (want.has('simulator')) want.add('kubernetes');
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  const state = readState(dir);
+  const save = (): void => writeState(dir, state);
+  const guard = options.guard ?? guardingEverything();
+
+  if (want.has('temporal') && !(await probe('temporal', state)).up) {
+    if (ours(state.temporal?.pid, 'start-dev')) await stopProcessGroup(state.temporal.pid);
+    log('starting the Temporal dev server and Web UI…');
+    const server = await startDevServer({
+      dbFile: join(dir, 'temporal.db'),
+      logFile: join(dir, 'logs', 'temporal.log'),
+      port: await portFor(state.temporal ? Number(state.temporal.address.split(':')[1]) : undefined),
+      uiPort: await portFor(state.temporal ? Number(new URL(state.temporal.uiUrl).port) : undefined),
+      detached: true,
+      guard,
+    });
+    state.temporal = { pid: server.process.pid, address: server.address, uiUrl: server.uiUrl ?? '', namespace: server.namespace };
+    save();
+  }
+
+  if (want.has('kubernetes') && !(await probe('kubernetes', state)).up) {
+    const kubeDir = join(dir, 'kubernetes');
+    // A cluster whose processes died with a session is recreated from scratch: its state went with them.
+    if (existsSync(kubeDir)) {
+      log('removing the old Kubernetes control plane…');
+      await stopKube(kubeDir);
+    }
+    log('starting the Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)…');
+    const cluster = await startKubeCluster({ dir: kubeDir, name: CLUSTER, nodes: 3, guard, log });
+    state.kubernetes = { cluster: CLUSTER, kubeconfig: cluster.kubeconfig, dir: kubeDir };
+    save();
+    const manifests = options.manifests ?? DEFAULT_MANIFESTS;
+    log(`applying ${manifests}…`);
+    await applyManifestFile(cluster.kubeconfig, manifests);
+    if (manifests === DEFAULT_MANIFESTS) await waitForRollouts(cluster.kubeconfig, SAMPLE_DEPLOYMENTS);
+  }
+
+  const kubeconfig = state.kubernetes?.kubeconfig;
+  if (want.has('simulator') && kubeconfig) {
+    const config = options.simulatorConfig ?? DEFAULT_SIM_CONFIG;
+    const running = (await probe('simulator', state)).up && state.simulator?.config === config;
+    if (!running) {
+      if (ours(state.simulator?.pid, 'devkit/simulator/main')) await stopProcessGroup(state.simulator.pid);
+      log('starting the traffic simulator…');
+      const port = await portFor(state.simulator?.port);
+      const url = `http://127.0.0.1:${port}`;
+      const { command, args } = nodeCommand('../simulator/main');
+      const pid = await startDetached({
+        name: 'traffic simulator',
+        command,
+        args: [...args, '--config', config, '--port', String(port), '--kubeconfig', kubeconfig],
+        env: childEnv(),
+        logFile: join(dir, 'logs', 'simulator.log'),
+        ready: () => httpOk(`${url}/healthz`),
+        guard,
+      });
+      state.simulator = { pid, url, port, config };
+      save();
+    }
+  }
+
+  if (want.has('prometheus') && state.simulator) {
+    const promDir = join(dir, 'prometheus');
+    const jobs = [{ job: 'traffic-simulator', targets: [`127.0.0.1:${state.simulator.port}`] }];
+    const configFile = join(promDir, 'prometheus.yml');
+    const status = await probe('prometheus', state);
+    if (status.up && state.prometheus) {
+      const config = prometheusConfig(jobs);
+      if (readFileSync(configFile, 'utf8') !== config) {
+        log('reloading Prometheus (the simulator moved)…');
+        writeFileSync(configFile, config);
+        await fetch(`${state.prometheus.url}/-/reload`, { method: 'POST' });
+      }
+    } else {
+      if (ours(state.prometheus?.pid, 'prometheus')) await stopProcessGroup(state.prometheus.pid);
+      log('starting Prometheus…');
+      const port = await portFor(state.prometheus?.port);
+      const prom = await startPrometheus({ dir: promDir, jobs, port, detached: true, guard });
+      state.prometheus = { pid: prom.process.pid, url: prom.url, port };
+      save();
+    }
+  }
+  if (want.has('github') && !(await probe('github', state)).up) {
+    if (ours(state.github?.pid, 'devkit/github-fake/main')) await stopProcessGroup(state.github.pid);
+    log('starting the GitHub fake…');
+    const port = await portFor(state.github?.port);
+    const url = `http://127.0.0.1:${port}`;
+    const token = state.github?.token ?? `tidegate-local-${randomBytes(12).toString('hex')}`;
+    const { command, args } = nodeCommand('../github-fake/main');
+    const pid = await startDetached({
+      name: 'GitHub fake',
+      command,
+      args: [...args, '--port', String(port), '--token', token],
+      env: childEnv(),
+      logFile: join(dir, 'logs', 'github.log'),
+      ready: () => httpOk(`${url}/_fake/health`),
+      guard,
+    });
+    state.github = { pid, url, port, token };
+    save();
+  }
+  return state;
+}
+
+async function stopKube(kubeDir: string): Promise<void> {
+  await new Promise<void>((resolve) => {
+    execFile(toolPath('kwokctl'), ['delete', 'cluster', '--name', CLUSTER], { env: { ...process.env, KWOK_WORKDIR: join(kubeDir, 'kwok') }, timeout: 120_000 }, () => resolve());
+  });
+  unguard({ mentioning: clusterProcessesMarker(kubeDir, CLUSTER) });
+  rmSync(kubeDir, { recursive: true, force: true });
+}
+
+/** Stops everything `up` started and leaves no process behind. The Temporal database is kept. */
+export async function stackDown(dir: string = defaultStackDir(), log: (line: string) => void = () => undefined): Promise<void> {
+  const state = readState(dir);
+  if (ours(state.github?.pid, 'devkit/github-fake/main')) {
+    log('stopping the GitHub fake…');
+    await stopProcessGroup(state.github.pid);
+  }
+  if (ours(state.prometheus?.pid, 'prometheus')) {
+    log('stopping Prometheus…');
+    await stopProcessGroup(state.prometheus.pid);
+  }
+  if (ours(state.simulator?.pid, 'devkit/simulator/main')) {
+    log('stopping the traffic simulator…');
+    await stopProcessGroup(state.simulator.pid);
+  }
+  if (state.kubernetes) {
+    log('stopping the Kubernetes control plane…');
+    await stopKube(state.kubernetes.dir);
+  }
+  if (ours(state.temporal?.pid, 'start-dev')) {
+    log('stopping the Temporal dev server…');
+    await stopProcessGroup(state.temporal.pid);
+  }
+  writeState(dir, {});
+}
+
+/** Puts the sample service back in its initial state (blue live on 1.0.0, green at 0). */
+export async function stackReset(dir: string = defaultStackDir(), manifests = DEFAULT_MANIFESTS): Promise<string[]> {
+  const kubeconfig = readState(dir).kubernetes?.kubeconfig;
+  if (!kubeconfig || !(await kubeAnswers(kubeconfig))) throw new Error('the stack is not up: run `npm run stack -- up` first');
+  const applied = await applyManifestFile(kubeconfig, manifests);
+  if (manifests === DEFAULT_MANIFESTS) await waitForRollouts(kubeconfig, SAMPLE_DEPLOYMENTS);
+  return applied;
+}

@@ -1,0 +1,123 @@
+// End-to-end helpers: the `tidegate` CLI and worker run as their own processes, as a user runs them
+// from a checkout (src/client/cli.ts through tsx — never a dist/ that may be stale), against a
+// local stack started for the test file.
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { guard } from '../stack/guardian.js';
+import { clusterProcessesMarker } from '../stack/kube.js';
+import { ManagedProcess } from '../stack/process.js';
+import { readState } from '../stack/stack.js';
+import { repoRoot } from '../toolchain/tools.js';
+
+const run = promisify(execFile);
+const cli = ['--import', 'tsx', join(repoRoot, 'src', 'client', 'cli.ts')];
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment a user's shell would have after `eval "$(npm run -s stack -- env)"`. */
+export function userEnv(stackEnv: Record<string, string>, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...stackEnv, ...extra };
+  delete env.NODE_OPTIONS; // jest's flags are not the user's
+  return env;
+}
+
+export async function tidegate(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [...cli, ...args], { env, cwd: repoRoot, timeout: 300_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** `tidegate worker` as a process of its own; ready once it logs that it polls. */
+export async function startWorkerProcess(env: NodeJS.ProcessEnv, logFile: string): Promise<ManagedProcess> {
+  return ManagedProcess.start({
+    name: 'tidegate worker',
+    command: process.execPath,
+    args: [...cli, 'worker'],
+    env,
+    cwd: repoRoot,
+    logFile,
+    readyTimeoutMs: 60_000,
+    ready: async () => /adapters:/.test(readFileSync(logFile, 'utf8')),
+  });
+}
+
+export interface ClusterView {
+  apps: AppsV1Api;
+  core: CoreV1Api;
+  custom: CustomObjectsApi;
+}
+
+export function clusterView(kubeconfig: string): ClusterView {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  return { apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
+}
+
+/** What a user checks after a release: live color, images, replicas, route weights. */
+export async function productionState(view: ClusterView): Promise<{ live?: string; route: Record<string, number>; images: Record<string, string | undefined>; replicas: Record<string, number | undefined>; staging?: string }> {
+  const [svc, blue, green, staging, route] = await Promise.all([
+    view.core.readNamespacedService({ namespace: 'prod', name: 'checkout' }),
+    view.apps.readNamespacedDeployment({ namespace: 'prod', name: 'checkout-blue' }),
+    view.apps.readNamespacedDeployment({ namespace: 'prod', name: 'checkout-green' }),
+    view.apps.readNamespacedDeployment({ namespace: 'staging', name: 'checkout' }),
+    view.custom.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: 'prod', plural: 'httproutes', name: 'checkout' }) as Promise<{
+      spec: { rules: { backendRefs: { name: string; weight: number }[] }[] };
+    }>,
+  ]);
+  const image = (d: typeof blue) => d.spec?.template?.spec?.containers?.[0]?.image;
+  return {
+    ...(svc.spec?.selector?.color ? { live: svc.spec.selector.color } : {}),
+    route: Object.fromEntries(route.spec.rules[0]?.backendRefs.map((b) => [b.name, b.weight]) ?? []),
+    images: { blue: image(blue), green: image(green) },
+    replicas: { blue: blue.status?.availableReplicas ?? 0, green: green.status?.availableReplicas ?? 0 },
+    ...(image(staging) ? { staging: image(staging) } : {}),
+  };
+}
+
+export async function eventually<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs} ms; last: ${JSON.stringify(last)?.slice(0, 500)}`);
+}
+
+/** Processes whose command line mentions `path` (a test's stack directory): what `down` must leave none of. */
+export function processesUsing(path: string): string[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .flatMap((pid) => {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+        return cmd.includes(path) ? [`${pid}: ${cmd.slice(0, 120)}`] : [];
+      } catch {
+        return []; // gone
+      }
+    });
+}
+
+/**
+ * Guards a local stack that another process (`npm run stack -- up`) started detached, so that it
+ * stops with this test process if the test is killed before its `down`. Returns the release.
+ */
+export function guardStack(dir: string): () => void {
+  const state = readState(dir);
+  const releases = [state.temporal, state.simulator, state.prometheus, state.github]
+    .flatMap((c) => (c ? [guard(`local stack in ${dir}`, { group: c.pid })] : []));
+  if (state.kubernetes) releases.push(guard(`local stack cluster in ${dir}`, { mentioning: clusterProcessesMarker(state.kubernetes.dir, state.kubernetes.cluster) }));
+  return () => releases.forEach((release) => release());
+}

@@ -1,0 +1,323 @@
+// Workflow-test harness: the release workflow on the time-skipping test server, with typed mock
+// activities over an in-memory cluster (jest mocks cannot reach the workflow bundle) and the real
+// coordination activities talking to the test server. Specs use real durations (24h, 30m).
+import { fileURLToPath } from 'node:url';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { BuildCheckResult, MeasureRequest, ReleaseActivities, TimedObservation } from '../../src/activities/types.js';
+import { createCoordinationActivities } from '../../src/activities/temporal/index.js';
+import { Releases } from '../../src/client/releases.js';
+import type { Observation } from '../../src/core/analysis.js';
+import type { Color, DeploymentState, ProductionSnapshot } from '../../src/core/snapshot.js';
+import type { ReleaseResult, ReleaseStatus } from '../../src/core/status.js';
+import { validateSpec, type ReleaseSpec } from '../../src/spec/index.js';
+import { statusQuery } from '../../src/workflows/definitions.js';
+import { createTimeSkippingEnv } from './servers.js';
+
+const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
+
+interface FakeService {
+  active: Color;
+  /** The replicas router's canary: the active Service selects both colors' pods. */
+  bothSelected?: boolean;
+  deployments: Record<Color, DeploymentState>;
+  weights: Record<Color, number>;
+  preview?: Color;
+  staging: DeploymentState;
+}
+
+/**
+ * What a metric returns for a color: a value, no data, or the backend failing. 'NaN' is what the
+ * Prometheus adapter returns for NaN; 'null' is what a NaN sent as a bare number became (an older
+ * worker's result) after crossing the payload converter.
+ */
+export type MetricBehaviour = number | 'empty' | 'error' | 'NaN' | 'null';
+
+/**
+ * An in-memory cluster and metrics backend behind the activity interfaces. Every effect is logged
+ * in `calls` (e.g. "setCanaryWeight checkout green 10") so tests can assert order.
+ */
+export class FakeWorld {
+  readonly calls: string[] = [];
+  readonly services = new Map<string, FakeService>();
+  /** Metric value per service and color ("staging" for staging). Default: healthy 0.999. */
+  metrics = new Map<string, MetricBehaviour>();
+  checks: BuildCheckResult = { conclusion: 'success', failing: [] };
+  /** How a dispatched workflow run ends. */
+  dispatched: BuildCheckResult = { conclusion: 'success', failing: [] };
+  /** Activity names that fail on their next call(s): name → remaining failures. */
+  failures = new Map<string, number>();
+  /** Deployments (namespace/name) whose rollouts never finish: deployImage fails as the adapter does at its timeout. */
+  readonly stuckRollouts = new Set<string>();
+  /** GitHub: deployments by id with their statuses, and commit statuses, in call order. */
+  readonly deployments = new Map<number, { environment: string; releaseId: string; statuses: string[] }>();
+  readonly commitStatuses: string[] = [];
+
+  service(name: string): FakeService {
+    let svc = this.services.get(name);
+    if (!svc) {
+      const image = `registry.local/${name}:1.0.0`;
+      svc = {
+        active: 'blue',
+        deployments: {
+          blue: { name: `${name}-blue`, exists: true, image, replicas: 3 },
+          green: { name: `${name}-green`, exists: true, image, replicas: 0 },
+        },
+        weights: { blue: 100, green: 0 },
+        preview: 'blue',
+        staging: { name, exists: true, image, replicas: 1 },
+      };
+      this.services.set(name, svc);
+    }
+    return svc;
+  }
+
+  setMetric(service: string, color: Color | 'staging', value: MetricBehaviour): void {
+    this.metrics.set(`${service}/${color}`, value);
+  }
+
+  private maybeFail(name: string): void {
+    const left = this.failures.get(name) ?? 0;
+    if (left > 0) {
+      this.failures.set(name, left - 1);
+      throw new Error(`injected failure of ${name}`);
+    }
+  }
+
+  private observe(query: string): Observation {
+    const service = /service="([^"]+)"/.exec(query)?.[1] ?? '?';
+    const color = /color="([^"]+)"/.exec(query)?.[1] ?? '?';
+    const behaviour = this.metrics.get(`${service}/${color}`) ?? 0.999;
+    if (behaviour === 'empty') return { kind: 'empty', message: 'no data' };
+    if (behaviour === 'error') return { kind: 'error', message: 'connect ECONNREFUSED 127.0.0.1:9090' };
+    if (behaviour === 'null') return { kind: 'value', value: null as unknown as number };
+    return { kind: 'value', value: behaviour };
+  }
+
+  activities(): Omit<ReleaseActivities, 'describeServiceLock' | 'breakStaleLock' | 'isReleaseRunning'> {
+    const log = (entry: string): void => void this.calls.push(entry);
+    const deploymentOf = (svc: FakeService, deployment: string): DeploymentState | undefined =>
+      svc.staging.name === deployment && !deployment.endsWith('-blue') && !deployment.endsWith('-green')
+        ? svc.staging
+        : Object.values(svc.deployments).find((d) => d.name === deployment);
+    return {
+      snapshotProduction: async (target) => {
+        const svc = this.service(target.service);
+        log(`snapshotProduction ${target.service}`);
+        const snap: ProductionSnapshot = {
+          service: target.service,
+          namespace: target.namespace,
+          activeColor: svc.active,
+          deployments: structuredClone(svc.deployments),
+          weights: { ...svc.weights },
+          ...(svc.preview ? { previewColor: svc.preview } : {}),
+        };
+        return snap;
+      },
+      snapshotStaging: async ({ namespace, deployment }) => {
+        log(`snapshotStaging ${deployment}`);
+        return { namespace, deployment: structuredClone(this.service(deployment).staging) };
+      },
+      deployImage: async ({ namespace, deployment, image, replicas }) => {
+        this.maybeFail('deployImage');
+        if (this.stuckRollouts.has(`${namespace}/${deployment}`)) {
+          log(`deployImage ${deployment} ${image} (stuck)`);
+          throw ApplicationFailure.nonRetryable(`Deployment ${namespace}/${deployment} did not roll out ${image} within 600s: 0 of 3 new replicas ready`, 'RolloutTimeout');
+        }
+        const service = deployment.replace(/-(blue|green)$/, '');
+        const d = namespace === 'staging' ? this.service(service).staging : deploymentOf(this.service(service), deployment);
+        if (!d) throw new Error(`no deployment ${deployment}`);
+        d.image = image;
+        if (replicas !== undefined) d.replicas = replicas;
+        log(`deployImage ${deployment} ${image}`);
+        return { readyReplicas: d.replicas };
+      },
+      setCanaryWeight: async ({ target, color, weight }) => {
+        const svc = this.service(target.service);
+        if (target.traffic?.router === 'replicas') svc.bothSelected = weight > 0;
+        else svc.weights = { [color]: weight, [color === 'blue' ? 'green' : 'blue']: 100 - weight } as Record<Color, number>;
+        log(`setCanaryWeight ${target.service} ${color} ${weight}`);
+      },
+      pointPreview: async ({ target, color }) => {
+        this.service(target.service).preview = color;
+        log(`pointPreview ${target.service} ${color}`);
+      },
+      switchActive: async ({ target, color }) => {
+        this.maybeFail('switchActive');
+        const svc = this.service(target.service);
+        svc.active = color;
+        svc.bothSelected = false;
+        svc.weights = { [color]: 100, [color === 'blue' ? 'green' : 'blue']: 0 } as Record<Color, number>;
+        log(`switchActive ${target.service} ${color}`);
+      },
+      scaleDeployment: async ({ deployment, replicas }) => {
+        const service = deployment.replace(/-(blue|green)$/, '');
+        const d = deploymentOf(this.service(service), deployment);
+        if (d) d.replicas = replicas;
+        log(`scaleDeployment ${deployment} ${replicas}`);
+      },
+      restoreTraffic: async ({ target, snapshot }) => {
+        this.maybeFail('restoreTraffic');
+        const svc = this.service(target.service);
+        svc.active = snapshot.activeColor;
+        svc.bothSelected = false;
+        if (snapshot.weights) svc.weights = { ...snapshot.weights };
+        if (snapshot.previewColor) svc.preview = snapshot.previewColor;
+        log(`restoreTraffic ${target.service} ${snapshot.activeColor}`);
+      },
+      restoreWorkloads: async ({ target, snapshot, spare = [] }) => {
+        this.maybeFail('restoreWorkloads');
+        const svc = this.service(target.service);
+        for (const color of ['blue', 'green'] as const) if (!spare.includes(color)) svc.deployments[color] = structuredClone(snapshot.deployments[color]);
+        log(`restoreWorkloads ${target.service}${spare.length > 0 ? ` sparing ${spare.join(', ')}` : ''}`);
+      },
+      observeTraffic: async (target) => {
+        // a read, not an effect: not in `calls`
+        const svc = this.service(target.service);
+        const router = target.traffic?.router;
+        return {
+          selected: svc.bothSelected ? null : svc.active,
+          ...(router && router !== 'replicas' ? { weights: { ...svc.weights } } : {}),
+          replicas: { blue: svc.deployments.blue.replicas, green: svc.deployments.green.replicas },
+        };
+      },
+      restoreStaging: async ({ snapshot }) => {
+        this.service(snapshot.deployment.name).staging = structuredClone(snapshot.deployment);
+        log(`restoreStaging ${snapshot.deployment.name}`);
+      },
+      measure: async (request: MeasureRequest): Promise<TimedObservation[]> => {
+        if (!request.range) return [{ at: new Date().toISOString(), observation: this.observe(request.query) }];
+        const out: TimedObservation[] = [];
+        const end = Date.parse(request.range.end);
+        for (let t = Date.parse(request.range.start); t <= end; t += request.range.stepMs) {
+          out.push({ at: new Date(t).toISOString(), observation: this.observe(request.query) });
+        }
+        return out;
+      },
+      awaitChecks: async () => this.checks,
+      dispatchWorkflow: async ({ workflow, ref }) => {
+        log(`dispatchWorkflow ${workflow} ${ref}`);
+        return this.dispatched;
+      },
+      createDeployment: async ({ environment, releaseId }) => {
+        this.maybeFail('createDeployment');
+        const found = [...this.deployments].find(([, d]) => d.environment === environment && d.releaseId === releaseId);
+        if (found) return { deploymentId: found[0] };
+        const deploymentId = this.deployments.size + 1;
+        this.deployments.set(deploymentId, { environment, releaseId, statuses: [] });
+        log(`createDeployment ${environment}`);
+        return { deploymentId };
+      },
+      setDeploymentStatus: async ({ deploymentId, state }) => {
+        const d = this.deployments.get(deploymentId);
+        if (!d) throw new Error(`no deployment ${deploymentId}`);
+        d.statuses.push(state);
+        log(`setDeploymentStatus ${d.environment} ${state}`);
+      },
+      setCommitStatus: async ({ state, context }) => {
+        this.commitStatuses.push(`${context} ${state}`);
+        log(`setCommitStatus ${context} ${state}`);
+      },
+    };
+  }
+}
+
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  world: FakeWorld;
+  releases: Releases;
+  taskQueue: string;
+  /** Polls the status query, skipping `stepMs` of workflow time between polls, until `pred` holds. */
+  until(releaseId: string, pred: (s: ReleaseStatus) => boolean, stepMs?: number): Promise<ReleaseStatus>;
+  /** Waits for the release to end, skipping workflow time (the time-skipping client's result()). */
+  finish(releaseId: string): Promise<ReleaseResult>;
+  stop(): Promise<void>;
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow code, bundled once per test file. */
+function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+  return bundle;
+}
+
+/**
+ * A fresh test server, worker and fake world for one test. Fresh per test because the test server's
+ * time skipping stops working reliably once a workflow has completed under the time-skipping client's
+ * result() (a lock is left held: SDK 1.24 with test server 1.38), which would make later tests sleep in
+ * real time.
+ */
+export async function startHarness(taskQueue = 'tidegate-test'): Promise<Harness> {
+  const env = await createTimeSkippingEnv();
+  const world = new FakeWorld();
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: { ...world.activities(), ...createCoordinationActivities(env.client) },
+  });
+  const running = worker.run();
+  const releases = new Releases(env.client, taskQueue);
+  const until: Harness['until'] = async (releaseId, pred, stepMs = 1_000) => {
+      let last: ReleaseStatus | undefined;
+      for (let i = 0; i < 5_000; i++) {
+        last = await env.client.workflow.getHandle(releaseId).query(statusQuery);
+        if (pred(last)) return last;
+        if (last.outcome) break;
+        // Closed workflows still answer queries (replayed by the worker), so `outcome` ends the loop.
+        await env.sleep(stepMs);
+      }
+      throw new Error(`status never matched; last: stage ${last?.stage}, outcome ${last?.outcome}, timeline:\n${last?.timeline.map((t) => `  ${t.event}`).join('\n')}`);
+  };
+  return {
+    env,
+    world,
+    releases,
+    taskQueue,
+    until,
+    finish: (releaseId) => releases.result(releaseId),
+    async stop() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+    },
+  };
+}
+
+export const SUCCESS_RATE =
+  'sum(rate(http_requests_total{service="{{service}}",color="{{color}}",code!~"5.."}[1m])) / sum(rate(http_requests_total{service="{{service}}",color="{{color}}"}[1m]))';
+
+/** A full single-service spec with real durations; `patch` edits the production block. */
+export function specFor(service: string, version = '1.0.1', patch: (doc: SpecDoc) => void = () => undefined): ReleaseSpec {
+  const doc: SpecDoc = {
+    service,
+    version,
+    image: `registry.local/${service}:${version}`,
+    staging: { namespace: 'staging', deployment: service, verify: ['success-rate'] },
+    production: {
+      namespace: 'prod',
+      blueGreen: { activeService: service, previewService: `${service}-preview`, deploymentPrefix: service, scaleDownDelay: '10m' },
+      canary: {
+        traffic: { router: 'gateway-api', httpRoute: service },
+        steps: [{ setWeight: 10 }, { pause: { duration: '2m' } }, { analysis: { analyses: ['success-rate'] } }, { setWeight: 50 }, { pause: {} }],
+      },
+      approval: { approvers: ['alice', 'bob', 'carol'], minApprovals: 2, timeout: '24h', onTimeout: 'rollback' },
+      monitor: { duration: '30m', analyses: ['success-rate'] },
+    },
+    analyses: {
+      'success-rate': { query: SUCCESS_RATE, successCondition: '>= 0.99', interval: '30s', count: 4, failureLimit: 1 },
+    },
+  };
+  patch(doc);
+  const result = validateSpec(doc);
+  if (!result.ok) throw new Error(`test spec invalid: ${JSON.stringify(result.problems)}`);
+  return result.spec;
+}
+
+// Loose shape of a spec document for tests to edit.
+export type SpecDoc = Record<string, unknown> & {
+  production: Record<string, unknown> & { canary?: { traffic: unknown; steps: unknown[] }; approval?: Record<string, unknown>; monitor?: unknown };
+  analyses: Record<string, Record<string, unknown>>;
+};
