@@ -37,7 +37,20 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: productBan }] },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: productBan }],
+      // one union of failure types (src/core/failures.ts): every failure is raised through failure()
+      'no-restricted-properties': ['error', ...['nonRetryable', 'retryable', 'create', 'fromError'].map((property) => ({
+        object: 'ApplicationFailure',
+        property,
+        message: 'Raise failures with failure(type, message) from src/core/failures.ts, whose types are one union.',
+      }))],
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='ApplicationFailure']", message: 'Raise failures with failure(type, message) from src/core/failures.ts.' }],
+    },
+  },
+  {
+    files: ['src/core/failures.ts'],
+    rules: { 'no-restricted-properties': 'off', 'no-restricted-syntax': 'off' },
   },
   {
     files: ['src/core/**/*.ts', 'src/spec/**/*.ts'],

@@ -4,14 +4,15 @@
 // a rate limit retries after the delay the system asked for; anything else (other statuses, network
 // errors) is transient and retries. Each adapter keeps only its table and how to read the status,
 // message and headers from its client's error. Messages never carry request headers or credentials.
-import { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
+import { failure, type FailingSystem, type PermanentFailureType, type TransientFailureType } from '../core/failures.js';
 
 /** HTTP status → [failure type, what the human should know or do]; an empty hint adds nothing. */
-export type PermanentStatuses = Readonly<Record<number, readonly [type: string, hint: string]>>;
+export type PermanentStatuses = Readonly<Record<number, readonly [type: PermanentFailureType, hint: string]>>;
 
 export interface ApiFailure {
   /** The system, the prefix of transient types: "Kubernetes" → KubernetesHttp503, KubernetesUnavailable. */
-  system: string;
+  system: FailingSystem;
   /** What was being done, naming the object: "patch Deployment prod/checkout-green". */
   what: string;
   /** The HTTP status; undefined for a network error (no answer at all). */
@@ -20,7 +21,7 @@ export interface ApiFailure {
   message: string;
   permanent: PermanentStatuses;
   /** Types of transient statuses that have a name of their own (default `<system>Http<status>`). */
-  transient?: Readonly<Record<number, string>>;
+  transient?: Readonly<Record<number, TransientFailureType>>;
   /** Set when the system said when to come back (a rate limit): retryable `<system>RateLimited`, after it. */
   retryDelayMs?: number;
 }
@@ -41,16 +42,14 @@ export function apiFailure(f: ApiFailure): ApplicationFailure {
   const http = status !== undefined ? `HTTP ${status}` : undefined;
   if (f.retryDelayMs !== undefined) {
     const delayMs = Math.max(0, f.retryDelayMs);
-    return ApplicationFailure.create({
-      message: `${what}: ${message} (${http ? `${http}: ` : ''}rate limited; retrying in ${Math.ceil(delayMs / 1000)}s, after the reset)`,
-      type: `${system}RateLimited`,
-      nextRetryDelay: delayMs,
+    return failure(`${system}RateLimited`, `${what}: ${message} (${http ? `${http}: ` : ''}rate limited; retrying in ${Math.ceil(delayMs / 1000)}s, after the reset)`, {
+      nextRetryDelayMs: delayMs,
     });
   }
   if (status !== undefined && isPermanent(status, f.permanent)) {
-    const [type, hint] = f.permanent[status] ?? [`${system}Http${status}`, ''];
-    return ApplicationFailure.nonRetryable(`${what}: ${message} (${http}${hint ? `: ${hint}` : ''})`, type);
+    const [type, hint] = f.permanent[status] ?? [];
+    if (type) return failure(type, `${what}: ${message} (${http}${hint ? `: ${hint}` : ''})`);
   }
-  if (status === undefined) return ApplicationFailure.retryable(`${what}: ${message} (will retry)`, `${system}Unavailable`);
-  return ApplicationFailure.retryable(`${what}: ${message} (${http}; will retry)`, f.transient?.[status] ?? `${system}Http${status}`);
+  if (status === undefined) return failure(`${system}Unavailable`, `${what}: ${message} (will retry)`);
+  return failure(f.transient?.[status] ?? `${system}Http${status}`, `${what}: ${message} (${http}; will retry)`);
 }

@@ -3,11 +3,11 @@
 // a release on such a worker ends "failed" with that reason instead of retrying forever. Every result
 // is checked before it leaves the worker: one JSON cannot carry unchanged (a NaN becomes null) fails
 // loudly here instead of being judged as something else inside the workflow.
-import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { createCoordinationActivities } from './temporal/index.js';
 import { payloadHazards } from '../core/values.js';
 import type { GitHubActivities, KubernetesActivities, MetricsActivities, ReleaseActivities } from './types.js';
+import { failure } from '../core/failures.js';
 
 export interface ActivityDeps {
   temporal: Client;
@@ -18,7 +18,7 @@ export interface ActivityDeps {
 
 function unavailable<T extends object>(system: string, names: (keyof T)[]): T {
   const fail = async (): Promise<never> => {
-    throw ApplicationFailure.nonRetryable(`this worker has no ${system} adapter configured`, 'AdapterUnavailable');
+    throw failure('AdapterUnavailable', `this worker has no ${system} adapter configured`);
   };
   return Object.fromEntries(names.map((n) => [n, fail])) as T;
 }
@@ -49,7 +49,7 @@ export function payloadSafe<T extends object>(activities: T): T {
       const result: unknown = await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
       const hazards = payloadHazards(result);
       if (hazards.length > 0) {
-        throw ApplicationFailure.nonRetryable(`activity ${name} returned values JSON cannot carry unchanged (${hazards.join(', ')}); this is a bug in its adapter`, 'UnsafePayload');
+        throw failure('UnsafePayload', `activity ${name} returned values JSON cannot carry unchanged (${hazards.join(', ')}); this is a bug in its adapter`);
       }
       return result;
     };

@@ -5,6 +5,7 @@ import type { Measurement, RunPhase } from './analysis.js';
 import { STAGES, type ReleasePlan, type Stage } from './plan.js';
 import type { ReleaseSpec } from '../spec/schema.js';
 import type { Color } from './snapshot.js';
+import { TIMEOUT_FAILURES } from './failures.js';
 
 export type Outcome = 'released' | 'rolled-back' | 'rejected' | 'aborted' | 'failed';
 /** Why a release did not end released. */
@@ -126,8 +127,6 @@ export const EXIT_CODES = {
   timedOut: 13,
 } as const;
 
-/** Failure types (ApplicationFailure.type) that mean "waited too long" rather than "broke". */
-const TIMEOUT_FAILURES = new Set(['RolloutTimeout', 'SupersedeTimeout']);
 
 /**
  * The cause of a release stopped by a failure of the given type: a rollout that did not finish
@@ -139,7 +138,7 @@ const TIMEOUT_FAILURES = new Set(['RolloutTimeout', 'SupersedeTimeout']);
  *   causeOfFailure(undefined)            → 'error'
  */
 export function causeOfFailure(type: string | undefined): Extract<Cause, 'timeout' | 'error'> {
-  return type !== undefined && TIMEOUT_FAILURES.has(type) ? 'timeout' : 'error';
+  return type !== undefined && (TIMEOUT_FAILURES as ReadonlySet<string>).has(type) ? 'timeout' : 'error';
 }
 
 /**

@@ -1,7 +1,7 @@
 // Running a step's analyses: every analysis of the step at once, each as one run in `status`, and
 // what their verdicts mean for the release (roll back, pause, go on). The measuring is in
 // analysis-threshold.ts and analysis-compare.ts; the wait for a clean window in analysis-window.ts.
-import { ApplicationFailure, CancellationScope, patched } from '@temporalio/workflow';
+import { CancellationScope, patched } from '@temporalio/workflow';
 import type { RunVerdict } from '../core/analysis.js';
 import type { Stage } from '../core/plan.js';
 import type { Color } from '../core/snapshot.js';
@@ -13,6 +13,7 @@ import { measureThreshold } from './analysis-threshold.js';
 import { waitForWindow } from './analysis-window.js';
 import { ReleaseStop, type ReleaseContext } from './release-context.js';
 import { PATCHES } from './patches.js';
+import { failure } from '../core/failures.js';
 
 export interface AnalysisOptions {
   /** Canary step index. */
@@ -84,7 +85,7 @@ export async function runAnalyses(ctx: ReleaseContext, svc: ServiceSpec, where: 
 /** One analysis as one run in `status`: its window, its measurements, its verdict. */
 async function runAnalysis(ctx: ReleaseContext, svc: ServiceSpec, where: Stage, name: string, color: Color | 'staging', opts: AnalysisOptions): Promise<RunVerdict> {
   const analysis = ctx.spec.analyses[name];
-  if (!analysis) throw ApplicationFailure.nonRetryable(`unknown analysis ${name}`, 'InvalidSpec');
+  if (!analysis) throw failure('InvalidSpec', `unknown analysis ${name}`);
   const namespace = color === 'staging' ? svc.staging?.namespace : svc.production.namespace;
   const render: RenderQuery = (template, forColor) =>
     renderQuery(template, {

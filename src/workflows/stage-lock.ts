@@ -2,7 +2,6 @@
 // same time; superseding a running release (it rolls back first) and breaking a dead holder's lock.
 // The locks are given back once the release has ended, whatever the outcome.
 import {
-  ApplicationFailure,
   ChildWorkflowCancellationType,
   condition,
   getExternalWorkflowHandle,
@@ -17,6 +16,7 @@ import { abortSignal, lockFreedSignal, unlockSignal } from './definitions.js';
 import { serviceLock } from './lock.js';
 import { coordination, failureMessage } from './release-activities.js';
 import { ReleaseStop, type ReleaseContext } from './release-context.js';
+import { failure } from '../core/failures.js';
 
 /** Locks every service of the release (in name order), then reports the release pending on GitHub. */
 export async function lock(ctx: ReleaseContext): Promise<void> {
@@ -87,7 +87,7 @@ async function acquireLock(ctx: ReleaseContext, service: string): Promise<void> 
       });
       signalled = true;
     }
-    if (Date.now() > giveUpAt) throw ApplicationFailure.nonRetryable(`${held.holder} did not finish rolling back within an hour`, 'SupersedeTimeout');
+    if (Date.now() > giveUpAt) throw failure('SupersedeTimeout', `${held.holder} did not finish rolling back within an hour`);
     // The superseded release signals lockFreed once it has unlocked; the timer is only a fallback
     // (2 s, 4 s, 8 s, then every 16 s) for a holder that ends without signalling.
     // A lockFreed that already arrived means: retry at once (and wait normally next time).

@@ -6,6 +6,8 @@ import { apiFailure } from '../../src/activities/failures.js';
 import { githubFailure } from '../../src/activities/github/index.js';
 import { kubeFailure } from '../../src/activities/kubernetes/errors.js';
 import { createPrometheusActivities } from '../../src/activities/prometheus/index.js';
+import { failure, isPermanentType, PERMANENT_FAILURE_TYPES, type TransientFailureType } from '../../src/core/failures.js';
+import { causeOfFailure } from '../../src/core/status.js';
 
 type Row = [label: string, status: number | undefined, type: string, nonRetryable: boolean, message: RegExp];
 
@@ -86,16 +88,33 @@ describe('Prometheus', () => {
 });
 
 describe('the classifier itself', () => {
-  const permanent = { 404: ['XNotFound', 'look again'], 400: ['XBad', ''] } as const;
+  const permanent = { 404: ['GitHubNotFound', 'look again'], 400: ['GitHubInvalid', ''] } as const;
   test.each<[string, Parameters<typeof apiFailure>[0], string, boolean, number | undefined, string]>([
-    ['a permanent status with a hint', { system: 'X', what: 'do it', status: 404, message: 'm', permanent }, 'XNotFound', true, undefined, 'do it: m (HTTP 404: look again)'],
-    ['a permanent status without a hint', { system: 'X', what: 'do it', status: 400, message: 'm', permanent }, 'XBad', true, undefined, 'do it: m (HTTP 400)'],
-    ['a transient status', { system: 'X', what: 'do it', status: 504, message: 'm', permanent }, 'XHttp504', false, undefined, 'do it: m (HTTP 504; will retry)'],
-    ['a transient status with a name', { system: 'X', what: 'do it', status: 409, message: 'm', permanent, transient: { 409: 'XConflict' } }, 'XConflict', false, undefined, 'do it: m (HTTP 409; will retry)'],
-    ['no answer', { system: 'X', what: 'do it', status: undefined, message: 'm', permanent }, 'XUnavailable', false, undefined, 'do it: m (will retry)'],
-    ['a retry delay overrides the table', { system: 'X', what: 'do it', status: 404, message: 'm', permanent, retryDelayMs: 2_500 }, 'XRateLimited', false, 2_500, 'do it: m (HTTP 404: rate limited; retrying in 3s, after the reset)'],
+    ['a permanent status with a hint', { system: 'GitHub', what: 'do it', status: 404, message: 'm', permanent }, 'GitHubNotFound', true, undefined, 'do it: m (HTTP 404: look again)'],
+    ['a permanent status without a hint', { system: 'GitHub', what: 'do it', status: 400, message: 'm', permanent }, 'GitHubInvalid', true, undefined, 'do it: m (HTTP 400)'],
+    ['a transient status', { system: 'GitHub', what: 'do it', status: 504, message: 'm', permanent }, 'GitHubHttp504', false, undefined, 'do it: m (HTTP 504; will retry)'],
+    ['a transient status with a name', { system: 'GitHub', what: 'do it', status: 409, message: 'm', permanent, transient: { 409: 'GitHubDeploymentPending' } }, 'GitHubDeploymentPending', false, undefined, 'do it: m (HTTP 409; will retry)'],
+    ['no answer', { system: 'GitHub', what: 'do it', status: undefined, message: 'm', permanent }, 'GitHubUnavailable', false, undefined, 'do it: m (will retry)'],
+    ['a retry delay overrides the table', { system: 'GitHub', what: 'do it', status: 404, message: 'm', permanent, retryDelayMs: 2_500 }, 'GitHubRateLimited', false, 2_500, 'do it: m (HTTP 404: rate limited; retrying in 3s, after the reset)'],
   ])('%s', (_, input, type, nonRetryable, delay, message) => {
     const failure = apiFailure(input);
     expect([failure.type, failure.nonRetryable, failure.nextRetryDelay === undefined ? undefined : Number(failure.nextRetryDelay), failure.message]).toEqual([type, nonRetryable, delay, message]);
+  });
+});
+
+describe('one union of failure types (src/core/failures.ts)', () => {
+  test.each(PERMANENT_FAILURE_TYPES.map((t) => [t]))('%s is raised non-retryable', (type) => {
+    const f = failure(type, 'what happened');
+    expect([f.type, f.nonRetryable, f.message]).toEqual([type, true, 'what happened']);
+  });
+  test.each<[TransientFailureType]>([['KubernetesHttp503'], ['PrometheusUnavailable'], ['GitHubDeploymentPending'], ['KubernetesConflict']])('%s retries', (type) => {
+    expect(failure(type, 'm').nonRetryable).toBe(false);
+  });
+  test('a rate limit retries after the delay the system asked for', () => {
+    expect(Number(failure('GitHubRateLimited', 'm', { nextRetryDelayMs: 2_000 }).nextRetryDelay)).toBe(2_000);
+  });
+  test('a timeout type ends the release timed out (exit 13); every other type, or none, is an error', () => {
+    expect(['RolloutTimeout', 'SupersedeTimeout', 'RolloutFailed', 'KubernetesNotFound', undefined].map(causeOfFailure)).toEqual(['timeout', 'timeout', 'error', 'error', 'error']);
+    expect([isPermanentType('RolloutTimeout'), isPermanentType('KubernetesHttp503'), isPermanentType(undefined)]).toEqual([true, false, false]);
   });
 });

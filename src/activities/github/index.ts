@@ -9,6 +9,7 @@ import { apiFailure, type PermanentStatuses } from '../failures.js';
 import { pollUntil } from '../poll.js';
 import { Octokit } from '@octokit/rest';
 import type { BuildCheckResult, GitHubActivities } from '../types.js';
+import { failure } from '../../core/failures.js';
 
 export interface GitHubOptions {
   token: string;
@@ -74,7 +75,7 @@ async function gh<T>(what: string, call: () => Promise<T>): Promise<T> {
 
 function splitRepo(repo: string): { owner: string; repo: string } {
   const [owner, name] = repo.split('/');
-  if (!owner || !name) throw ApplicationFailure.nonRetryable(`"${repo}" is not owner/name`, 'InvalidSpec');
+  if (!owner || !name) throw failure('InvalidSpec', `"${repo}" is not owner/name`);
   return { owner, repo: name };
 }
 
@@ -129,7 +130,7 @@ export function createGitHubActivities(options: GitHubOptions): GitHubActivities
         );
         const details = dispatched.data as { workflow_run_id?: number } | undefined;
         if (typeof details?.workflow_run_id !== 'number') {
-          throw ApplicationFailure.nonRetryable(`dispatch workflow ${workflow} on ${repo}: GitHub did not return the run (it needs return_run_details support)`, 'GitHubInvalid');
+          throw failure('GitHubInvalid', `dispatch workflow ${workflow} on ${repo}: GitHub did not return the run (it needs return_run_details support)`);
         }
         runId = details.workflow_run_id;
         ctx?.heartbeat({ runId });
@@ -176,7 +177,7 @@ export function createGitHubActivities(options: GitHubOptions): GitHubActivities
         }),
       );
       if (created.status !== 201 || !('id' in created.data)) {
-        throw ApplicationFailure.retryable(`create the ${environment} deployment of ${repo}@${sha}: GitHub answered ${created.status} without a deployment`, 'GitHubDeploymentPending');
+        throw failure('GitHubDeploymentPending', `create the ${environment} deployment of ${repo}@${sha}: GitHub answered ${created.status} without a deployment`);
       }
       return { deploymentId: created.data.id };
     },

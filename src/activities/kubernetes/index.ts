@@ -3,12 +3,12 @@
 // Deployments and the Services and the order of writes; everything router-specific is behind
 // routers/router.ts, and the object operations (each kind's write, skipped when already so) are
 // in objects.ts.
-import { ApplicationFailure } from '@temporalio/common';
 import { isColor } from '../../core/traffic.js';
 import type { Color, ProductionSnapshot, ProductionTarget, StagingSnapshot } from '../../core/snapshot.js';
 import type { KubernetesActivities, TrafficState } from '../types.js';
 import { deploymentName, kubeObjects, type KubeApis, type KubeObjectOptions } from './objects.js';
 import { routerFor } from './routers/router.js';
+import { failure } from '../../core/failures.js';
 
 export { kubeApis, type KubeApis } from './objects.js';
 export type KubernetesAdapterOptions = KubeObjectOptions;
@@ -30,13 +30,13 @@ export function createKubernetesActivities(apis: KubeApis, options: KubernetesAd
       const bg = target.blueGreen;
       const [blue, green] = await bothColors(target);
       for (const d of [blue, green]) {
-        if (!d.exists) throw ApplicationFailure.nonRetryable(`Deployment ${ns}/${d.name} not found: blue-green needs both ${bg.deploymentPrefix}-blue and ${bg.deploymentPrefix}-green`, 'KubernetesNotFound');
+        if (!d.exists) throw failure('KubernetesNotFound', `Deployment ${ns}/${d.name} not found: blue-green needs both ${bg.deploymentPrefix}-blue and ${bg.deploymentPrefix}-green`);
       }
       const activeColor = await selectorColor(ns, bg.activeService, bg.colorLabel);
       if (!activeColor) {
-        throw ApplicationFailure.nonRetryable(
-          `Service ${ns}/${bg.activeService} does not select ${bg.colorLabel}: blue or green, so the live color is unknown (an earlier release left it half-done? set the selector and retry)`,
+        throw failure(
           'KubernetesInvalid',
+          `Service ${ns}/${bg.activeService} does not select ${bg.colorLabel}: blue or green, so the live color is unknown (an earlier release left it half-done? set the selector and retry)`,
         );
       }
       const { weights, nginxCanary } = await routerFor(target, objects).snapshot(activeColor);
@@ -54,7 +54,7 @@ export function createKubernetesActivities(apis: KubeApis, options: KubernetesAd
 
     async snapshotStaging({ namespace, deployment }): Promise<StagingSnapshot> {
       const state = await objects.deploymentState(namespace, deployment);
-      if (!state.exists) throw ApplicationFailure.nonRetryable(`staging Deployment ${namespace}/${deployment} not found`, 'KubernetesNotFound');
+      if (!state.exists) throw failure('KubernetesNotFound', `staging Deployment ${namespace}/${deployment} not found`);
       return { namespace, deployment: state };
     },
 

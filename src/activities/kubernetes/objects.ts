@@ -6,7 +6,6 @@
 //                     VirtualService route lists are atomic, so a patch would clobber concurrent edits)
 //   Ingresses         server-side apply with tidegate's field manager (tidegate owns what it applies)
 // Every failure is classified (./errors.ts) and names the object.
-import { ApplicationFailure } from '@temporalio/common';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -24,6 +23,7 @@ import type { Color, DeploymentState, ProductionTarget } from '../../core/snapsh
 import { pollUntil } from '../poll.js';
 import type { DeployRequest } from '../types.js';
 import { kube, kubeOptional, retryOnConflict } from './errors.js';
+import { failure } from '../../core/failures.js';
 
 export interface KubeApis {
   apps: AppsV1Api;
@@ -100,7 +100,7 @@ export function kubeObjects(apis: KubeApis, options: KubeObjectOptions = {}): Ku
   async function setDeployment(namespace: string, name: string, want: { image?: string; replicas?: number }): Promise<V1Deployment> {
     const d = await readDeployment(namespace, name);
     const container = d.spec?.template?.spec?.containers?.[0];
-    if (!container?.name) throw ApplicationFailure.nonRetryable(`Deployment ${namespace}/${name} has no container to set the image of`, 'KubernetesInvalid');
+    if (!container?.name) throw failure('KubernetesInvalid', `Deployment ${namespace}/${name} has no container to set the image of`);
     const imageChanges = want.image !== undefined && container.image !== want.image;
     const replicasChange = want.replicas !== undefined && d.spec?.replicas !== want.replicas;
     if (!imageChanges && !replicasChange) return d;
@@ -150,17 +150,14 @@ export function kubeObjects(apis: KubeApis, options: KubeObjectOptions = {}): Ku
           const state = rolloutState(d, await podsOf(d, namespace), image);
           if (state.phase === 'complete') return { done: true, value: { readyReplicas: state.ready } };
           if (state.phase === 'failed') {
-            throw ApplicationFailure.nonRetryable(`rollout of ${image} to Deployment ${namespace}/${deployment} failed: ${state.reason}`, 'RolloutFailed');
+            throw failure('RolloutFailed', `rollout of ${image} to Deployment ${namespace}/${deployment} failed: ${state.reason}`);
           }
           return { done: false, progress: { ready: state.ready, detail: state.detail } };
         },
         heartbeat: ({ ready, detail }) => ({ deployment: `${namespace}/${deployment}`, image, ready, detail }),
       });
       if (outcome.status === 'done') return outcome.value;
-      throw ApplicationFailure.nonRetryable(
-        `Deployment ${namespace}/${deployment} did not roll out ${image} within ${Math.round(timeoutMs / 1000)}s: ${outcome.last.detail}`,
-        'RolloutTimeout',
-      );
+      throw failure('RolloutTimeout', `Deployment ${namespace}/${deployment} did not roll out ${image} within ${Math.round(timeoutMs / 1000)}s: ${outcome.last.detail}`);
     },
 
     readService,

@@ -1,8 +1,8 @@
 // No router in the spec: blue-green without a canary. The switch is the active Service's selector
 // alone, the snapshot records no weights, and a canary weight is a mistake in the spec.
-import { ApplicationFailure } from '@temporalio/common';
 import type { ProductionTarget } from '../../../core/snapshot.js';
 import type { Router } from './router.js';
+import { failure } from '../../../core/failures.js';
 
 export function noRouter(target: ProductionTarget): Router {
   return {
@@ -10,7 +10,7 @@ export function noRouter(target: ProductionTarget): Router {
     snapshot: async () => ({}),
     observe: async () => undefined,
     setCanaryWeight: async () => {
-      throw ApplicationFailure.nonRetryable(`${target.service} has no canary traffic router in the spec (set traffic.router to weight a canary)`, 'InvalidSpec');
+      throw failure('InvalidSpec', `${target.service} has no canary traffic router in the spec (set traffic.router to weight a canary)`);
     },
     beforeSwitch: async () => undefined,
     afterSwitch: async () => undefined,

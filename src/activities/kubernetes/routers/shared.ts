@@ -6,11 +6,12 @@ import type { ProductionTarget } from '../../../core/snapshot.js';
 import { weightsFor, type Weights } from '../../../core/traffic.js';
 import type { CustomKind, CustomObject, KubeObjects } from '../objects.js';
 import type { Router } from './router.js';
+import { failure } from '../../../core/failures.js';
 
 /** The routing object the spec names for the router; InvalidSpec when it names none. */
 export function routeName(target: ProductionTarget, field: 'httpRoute' | 'virtualService' | 'ingress'): string {
   const name = target.traffic?.[field];
-  if (!name) throw ApplicationFailure.nonRetryable(`router ${target.traffic?.router ?? 'none'} of ${target.service} needs traffic.${field} in the spec`, 'InvalidSpec');
+  if (!name) throw failure('InvalidSpec', `router ${target.traffic?.router ?? 'none'} of ${target.service} needs traffic.${field} in the spec`);
   return name;
 }
 
@@ -30,7 +31,7 @@ export interface WeightedRoute<T extends CustomObject> {
 export function weightedRouter<T extends CustomObject>(route: WeightedRoute<T>, target: ProductionTarget, objects: KubeObjects): Router {
   const ns = target.namespace;
   const svc = target.blueGreen.activeService;
-  const invalid = (name: string) => ApplicationFailure.nonRetryable(route.neither(`${route.kind.kind} ${ns}/${name}`, svc), 'KubernetesInvalid');
+  const invalid = (name: string) => failure('KubernetesInvalid', route.neither(`${route.kind.kind} ${ns}/${name}`, svc));
 
   async function read(): Promise<Weights> {
     const name = routeName(target, route.field);

@@ -1,0 +1,68 @@
+// Every failure type tidegate raises (ApplicationFailure.type), in one union: what an operator, the
+// CLI's exit codes and the rollback's "permanent or retry" rule can rely on. Activities and
+// workflows raise failures only through failure(), so a type outside this list does not compile.
+import { ApplicationFailure } from '@temporalio/common';
+
+/** The outside systems whose API errors the activities classify (src/activities/failures.ts). */
+export type FailingSystem = 'Kubernetes' | 'GitHub' | 'Prometheus';
+
+/** Failures no retry can fix: non-retryable, with a message that says what to do. */
+export const PERMANENT_FAILURE_TYPES = [
+  'InvalidSpec',
+  'AdapterUnavailable',
+  'UnsafePayload',
+  'RolloutFailed',
+  'RolloutTimeout',
+  'SupersedeTimeout',
+  'KubernetesBadRequest',
+  'KubernetesUnauthorized',
+  'KubernetesForbidden',
+  'KubernetesNotFound',
+  'KubernetesInvalid',
+  'PrometheusBadQuery',
+  'PrometheusUnauthorized',
+  'GitHubUnauthorized',
+  'GitHubForbidden',
+  'GitHubNotFound',
+  'GitHubInvalid',
+] as const;
+export type PermanentFailureType = (typeof PERMANENT_FAILURE_TYPES)[number];
+
+/** Failures that retry: the system is down, busy, throttling, or not there yet. */
+export type TransientFailureType =
+  | `${FailingSystem}Unavailable`
+  | `${FailingSystem}RateLimited`
+  | `${FailingSystem}Http${number}`
+  | 'KubernetesConflict'
+  | 'KubernetesThrottled'
+  | 'GitHubDeploymentPending';
+
+export type FailureType = PermanentFailureType | TransientFailureType;
+
+/** Types that mean "waited too long" rather than "broke": the release ends timed out (exit 13). */
+export const TIMEOUT_FAILURES: ReadonlySet<FailureType> = new Set<FailureType>(['RolloutTimeout', 'SupersedeTimeout']);
+
+/**
+ * The ApplicationFailure of a type of the union: permanent types are non-retryable, transient ones
+ * retry (after `nextRetryDelayMs` when the system said when to come back).
+ *
+ *   failure('RolloutTimeout', 'rollout of … did not finish within 10m') → non-retryable
+ *   failure('KubernetesHttp503', 'patch …: (HTTP 503; will retry)')     → retryable
+ */
+export function failure(type: PermanentFailureType, message: string): ApplicationFailure;
+export function failure(type: TransientFailureType, message: string, options?: { nextRetryDelayMs?: number }): ApplicationFailure;
+export function failure(type: FailureType, message: string, options: { nextRetryDelayMs?: number } = {}): ApplicationFailure {
+  return ApplicationFailure.create({
+    message,
+    type,
+    nonRetryable: isPermanentType(type),
+    ...(options.nextRetryDelayMs !== undefined ? { nextRetryDelay: options.nextRetryDelayMs } : {}),
+  });
+}
+
+const PERMANENT: ReadonlySet<string> = new Set(PERMANENT_FAILURE_TYPES);
+
+/** Whether a failure type (as read back from a failure) is one of the permanent types. */
+export function isPermanentType(type: string | undefined): type is PermanentFailureType {
+  return type !== undefined && PERMANENT.has(type);
+}
