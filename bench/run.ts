@@ -16,7 +16,7 @@ import { repoRoot } from '../devkit/toolchain/tools.js';
 import { createWorker } from '../src/workers/main.js';
 import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
 import { startTestDevServer, tempDir } from '../devkit/testing/servers.js';
-import { FakeWorld, specFor, startHarness } from '../devkit/testing/harness.js';
+import { FakeWorld, pausedAt, specFor, startHarness } from '../devkit/testing/harness.js';
 import { judgeAccuracy } from './judge-accuracy/index.js';
 
 const results = join(repoRoot, 'bench', 'results');
@@ -211,7 +211,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
           patch(doc);
         });
         const { releaseId } = await h.releases.start(s, { initiator: 'dave' });
-        await h.until(releaseId, (st) => st.pausedFor === 'canary step 5: waiting for promote', 10_000);
+        await h.until(releaseId, pausedAt('awaiting-promote', 5), 10_000);
         await h.releases.promote(releaseId, 'dave');
         await h.until(releaseId, (st) => st.stage === 'approval');
         await h.releases.approve(releaseId, 'alice');

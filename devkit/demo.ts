@@ -176,7 +176,8 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
     const result: ReleaseResult = await releases.result(releaseId);
     let note = '';
     const failedRun = result.status.analyses.find((a) => a.phase === 'Failed');
-    const back = result.status.timeline.find((t) => t.event.startsWith('rollback: return'));
+    // the saga undoes traffic first: the first rollback step returns the traffic to the stable color
+    const back = result.status.timeline.find((t) => t.code === 'rollback-step');
     if (failedRun?.endedAt && back) note = `${failedRun.analysis} failed at ${failedRun.stage}; traffic back on the stable color ${fmtSeconds(Date.parse(back.at) - Date.parse(failedRun.endedAt))} after the verdict`;
     say(`== ${releaseId}: ${result.outcome}${result.reason ? ` — ${result.reason}` : ''}`);
     say('');

@@ -7,7 +7,7 @@ import '../test/support/quiet-runtime.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
-import { specFor, startHarness, type Harness, type SpecDoc } from '../devkit/testing/harness.js';
+import { pausedAt, specFor, startHarness, type Harness, type SpecDoc } from '../devkit/testing/harness.js';
 
 const out = new URL('../test/fixtures/histories/', import.meta.url);
 
@@ -69,7 +69,7 @@ function withDispatch(version: string): ReleaseSpec {
 const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, string>>> = {
   async 'released'(h) {
     const { releaseId } = await h.releases.start(specFor('checkout', '1.4.2'), { initiator: 'dave' });
-    await h.until(releaseId, (s) => s.pausedFor === 'canary step 5: waiting for promote', 10_000);
+    await h.until(releaseId, pausedAt('awaiting-promote', 5), 10_000);
     await h.releases.promote(releaseId, 'dave');
     await h.until(releaseId, (s) => s.stage === 'approval');
     await h.releases.approve(releaseId, 'alice', 'looks good');
@@ -102,7 +102,7 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
   },
   async 'aborted-during-pause'(h) {
     const { releaseId } = await h.releases.start(specFor('checkout', '1.4.5'), { initiator: 'dave' });
-    await h.until(releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+    await h.until(releaseId, pausedAt('step-pause', 2));
     await h.releases.abort(releaseId, 'erin', 'incident');
     await h.finish(releaseId);
     return releaseId;
@@ -186,9 +186,9 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
   async 'drift-rollback-left-alone'(h) {
     // the route moved to green by hand during a canary pause; abort: the traffic undo is skipped and green spared
     const { releaseId } = await h.releases.start(specFor('checkout', '1.5.4', withoutApproval), { initiator: 'dave' });
-    await h.until(releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+    await h.until(releaseId, pausedAt('step-pause', 2));
     h.world.service('checkout').weights = { blue: 0, green: 100 };
-    await h.until(releaseId, (s) => s.pausedFor?.startsWith('traffic of checkout changed') ?? false, 30_000);
+    await h.until(releaseId, pausedAt('traffic-drift', undefined, 'checkout'), 30_000);
     await h.releases.abort(releaseId, 'erin', 'traffic is handled by hand');
     await h.finish(releaseId);
     return releaseId;
@@ -210,7 +210,7 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     // a release paused in its canary is superseded: it rolls back and tells the new one the lock is free;
     // the new one breaks in (signal, wait for lockFreed) and releases
     const first = await h.releases.start(specFor('checkout', '1.6.0', withoutApproval), { initiator: 'dave' });
-    await h.until(first.releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+    await h.until(first.releaseId, pausedAt('step-pause', 2));
     const second = await h.releases.start(specFor('checkout', '1.6.1', withoutApproval), { initiator: 'ci', supersede: true });
     // read through status, not result(): the time-skipping client's result() leaves time skipping locked
     await h.until(first.releaseId, (s) => s.outcome !== undefined);
@@ -235,7 +235,7 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
   async 'promoted-full'(h) {
     // promote --full during the first pause skips the remaining canary steps
     const { releaseId } = await h.releases.start(specFor('checkout', '1.6.3', (doc) => void (doc.production.monitor = undefined)), { initiator: 'dave' });
-    await h.until(releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+    await h.until(releaseId, pausedAt('step-pause', 2));
     await h.releases.promote(releaseId, 'dave', true);
     await h.until(releaseId, (s) => s.stage === 'approval');
     await h.releases.approve(releaseId, 'alice');

@@ -10,7 +10,7 @@ import { createCoordinationActivities } from '../../src/activities/temporal/inde
 import { Releases } from '../../src/client/releases.js';
 import type { Observation } from '../../src/core/analysis.js';
 import type { Color, DeploymentState, ProductionSnapshot } from '../../src/core/snapshot.js';
-import type { ReleaseResult, ReleaseStatus } from '../../src/core/status.js';
+import type { PauseCode, ReleaseResult, ReleaseStatus } from '../../src/core/status.js';
 import { validateSpec, type ReleaseSpec } from '../../src/spec/index.js';
 import { statusQuery } from '../../src/workflows/definitions.js';
 import { createTimeSkippingEnv } from './servers.js';
@@ -284,6 +284,11 @@ export async function startHarness(taskQueue = 'tidegate-test'): Promise<Harness
       await env.teardown();
     },
   };
+}
+
+/** Matches a status paused for `code` (at 1-based canary step `step`, when given): tools match pauses by code, not text. */
+export function pausedAt(code: PauseCode, step?: number, service?: string): (s: ReleaseStatus) => boolean {
+  return (s) => s.pause?.code === code && (step === undefined || s.pause.step === step) && (service === undefined || s.pause.service === service);
 }
 
 export const SUCCESS_RATE =

@@ -10,7 +10,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
-import type { AnalysisRun, ReleaseStatus } from '../core/status.js';
+import { upgradeStatus, type AnalysisRun, type ReleaseStatus } from '../core/status.js';
 import { judgeConfigFor, rejudgeRun, releaseRejudged, type Rejudged, type ReleaseRejudged } from '../core/rejudge.js';
 import type { ReleaseSpec } from '../spec/schema.js';
 import { InvalidInputError, RefusedError, ReleaseNotFoundError } from './errors.js';
@@ -82,7 +82,7 @@ export function recordedRelease(history: History, where: string): RecordedReleas
   }
   const result = firstPayload(completed.result, 'completion result');
   if (!isObject(result) || !isObject(result.status)) throw new InvalidInputError(`${where}: the completion result has no release status`);
-  const status = result.status as unknown as ReleaseStatus;
+  const status = upgradeStatus(result.status as unknown as ReleaseStatus);
   const releaseId = typeof result.releaseId === 'string' ? result.releaseId : typeof status.releaseId === 'string' ? status.releaseId : fallbackId;
   return { releaseId, spec, status };
 }

@@ -8,7 +8,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { TASK_QUEUE, releaseId as makeReleaseId } from '../core/ids.js';
-import type { ReleaseResult, ReleaseStatus } from '../core/status.js';
+import { upgradeStatus, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
 import type { ReleaseSpec } from '../spec/schema.js';
 import {
   abortSignal,
@@ -155,14 +155,15 @@ export class Releases {
   /** Live status of a running release (query), or the final status of an ended one (its result). */
   async status(id: string): Promise<ReleaseStatus> {
     const d = await this.describe(id);
-    if (d.status.name === 'RUNNING') return this.handle(id).query(statusQuery);
+    if (d.status.name === 'RUNNING') return upgradeStatus(await this.handle(id).query(statusQuery));
     return (await this.result(id)).status;
   }
 
   /** Waits for the release to end. */
   async result(id: string): Promise<ReleaseResult> {
     try {
-      return await this.handle(id).result();
+      const result: ReleaseResult = await this.handle(id).result();
+      return result && typeof result === 'object' ? { ...result, status: upgradeStatus(result.status) } : result;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new ReleaseNotFoundError(id);
       throw err;

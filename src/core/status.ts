@@ -12,12 +12,68 @@ export type Outcome = 'released' | 'rolled-back' | 'rejected' | 'aborted' | 'fai
 export type Cause = 'analysis' | 'rejected' | 'aborted' | 'superseded' | 'timeout' | 'locked' | 'error';
 export type StageState = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
 
+/**
+ * What happened, as a stable code beside the text: tools (the CLI, the demo, benchmarks, the
+ * history recorder, tests) match on codes; the text is for people and may be reworded.
+ */
+export const TIMELINE_CODES = [
+  'release-started',
+  'locked',
+  'lock-broken',
+  'superseding',
+  'build-skipped',
+  'build-waiting',
+  'build-passed',
+  'stage-skipped',
+  'stage-started',
+  'stage-done',
+  'snapshot',
+  'canary-weight',
+  'canary-step-skipped',
+  'paused',
+  'analysis-delayed',
+  'analysis-verdict',
+  'approved',
+  'rejected',
+  'approval-timed-out-proceeding',
+  'promoted',
+  'abort-requested',
+  'superseded',
+  'drift',
+  'github-failed',
+  'stopped',
+  'rollback-step',
+  'rollback-step-failed',
+  'rollback-step-skipped',
+  'rollback-note',
+  'scale-down-delayed',
+  'scale-down-spared',
+  'scaled-down',
+  'release-ended',
+  /** Recorded before codes existed, and matching none of the known texts (see upgradeStatus). */
+  'unknown',
+] as const;
+export type TimelineCode = (typeof TIMELINE_CODES)[number];
+
 export interface TimelineEntry {
   /** ISO workflow time. */
   at: string;
   service?: string;
   stage?: Stage | 'rollback' | 'release';
+  code: TimelineCode;
   event: string;
+}
+
+/** Why a release waits for `promote`: a timed pause step, an indefinite one, an inconclusive analysis, traffic moved by someone else. */
+export type PauseCode = 'step-pause' | 'awaiting-promote' | 'analysis-inconclusive' | 'traffic-drift' | 'unknown';
+
+export interface Pause {
+  code: PauseCode;
+  service?: string;
+  stage?: ReleaseStatus['stage'];
+  /** 1-based canary step. */
+  step?: number;
+  analysis?: string;
 }
 
 export interface AnalysisRun {
@@ -96,8 +152,10 @@ export interface ReleaseStatus {
   /** Current stage; 'lock' while acquiring service locks, 'scale-down' while the old color stays warm, 'rollback', 'done'. */
   stage: Stage | 'lock' | 'scale-down' | 'rollback' | 'done';
   service?: string;
-  /** Set while waiting for a human: a pause step, an inconclusive analysis. */
+  /** Set while waiting for a human: a pause step, an inconclusive analysis (text for people). */
   pausedFor?: string;
+  /** The same, as data to match on. */
+  pause?: Pause;
   services: ServiceStatus[];
   analyses: AnalysisRun[];
   compensations: CompensationRecord[];
@@ -198,4 +256,92 @@ export function initialStatus(args: { releaseId: string; spec: ReleaseSpec; plan
     compensations: [],
     timeline: [],
   };
+}
+
+/**
+ * The code of a timeline text recorded before entries carried codes (the texts of 0.1.0, which
+ * recorded histories keep). First match wins; order matters where texts share a start.
+ *
+ *   legacyTimelineCode('canary weight 20% on green')   → 'canary-weight'
+ *   legacyTimelineCode('rejected by bob: too slow')      → 'rejected'
+ *   legacyTimelineCode('rejected: approval of checkout') → 'stopped'
+ */
+const LEGACY_TIMELINE: readonly (readonly [RegExp, TimelineCode])[] = [
+  [/^release \S+ started by /, 'release-started'],
+  [/^release (released|rolled-back|rejected|aborted|failed)\b/, 'release-ended'],
+  [/^locked /, 'locked'],
+  [/^breaking stale lock /, 'lock-broken'],
+  [/^superseding /, 'superseding'],
+  [/^superseded by /, 'superseded'],
+  [/^build skipped/, 'build-skipped'],
+  [/^build gate: waiting for /, 'build-waiting'],
+  [/^build gate passed/, 'build-passed'],
+  [/^canary step \d+ \(.*\) skipped by promote --full$/, 'canary-step-skipped'],
+  [/^[a-z-]+ skipped \(not in the spec\)$/, 'stage-skipped'],
+  [/^[a-z-]+ started$/, 'stage-started'],
+  [/^[a-z-]+ done$/, 'stage-done'],
+  [/^snapshot: /, 'snapshot'],
+  [/^canary weight \d+% on /, 'canary-weight'],
+  [/^paused: /, 'paused'],
+  [/^analysis \S+: first measurement in /, 'analysis-delayed'],
+  [/^analysis \S+: (Successful|Failed|Error|Inconclusive)\b/, 'analysis-verdict'],
+  [/^approved by /, 'approved'],
+  [/^rejected by /, 'rejected'],
+  [/; proceeding \(onTimeout: proceed\)$/, 'approval-timed-out-proceeding'],
+  [/^promoted by /, 'promoted'],
+  [/^abort requested by /, 'abort-requested'],
+  [/^drift: /, 'drift'],
+  [/^GitHub: could not /, 'github-failed'],
+  [/^rollback step failed: /, 'rollback-step-failed'],
+  [/^rollback: skipped "/, 'rollback-step-skipped'],
+  [/^rollback: /, 'rollback-step'],
+  [/^(rolled-back|rejected|aborted|failed): /, 'stopped'],
+  [/^keeping \S+ warm for /, 'scale-down-delayed'],
+  [/^left \S+ running: /, 'scale-down-spared'],
+  [/^scaled \S+ down$/, 'scaled-down'],
+];
+
+export function legacyTimelineCode(event: string): TimelineCode {
+  return LEGACY_TIMELINE.find(([pattern]) => pattern.test(event))?.[1] ?? 'unknown';
+}
+
+/**
+ * The pause of a `pausedFor` text recorded before statuses carried one.
+ *
+ *   legacyPause('canary step 5: waiting for promote') → { code: 'awaiting-promote', stage: 'canary', step: 5 }
+ *   legacyPause('canary step 2: pause 120s')          → { code: 'step-pause', stage: 'canary', step: 2 }
+ */
+export function legacyPause(text: string): Pause {
+  const step = /^canary step (\d+): (.*)$/.exec(text);
+  if (step) return { code: step[2] === 'waiting for promote' ? 'awaiting-promote' : 'step-pause', stage: 'canary', step: Number(step[1]) };
+  const analysis = /^analysis (\S+) inconclusive at (?:canary step (\d+)|(\S+)) of (\S+):/.exec(text);
+  if (analysis) {
+    const [, name, stepNo, stage, service] = analysis;
+    return {
+      code: 'analysis-inconclusive',
+      ...(name ? { analysis: name } : {}),
+      ...(service ? { service } : {}),
+      ...(stepNo ? { stage: 'canary' as const, step: Number(stepNo) } : stage ? { stage: stage as Stage } : {}),
+    };
+  }
+  const drift = /^traffic of (\S+) changed outside this release/.exec(text);
+  if (drift?.[1]) return { code: 'traffic-drift', service: drift[1] };
+  return { code: 'unknown' };
+}
+
+type LegacyStatus = Omit<ReleaseStatus, 'timeline'> & { timeline: (Omit<TimelineEntry, 'code'> & { code?: TimelineCode })[] };
+
+/**
+ * A status as this version describes it, from one recorded by any release since 0.1.0: timeline
+ * entries and pauses recorded before they carried codes get them from their text. The only place
+ * that reads the old prose; everything else matches on codes.
+ */
+export function upgradeStatus(status: ReleaseStatus | LegacyStatus): ReleaseStatus {
+  // a status this cannot read stays as it is, for the renderer to show what it can
+  if (!status || typeof status !== 'object') return status as ReleaseStatus;
+  const timeline = (Array.isArray(status.timeline) ? status.timeline : []).map((t): TimelineEntry =>
+    t && typeof t === 'object' && !t.code ? { ...t, code: legacyTimelineCode(typeof t.event === 'string' ? t.event : '') } : (t as TimelineEntry),
+  );
+  const pause = status.pause ?? (typeof status.pausedFor === 'string' ? legacyPause(status.pausedFor) : undefined);
+  return { ...status, timeline, ...(pause ? { pause } : {}) };
 }

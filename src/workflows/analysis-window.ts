@@ -22,6 +22,6 @@ export async function waitForWindow(ctx: ReleaseContext, svc: ServiceSpec, where
   const waitMs = waitBeforeMeasuringMs({ delayMs, now: Date.now(), ...(changedAt !== undefined ? { changedAt } : {}) });
   // (releases recorded before this rule measured at once)
   if (waitMs <= 0 || !patched(PATCHES.analysisInitialDelay.id)) return;
-  ctx.record(`analysis ${name}: first measurement in ${Math.ceil(waitMs / 1000)}s, once its ${Math.round(delayMs / 1000)}s window holds only traffic after the last change`, { service: svc.service, stage: where });
+  ctx.record('analysis-delayed', `analysis ${name}: first measurement in ${Math.ceil(waitMs / 1000)}s, once its ${Math.round(delayMs / 1000)}s window holds only traffic after the last change`, { service: svc.service, stage: where });
   await sleep(waitMs, { summary: `${name}: wait for the window to hold only new traffic` });
 }

@@ -31,6 +31,7 @@ export type RenderQuery = (template: string, forColor: Color | 'staging') => str
 
 export async function runAnalyses(ctx: ReleaseContext, svc: ServiceSpec, where: Stage, names: string[], color: Color | 'staging', opts: AnalysisOptions = {}): Promise<void> {
   const at = where === 'canary' && opts.step !== undefined ? `canary step ${opts.step + 1}` : where;
+  const pauseAt = { stage: where, ...(where === 'canary' && opts.step !== undefined ? { step: opts.step + 1 } : {}) };
   /** A verdict that ends the release now, or undefined (Successful, or Inconclusive under "pause"). */
   const stopFor = (name: string, verdict: RunVerdict): ReleaseStop | undefined => {
     if (verdict.phase === 'Failed') return new ReleaseStop('rolled-back', 'analysis', `analysis ${name} failed at ${at} of ${svc.service}: ${verdict.reason ?? 'failed'}`);
@@ -71,13 +72,13 @@ export async function runAnalyses(ctx: ReleaseContext, svc: ServiceSpec, where: 
       const name = names[i] ?? '?';
       const stop = stopFor(name, verdict);
       if (stop) throw stop;
-      if (verdict.phase === 'Inconclusive') await ctx.pause(`analysis ${name} inconclusive at ${at} of ${svc.service}: ${verdict.reason ?? 'inconclusive'} — promote to continue, abort to roll back`);
+      if (verdict.phase === 'Inconclusive') await ctx.pause({ code: 'analysis-inconclusive', service: svc.service, analysis: name, ...pauseAt }, `analysis ${name} inconclusive at ${at} of ${svc.service}: ${verdict.reason ?? 'inconclusive'} — promote to continue, abort to roll back`);
     }
     return;
   }
   for (const [i, verdict] of verdicts.entries()) {
     if (verdict.phase === 'Inconclusive') {
-      await ctx.pause(`analysis ${names[i] ?? '?'} inconclusive at ${at} of ${svc.service}: ${verdict.reason ?? 'inconclusive'} — promote to continue, abort to roll back`);
+      await ctx.pause({ code: 'analysis-inconclusive', service: svc.service, analysis: names[i] ?? '?', ...pauseAt }, `analysis ${names[i] ?? '?'} inconclusive at ${at} of ${svc.service}: ${verdict.reason ?? 'inconclusive'} — promote to continue, abort to roll back`);
     }
   }
 }
@@ -119,7 +120,7 @@ async function runAnalysis(ctx: ReleaseContext, svc: ServiceSpec, where: Stage, 
       // How releases started before the compare judge existed replay: a compare analysis never passed.
       run.phase = 'Inconclusive';
       run.reason = 'the compare judge is not implemented yet';
-      ctx.record(`analysis ${name}: Inconclusive (${run.reason})`, { service: svc.service, stage: where });
+      ctx.record('analysis-verdict', `analysis ${name}: Inconclusive (${run.reason})`, { service: svc.service, stage: where });
       return { phase: 'Inconclusive', reason: run.reason };
     }
     verdict = await runCompare(where, name, analysis, color, opts, run, render);
@@ -129,6 +130,6 @@ async function runAnalysis(ctx: ReleaseContext, svc: ServiceSpec, where: Stage, 
   run.endedAt = ctx.now();
   run.phase = verdict.phase;
   if (verdict.reason) run.reason = verdict.reason;
-  ctx.record(`analysis ${name}: ${verdict.phase}${verdict.reason ? ` (${verdict.reason})` : ''}`, { service: svc.service, stage: where });
+  ctx.record('analysis-verdict', `analysis ${name}: ${verdict.phase}${verdict.reason ? ` (${verdict.reason})` : ''}`, { service: svc.service, stage: where });
   return verdict;
 }

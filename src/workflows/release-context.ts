@@ -6,7 +6,7 @@ import type { ExpectedTraffic } from '../core/drift.js';
 import type { Compensation, UndoAction } from '../core/compensation.js';
 import { planRelease, type PlannedStage, type ReleasePlan } from '../core/plan.js';
 import type { Color, ProductionSnapshot, ProductionTarget } from '../core/snapshot.js';
-import { initialStatus, type Cause, type Outcome, type ReleaseResult, type ReleaseStatus, type ServiceStatus } from '../core/status.js';
+import { initialStatus, type Cause, type Outcome, type Pause, type ReleaseResult, type ReleaseStatus, type ServiceStatus, type TimelineCode } from '../core/status.js';
 import type { ReleaseSpec, ServiceSpec } from '../spec/schema.js';
 import type { ReleaseInput } from './definitions.js';
 import { GitHubReport } from './release-github.js';
@@ -86,8 +86,8 @@ export class ReleaseContext {
     return new Date().toISOString();
   }
 
-  record(event: string, extra: { service?: string; stage?: TimelineStage } = {}): void {
-    this.status.timeline.push({ at: this.now(), ...extra, event });
+  record(code: TimelineCode, event: string, extra: { service?: string; stage?: TimelineStage } = {}): void {
+    this.status.timeline.push({ at: this.now(), ...extra, code, event });
     log.info(event, { releaseId: this.releaseId, ...extra });
   }
 
@@ -110,13 +110,15 @@ export class ReleaseContext {
   }
 
   /** Waits for `promote` (or the duration); a durable condition, not a sleeping activity. */
-  async pause(why: string, durationMs?: number): Promise<void> {
+  async pause(pause: Pause, why: string, durationMs?: number): Promise<void> {
     this.requests.promoted = false;
     this.status.pausedFor = why;
-    this.record(`paused: ${why}`);
+    this.status.pause = pause;
+    this.record('paused', `paused: ${why}`);
     if (durationMs === undefined) await condition(() => this.requests.promoted);
     else await condition(() => this.requests.promoted, durationMs, { summary: why });
     this.status.pausedFor = undefined;
+    this.status.pause = undefined;
   }
 
   /** Records how the release ended and returns its result. */
@@ -127,12 +129,13 @@ export class ReleaseContext {
     if (reason) status.reason = reason;
     status.stage = 'done';
     status.pausedFor = undefined;
+    status.pause = undefined;
     status.endedAt = this.now();
     upsertSearchAttributes([
       { key: STAGE_KEY, value: 'done' },
       { key: OUTCOME_KEY, value: outcome },
     ]);
-    this.record(`release ${outcome}${reason ? `: ${reason}` : ''}`, { stage: 'release' });
+    this.record('release-ended', `release ${outcome}${reason ? `: ${reason}` : ''}`, { stage: 'release' });
     return { releaseId: this.releaseId, outcome, ...(cause ? { cause } : {}), ...(reason ? { reason } : {}), status };
   }
 }

@@ -70,7 +70,7 @@ export class GitHubReport {
     try {
       await call(source);
     } catch (err) {
-      this.ctx.record(`GitHub: could not ${what}: ${failureMessage(err)}`);
+      this.ctx.record('github-failed', `GitHub: could not ${what}: ${failureMessage(err)}`);
     }
   }
 }

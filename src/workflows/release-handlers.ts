@@ -36,7 +36,7 @@ export function installHandlers(ctx: ReleaseContext): void {
         svc.approvals = [...gate.approvals];
         svc.approvalsNeeded = approvalsNeeded(gate);
       }
-      ctx.record(`approved by ${by}${comment ? `: ${comment}` : ''} (${gate.approvals.length}/${gate.rule.minApprovals})`, {
+      ctx.record('approved', `approved by ${by}${comment ? `: ${comment}` : ''} (${gate.approvals.length}/${gate.rule.minApprovals})`, {
         service: gate.service,
         stage: 'approval',
       });
@@ -58,7 +58,7 @@ export function installHandlers(ctx: ReleaseContext): void {
       gate.rejection = { by, at: ctx.now(), reason };
       const svc = status.services.find((s) => s.service === gate.service);
       if (svc) svc.rejection = gate.rejection;
-      ctx.record(`rejected by ${by}: ${reason}`, { service: gate.service, stage: 'approval' });
+      ctx.record('rejected', `rejected by ${by}: ${reason}`, { service: gate.service, stage: 'approval' });
       return { service: gate.service };
     },
     {
@@ -75,7 +75,7 @@ export function installHandlers(ctx: ReleaseContext): void {
       if (full) requests.skipCanary = true;
       const what = full ? 'skipping the remaining canary steps' : (status.pausedFor ?? 'pause');
       requests.promoted = true;
-      ctx.record(`promoted by ${by}: ${what}`, { ...(status.service ? { service: status.service } : {}), stage: 'canary' });
+      ctx.record('promoted', `promoted by ${by}: ${what}`, { ...(status.service ? { service: status.service } : {}), stage: 'canary' });
       return { promoted: what };
     },
     {
@@ -92,7 +92,7 @@ export function installHandlers(ctx: ReleaseContext): void {
   setHandler(abortSignal, (req) => {
     if (requests.abort || status.outcome) return;
     requests.abort = req;
-    ctx.record(req.supersededBy ? `superseded by ${req.supersededBy} (${req.by})` : `abort requested by ${req.by}: ${req.reason}`);
+    ctx.record(req.supersededBy ? 'superseded' : 'abort-requested', req.supersededBy ? `superseded by ${req.supersededBy} (${req.by})` : `abort requested by ${req.by}: ${req.reason}`);
     requests.pipelineScope?.cancel();
   });
 }

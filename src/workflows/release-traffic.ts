@@ -34,7 +34,7 @@ export async function guardAgainstDrift(ctx: ReleaseContext, target: ProductionT
   const observed = await observeTraffic(target, `before ${before}`);
   const drift = trafficDrift(expected, observed);
   if (!drift) return observed;
-  ctx.record(`drift: ${target.service} traffic changed outside this release: ${drift}`, { service: target.service });
-  await ctx.pause(`traffic of ${target.service} changed outside this release (${drift}); not ${before} — promote to ${promoteMeans}, abort to roll back what is still this release's`);
+  ctx.record('drift', `drift: ${target.service} traffic changed outside this release: ${drift}`, { service: target.service });
+  await ctx.pause({ code: 'traffic-drift', service: target.service, stage: ctx.status.stage }, `traffic of ${target.service} changed outside this release (${drift}); not ${before} — promote to ${promoteMeans}, abort to roll back what is still this release's`);
   return observeTraffic(target, `after promote, before ${before}`);
 }

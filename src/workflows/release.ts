@@ -23,7 +23,7 @@ import { switchTraffic } from './stage-switch.js';
 export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const ctx = new ReleaseContext(input);
   installHandlers(ctx);
-  ctx.record(`release ${ctx.releaseId} started by ${ctx.initiator}`, { stage: 'release' });
+  ctx.record('release-started', `release ${ctx.releaseId} started by ${ctx.initiator}`, { stage: 'release' });
   let ending: Ending = { outcome: 'released' };
   try {
     // an abort cancels this scope: the forward stages stop where they are, the rollback runs
@@ -72,18 +72,18 @@ async function stage(ctx: ReleaseContext, service: ServiceRun, planned: PlannedS
   const name = planned.stage;
   const { service: id } = service.svc;
   if ('skipped' in planned) {
-    ctx.record(`${name} skipped (not in the spec)`, { service: id, stage: name });
+    ctx.record('stage-skipped', `${name} skipped (not in the spec)`, { service: id, stage: name });
     return;
   }
   const st = service.status;
   ctx.status.service = id;
   ctx.setStage(name);
   st.stages[name] = 'running';
-  ctx.record(`${name} started`, { service: id, stage: name });
+  ctx.record('stage-started', `${name} started`, { service: id, stage: name });
   try {
     await run(ctx, service, planned);
     st.stages[name] = 'done';
-    ctx.record(`${name} done`, { service: id, stage: name });
+    ctx.record('stage-done', `${name} done`, { service: id, stage: name });
   } catch (err) {
     st.stages[name] = 'failed';
     throw err;

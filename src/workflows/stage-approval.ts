@@ -19,6 +19,6 @@ export async function approval(ctx: ReleaseContext, { svc, status: st }: Service
   if (!decided) {
     const why = `approval of ${svc.service} timed out after ${Math.round(rule.timeout / 60_000)}m with ${gate.approvals.length} of ${rule.minApprovals} approvals`;
     if (rule.onTimeout === 'rollback') throw new ReleaseStop('rolled-back', 'timeout', why);
-    ctx.record(`${why}; proceeding (onTimeout: proceed)`, { service: svc.service, stage: 'approval' });
+    ctx.record('approval-timed-out-proceeding', `${why}; proceeding (onTimeout: proceed)`, { service: svc.service, stage: 'approval' });
   }
 }

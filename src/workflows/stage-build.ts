@@ -11,7 +11,7 @@ export async function build(ctx: ReleaseContext): Promise<void> {
   const build = spec.build;
   const source = spec.source;
   if (!ctx.plan.build || !build || !source) {
-    ctx.record('build skipped (not in the spec)', { stage: 'build' });
+    ctx.record('build-skipped', 'build skipped (not in the spec)', { stage: 'build' });
     return;
   }
   ctx.setStage('build');
@@ -40,7 +40,7 @@ export async function build(ctx: ReleaseContext): Promise<void> {
     });
   }
   for (const wait of waits) {
-    ctx.record(`build gate: waiting for ${wait.what}`, { stage: 'build' });
+    ctx.record('build-waiting', `build gate: waiting for ${wait.what}`, { stage: 'build' });
     const result = await wait.run().catch((err: unknown) => {
       for (const st of status.services) st.stages.build = 'failed';
       throw err;
@@ -52,5 +52,5 @@ export async function build(ctx: ReleaseContext): Promise<void> {
     }
   }
   for (const st of status.services) st.stages.build = 'done';
-  ctx.record('build gate passed', { stage: 'build' });
+  ctx.record('build-passed', 'build gate passed', { stage: 'build' });
 }

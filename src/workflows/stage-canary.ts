@@ -12,7 +12,7 @@ export async function canary(ctx: ReleaseContext, service: ServiceRun, steps: Pl
   await deployNewColor(ctx, service);
   for (const planned of steps) {
     if (ctx.requests.skipCanary) {
-      ctx.record(`canary step ${planned.index + 1} (${planned.label}) skipped by promote --full`, { service: svc.service, stage: 'canary' });
+      ctx.record('canary-step-skipped', `canary step ${planned.index + 1} (${planned.label}) skipped by promote --full`, { service: svc.service, stage: 'canary' });
       continue;
     }
     st.step = { index: planned.index, label: planned.label, total: steps.length };
@@ -25,9 +25,10 @@ export async function canary(ctx: ReleaseContext, service: ServiceRun, steps: Pl
       ctx.expectedTraffic.set(svc.service, expectedAfterWeight(target.traffic?.router, snapshot.activeColor, newColor, step.weight));
       ctx.trafficChangedAt.set(`${svc.service}/production`, Date.now());
       st.canaryWeight = step.weight;
-      ctx.record(`canary weight ${step.weight}% on ${newColor}`, { service: svc.service, stage: 'canary' });
+      ctx.record('canary-weight', `canary weight ${step.weight}% on ${newColor}`, { service: svc.service, stage: 'canary' });
     } else if (step.kind === 'pause') {
-      await ctx.pause(step.durationMs === undefined ? `canary step ${planned.index + 1}: waiting for promote` : `canary step ${planned.index + 1}: ${planned.label}`, step.durationMs);
+      const pause = { code: step.durationMs === undefined ? 'awaiting-promote' : 'step-pause', service: svc.service, stage: 'canary', step: planned.index + 1 } as const;
+      await ctx.pause(pause, step.durationMs === undefined ? `canary step ${planned.index + 1}: waiting for promote` : `canary step ${planned.index + 1}: ${planned.label}`, step.durationMs);
     } else {
       await runAnalyses(ctx, svc, 'canary', step.analyses, newColor, { step: planned.index, baselineColor: snapshot.activeColor });
     }

@@ -23,7 +23,7 @@ export async function lock(ctx: ReleaseContext): Promise<void> {
   for (const service of [...ctx.specOf.keys()].sort()) await acquireLock(ctx, service);
   const abort = ctx.requests.abort;
   if (abort) throw new ReleaseStop('aborted', abort.supersededBy ? 'superseded' : 'aborted', abort.reason);
-  ctx.record(`locked ${ctx.heldLocks.join(', ')}`, { stage: 'release' });
+  ctx.record('locked', `locked ${ctx.heldLocks.join(', ')}`, { stage: 'release' });
   await ctx.github.commitStatus('pending', `${ctx.releaseId} is being released`);
 }
 
@@ -71,7 +71,7 @@ async function acquireLock(ctx: ReleaseContext, service: string): Promise<void> 
     }
     if (!held.holder) continue; // released between our start and the describe: try again
     if (!held.holderRunning) {
-      ctx.record(`breaking stale lock on ${service} held by ${held.holder}, which no longer runs`, { stage: 'release' });
+      ctx.record('lock-broken', `breaking stale lock on ${service} held by ${held.holder}, which no longer runs`, { stage: 'release' });
       await coordination.breakStaleLock({ service, holder: held.holder });
       continue;
     }
@@ -79,7 +79,7 @@ async function acquireLock(ctx: ReleaseContext, service: string): Promise<void> 
       throw new ReleaseStop('failed', 'locked', `${service} is being released by ${held.holder}; wait for it, abort it, or start with --supersede`);
     }
     if (!signalled) {
-      ctx.record(`superseding ${held.holder}: asking it to roll back`, { service });
+      ctx.record('superseding', `superseding ${held.holder}: asking it to roll back`, { service });
       await getExternalWorkflowHandle(held.holder).signal(abortSignal, {
         by: ctx.initiator,
         reason: `superseded by ${releaseId}`,

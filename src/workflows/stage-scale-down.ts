@@ -12,16 +12,16 @@ export async function scaleDown(ctx: ReleaseContext, released: ServiceRun[]): Pr
     released.map(async ({ svc, snapshot, target }) => {
       const delay = svc.production.blueGreen.scaleDownDelay;
       const old = `${svc.production.blueGreen.deploymentPrefix}-${snapshot.activeColor}`;
-      ctx.record(`keeping ${snapshot.activeColor} warm for ${Math.round(delay / 1000)}s`, { service: svc.service });
+      ctx.record('scale-down-delayed', `keeping ${snapshot.activeColor} warm for ${Math.round(delay / 1000)}s`, { service: svc.service });
       await sleep(delay, { summary: `scale-down delay for ${svc.service}-${snapshot.activeColor}` });
       // never take down the color that serves: traffic may have been moved back since the switch
       const observed = await guardAgainstDrift(ctx, target, `scaling ${old} down`, `end the release without scaling ${old} down`);
       if (observed && servingColors(observed).includes(snapshot.activeColor)) {
-        ctx.record(`left ${old} running: it serves ${svc.service} traffic`, { service: svc.service });
+        ctx.record('scale-down-spared', `left ${old} running: it serves ${svc.service} traffic`, { service: svc.service });
         return;
       }
       await k8s.scaleDeployment({ namespace: svc.production.namespace, deployment: old, replicas: 0 });
-      ctx.record(`scaled ${old} down`, { service: svc.service });
+      ctx.record('scaled-down', `scaled ${old} down`, { service: svc.service });
     }),
   );
 }

@@ -21,7 +21,7 @@ export async function snapshot(ctx: ReleaseContext): Promise<ServiceRun[]> {
     const st = ctx.serviceStatus(svc.service);
     st.activeColor = snapshot.activeColor;
     st.newColor = otherColor(snapshot.activeColor);
-    ctx.record(`snapshot: ${snapshot.activeColor} live with ${snapshot.deployments[snapshot.activeColor].image ?? 'no image'}; releasing to ${st.newColor}`, { service: svc.service });
+    ctx.record('snapshot', `snapshot: ${snapshot.activeColor} live with ${snapshot.deployments[snapshot.activeColor].image ?? 'no image'}; releasing to ${st.newColor}`, { service: svc.service });
     ctx.expectedTraffic.set(svc.service, expectedFromSnapshot(snapshot, svc.production.canary?.traffic.router));
     services.push({ svc, status: st, stages: planStages(svc), target, snapshot, newColor: otherColor(snapshot.activeColor), deployed: false });
   }

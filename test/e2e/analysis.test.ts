@@ -237,7 +237,7 @@ test('Prometheus stopped during an analysis gives Error measurements, then Incon
 
   // and (onInconclusive: pause) the next release pauses for a human instead of passing
   expect((await tidegate(env, 'start', '-f', file('1.4.1', 'pause'))).code).toBe(0);
-  const paused = await eventually('the inconclusive pause', () => status('checkout@1.4.1'), (s) => /inconclusive/.test(s.pausedFor ?? ''), 90_000);
+  const paused = await eventually('the inconclusive pause', () => status('checkout@1.4.1'), (s) => s.pause?.code === 'analysis-inconclusive', 90_000);
   expect(runOf(paused, 'success-rate')?.phase).toBe('Inconclusive');
   expect(paused.outcome).toBeUndefined();
   expect((await tidegate(env, 'abort', 'checkout@1.4.1', '--reason', 'metrics are down')).code).toBe(0);

@@ -40,7 +40,7 @@ test('a healthy release of the sample service, approved through the CLI, ends wi
   expect((await tidegate(env, 'start', '-f', spec, '--version', '1.1.0', '--image', 'registry.local/checkout:1.1.0')).stdout).toContain('checkout@1.1.0 already running');
 
   // the canary reaches 50% on green and waits to be promoted
-  await eventually('the canary to pause at 50%', async () => JSON.parse((await tidegate(env, 'status', 'checkout@1.1.0', '--json')).stdout) as { pausedFor?: string }, (s) => /waiting for promote/.test(s.pausedFor ?? ''));
+  await eventually('the canary to pause at 50%', async () => JSON.parse((await tidegate(env, 'status', 'checkout@1.1.0', '--json')).stdout) as { pause?: { code: string } }, (s) => s.pause?.code === 'awaiting-promote');
   expect(await productionState(view)).toMatchObject({ live: 'blue', route: { 'checkout-blue': 50, 'checkout-green': 50 }, images: { green: 'registry.local/checkout:1.1.0' }, replicas: { green: 3 }, staging: 'registry.local/checkout:1.1.0' });
   expect((await tidegate(env, 'promote', 'checkout@1.1.0')).code).toBe(0);
 

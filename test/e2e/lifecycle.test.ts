@@ -24,7 +24,7 @@ async function status(id: string): Promise<ReleaseStatus> {
   if (r.code !== 0) throw new Error(`status ${id} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as ReleaseStatus;
 }
-const waitingForPromote = (id: string) => eventually(`${id} to wait for promote`, () => status(id), (s) => /waiting for promote/.test(s.pausedFor ?? ''), 90_000);
+const waitingForPromote = (id: string) => eventually(`${id} to wait for promote`, () => status(id), (s) => s.pause?.code === 'awaiting-promote', 90_000);
 const atApproval = (id: string) => eventually(`${id} to reach approval`, () => status(id), (s) => s.stage === 'approval', 90_000);
 
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/client/cli.js';
 import { exitCodeOf, renderList, renderStatus, summarizeAnalyses, type Loose } from '../../src/client/render.js';
-import { exitCodeFor, type AnalysisRun, type ReleaseResult, type ReleaseStatus } from '../../src/core/status.js';
+import { exitCodeFor, upgradeStatus, type AnalysisRun, type ReleaseResult, type ReleaseStatus } from '../../src/core/status.js';
 import { formatValue } from '../../src/core/values.js';
 import { tempDir } from '../../devkit/testing/servers.js';
 import { fakeClient, historyFiles, loadRecorded, type FakeRelease } from '../cli/support/recorded.js';
@@ -86,7 +86,10 @@ describe('every recorded history renders with what an operator looks for', () =>
 
     const json = await cli(releases, 'status', id, '--json');
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(JSON.stringify(result.status)));
+    // the recorded status, with the codes its events and pause had before codes existed (upgradeStatus)
+    const upgraded = upgradeStatus(result.status);
+    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(JSON.stringify(upgraded)));
+    expect(upgraded.timeline.filter((t) => t.code === 'unknown')).toEqual([]);
 
     const waited = await cli(releases, 'status', id, '--wait');
     expect(waited.code).toBe(exitCodeFor(result));
@@ -94,7 +97,7 @@ describe('every recorded history renders with what an operator looks for', () =>
 
     const waitedJson = await cli(releases, 'status', id, '--wait', '--json');
     expect(waitedJson.code).toBe(exitCodeFor(result));
-    expect(JSON.parse(waitedJson.stdout)).toEqual(JSON.parse(JSON.stringify(result)));
+    expect(JSON.parse(waitedJson.stdout)).toEqual(JSON.parse(JSON.stringify({ ...result, status: upgraded })));
 
     const list = await cli(releases, 'list');
     expect(list.code).toBe(0);

@@ -1,8 +1,8 @@
 // Given the release workflow on the time-skipping server with mocked cluster activities and real
 // durations (2m pauses, 24h approval timeout, 30m monitor, 10m scale-down delay)…
 import type { Harness } from '../../devkit/testing/harness.js';
-import { specFor, startHarness } from '../../devkit/testing/harness.js';
-import { exitCodeFor } from '../../src/core/status.js';
+import { pausedAt, specFor, startHarness } from '../../devkit/testing/harness.js';
+import { exitCodeFor, legacyTimelineCode } from '../../src/core/status.js';
 import { RefusedError } from '../../src/client/errors.js';
 
 let h: Harness;
@@ -18,7 +18,7 @@ test('happy path: every stage runs, green goes live on the new image, blue is sc
   expect(created).toBe(true);
 
   // when the canary reaches its open-ended pause, an operator promotes
-  const paused = await h.until(releaseId, (s) => s.pausedFor === 'canary step 5: waiting for promote', 10_000);
+  const paused = await h.until(releaseId, pausedAt('awaiting-promote', 5), 10_000);
   expect(paused.services[0]?.canaryWeight).toBe(50);
   expect(h.world.service('happy').weights).toEqual({ blue: 50, green: 50 });
   await h.releases.promote(releaseId, 'dave');
@@ -47,6 +47,11 @@ test('happy path: every stage runs, green goes live on the new image, blue is sc
     ['happy/monitor/success-rate', 'Successful', 60],
   ]);
   expect(s.timeline.map((t) => t.event)).toContain('build skipped (not in the spec)');
+  // every event carries its code, the one its text had before codes existed (upgradeStatus)
+  expect(s.timeline.map((t) => t.code)).toEqual(s.timeline.map((t) => legacyTimelineCode(t.event)));
+  expect(s.timeline.filter((t) => t.code === 'stage-done').map((t) => t.stage)).toEqual(['staging', 'canary', 'approval', 'switch', 'monitor']);
+  expect(paused.pause).toEqual({ code: 'awaiting-promote', service: 'happy', stage: 'canary', step: 5 });
+  expect(s.pause).toBeUndefined();
   expect(h.world.calls.filter((c) => !c.startsWith('snapshot'))).toEqual([
     'deployImage happy registry.local/happy:1.0.1',
     'deployImage happy-green registry.local/happy:1.0.1',
@@ -65,7 +70,7 @@ test('happy path: every stage runs, green goes live on the new image, blue is sc
 /** Runs a release up to its open approval gate (promoting the open-ended canary pause). */
 async function toApprovalGate(service: string, patch?: Parameters<typeof specFor>[2], initiator = 'carol'): Promise<string> {
   const { releaseId } = await h.releases.start(specFor(service, '1.0.1', patch), { initiator });
-  await h.until(releaseId, (s) => s.pausedFor === 'canary step 5: waiting for promote' || s.stage === 'approval', 10_000);
+  await h.until(releaseId, (s) => pausedAt('awaiting-promote', 5)(s) || s.stage === 'approval', 10_000);
   const s = await h.until(releaseId, () => true);
   if (s.stage !== 'approval') {
     await h.releases.promote(releaseId, initiator);
@@ -77,7 +82,7 @@ async function toApprovalGate(service: string, patch?: Parameters<typeof specFor
 test('refused approvals answer at once with the reason, and record nothing', async () => {
   const { releaseId } = await h.releases.start(specFor('refusals'), { initiator: 'carol' });
   // gate closed: the release is still in its canary
-  await h.until(releaseId, (s) => s.pausedFor === 'canary step 5: waiting for promote', 10_000);
+  await h.until(releaseId, pausedAt('awaiting-promote', 5), 10_000);
   await expect(h.releases.approve(releaseId, 'alice')).rejects.toThrow(new RefusedError('no approval gate is open: the release is in stage "canary"'));
   await h.releases.promote(releaseId, 'carol');
   await h.until(releaseId, (s) => s.stage === 'approval');
@@ -99,7 +104,7 @@ test('refused approvals answer at once with the reason, and record nothing', asy
 
 test('promote --full skips the remaining canary steps; --full outside the canary is refused', async () => {
   const { releaseId } = await h.releases.start(specFor('fullpromote'), { initiator: 'carol' });
-  await h.until(releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+  await h.until(releaseId, pausedAt('step-pause', 2));
   await expect(h.releases.promote(releaseId, 'carol', true)).resolves.toEqual({ promoted: 'skipping the remaining canary steps' });
   const s = await h.until(releaseId, (st) => st.stage === 'approval');
   expect(s.timeline.map((t) => t.event)).toEqual(

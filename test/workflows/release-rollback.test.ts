@@ -1,7 +1,7 @@
 // Given the release workflow on the time-skipping server with mocked cluster activities, when
 // something goes wrong, then everything the release did is undone — traffic first — and recorded.
 import type { Harness } from '../../devkit/testing/harness.js';
-import { specFor, startHarness } from '../../devkit/testing/harness.js';
+import { pausedAt, specFor, startHarness } from '../../devkit/testing/harness.js';
 import { exitCodeFor } from '../../src/core/status.js';
 import { RefusedError } from '../../src/client/errors.js';
 import { validateSpec } from '../../src/spec/index.js';
@@ -38,7 +38,7 @@ test('a failing analysis at a canary step rolls back with traffic restored first
 
 test('an abort during a pause rolls back and exits 12', async () => {
   const { releaseId } = await h.releases.start(specFor('aborted'), { initiator: 'carol' });
-  await h.until(releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+  await h.until(releaseId, pausedAt('step-pause', 2));
   await h.releases.abort(releaseId, 'erin', 'customer incident in progress');
   const result = await h.finish(releaseId);
   expect(result).toMatchObject({ outcome: 'aborted', cause: 'aborted', reason: 'aborted by erin: customer incident in progress' });
@@ -56,7 +56,7 @@ test('an inconclusive analysis (metrics backend down) pauses for a human, never 
   );
   expect(paused.analyses[0]?.measurements.every((m) => m.phase === 'Error')).toBe(true);
   await h.releases.promote(releaseId, 'carol');
-  const continued = await h.until(releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+  const continued = await h.until(releaseId, pausedAt('step-pause', 2));
   expect(continued.services[0]?.stages).toMatchObject({ staging: 'done', canary: 'running' });
   expect(continued.analyses[0]?.phase).toBe('Inconclusive');
   await h.releases.abort(releaseId, 'carol', 'done testing');
@@ -89,7 +89,7 @@ test('a rollout that outlasts its timeout rolls back what the release did and en
 
 test('a second start of the same id returns the same release; another version is refused; --supersede rolls the first back', async () => {
   const first = await h.releases.start(specFor('single', '2.0.0'), { initiator: 'carol' });
-  await h.until(first.releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+  await h.until(first.releaseId, pausedAt('step-pause', 2));
   await expect(h.releases.start(specFor('single', '2.0.0'), { initiator: 'ci' })).resolves.toEqual({ releaseId: 'single@2.0.0', created: false });
   await expect(h.releases.start(specFor('single', '2.0.1'), { initiator: 'ci' })).rejects.toThrow(
     new RefusedError('single is being released by single@2.0.0; wait for it, abort it, or start with --supersede'),

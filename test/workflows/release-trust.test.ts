@@ -3,7 +3,7 @@
 // window never rolls a healthy release back; an analysis right after a weight change waits until
 // its window holds the new traffic; and the release never acts on traffic that someone else moved.
 import type { Harness, SpecDoc } from '../../devkit/testing/harness.js';
-import { specFor, startHarness } from '../../devkit/testing/harness.js';
+import { pausedAt, specFor, startHarness } from '../../devkit/testing/harness.js';
 import { exitCodeFor } from '../../src/core/status.js';
 import { renderStatus } from '../../src/client/render.js';
 
@@ -92,7 +92,7 @@ describe('the minimum-traffic rule (initialDelay)', () => {
   test('a pause that already covered the window adds no wait', async () => {
     // specFor's canary: setWeight 10, pause 2m, analysis — the 2-minute pause covers the [1m] window
     const { releaseId } = await h.releases.start(specFor('paused', '1.0.1', (doc) => (doc.production.approval = undefined)), { initiator: 'carol' });
-    const paused = await h.until(releaseId, (s) => s.pausedFor === 'canary step 5: waiting for promote', 10_000);
+    const paused = await h.until(releaseId, pausedAt('awaiting-promote', 5), 10_000);
     const pauseEnd = eventAt(paused, 'paused: canary step 2') + 120_000;
     expect(endedAfter(paused, 'paused/canary/2/success-rate', pauseEnd)).toBeLessThan(95_000);
     expect(paused.timeline.filter((t) => t.stage === 'canary' && t.event.includes('first measurement in'))).toEqual([]);
@@ -136,9 +136,9 @@ describe('drift: traffic moved outside the release is never acted on', () => {
       noApproval(doc);
       doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'manual' }, steps: [{ setWeight: 10 }, { pause: { duration: '2m' } }, { setWeight: 50 }] };
     }), { initiator: 'carol' });
-    await h.until(releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+    await h.until(releaseId, pausedAt('step-pause', 2));
     h.world.service('manual').weights = { blue: 0, green: 100 }; // someone sent everything to green
-    const paused = await h.until(releaseId, (s) => s.pausedFor?.startsWith('traffic of manual changed') ?? false, 30_000);
+    const paused = await h.until(releaseId, pausedAt('traffic-drift', undefined, 'manual'), 30_000);
     expect(paused.pausedFor).toContain('the router sends blue 0% / green 100% (expected blue 90% / green 10%)); not setting 50% on green');
     expect(h.world.calls).not.toContain('setCanaryWeight manual green 50');
 
@@ -160,9 +160,9 @@ describe('drift: traffic moved outside the release is never acted on', () => {
 
   test('a route changed before the switch: promote means "switch anyway", and the release ends released', async () => {
     const { releaseId } = await h.releases.start(specFor('before-switch', '1.0.1', noApproval), { initiator: 'carol' });
-    await h.until(releaseId, (s) => s.pausedFor === 'canary step 2: pause 120s');
+    await h.until(releaseId, pausedAt('step-pause', 2));
     h.world.service('before-switch').weights = { blue: 50, green: 50 };
-    const paused = await h.until(releaseId, (s) => s.pausedFor?.startsWith('traffic of before-switch changed') ?? false, 30_000);
+    const paused = await h.until(releaseId, pausedAt('traffic-drift', undefined, 'before-switch'), 30_000);
     expect(paused.pausedFor).toContain('not switching to green — promote to switch to green anyway');
     expect(paused.stage).toBe('switch');
     await h.releases.promote(releaseId, 'carol');
