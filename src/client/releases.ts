@@ -10,6 +10,7 @@ import {
 import { TASK_QUEUE, releaseId as makeReleaseId } from '../core/ids.js';
 import { upgradeStatus, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
 import type { ReleaseSpec } from '../spec/schema.js';
+import { RELEASE_INPUT_CONTRACT } from '../core/release-input.js';
 import {
   abortSignal,
   approveUpdate,
@@ -76,7 +77,7 @@ export class Releases {
         }
       }
     }
-    const input: ReleaseInput = { spec, initiator: options.initiator, supersede: options.supersede ?? false };
+    const input: ReleaseInput = { contract: RELEASE_INPUT_CONTRACT, spec, initiator: options.initiator, supersede: options.supersede ?? false };
     try {
       await this.client.workflow.start<typeof release>('release', {
         workflowId: id,

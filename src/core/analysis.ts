@@ -3,7 +3,7 @@
 // a verdict. "No data" and "backend down" never count as healthy — nor as bad.
 import { holds } from './condition.js';
 import { toNumber, type MetricValue } from './values.js';
-import type { ThresholdAnalysisSpec } from '../spec/schema.js';
+import type { ThresholdAnalysisSpec } from './release-spec.js';
 
 export type MeasurementPhase = 'Successful' | 'Failed' | 'Inconclusive' | 'Error';
 export type RunPhase = 'Running' | 'Successful' | 'Failed' | 'Inconclusive';

@@ -1,6 +1,6 @@
 // Approval rules, checked in the workflow's update validators so a refused approval is
 // answered at once with its reason, and nothing is recorded for it.
-import type { ApprovalSpec } from '../spec/schema.js';
+import type { ApprovalSpec } from './release-spec.js';
 
 export interface ApprovalRecord {
   by: string;

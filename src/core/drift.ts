@@ -5,7 +5,7 @@
 // traffic or takes capacity away, the workflow reads where traffic goes now and compares it with
 // what it expects; these pure functions say what it expects and whether the two differ.
 import type { Color, ProductionSnapshot } from './snapshot.js';
-import type { TrafficSpec } from '../spec/schema.js';
+import type { TrafficSpec } from './release-spec.js';
 import { COLORS, weightsFor, type Weights } from './traffic.js';
 
 /** Where a service's production traffic goes, as read from the cluster. Payload-safe. */

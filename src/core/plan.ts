@@ -1,6 +1,6 @@
 // The release plan: which stages run for which service, in which order, and the canary step chain
 // with the traffic weight in force at each step. Pure: the workflow follows it, `status` shows it.
-import type { ApprovalSpec, CanaryStep, ProductionSpec, ReleaseSpec, ServiceSpec, StagingSpec } from '../spec/schema.js';
+import type { ApprovalSpec, CanaryStep, ProductionSpec, ReleaseSpec, ServiceSpec, StagingSpec } from './release-spec.js';
 
 export const STAGES = ['build', 'staging', 'canary', 'approval', 'switch', 'monitor'] as const;
 export type Stage = (typeof STAGES)[number];

@@ -10,7 +10,7 @@ import { classifyMetric, metricRecord, scoreMetrics, type Direction } from './co
 import type { AnalysisRun, CompareMetricResult } from './status.js';
 import { formatValue, toNumber, type MetricValue } from './values.js';
 import { formatDuration } from './duration.js';
-import type { AnalysisSpec, CompareAnalysisSpec, ReleaseSpec, ThresholdAnalysisSpec } from '../spec/schema.js';
+import type { AnalysisSpec, CompareAnalysisSpec, ReleaseSpec, ThresholdAnalysisSpec } from './release-spec.js';
 
 /** What a config says about one recorded run. */
 export interface JudgeConfig {

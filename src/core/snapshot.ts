@@ -1,6 +1,6 @@
 // What the cluster looked like before a release: the facts rollback restores. Plain data, written
 // by the Kubernetes activities and kept in the workflow state.
-import type { BlueGreenSpec, TrafficSpec } from '../spec/schema.js';
+import type { BlueGreenSpec, TrafficSpec } from './release-spec.js';
 
 /** The production objects of one service that a release acts on. */
 export interface ProductionTarget {

@@ -3,7 +3,7 @@
 import type { ApprovalRecord, RejectionRecord } from './approval.js';
 import type { Measurement, RunPhase } from './analysis.js';
 import { STAGES, type ReleasePlan, type Stage } from './plan.js';
-import type { ReleaseSpec } from '../spec/schema.js';
+import type { ReleaseSpec } from './release-spec.js';
 import type { Color } from './snapshot.js';
 import { TIMEOUT_FAILURES } from './failures.js';
 

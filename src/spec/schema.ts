@@ -1,10 +1,26 @@
 // The v1 release spec as a zod schema. Parsing validates every field and cross-field rule
 // and normalises both spec forms (one `service`, or `release` + `services`) into one ReleaseSpec,
-// with durations already in milliseconds. Every other module uses the types inferred here.
+// with durations already in milliseconds. The types are the durable contract's
+// (src/core/release-spec.ts); the checks at the end of this file keep the schema's output equal to them.
 import { z } from 'zod';
 import { parseCondition, type Condition } from '../core/condition.js';
 import { longestWindowMs } from '../core/promql.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
+import type {
+  AnalysisSpec,
+  ApprovalSpec,
+  BlueGreenSpec,
+  BuildSpec,
+  CanaryStep,
+  CompareAnalysisSpec,
+  ProductionSpec,
+  ReleaseSpec,
+  ServiceSpec,
+  SourceSpec,
+  StagingSpec,
+  ThresholdAnalysisSpec,
+  TrafficSpec,
+} from '../core/release-spec.js';
 
 const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -148,8 +164,6 @@ const compareAnalysis = z
     metrics: (metrics ?? [{ name: 'value', query: query ?? '', weight: 1, critical: false }]).map((m) => ({ ...m, direction: m.direction ?? rest.direction })),
   }));
 
-export type CompareMetricSpec = CompareAnalysisSpec['metrics'][number];
-
 const analysis = z.preprocess(
   (v) => (v && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { ...v, kind: 'threshold' } : v),
   z.discriminatedUnion('kind', [thresholdAnalysis, compareAnalysis], { error: 'kind must be "threshold" or "compare"' }),
@@ -171,11 +185,6 @@ const canaryStep = z
     if (s.pause !== undefined) return s.pause.duration === undefined ? { kind: 'pause' } : { kind: 'pause', durationMs: s.pause.duration };
     return { kind: 'analysis', analyses: s.analysis?.analyses ?? [] };
   });
-
-export type CanaryStep =
-  | { kind: 'setWeight'; weight: number }
-  | { kind: 'pause'; durationMs?: number }
-  | { kind: 'analysis'; analyses: string[] };
 
 const traffic = z
   .object({
@@ -290,8 +299,6 @@ const multiServiceDoc = z
   .object({ release: dnsLabel, services: z.array(serviceBlock).min(1, 'must list at least one service'), ...common })
   .strict();
 
-export type ServiceSpec = z.output<typeof serviceBlock> & { version: string };
-
 function checkReferences(doc: z.output<typeof singleServiceDoc> | z.output<typeof multiServiceDoc>, ctx: z.RefinementCtx): void {
   const defined = Object.keys(doc.analyses);
   const check = (name: string, path: (string | number)[]): void => {
@@ -386,24 +393,31 @@ export const releaseSpecSchema = z.unknown().transform((doc, ctx): ReleaseSpec =
   return normalise(parsed.data);
 });
 
-export type AnalysisSpec = z.output<typeof analysis>;
-export type ThresholdAnalysisSpec = z.output<typeof thresholdAnalysis>;
-export type CompareAnalysisSpec = z.output<typeof compareAnalysis>;
-export type TrafficSpec = z.output<typeof traffic>;
-export type BlueGreenSpec = z.output<typeof blueGreen>;
-export type ApprovalSpec = z.output<typeof approval>;
-export type ProductionSpec = z.output<typeof production>;
-export type StagingSpec = z.output<typeof staging>;
-export type BuildSpec = z.output<typeof build>;
-export type SourceSpec = z.output<typeof source>;
+export type * from '../core/release-spec.js';
 
-export interface ReleaseSpec {
-  /** The service name, or the release name of a multi-service spec. */
-  name: string;
-  version: string;
-  source?: SourceSpec;
-  build?: BuildSpec;
-  /** In spec order; the plan orders them by dependsOn. */
-  services: ServiceSpec[];
-  analyses: Record<string, AnalysisSpec>;
-}
+/**
+ * True when A and B are the same type (not merely assignable either way): an optional field added
+ * to one side, or a required field made optional, makes them differ.
+ */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** Objects as plain property maps, so that zod's intersections compare equal to the contract's interfaces. */
+type Flat<T> = T extends readonly (infer E)[] ? Flat<E>[] : T extends object ? { [K in keyof T]: Flat<T[K]> } : T;
+type Check<A, B> = Same<Flat<A>, Flat<B>>;
+
+// If one of these fails to compile, the schema's output no longer matches what releases store
+// (src/core/release-spec.ts): change the contract on purpose (and upgrade older inputs), or the schema back.
+const schemaMatchesContract: [
+  Check<z.output<typeof thresholdAnalysis>, ThresholdAnalysisSpec>,
+  Check<z.output<typeof compareAnalysis>, CompareAnalysisSpec>,
+  Check<z.output<typeof analysis>, AnalysisSpec>,
+  Check<z.output<typeof canaryStep>, CanaryStep>,
+  Check<z.output<typeof traffic>, TrafficSpec>,
+  Check<z.output<typeof blueGreen>, BlueGreenSpec>,
+  Check<z.output<typeof approval>, ApprovalSpec>,
+  Check<z.output<typeof production>, ProductionSpec>,
+  Check<z.output<typeof staging>, StagingSpec>,
+  Check<z.output<typeof build>, BuildSpec>,
+  Check<z.output<typeof source>, SourceSpec>,
+  Check<z.output<typeof serviceBlock> & { version: string }, ServiceSpec>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true];
+void schemaMatchesContract;

@@ -7,7 +7,7 @@ import type { Stage } from '../core/plan.js';
 import { otherColor, type Color } from '../core/snapshot.js';
 import type { AnalysisRun, CompareMetricResult } from '../core/status.js';
 import { toMetricValue, toNumber } from '../core/values.js';
-import type { CompareAnalysisSpec } from '../spec/schema.js';
+import type { CompareAnalysisSpec } from '../core/release-spec.js';
 import type { AnalysisOptions, RenderQuery } from './analysis.js';
 import { metrics, RETRY } from './release-activities.js';
 

@@ -6,7 +6,7 @@ import { monitorBatchMs } from '../core/plan.js';
 import type { Color } from '../core/snapshot.js';
 import type { AnalysisRun } from '../core/status.js';
 import { toMetricValue, toNumber, type MetricValue } from '../core/values.js';
-import type { ThresholdAnalysisSpec } from '../spec/schema.js';
+import type { ThresholdAnalysisSpec } from '../core/release-spec.js';
 import type { AnalysisOptions } from './analysis.js';
 import { metrics, RETRY } from './release-activities.js';
 import { PATCHES } from './patches.js';

@@ -4,7 +4,7 @@ import { patched, sleep } from '@temporalio/workflow';
 import type { Stage } from '../core/plan.js';
 import { longestWindowMs, waitBeforeMeasuringMs } from '../core/promql.js';
 import type { Color } from '../core/snapshot.js';
-import type { AnalysisSpec, ServiceSpec } from '../spec/schema.js';
+import type { AnalysisSpec, ServiceSpec } from '../core/release-spec.js';
 import type { ReleaseContext } from './release-context.js';
 import { PATCHES } from './patches.js';
 

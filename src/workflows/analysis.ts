@@ -7,7 +7,7 @@ import type { Stage } from '../core/plan.js';
 import type { Color } from '../core/snapshot.js';
 import type { AnalysisRun } from '../core/status.js';
 import { renderQuery } from '../core/template.js';
-import type { ServiceSpec } from '../spec/schema.js';
+import type { ServiceSpec } from '../core/release-spec.js';
 import { runCompare } from './analysis-compare.js';
 import { measureThreshold } from './analysis-threshold.js';
 import { waitForWindow } from './analysis-window.js';
@@ -96,8 +96,8 @@ async function runAnalysis(ctx: ReleaseContext, svc: ServiceSpec, where: Stage, 
       ...(opts.baselineColor ? { baselineColor: opts.baselineColor } : {}),
       ...(namespace ? { namespace } : {}),
     });
-  // (releases started before compare analyses had metrics carry `query` in their input)
-  const template = analysis.kind === 'threshold' ? analysis.query : (analysis.metrics?.[0]?.query ?? (analysis as { query?: string }).query ?? '');
+  // (a compare analysis of the query era has its query as its one metric: upgradeReleaseInput)
+  const template = analysis.kind === 'threshold' ? analysis.query : (analysis.metrics[0]?.query ?? '');
   const query = render(template, color);
   const run: AnalysisRun = {
     id: `${svc.service}/${where}${opts.step !== undefined ? `/${opts.step}` : ''}/${name}`,

@@ -1,15 +1,9 @@
 // Names and payload types of the release workflow's handlers, shared by the workflow and the client.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ReleaseStatus } from '../core/status.js';
-import type { ReleaseSpec } from '../spec/schema.js';
 
-export interface ReleaseInput {
-  spec: ReleaseSpec;
-  /** Who started the release (for the self-approval rule and the record). */
-  initiator: string;
-  /** Roll back a running release of the same service(s) first instead of refusing. */
-  supersede: boolean;
-}
+// The input is the durable contract's (src/core/release-input.ts).
+export type { ReleaseInput } from '../core/release-input.js';
 
 export interface ApproveRequest {
   by: string;

@@ -7,7 +7,7 @@ import type { Compensation, UndoAction } from '../core/compensation.js';
 import { planRelease, type PlannedStage, type ReleasePlan } from '../core/plan.js';
 import type { Color, ProductionSnapshot, ProductionTarget } from '../core/snapshot.js';
 import { initialStatus, type Cause, type Outcome, type Pause, type ReleaseResult, type ReleaseStatus, type ServiceStatus, type TimelineCode } from '../core/status.js';
-import type { ReleaseSpec, ServiceSpec } from '../spec/schema.js';
+import type { ReleaseSpec, ServiceSpec } from '../core/release-spec.js';
 import type { ReleaseInput } from './definitions.js';
 import { GitHubReport } from './release-github.js';
 import { Requests } from './release-handlers.js';

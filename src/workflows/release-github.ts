@@ -1,7 +1,7 @@
 // GitHub reporting: a Deployment per environment and a commit status on source.sha, each linking the
 // release. It reports; it never decides: a GitHub failure is recorded in the timeline, the release goes on.
 import { patched } from '@temporalio/workflow';
-import type { SourceSpec } from '../spec/schema.js';
+import type { SourceSpec } from '../core/release-spec.js';
 import { failureMessage, github } from './release-activities.js';
 import type { Ending, ReleaseContext } from './release-context.js';
 import { PATCHES } from './patches.js';

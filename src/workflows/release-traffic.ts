@@ -4,7 +4,7 @@
 import { patched } from '@temporalio/workflow';
 import { trafficDrift, type TrafficState } from '../core/drift.js';
 import type { ProductionTarget } from '../core/snapshot.js';
-import type { ServiceSpec } from '../spec/schema.js';
+import type { ServiceSpec } from '../core/release-spec.js';
 import { k8s, RETRY } from './release-activities.js';
 import type { ReleaseContext } from './release-context.js';
 import { PATCHES } from './patches.js';

@@ -6,7 +6,7 @@
 import { CancellationScope } from '@temporalio/workflow';
 import type { PlannedStage } from '../core/plan.js';
 import type { ReleaseResult } from '../core/status.js';
-import type { ReleaseInput } from './definitions.js';
+import { upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
 import { ReleaseContext, type Ending, type ServiceRun } from './release-context.js';
 import { installHandlers } from './release-handlers.js';
 import { rollBack } from './release-rollback.js';
@@ -20,8 +20,8 @@ import { snapshot } from './stage-snapshot.js';
 import { staging } from './stage-staging.js';
 import { switchTraffic } from './stage-switch.js';
 
-export async function release(input: ReleaseInput): Promise<ReleaseResult> {
-  const ctx = new ReleaseContext(input);
+export async function release(stored: StoredReleaseInput): Promise<ReleaseResult> {
+  const ctx = new ReleaseContext(upgradeReleaseInput(stored));
   installHandlers(ctx);
   ctx.record('release-started', `release ${ctx.releaseId} started by ${ctx.initiator}`, { stage: 'release' });
   let ending: Ending = { outcome: 'released' };

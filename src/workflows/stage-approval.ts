@@ -2,7 +2,7 @@
 // open until enough approvers approved, one rejected, or the rule's timeout passed.
 import { condition } from '@temporalio/workflow';
 import { isApproved, type ApprovalGate } from '../core/approval.js';
-import type { ApprovalSpec } from '../spec/schema.js';
+import type { ApprovalSpec } from '../core/release-spec.js';
 import { ReleaseStop, type ReleaseContext, type ServiceRun } from './release-context.js';
 
 export async function approval(ctx: ReleaseContext, { svc, status: st }: ServiceRun, rule: ApprovalSpec): Promise<void> {

@@ -1,7 +1,7 @@
 // The monitor stage: the new color serves everything while the monitor analyses hold for the whole
 // window (or the window just passes); the old color stays warm meanwhile, for an instant rollback.
 import { sleep } from '@temporalio/workflow';
-import type { ProductionSpec } from '../spec/schema.js';
+import type { ProductionSpec } from '../core/release-spec.js';
 import { runAnalyses } from './analysis.js';
 import type { ReleaseContext, ServiceRun } from './release-context.js';
 

@@ -1,6 +1,6 @@
 // The staging stage: the new image deployed to the service's staging Deployment (its undo registered
 // first) and verified by the staging analyses before production is touched.
-import type { StagingSpec } from '../spec/schema.js';
+import type { StagingSpec } from '../core/release-spec.js';
 import { runAnalyses } from './analysis.js';
 import { k8s, RETRY } from './release-activities.js';
 import type { ReleaseContext, ServiceRun } from './release-context.js';

@@ -1,0 +1,128 @@
+// The release spec as a release stores and reads it — the `spec` of the workflow input, written into
+// Temporal's history and read back by every later worker — as plain interfaces of their own, part
+// of the durable contract (docs/architecture.md). src/spec's zod schema must produce exactly these
+// types (a compile-time check in src/spec/schema.ts), so a schema edit that would change what is
+// written into history fails the typecheck instead of changing it silently: change these types on
+// purpose, with `upgradeReleaseInput` (src/core/release-input.ts) reading what older releases stored.
+// Durations are milliseconds.
+import type { Condition } from './condition.js';
+
+export type Direction = 'increase' | 'decrease' | 'either';
+export type OnInconclusive = 'pause' | 'rollback';
+
+export interface ThresholdAnalysisSpec {
+  kind: 'threshold';
+  query: string;
+  successCondition?: Condition;
+  failureCondition?: Condition;
+  interval: number;
+  count: number;
+  /** Wait after the service's last traffic change before the first measurement (default: the query's longest range window). */
+  initialDelay?: number;
+  failureLimit: number;
+  inconclusiveLimit: number;
+  /** Consecutive Errors (backend down) tolerated before the run counts as Inconclusive. */
+  consecutiveErrorLimit: number;
+  onInconclusive: OnInconclusive;
+}
+
+/** One metric of a compare analysis (Kayenta's canary config). */
+export interface CompareMetricSpec {
+  name: string;
+  query: string;
+  direction: Direction;
+  weight: number;
+  critical: boolean;
+}
+
+export interface CompareAnalysisSpec {
+  kind: 'compare';
+  direction: Direction;
+  interval: number;
+  count: number;
+  initialDelay?: number;
+  confidence: number;
+  minEffect: number;
+  passScore: number;
+  marginalScore: number;
+  outliers: 'keep' | 'remove';
+  consecutiveErrorLimit: number;
+  onInconclusive: OnInconclusive;
+  /** Always at least one (a spec's `query:` shorthand is one metric named "value"). */
+  metrics: CompareMetricSpec[];
+}
+
+export type AnalysisSpec = ThresholdAnalysisSpec | CompareAnalysisSpec;
+
+export type CanaryStep = { kind: 'setWeight'; weight: number } | { kind: 'pause'; durationMs?: number } | { kind: 'analysis'; analyses: string[] };
+
+export interface TrafficSpec {
+  router: 'gateway-api' | 'istio' | 'nginx' | 'replicas';
+  httpRoute?: string;
+  virtualService?: string;
+  /** nginx: the stable Ingress; tidegate manages `<ingress>-canary` beside it. */
+  ingress?: string;
+}
+
+export interface BlueGreenSpec {
+  activeService: string;
+  previewService?: string;
+  deploymentPrefix: string;
+  colorLabel: string;
+  scaleDownDelay: number;
+}
+
+export interface ApprovalSpec {
+  approvers: string[];
+  minApprovals: number;
+  allowSelfApproval: boolean;
+  timeout: number;
+  onTimeout: 'rollback' | 'proceed';
+}
+
+export interface ProductionSpec {
+  namespace: string;
+  blueGreen: BlueGreenSpec;
+  rolloutTimeout: number;
+  canary?: { traffic: TrafficSpec; steps: CanaryStep[] };
+  approval?: ApprovalSpec;
+  monitor?: { duration: number; analyses: string[] };
+}
+
+export interface StagingSpec {
+  namespace: string;
+  deployment: string;
+  rolloutTimeout: number;
+  verify: string[];
+}
+
+export interface SourceSpec {
+  repo: string;
+  sha: string;
+}
+
+export interface BuildSpec {
+  requiredChecks: string[];
+  timeout: number;
+  dispatch?: { workflow: string; ref: string; inputs?: Record<string, string> };
+}
+
+export interface ServiceSpec {
+  service: string;
+  image: string;
+  version: string;
+  staging?: StagingSpec;
+  production: ProductionSpec;
+  dependsOn: string[];
+}
+
+export interface ReleaseSpec {
+  /** The service name, or the release name of a multi-service spec. */
+  name: string;
+  version: string;
+  source?: SourceSpec;
+  build?: BuildSpec;
+  /** In spec order; the plan orders them by dependsOn. */
+  services: ServiceSpec[];
+  analyses: Record<string, AnalysisSpec>;
+}

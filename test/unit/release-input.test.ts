@@ -1,0 +1,54 @@
+// Given the workflow inputs of every recorded history and of the older shapes releases stored, the
+// input contract (src/core/release-input.ts) reads each the way the workflow measures it.
+import { RELEASE_INPUT_CONTRACT, upgradeReleaseInput, type StoredReleaseInput } from '../../src/core/release-input.js';
+import type { CompareAnalysisSpec } from '../../src/core/release-spec.js';
+import { historyFiles, loadRecorded } from '../cli/support/recorded.js';
+
+const compare = (extra: Record<string, unknown>): StoredReleaseInput['spec']['analyses'][string] =>
+  ({
+    kind: 'compare',
+    direction: 'decrease',
+    interval: 15_000,
+    count: 8,
+    confidence: 0.95,
+    minEffect: 0.1,
+    passScore: 95,
+    marginalScore: 75,
+    outliers: 'keep',
+    consecutiveErrorLimit: 4,
+    onInconclusive: 'pause',
+    ...extra,
+  }) as StoredReleaseInput['spec']['analyses'][string];
+
+const input = (analyses: StoredReleaseInput['spec']['analyses'], contract?: number): StoredReleaseInput => ({
+  ...(contract !== undefined ? { contract } : {}),
+  spec: { name: 'checkout', version: '1.0.0', services: [], analyses },
+  initiator: 'carol',
+  supersede: false,
+});
+
+test('a compare analysis of the query era gets the one metric its query was, as the shorthand gives today', () => {
+  const upgraded = upgradeReleaseInput(input({ latency: compare({ query: 'p95{color="{{color}}"}' }) }));
+  expect(upgraded.contract).toBe(RELEASE_INPUT_CONTRACT);
+  const a = upgraded.spec.analyses.latency as CompareAnalysisSpec;
+  expect(a.metrics).toEqual([{ name: 'value', query: 'p95{color="{{color}}"}', direction: 'decrease', weight: 1, critical: false }]);
+  expect(a).not.toHaveProperty('query');
+});
+
+test('an input of this contract, with or without its version, is read as stored', () => {
+  const metrics = [{ name: 'p95', query: 'q', direction: 'increase', weight: 2, critical: true }];
+  const current = input({ latency: compare({ metrics }) }, 1);
+  expect(upgradeReleaseInput(current)).toEqual(current);
+  expect(upgradeReleaseInput(input({ latency: compare({ metrics }) }))).toEqual(current);
+});
+
+test('an input of a later contract is refused with what to do: a newer worker must run it', () => {
+  expect(() => upgradeReleaseInput(input({}, 2))).toThrow('release input contract 2 is newer than this tidegate reads (1): upgrade the worker');
+});
+
+test.each(historyFiles().map((f) => [f]))('%s: its input upgrades, and every compare analysis has its metrics', (file) => {
+  const { input: stored } = loadRecorded(file);
+  const upgraded = upgradeReleaseInput(stored as unknown as StoredReleaseInput);
+  for (const a of Object.values(upgraded.spec.analyses)) if (a.kind === 'compare') expect(a.metrics.length).toBeGreaterThan(0);
+  expect(upgraded.spec.services).toEqual(stored.spec.services);
+});
