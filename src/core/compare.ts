@@ -471,3 +471,28 @@ export function scoreMetrics(metrics: readonly ScoredMetric[], thresholds: Score
   if (score >= marginalScore) return { phase: 'Inconclusive', score, reason: `score ${score} is marginal (≥ ${marginalScore}, < ${passScore})${suffix}` };
   return { phase: 'Failed', score, reason: `score ${score} < marginal score ${marginalScore}${suffix}` };
 }
+
+/**
+ * The verdict of a whole compare run, from its metrics' verdicts (each with why, and whether the
+ * metrics backend failed for it): scoreMetrics' phase and score, except that a run whose backend
+ * failed for some metric cannot pass on the others (Inconclusive); a run that does not pass names
+ * every metric that did not.
+ *
+ *   [{a, Pass}, {b, Fail: "+40%"}] at passScore 95  → Failed  "score 50 … — b: +40%"
+ *   [{a, Pass}, {b, NoData, backend down}]          → Inconclusive "the metrics backend failed for b; score 100 …"
+ *   [{a, Pass}]                                     → Successful, score 100
+ */
+export function compareRunVerdict(
+  metrics: readonly (ScoredMetric & { reason: string; backendDown: boolean })[],
+  thresholds: ScoreThresholds,
+): ScoreResult {
+  const scored = scoreMetrics(metrics, thresholds);
+  const score = scored.score !== undefined ? { score: scored.score } : {};
+  const down = metrics.filter((m) => m.backendDown);
+  if (down.length > 0 && scored.phase === 'Successful') {
+    return { phase: 'Inconclusive', ...score, reason: `the metrics backend failed for ${down.map((d) => d.name).join(', ')}; ${scored.reason}` };
+  }
+  if (scored.phase === 'Successful') return { phase: 'Successful', ...score, reason: scored.reason };
+  const why = metrics.filter((m) => m.verdict !== 'Pass').map((m) => `${m.name}: ${m.reason}`);
+  return { phase: scored.phase, ...score, reason: `${scored.reason} — ${why.join('; ')}` };
+}

@@ -2,11 +2,11 @@
 // history holds every sample its analyses took, so "would this config have rolled back yesterday's
 // release?" and "does this judge change alter real verdicts?" can be answered from that data without
 // measuring anything again. The same judges decide as in the workflow (`classify` + `judgeRun`,
-// `classifyMetric` + `scoreMetrics`), with the same run-level rules, so re-judging under the
+// `classifyMetric`, `compareRunVerdict`): the same run-level rule, so re-judging under the
 // recorded config reproduces the recorded verdict; what a re-judge cannot know (measurements that
 // were never taken, a query that was not the recorded one) is said, not guessed.
 import { classify, judgeRun, type Measurement, type MeasurementPhase, type RunPhase, type RunVerdict } from './analysis.js';
-import { classifyMetric, metricRecord, scoreMetrics, type Direction } from './compare.js';
+import { classifyMetric, compareRunVerdict, metricRecord, type Direction } from './compare.js';
 import type { AnalysisRun, CompareMetricResult } from './status.js';
 import { formatValue, toNumber, type MetricValue } from './values.js';
 import { formatDuration } from './duration.js';
@@ -338,15 +338,9 @@ function rejudgeCompare(run: AnalysisRun, spec: CompareAnalysisSpec, recordedSpe
   }
   const metrics = results.map(({ backendDown: _, ...r }) => r);
   if (undecided.length > 0) return { phase: 'Undecided', reason: undecided.join('; '), notes, compare: { metrics } };
-  const scored = scoreMetrics(results, { passScore: spec.passScore, marginalScore: spec.marginalScore });
-  const compare = { ...(scored.score !== undefined ? { score: scored.score } : {}), metrics };
-  const down = results.filter((r) => r.backendDown);
-  if (down.length > 0 && scored.phase === 'Successful') {
-    return { phase: 'Inconclusive', reason: `the metrics backend failed for ${down.map((d) => d.name).join(', ')}; ${scored.reason}`, notes, compare };
-  }
-  if (scored.phase === 'Successful') return { phase: 'Successful', reason: scored.reason, notes, compare };
-  const why = results.filter((r) => r.verdict !== 'Pass').map((r) => `${r.name}: ${r.reason}`);
-  return { phase: scored.phase, reason: `${scored.reason} — ${why.join('; ')}`, notes, compare };
+  const verdict = compareRunVerdict(results, { passScore: spec.passScore, marginalScore: spec.marginalScore });
+  const compare = { ...(verdict.score !== undefined ? { score: verdict.score } : {}), metrics };
+  return { phase: verdict.phase, reason: verdict.reason, notes, compare };
 }
 
 /**

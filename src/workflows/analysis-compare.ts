@@ -2,7 +2,7 @@
 // per side and metric; the judging itself is src/core/compare.ts.
 import { sleep } from '@temporalio/workflow';
 import type { RunVerdict } from '../core/analysis.js';
-import { classifyMetric, metricRecord, scoreMetrics } from '../core/compare.js';
+import { classifyMetric, compareRunVerdict, metricRecord } from '../core/compare.js';
 import type { Stage } from '../core/plan.js';
 import { otherColor, type Color } from '../core/snapshot.js';
 import type { AnalysisRun, CompareMetricResult } from '../core/status.js';
@@ -90,13 +90,7 @@ export async function runCompare(
     }),
   );
   run.compare.metrics = results.map(({ backendDown: _, ...r }) => r);
-  const scored = scoreMetrics(results, { passScore: analysis.passScore, marginalScore: analysis.marginalScore });
-  if (scored.score !== undefined) run.compare.score = scored.score;
-  const down = results.filter((r) => r.backendDown);
-  if (down.length > 0 && scored.phase === 'Successful') {
-    return { phase: 'Inconclusive', reason: `the metrics backend failed for ${down.map((d) => d.name).join(', ')}; ${scored.reason}` };
-  }
-  if (scored.phase === 'Successful') return { phase: scored.phase, reason: scored.reason };
-  const why = results.filter((r) => r.verdict !== 'Pass').map((r) => `${r.name}: ${r.reason}`);
-  return { phase: scored.phase, reason: `${scored.reason} — ${why.join('; ')}` };
+  const verdict = compareRunVerdict(results, { passScore: analysis.passScore, marginalScore: analysis.marginalScore });
+  if (verdict.score !== undefined) run.compare.score = verdict.score;
+  return { phase: verdict.phase, reason: verdict.reason };
 }

@@ -11,6 +11,7 @@ import {
   normalCdf,
   normalQuantile,
   rank,
+  compareRunVerdict,
   scoreMetrics,
   type Classification,
   type CompareSpec,
@@ -299,5 +300,22 @@ describe('scoreMetrics', () => {
     ['infinite', Infinity],
   ])('rejects a %s weight', (_name, weight) => {
     expect(() => scoreMetrics([m('latency', weight, 'Pass')], { passScore: 95, marginalScore: 75 })).toThrow(RangeError);
+  });
+});
+
+describe('compareRunVerdict (one run-level rule for the workflow and the re-judge)', () => {
+  const m = (name: string, verdict: 'Pass' | 'Fail' | 'NoData', reason: string, backendDown = false) => ({ name, weight: 1, verdict, reason, backendDown });
+  test.each<[string, ReturnType<typeof m>[], { phase: string; score?: number; reason: string }]>([
+    ['every metric passes', [m('a', 'Pass', 'ok')], { phase: 'Successful', score: 100, reason: expect.stringContaining('score 100') as unknown as string }],
+    ['a failing metric is named with its reason', [m('a', 'Pass', 'ok'), m('b', 'Fail', '+40%')], { phase: 'Failed', score: 50, reason: expect.stringMatching(/— b: \+40%$/) as unknown as string }],
+    [
+      'the backend failed for one metric: the others cannot pass the run',
+      [m('a', 'Pass', 'ok'), m('b', 'NoData', 'backend down', true)],
+      { phase: 'Inconclusive', score: 100, reason: expect.stringMatching(/^the metrics backend failed for b; /) as unknown as string },
+    ],
+    ['no metric with data', [m('a', 'NoData', 'too few values')], { phase: 'Inconclusive', reason: expect.stringMatching(/— a: too few values$/) as unknown as string }],
+  ])('%s', (_, metrics, expected) => {
+    const verdict = compareRunVerdict(metrics, { passScore: 95, marginalScore: 75 });
+    expect(verdict).toEqual(expected);
   });
 });
