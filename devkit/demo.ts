@@ -1,4 +1,4 @@
-// `npm run demo` (`tidegate demo`): the whole product on this machine in a few minutes. It installs
+// `npm run demo`: the whole product on this machine in a few minutes. It installs
 // the servers first if this machine lacks them (devkit/toolchain/setup.sh), brings up the local stack (or uses
 // the one already up), runs a worker, releases the sample service through every stage with live
 // progress — approvals by you through the CLI, or by the listed demo approvers with --auto-approve —
@@ -176,8 +176,7 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
     const result: ReleaseResult = await releases.result(releaseId);
     let note = '';
     const failedRun = result.status.analyses.find((a) => a.phase === 'Failed');
-    // the saga undoes traffic first: the first rollback step returns the traffic to the stable color
-    const back = result.status.timeline.find((t) => t.code === 'rollback-step');
+    const back = result.status.timeline.find((t) => t.code === 'rollback-step' && t.undo === 'restoreTraffic');
     if (failedRun?.endedAt && back) note = `${failedRun.analysis} failed at ${failedRun.stage}; traffic back on the stable color ${fmtSeconds(Date.parse(back.at) - Date.parse(failedRun.endedAt))} after the verdict`;
     say(`== ${releaseId}: ${result.outcome}${result.reason ? ` — ${result.reason}` : ''}`);
     say('');

@@ -1,4 +1,4 @@
-// `tidegate dev` (`npm run dev`): the local stack of real servers and a worker with every adapter
+// `npm run dev`: the local stack of real servers and a worker with every adapter
 // wired to it, on this machine; prints the Temporal UI URL and the environment for the CLI, and runs
 // until Ctrl-C, which stops the worker and the stack (if it started it) — and if it is killed
 // outright, a guardian stops the servers it started (see devkit/stack/guardian.ts).

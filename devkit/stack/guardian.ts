@@ -1,5 +1,5 @@
 // Servers started by a process must not outlive it when it dies without stopping them — a test run
-// SIGKILLed by CI, a `tidegate dev` killed with -9, jest killed while its workers run. Each server
+// SIGKILLed by CI, a `npm run dev` killed with -9, jest killed while its workers run. Each server
 // runs in a process group (or, for kwokctl's control plane, a session) of its own, so nothing in the
 // kernel ties it to its starter. This module starts one guardian process per owner process (see
 // guardian-main.ts), in a session of its own, and tells it through a pipe what the owner runs; when

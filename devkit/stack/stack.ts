@@ -33,7 +33,7 @@ export interface StackOptions {
   /** Progress lines. */
   log?: (line: string) => void;
   /**
-   * Stop what this call starts if the calling process dies (`tidegate dev`, a demo that stops
+   * Stop what this call starts if the calling process dies (`npm run dev`, a demo that stops
    * its stack anyway). Default: only in tests (guardEverything()); `stack up` leaves it running.
    */
   guard?: boolean;
@@ -93,8 +93,13 @@ export function stackEnv(state: StackState): Record<string, string> {
 }
 
 /** A stored pid is only ours if it still runs the program we started (pids are reused). */
-function ours(pid: number | undefined, program: string): pid is number {
-  return pid !== undefined && pidAlive(pid) && (commandLine(pid) ?? '').includes(program);
+/** Entry points of our Node servers, by the path they run from now and the one before devkit/ (a stack started then is still stopped). */
+const SIMULATOR = ['devkit/simulator/main', 'src/sim/main'];
+const GITHUB_FAKE = ['devkit/github-fake/main', 'src/fakes/github/main'];
+
+function ours(pid: number | undefined, program: string | readonly string[]): pid is number {
+  const cmd = pid !== undefined && pidAlive(pid) ? (commandLine(pid) ?? '') : '';
+  return cmd !== '' && (typeof program === 'string' ? [program] : program).some((p) => cmd.includes(p));
 }
 
 async function kubeAnswers(kubeconfig: string): Promise<boolean> {
@@ -239,7 +244,7 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
     const config = options.simulatorConfig ?? DEFAULT_SIM_CONFIG;
     const running = (await probe('simulator', state)).up && state.simulator?.config === config;
     if (!running) {
-      if (ours(state.simulator?.pid, 'devkit/simulator/main')) await stopProcessGroup(state.simulator.pid);
+      if (ours(state.simulator?.pid, SIMULATOR)) await stopProcessGroup(state.simulator.pid);
       log('starting the traffic simulator…');
       const port = await portFor(state.simulator?.port);
       const url = `http://127.0.0.1:${port}`;
@@ -280,7 +285,7 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
     }
   }
   if (want.has('github') && !(await probe('github', state)).up) {
-    if (ours(state.github?.pid, 'devkit/github-fake/main')) await stopProcessGroup(state.github.pid);
+    if (ours(state.github?.pid, GITHUB_FAKE)) await stopProcessGroup(state.github.pid);
     log('starting the GitHub fake…');
     const port = await portFor(state.github?.port);
     const url = `http://127.0.0.1:${port}`;
@@ -312,7 +317,7 @@ async function stopKube(kubeDir: string): Promise<void> {
 /** Stops everything `up` started and leaves no process behind. The Temporal database is kept. */
 export async function stackDown(dir: string = defaultStackDir(), log: (line: string) => void = () => undefined): Promise<void> {
   const state = readState(dir);
-  if (ours(state.github?.pid, 'devkit/github-fake/main')) {
+  if (ours(state.github?.pid, GITHUB_FAKE)) {
     log('stopping the GitHub fake…');
     await stopProcessGroup(state.github.pid);
   }
@@ -320,7 +325,7 @@ export async function stackDown(dir: string = defaultStackDir(), log: (line: str
     log('stopping Prometheus…');
     await stopProcessGroup(state.prometheus.pid);
   }
-  if (ours(state.simulator?.pid, 'devkit/simulator/main')) {
+  if (ours(state.simulator?.pid, SIMULATOR)) {
     log('stopping the traffic simulator…');
     await stopProcessGroup(state.simulator.pid);
   }

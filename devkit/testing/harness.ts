@@ -10,7 +10,7 @@ import { createCoordinationActivities } from '../../src/activities/temporal/inde
 import { Releases } from '../../src/client/releases.js';
 import type { Observation } from '../../src/core/analysis.js';
 import type { Color, DeploymentState, ProductionSnapshot } from '../../src/core/snapshot.js';
-import type { PauseCode, ReleaseResult, ReleaseStatus } from '../../src/core/status.js';
+import { legacyTimelineCode, type PauseCode, type ReleaseResult, type ReleaseStatus } from '../../src/core/status.js';
 import { validateSpec, type ReleaseSpec } from '../../src/spec/index.js';
 import { statusQuery } from '../../src/workflows/definitions.js';
 import { createTimeSkippingEnv } from './servers.js';
@@ -277,7 +277,14 @@ export async function startHarness(taskQueue = 'tidegate-test'): Promise<Harness
     releases,
     taskQueue,
     until,
-    finish: (releaseId) => releases.result(releaseId),
+    finish: async (releaseId) => {
+      const result = await releases.result(releaseId);
+      // Today's texts are the ones releases recorded before codes existed: each must upgrade to the
+      // code recorded beside it, or statuses of older releases would read differently (upgradeStatus).
+      const disagree = result.status.timeline.filter((t) => t.code !== legacyTimelineCode(t.event)).map((t) => `${t.code} ← "${t.event}" (${legacyTimelineCode(t.event)})`);
+      if (disagree.length > 0) throw new Error(`timeline codes disagree with src/core/status.ts's table of recorded texts:\n  ${disagree.join('\n  ')}`);
+      return result;
+    },
     async stop() {
       worker.shutdown();
       await running;

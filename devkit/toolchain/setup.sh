@@ -2,7 +2,7 @@
 # Installs the real servers tidegate's tests and demo run against, from the registries this machine
 # can reach (no prebuilt downloads), into a tool cache outside the checkout so that a fresh clone
 # reuses them. Idempotent: a second run only checks and relinks (seconds). `npm run demo`, `npm run
-# dev` and `npm test` run it themselves when .tools/ lacks something or stack/ changed since it last
+# dev` and `npm test` run it themselves when .tools/ lacks something or devkit/toolchain/ changed since it last
 # completed (devkit/toolchain/setup.ts compares the hash it writes to .tools/.setup-stamp). Two setups at
 # once (a demo and a test run on a fresh machine) take turns on a lock in the cache.
 #

@@ -1,5 +1,5 @@
 // Finds the real server binaries that devkit/toolchain/setup.sh installed (or that the user brought), so that
-// tests, the demo and `tidegate dev` never try to download anything.
+// tests, the demo and `npm run dev` never try to download anything.
 import { accessSync, constants, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -17,7 +17,7 @@ export type ToolName =
   | 'kwok'
   | 'kwokctl';
 
-/** Repository root: this file is devkit/toolchain/tools.ts (or devkit/toolchain/tools.ts). */
+/** Repository root: this file is devkit/toolchain/tools.ts. */
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 export function cacheDir(): string {

@@ -13,7 +13,7 @@ import type { temporal } from '@temporalio/proto';
 import { upgradeStatus, type AnalysisRun, type ReleaseStatus } from '../core/status.js';
 import { judgeConfigFor, rejudgeRun, releaseRejudged, type Rejudged, type ReleaseRejudged } from '../core/rejudge.js';
 import type { ReleaseSpec } from '../spec/schema.js';
-import { upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
+import { UnsupportedInputError, upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
 import { InvalidInputError, RefusedError, ReleaseNotFoundError } from './errors.js';
 
 type History = temporal.api.history.v1.IHistory;
@@ -55,7 +55,13 @@ export function recordedRelease(history: History, where: string): RecordedReleas
   if (type !== 'release') throw new InvalidInputError(`${where} is not a release (workflow type "${type}")`);
   const input = firstPayload(started.input, 'start input');
   if (!isObject(input) || !isObject(input.spec)) throw new InvalidInputError(`${where}: the start input has no release spec`);
-  const spec = upgradeReleaseInput(input as unknown as StoredReleaseInput).spec;
+  let spec: ReleaseSpec;
+  try {
+    spec = upgradeReleaseInput(input as unknown as StoredReleaseInput).spec;
+  } catch (err) {
+    if (err instanceof UnsupportedInputError) throw new InvalidInputError(`${where}: ${err.message}`);
+    throw err;
+  }
   const fallbackId = `${String(spec.name)}@${String(spec.version)}`;
 
   const closing = events.find(

@@ -62,6 +62,8 @@ export interface TimelineEntry {
   stage?: Stage | 'rollback' | 'release';
   code: TimelineCode;
   event: string;
+  /** Rollback entries: which undo (the saga undoes traffic first). */
+  undo?: 'restoreTraffic' | 'restoreWorkloads' | 'restoreStaging';
 }
 
 /** Why a release waits for `promote`: a timed pause step, an indefinite one, an inconclusive analysis, traffic moved by someone else. */
@@ -294,6 +296,7 @@ const LEGACY_TIMELINE: readonly (readonly [RegExp, TimelineCode])[] = [
   [/^GitHub: could not /, 'github-failed'],
   [/^rollback step failed: /, 'rollback-step-failed'],
   [/^rollback: skipped "/, 'rollback-step-skipped'],
+  [/^rollback: left \S+ as it is: /, 'rollback-note'],
   [/^rollback: /, 'rollback-step'],
   [/^(rolled-back|rejected|aborted|failed): /, 'stopped'],
   [/^keeping \S+ warm for /, 'scale-down-delayed'],
@@ -342,6 +345,10 @@ export function upgradeStatus(status: ReleaseStatus | LegacyStatus): ReleaseStat
   const timeline = (Array.isArray(status.timeline) ? status.timeline : []).map((t): TimelineEntry =>
     t && typeof t === 'object' && !t.code ? { ...t, code: legacyTimelineCode(typeof t.event === 'string' ? t.event : '') } : (t as TimelineEntry),
   );
-  const pause = status.pause ?? (typeof status.pausedFor === 'string' ? legacyPause(status.pausedFor) : undefined);
+  const legacy = typeof status.pausedFor === 'string' ? legacyPause(status.pausedFor) : undefined;
+  // what the old text did not say, the status did: the service and stage being released
+  const pause =
+    status.pause ??
+    (legacy && { ...legacy, ...(legacy.service === undefined && status.service ? { service: status.service } : {}), ...(legacy.stage === undefined ? { stage: status.stage } : {}) });
   return { ...status, timeline, ...(pause ? { pause } : {}) };
 }

@@ -15,8 +15,8 @@ import { PATCHES } from './patches.js';
  * before and after.
  */
 export async function waitForWindow(ctx: ReleaseContext, svc: ServiceSpec, where: Stage, name: string, analysis: AnalysisSpec, color: Color | 'staging'): Promise<void> {
-  // (releases started before compare analyses had `metrics` carry one `query` in their input)
-  const queries = analysis.kind === 'threshold' ? [analysis.query] : (analysis.metrics?.map((m) => m.query) ?? [(analysis as { query?: string }).query ?? '']);
+  // (a compare analysis of the query era has its query as its one metric: upgradeReleaseInput)
+  const queries = analysis.kind === 'threshold' ? [analysis.query] : analysis.metrics.map((m) => m.query);
   const delayMs = analysis.initialDelay ?? longestWindowMs(queries);
   const changedAt = ctx.trafficChangedAt.get(`${svc.service}/${color === 'staging' ? 'staging' : 'production'}`);
   const waitMs = waitBeforeMeasuringMs({ delayMs, now: Date.now(), ...(changedAt !== undefined ? { changedAt } : {}) });

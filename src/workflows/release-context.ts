@@ -6,7 +6,7 @@ import type { ExpectedTraffic } from '../core/drift.js';
 import type { Compensation, UndoAction } from '../core/compensation.js';
 import { planRelease, type PlannedStage, type ReleasePlan } from '../core/plan.js';
 import type { Color, ProductionSnapshot, ProductionTarget } from '../core/snapshot.js';
-import { initialStatus, type Cause, type Outcome, type Pause, type ReleaseResult, type ReleaseStatus, type ServiceStatus, type TimelineCode } from '../core/status.js';
+import { initialStatus, type Cause, type Outcome, type Pause, type ReleaseResult, type ReleaseStatus, type ServiceStatus, type TimelineCode, type TimelineEntry } from '../core/status.js';
 import type { ReleaseSpec, ServiceSpec } from '../core/release-spec.js';
 import type { ReleaseInput } from './definitions.js';
 import { GitHubReport } from './release-github.js';
@@ -86,7 +86,7 @@ export class ReleaseContext {
     return new Date().toISOString();
   }
 
-  record(code: TimelineCode, event: string, extra: { service?: string; stage?: TimelineStage } = {}): void {
+  record(code: TimelineCode, event: string, extra: { service?: string; stage?: TimelineStage; undo?: TimelineEntry['undo'] } = {}): void {
     this.status.timeline.push({ at: this.now(), ...extra, code, event });
     log.info(event, { releaseId: this.releaseId, ...extra });
   }

@@ -88,19 +88,19 @@ async function compensate(ctx: ReleaseContext): Promise<string[]> {
       entry.status = 'failed';
       entry.errors.push(scope.failed);
       failures.push(`${c.label}: ${scope.failed}`);
-      ctx.record('rollback-step-failed', `rollback step failed: ${c.label}: ${scope.failed}`, { service: c.service, stage: 'rollback' });
+      ctx.record('rollback-step-failed', `rollback step failed: ${c.label}: ${scope.failed}`, { service: c.service, stage: 'rollback', undo: c.action.type });
       continue;
     }
     if ('skip' in scope) {
       entry.status = 'skipped';
       entry.note = scope.skip;
       ctx.leftAlone.push(`${c.label}: ${scope.skip}`);
-      ctx.record('rollback-step-skipped', `rollback: skipped "${c.label}": ${scope.skip}`, { service: c.service, stage: 'rollback' });
+      ctx.record('rollback-step-skipped', `rollback: skipped "${c.label}": ${scope.skip}`, { service: c.service, stage: 'rollback', undo: c.action.type });
       continue;
     }
     if (scope.spare.length > 0) {
       entry.note = `left ${scope.spare.join(' and ')} as it is: it serves traffic now`;
-      ctx.record('rollback-note', `rollback: ${entry.note}`, { service: c.service, stage: 'rollback' });
+      ctx.record('rollback-note', `rollback: ${entry.note}`, { service: c.service, stage: 'rollback', undo: c.action.type });
     }
     for (let attempt = 1; attempt <= COMPENSATION_ATTEMPTS; attempt++) {
       entry.attempts = attempt;
@@ -111,7 +111,7 @@ async function compensate(ctx: ReleaseContext): Promise<string[]> {
           await undo.restoreWorkloads.executeWithOptions(opts, [{ target: c.action.target, snapshot: c.action.snapshot, ...(scope.spare.length > 0 ? { spare: scope.spare } : {}) }]);
         } else await undo.restoreStaging.executeWithOptions(opts, [{ snapshot: c.action.snapshot }]);
         entry.status = 'done';
-        ctx.record('rollback-step', `rollback: ${c.label}${attempt > 1 ? ` (attempt ${attempt})` : ''}`, { service: c.service, stage: 'rollback' });
+        ctx.record('rollback-step', `rollback: ${c.label}${attempt > 1 ? ` (attempt ${attempt})` : ''}`, { service: c.service, stage: 'rollback', undo: c.action.type });
         break;
       } catch (err) {
         const message = failureMessage(err);
@@ -120,7 +120,7 @@ async function compensate(ctx: ReleaseContext): Promise<string[]> {
         if (permanent || attempt === COMPENSATION_ATTEMPTS) {
           entry.status = 'failed';
           failures.push(`${c.label}: ${message}`);
-          ctx.record('rollback-step-failed', `rollback step failed: ${c.label}: ${message}`, { service: c.service, stage: 'rollback' });
+          ctx.record('rollback-step-failed', `rollback step failed: ${c.label}: ${message}`, { service: c.service, stage: 'rollback', undo: c.action.type });
           break;
         }
         await sleep(Math.min(30_000, 1_000 * 2 ** (attempt - 1)), { summary: `retry: ${c.label}` });

@@ -1,4 +1,4 @@
-// Given a process that started real servers the way a test file, `tidegate dev` or the demo does,
+// Given a process that started real servers the way a test file, `npm run dev` or the demo does,
 // when it is SIGKILLed — no afterAll, no `down` — then none of its servers outlives it: its
 // guardian stops them within seconds. The same when the process it is tied to dies (a jest worker
 // is tied to jest). And a running cluster's daemons never hold the machine-wide kwokctl-create lock.

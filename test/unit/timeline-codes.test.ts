@@ -23,6 +23,7 @@ test.each<[string, ReturnType<typeof legacyTimelineCode>]>([
   ['rejected: approval of checkout rejected by bob', 'stopped'],
   ['rollback: skipped "return traffic": traffic changed', 'rollback-step-skipped'],
   ['rollback: return checkout traffic to blue', 'rollback-step'],
+  ['rollback: left green as it is: it serves traffic now', 'rollback-note'],
   ['approval started', 'stage-started'],
   ['something no version ever wrote', 'unknown'],
 ])('legacyTimelineCode(%j) is %s', (event, code) => {
@@ -47,4 +48,11 @@ test('a status that already has codes, or cannot be read, is left as it is', () 
   const coded = { timeline: [{ at: 't', code: 'drift', event: 'canary weight 5% on green' }] } as unknown as ReleaseStatus;
   expect(upgradeStatus(coded).timeline[0]?.code).toBe('drift');
   expect(upgradeStatus(null as unknown as ReleaseStatus)).toBeNull();
+});
+
+test('an old pause gets the service and stage its text left out from the status', () => {
+  const old = { service: 'checkout', stage: 'switch', pausedFor: 'traffic of checkout changed outside this release (x); not switch', timeline: [] } as unknown as ReleaseStatus;
+  expect(upgradeStatus(old).pause).toEqual({ code: 'traffic-drift', service: 'checkout', stage: 'switch' });
+  const step = { service: 'checkout', stage: 'canary', pausedFor: 'canary step 2: pause 120s', timeline: [] } as unknown as ReleaseStatus;
+  expect(upgradeStatus(step).pause).toEqual({ code: 'step-pause', service: 'checkout', stage: 'canary', step: 2 });
 });

@@ -1,4 +1,4 @@
-// A process that starts real servers the way tests and `tidegate dev` do, prints what it started as
+// A process that starts real servers the way tests and `npm run dev` do, prints what it started as
 // one JSON line, and then waits to be killed: test/stack/orphans.test.ts SIGKILLs it and checks that
 // none of its servers outlives it. Usage: tsx owner.ts <dir> <servers|stack|tied>
 //   servers  a Temporal dev server, Prometheus and the time-skipping test server (plain children)
