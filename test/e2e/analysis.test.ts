@@ -34,8 +34,13 @@ const LATENCY = {
   direction: 'increase',
   interval: '3s',
   count: 8,
-  // two identical colors must pass: a 1% false-positive rate, and only changes above 10% count
-  confidence: 0.99,
+  // Two identical colors must pass. At confidence 0.99 a test of identical colors fails 1 run in
+  // 100 by design, and a release here runs two (canary, monitor): one fresh-clone CI run in about a
+  // dozen rolled a healthy canary back that way. 0.999 makes that 1 in 1,000 per run (the target the
+  // documented configs meet, README "Judge accuracy"); 8 against 8 samples can still reach it — a
+  // complete separation has p = 2/C(16,8) ≈ 0.00016 — so the regression below still fails. Only
+  // changes above 10% count (minEffect).
+  confidence: 0.999,
 };
 
 /** A release spec of the sample service whose canary runs `steps`, without approval. */
@@ -101,9 +106,11 @@ test('a healthy canary passes the threshold and the compare judge, in the canary
   }, { duration: '10s', analyses: ['success-rate', 'latency'] });
   // when it is released
   const run = await tidegate(env, 'start', '-f', file, '--wait', '--json');
+  const s = (JSON.parse(run.stdout) as { status: ReleaseStatus }).status;
+  // (if not, say why: each run's verdict and each compare metric's test)
+  if (run.code !== 0) console.log(JSON.stringify(s.analyses.map((a) => ({ id: a.id, phase: a.phase, reason: a.reason, metrics: a.compare?.metrics })), null, 1));
   // then it is released, and every measurement and verdict is in status
   expect(run.code).toBe(0);
-  const s = (JSON.parse(run.stdout) as { status: ReleaseStatus }).status;
   expect(s.outcome).toBe('released');
   const canaryLatency = s.analyses.find((a) => a.analysis === 'latency' && a.stage === 'canary');
   expect(canaryLatency).toMatchObject({ phase: 'Successful', kind: 'compare', color: 'green' });
