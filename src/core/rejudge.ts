@@ -10,6 +10,7 @@ import { classifyMetric, compareRunVerdict, metricRecord, type Direction } from 
 import type { AnalysisRun, CompareMetricResult } from './status.js';
 import { formatValue, toNumber, type MetricValue } from './values.js';
 import { formatDuration } from './duration.js';
+import { normaliseAnalysis } from './release-input.js';
 import type { AnalysisSpec, CompareAnalysisSpec, ReleaseSpec, ThresholdAnalysisSpec } from './release-spec.js';
 
 /** What a config says about one recorded run. */
@@ -52,47 +53,10 @@ export interface Rejudged {
   compare?: { score?: number; metrics: CompareMetricResult[] };
 }
 
-// The schema's defaults (src/spec/schema.ts), for specs recorded by a version that lacked a field.
-const THRESHOLD_DEFAULTS = { interval: 30_000, count: 4, failureLimit: 0, inconclusiveLimit: 0, consecutiveErrorLimit: 4, onInconclusive: 'pause' } as const;
-const COMPARE_DEFAULTS = {
-  direction: 'increase',
-  interval: 15_000,
-  count: 8,
-  confidence: 0.95,
-  minEffect: 0.1,
-  passScore: 95,
-  marginalScore: 75,
-  outliers: 'keep',
-  consecutiveErrorLimit: 4,
-  onInconclusive: 'pause',
-} as const;
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/**
- * An analysis as a release recorded it (the validated spec in its start input), in today's shape:
- * defaults filled in for fields added since, and a compare analysis of the `query:` era given its
- * one metric. Undefined when it is not an analysis.
- *
- *   normaliseAnalysis({kind: 'compare', query: 'q', direction: 'increase', …})
- *     → {kind: 'compare', …, metrics: [{name: 'value', query: 'q', weight: 1, critical: false, direction: 'increase'}]}
- */
-export function normaliseAnalysis(raw: unknown): AnalysisSpec | undefined {
-  if (!isObject(raw)) return undefined;
-  if (raw.kind === 'compare') {
-    const base = { ...COMPARE_DEFAULTS, ...raw } as CompareAnalysisSpec & { query?: string };
-    type RecordedMetric = Partial<CompareAnalysisSpec['metrics'][number]> & { name: string; query: string };
-    const metrics: RecordedMetric[] = Array.isArray(raw.metrics)
-      ? (raw.metrics as RecordedMetric[])
-      : [{ name: 'value', query: typeof raw.query === 'string' ? raw.query : '' }];
-    const { query: _query, ...rest } = base;
-    return { ...rest, metrics: metrics.map((m) => ({ ...m, weight: m.weight ?? 1, critical: m.critical ?? false, direction: m.direction ?? base.direction })) };
-  }
-  if (raw.kind !== undefined && raw.kind !== 'threshold') return undefined;
-  return { ...THRESHOLD_DEFAULTS, ...raw, kind: 'threshold' } as ThresholdAnalysisSpec;
-}
 
 /** The config of one run in a release spec: the analysis of its name, and its service's monitor window. */
 export function judgeConfigFor(spec: Pick<ReleaseSpec, 'analyses' | 'services'>, run: Pick<AnalysisRun, 'analysis' | 'service'>): JudgeConfig {

@@ -2,7 +2,7 @@
 // its own, part of the durable contract (docs/architecture.md) — and how an input stored by an older
 // tidegate is read: every reader (the workflow, `analysis replay`) goes through upgradeReleaseInput
 // instead of casting, so the shapes older releases stored are named in one place.
-import type { CompareAnalysisSpec, CompareMetricSpec, ReleaseSpec } from './release-spec.js';
+import type { AnalysisSpec, CompareAnalysisSpec, ReleaseSpec, ThresholdAnalysisSpec } from './release-spec.js';
 
 /** The contract version new releases write into their input. */
 export const RELEASE_INPUT_CONTRACT = 1;
@@ -17,25 +17,64 @@ export interface ReleaseInput {
   supersede: boolean;
 }
 
-/** A compare analysis as releases stored it before compare analyses had `metrics`: one `query`. */
-export type StoredCompareAnalysis = Omit<CompareAnalysisSpec, 'metrics'> & { metrics?: CompareMetricSpec[]; query?: string };
-
 /** What any release since 0.1.0's development commits may have stored as its input. */
 export interface StoredReleaseInput {
   contract?: number;
-  spec: Omit<ReleaseSpec, 'analyses'> & { analyses: Record<string, ReleaseSpec['analyses'][string] | StoredCompareAnalysis> };
+  /** Analyses in any shape a release stored (older ones lack later fields, or are of the query era). */
+  spec: Omit<ReleaseSpec, 'analyses'> & { analyses: Record<string, unknown> };
   initiator: string;
   supersede: boolean;
 }
 
 export class UnsupportedInputError extends Error {}
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+// The schema's defaults (src/spec/schema.ts), for specs recorded by a version that lacked a field.
+const THRESHOLD_DEFAULTS = { interval: 30_000, count: 4, failureLimit: 0, inconclusiveLimit: 0, consecutiveErrorLimit: 4, onInconclusive: 'pause' } as const;
+const COMPARE_DEFAULTS = {
+  direction: 'increase',
+  interval: 15_000,
+  count: 8,
+  confidence: 0.95,
+  minEffect: 0.1,
+  passScore: 95,
+  marginalScore: 75,
+  outliers: 'keep',
+  consecutiveErrorLimit: 4,
+  onInconclusive: 'pause',
+} as const;
+
+/**
+ * An analysis as a release recorded it (the validated spec in its start input), in today's shape:
+ * defaults filled in for fields added since, and a compare analysis of the `query:` era given its
+ * one metric. Undefined when it is not an analysis.
+ *
+ *   normaliseAnalysis({kind: 'compare', query: 'q', direction: 'increase', …})
+ *     → {kind: 'compare', …, metrics: [{name: 'value', query: 'q', weight: 1, critical: false, direction: 'increase'}]}
+ */
+export function normaliseAnalysis(raw: unknown): AnalysisSpec | undefined {
+  if (!isObject(raw)) return undefined;
+  if (raw.kind === 'compare') {
+    const base = { ...COMPARE_DEFAULTS, ...raw } as CompareAnalysisSpec & { query?: string };
+    type RecordedMetric = Partial<CompareAnalysisSpec['metrics'][number]> & { name: string; query: string };
+    const metrics: RecordedMetric[] = Array.isArray(raw.metrics)
+      ? (raw.metrics as RecordedMetric[])
+      : [{ name: 'value', query: typeof raw.query === 'string' ? raw.query : '' }];
+    const { query: _query, ...rest } = base;
+    return { ...rest, metrics: metrics.map((m) => ({ ...m, weight: m.weight ?? 1, critical: m.critical ?? false, direction: m.direction ?? base.direction })) };
+  }
+  if (raw.kind !== undefined && raw.kind !== 'threshold') return undefined;
+  return { ...THRESHOLD_DEFAULTS, ...raw, kind: 'threshold' } as ThresholdAnalysisSpec;
+}
+
 /**
  * The input as this version reads it:
- *   - contract absent or 1: as stored;
- *   - a compare analysis with `query` and no `metrics` (the query era) gets the one metric its query
- *     was: `{name: 'value', query, direction: the analysis's, weight: 1, critical: false}` — exactly
- *     what the spec's `query:` shorthand produces today, so the workflow measures the same query;
+ *   - contract absent or 1: as stored, each analysis through normaliseAnalysis (a compare analysis
+ *     of the query era gets the one metric its query was — what the spec's `query:` shorthand
+ *     produces today — and fields added since get the schema's defaults);
  *   - a later contract than this version knows is refused (a newer worker must run it).
  */
 export function upgradeReleaseInput(stored: StoredReleaseInput): ReleaseInput {
@@ -43,12 +82,10 @@ export function upgradeReleaseInput(stored: StoredReleaseInput): ReleaseInput {
   if (contract !== RELEASE_INPUT_CONTRACT) {
     throw new UnsupportedInputError(`release input contract ${contract} is newer than this tidegate reads (${RELEASE_INPUT_CONTRACT}): upgrade the worker`);
   }
-  const analyses = Object.fromEntries(
-    Object.entries(stored.spec.analyses ?? {}).map(([name, a]) => {
-      if (a.kind !== 'compare' || a.metrics) return [name, a];
-      const { query, ...rest } = a as StoredCompareAnalysis;
-      return [name, { ...rest, metrics: [{ name: 'value', query: query ?? '', direction: rest.direction, weight: 1, critical: false }] }];
-    }),
-  ) as ReleaseSpec['analyses'];
+  const analyses: ReleaseSpec['analyses'] = {};
+  for (const [name, raw] of Object.entries(stored.spec.analyses ?? {})) {
+    const analysis = normaliseAnalysis(raw);
+    if (analysis) analyses[name] = analysis;
+  }
   return { ...stored, contract: RELEASE_INPUT_CONTRACT, spec: { ...stored.spec, analyses } };
 }

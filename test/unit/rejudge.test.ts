@@ -3,10 +3,10 @@
 // gives its recorded verdict; constructed threshold and compare runs under stricter and looser
 // configs; what cannot be decided from the recorded samples is Undecided, with the reason.
 import type { Measurement } from '../../src/core/analysis.js';
+import { normaliseAnalysis } from '../../src/core/release-input.js';
 import {
   configChanges,
   judgeConfigFor,
-  normaliseAnalysis,
   rejudgeRun,
   releaseRejudged,
   wasCutShort,

@@ -1,24 +1,11 @@
 // Given the workflow inputs of every recorded history and of the older shapes releases stored, the
 // input contract (src/core/release-input.ts) reads each the way the workflow measures it.
-import { RELEASE_INPUT_CONTRACT, upgradeReleaseInput, type StoredReleaseInput } from '../../src/core/release-input.js';
+import { normaliseAnalysis, RELEASE_INPUT_CONTRACT, upgradeReleaseInput, type StoredReleaseInput } from '../../src/core/release-input.js';
 import type { CompareAnalysisSpec } from '../../src/core/release-spec.js';
 import { historyFiles, loadRecorded } from '../cli/support/recorded.js';
 
-const compare = (extra: Record<string, unknown>): StoredReleaseInput['spec']['analyses'][string] =>
-  ({
-    kind: 'compare',
-    direction: 'decrease',
-    interval: 15_000,
-    count: 8,
-    confidence: 0.95,
-    minEffect: 0.1,
-    passScore: 95,
-    marginalScore: 75,
-    outliers: 'keep',
-    consecutiveErrorLimit: 4,
-    onInconclusive: 'pause',
-    ...extra,
-  }) as StoredReleaseInput['spec']['analyses'][string];
+// A compare analysis as a release stored it; the fields it lacks get the schema's defaults (normaliseAnalysis).
+const compare = (extra: Record<string, unknown>): Record<string, unknown> => ({ kind: 'compare', direction: 'decrease', ...extra });
 
 const input = (analyses: StoredReleaseInput['spec']['analyses'], contract?: number): StoredReleaseInput => ({
   ...(contract !== undefined ? { contract } : {}),
@@ -37,7 +24,8 @@ test('a compare analysis of the query era gets the one metric its query was, as 
 
 test('an input of this contract, with or without its version, is read as stored', () => {
   const metrics = [{ name: 'p95', query: 'q', direction: 'increase', weight: 2, critical: true }];
-  const current = input({ latency: compare({ metrics }) }, 1);
+  const current = input({ latency: normaliseAnalysis(compare({ metrics })) }, 1);
+  expect((current.spec.analyses.latency as CompareAnalysisSpec).interval).toBe(15_000);
   expect(upgradeReleaseInput(current)).toEqual(current);
   expect(upgradeReleaseInput(input({ latency: compare({ metrics }) }))).toEqual(current);
 });
