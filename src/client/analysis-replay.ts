@@ -13,7 +13,7 @@ import type { temporal } from '@temporalio/proto';
 import { upgradeStatus, type AnalysisRun, type ReleaseStatus } from '../core/status.js';
 import { judgeConfigFor, rejudgeRun, releaseRejudged, type Rejudged, type ReleaseRejudged } from '../core/rejudge.js';
 import type { ReleaseSpec } from '../spec/schema.js';
-import { UnsupportedInputError, upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
+import { isObject, UnsupportedInputError, upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
 import { InvalidInputError, RefusedError, ReleaseNotFoundError } from './errors.js';
 
 type History = temporal.api.history.v1.IHistory;
@@ -26,9 +26,6 @@ export interface RecordedRelease {
   status: ReleaseStatus;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function firstPayload(payloads: Payloads, what: string): unknown {
   const payload = payloads?.payloads?.[0];

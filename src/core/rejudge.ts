@@ -10,7 +10,7 @@ import { classifyMetric, compareRunVerdict, metricRecord, type Direction } from 
 import type { AnalysisRun, CompareMetricResult } from './status.js';
 import { formatValue, toNumber, type MetricValue } from './values.js';
 import { formatDuration } from './duration.js';
-import { normaliseAnalysis } from './release-input.js';
+import { isObject, normaliseAnalysis } from './release-input.js';
 import type { AnalysisSpec, CompareAnalysisSpec, ReleaseSpec, ThresholdAnalysisSpec } from './release-spec.js';
 
 /** What a config says about one recorded run. */
@@ -53,9 +53,6 @@ export interface Rejudged {
   compare?: { score?: number; metrics: CompareMetricResult[] };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 
 /** The config of one run in a release spec: the analysis of its name, and its service's monitor window. */

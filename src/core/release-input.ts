@@ -28,7 +28,8 @@ export interface StoredReleaseInput {
 
 export class UnsupportedInputError extends Error {}
 
-function isObject(v: unknown): v is Record<string, unknown> {
+/** A JSON object (what a stored value must be before its fields are read). */
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
