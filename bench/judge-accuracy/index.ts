@@ -292,7 +292,7 @@ export async function judgeAccuracy(report: Report): Promise<void> {
       (done) => log(`replayed ${done} of ${work.length} (${((Date.now() - started) / 1000).toFixed(0)} s)`),
     );
     const { rows, details } = summarise(replayed);
-    report('judge-accuracy', `canary analysis verdicts on recorded traffic (${RPS} requests/s per service, Prometheus scraping every ${SCRAPE_MS / 1000} s), replayed at the workflow's measurement times`, rows, {
+    report(process.env.BENCH_JA_NAME ?? 'judge-accuracy', `canary analysis verdicts on recorded traffic (${RPS} requests/s per service, Prometheus scraping every ${SCRAPE_MS / 1000} s), replayed at the workflow's measurement times`, rows, {
       how: {
         recording: `${plan.services.length} simulated services for ${minutes} min (first ${OPTIONS.warmupMs / 1000} s unused), ${RPS} requests/s each, canary green at the step's weight, baseline blue; measured ${recorded.rps.measured} requests/s`,
         runs: 'offline replay (bench/judge-accuracy/replay.ts) with the real Prometheus adapter and src/core judges at the times the workflow measures; runs on one service never read overlapping time',

@@ -12,6 +12,13 @@ function withSteps(doc: unknown, steps: unknown[]): Doc {
   return copy;
 }
 
+/** A copy of `doc` with fields of one analysis changed. */
+function withAnalysis(doc: unknown, name: string, fields: Record<string, unknown>): Doc {
+  const copy = structuredClone(doc) as Doc;
+  copy.analyses[name] = { ...copy.analyses[name], ...fields };
+  return copy;
+}
+
 /**
  * A threshold guard on the canary's p95 relative to the baseline's over the same window: the
  * compare judge only speaks at the end of count × interval (8 min in the README's example), a
@@ -39,6 +46,8 @@ export function variantConfigs(): BenchConfig[] {
     benchConfig('readme@50%', 'variant', "the README's analysis step at 50% instead of 10%", withSteps(readme, [{ setWeight: 50 }, { pause: { duration: '2m' } }, { analysis: { analyses: ['success-rate', 'latency-p95'] } }])),
     benchConfig('example@50%', 'variant', "the example's first analysis step at 50% instead of 10%", withSteps(example, [{ setWeight: 50 }, { pause: { duration: '10s' } }, { analysis: { analyses: ['success-rate', 'latency-p95'] } }])),
     benchConfig('defaults@50%', 'variant', 'the defaults at 50%', withSteps(DEFAULTS_DOC, [{ setWeight: 50 }, { analysis: { analyses: ['success-rate', 'latency-p95'] } }])),
+    // the example's compare judged at 0.99, as it was until a CI run of the demo rolled a healthy release back
+    benchConfig('example@0.99', 'variant', "the example with its compare analysis at confidence 0.99 instead of 0.999", withAnalysis(example, 'latency-p95', { confidence: 0.99 })),
     benchConfig(
       'readme+guard',
       'proposed',
