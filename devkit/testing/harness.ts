@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { BuildCheckResult, MeasureRequest, ReleaseActivities, TimedObservation } from '../../src/activities/types.js';
 import { createCoordinationActivities } from '../../src/activities/temporal/index.js';
+import { createSigningActivities, type SigningConfig } from '../../src/activities/signing/index.js';
 import { Releases } from '../../src/client/releases.js';
 import type { Observation } from '../../src/core/analysis.js';
 import type { Color, DeploymentState, ProductionSnapshot } from '../../src/core/snapshot.js';
@@ -53,6 +54,8 @@ export class FakeWorld {
   /** GitHub: deployments by id with their statuses, and commit statuses, in call order. */
   readonly deployments = new Map<number, { environment: string; releaseId: string; statuses: string[] }>();
   readonly commitStatuses: string[] = [];
+  /** The worker's allowed signers and policy (the real signing activities run on it). */
+  signing: SigningConfig = { requireSigned: false };
 
   service(name: string): FakeService {
     let svc = this.services.get(name);
@@ -219,6 +222,8 @@ export class FakeWorld {
         this.commitStatuses.push(`${context} ${state}`);
         log(`setCommitStatus ${context} ${state}`);
       },
+      readSignerTrust: () => createSigningActivities(this.signing).readSignerTrust(),
+      verifyStatement: (input) => createSigningActivities(this.signing).verifyStatement(input),
     };
   }
 }

@@ -5,6 +5,7 @@
 // loudly here instead of being judged as something else inside the workflow.
 import type { Client } from '@temporalio/client';
 import { createCoordinationActivities } from './temporal/index.js';
+import { createSigningActivities, type SigningConfig } from './signing/index.js';
 import { payloadHazards } from '../core/values.js';
 import type { GitHubActivities, KubernetesActivities, MetricsActivities, ReleaseActivities } from './types.js';
 import { failure } from '../core/failures.js';
@@ -14,6 +15,8 @@ export interface ActivityDeps {
   kubernetes?: KubernetesActivities;
   metrics?: MetricsActivities;
   github?: GitHubActivities;
+  /** Allowed signers and policy; none: no signer is trusted and signatures are not required. */
+  signing?: SigningConfig;
 }
 
 function unavailable<T extends object>(system: string, names: (keyof T)[]): T {
@@ -34,6 +37,7 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
     ...(deps.metrics ?? unavailable<MetricsActivities>('Prometheus', ['measure'])),
     ...(deps.github ?? unavailable<GitHubActivities>('GitHub', ['awaitChecks', 'dispatchWorkflow', 'createDeployment', 'setDeploymentStatus', 'setCommitStatus'])),
     ...createCoordinationActivities(deps.temporal),
+    ...createSigningActivities(deps.signing ?? { requireSigned: false }),
   });
 }
 

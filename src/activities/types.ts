@@ -4,6 +4,8 @@
 import type { Observation } from '../core/analysis.js';
 import type { TrafficState } from '../core/drift.js';
 import type { Color, ProductionSnapshot, ProductionTarget, StagingSnapshot } from '../core/snapshot.js';
+import type { AllowedSigner } from '../core/allowed-signers.js';
+import type { SignedStatement } from '../core/statement.js';
 
 export type { ProductionTarget, TrafficState };
 
@@ -101,4 +103,28 @@ export interface CoordinationActivities {
   isReleaseRunning(input: { releaseId: string }): Promise<boolean>;
 }
 
-export type ReleaseActivities = KubernetesActivities & MetricsActivities & GitHubActivities & CoordinationActivities;
+/** The worker's allowed signers and signature policy, as read when an approval gate opens. */
+export interface SignerTrust {
+  /** Where the list came from (a file path), or "none" when the worker has none configured. */
+  source: string;
+  /** SHA-256 (hex) of the file's bytes, so an auditor can match the file they hold. */
+  sha256: string;
+  signers: AllowedSigner[];
+  /** TIDEGATE_REQUIRE_SIGNED on this worker. */
+  requireSigned: boolean;
+}
+
+export interface VerifiedSignature {
+  keyType: string;
+  /** As `ssh-keygen -l` prints it: SHA256:… */
+  fingerprint: string;
+}
+
+export interface SigningActivities {
+  /** The allowed signers and policy of this worker (TIDEGATE_ALLOWED_SIGNERS, TIDEGATE_REQUIRE_SIGNED); a bad file fails non-retryably naming its lines. */
+  readSignerTrust(): Promise<SignerTrust>;
+  /** Verifies a signed statement against the given keys (base64 blobs); a bad signature fails non-retryably (SignatureInvalid) with the reason. */
+  verifyStatement(input: { signed: SignedStatement; keys: string[]; namespace: string }): Promise<VerifiedSignature>;
+}
+
+export type ReleaseActivities = KubernetesActivities & MetricsActivities & GitHubActivities & CoordinationActivities & SigningActivities;

@@ -13,6 +13,7 @@ import { connectClient, temporalSettings } from '../temporal/connection.js';
 import { InvalidInputError, RefusedError } from './errors.js';
 import { exitCodeOf, renderList, renderStatus } from './render.js';
 import { Releases } from './releases.js';
+import { SigningError, sshKeygenSigner, type Signer } from '../signing/sign.js';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -33,8 +34,12 @@ const USAGE = `usage: tidegate <command> [options]
   analysis replay RELEASE [-f FILE] [--history FILE] [--json]
                                            re-judge a finished release's recorded samples under its own config
                                            and FILE's; --history reads an exported history instead of the server
-  approve RELEASE [--as NAME] [--comment TEXT]
-  reject RELEASE [--as NAME] --reason TEXT
+  approve RELEASE [--as NAME] [--comment TEXT] [--key SSH_KEY]
+  reject RELEASE [--as NAME] --reason TEXT [--key SSH_KEY]
+                                           --key (or TIDEGATE_SIGNING_KEY) signs the decision with ssh-keygen -Y sign:
+                                           a private key, or a .pub whose key ssh-agent holds
+  verify RELEASE --allowed-signers FILE [--history FILE] [--json]
+                                           re-verify every recorded decision of a release against FILE, offline
   promote RELEASE [--full] [--as NAME]
   abort RELEASE --reason TEXT [--as NAME]
   worker [--check]                         run a worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, …)
@@ -51,6 +56,8 @@ const OPTIONS = {
   sha: { type: 'string' },
   as: { type: 'string' },
   comment: { type: 'string' },
+  key: { type: 'string' },
+  'allowed-signers': { type: 'string' },
   reason: { type: 'string' },
   service: { type: 'string' },
   wait: { type: 'boolean' },
@@ -76,6 +83,12 @@ function parse(argv: string[]) {
 
 function identity(flags: Flags, env: NodeJS.ProcessEnv): string {
   return flags.as || env.TIDEGATE_USER || userInfo().username;
+}
+
+/** The signer of --key / TIDEGATE_SIGNING_KEY, if either is given. */
+function signerOf(flags: Flags, env: NodeJS.ProcessEnv): Signer | undefined {
+  const key = flags.key || env.TIDEGATE_SIGNING_KEY;
+  return key ? sshKeygenSigner(key) : undefined;
 }
 
 function releaseArg(positionals: string[], command: string): string {
@@ -134,6 +147,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   try {
     return await dispatch(argv, io);
   } catch (err) {
+    if (err instanceof SigningError) {
+      io.stderr(`error: ${err.message}\n`);
+      return EXIT_CODES.invalid;
+    }
     if (err instanceof InvalidInputError) {
       io.stderr(`error: ${err.message}\n${err.problems.map((p) => `  ${p}\n`).join('')}`);
       return EXIT_CODES.invalid;
@@ -219,12 +236,13 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
         return 0;
       }
       case 'approve': {
-        const r = await releases.approve(id, by, flags.comment);
-        print(() => `${id}: approved by ${by} (${r.approvals} approvals, ${r.needed} more needed)`, r);
+        const signer = signerOf(flags, io.env);
+        const r = await releases.approve(id, by, flags.comment, signer);
+        print(() => `${id}: approved by ${by}${signer ? ' (signed)' : ' (unsigned)'} (${r.approvals} approvals, ${r.needed} more needed)`, r);
         return 0;
       }
       case 'reject': {
-        const r = await releases.reject(id, by, flags.reason ?? '');
+        const r = await releases.reject(id, by, flags.reason ?? '', signerOf(flags, io.env));
         print(() => `${id}: ${r.service} rejected by ${by}; rolling back`, r);
         return 0;
       }

@@ -1,5 +1,6 @@
 // The client library: start a release (idempotently, one per service), approve, reject, promote,
 // abort, read status, list and wait. The CLI is a thin layer over this; CI can use it directly.
+import { ApplicationFailure } from '@temporalio/common';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -10,20 +11,30 @@ import {
 import { TASK_QUEUE, releaseId as makeReleaseId } from '../core/ids.js';
 import { upgradeStatus, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
 import type { ReleaseSpec } from '../spec/schema.js';
-import { RELEASE_INPUT_CONTRACT } from '../core/release-input.js';
+import { contractFor } from '../core/release-input.js';
 import {
   abortSignal,
   approveUpdate,
   promoteUpdate,
+  refusedSignal,
   rejectUpdate,
   statusQuery,
   type ApproveResponse,
+  type RefusedRequest,
   type ReleaseInput,
 } from '../workflows/definitions.js';
+import { canonicalJson, makeStatement, SIGNATURE_NAMESPACE, type SignedStatement } from '../core/statement.js';
+import type { Signer } from '../signing/sign.js';
 import type { release } from '../workflows/release.js';
 import { OUTCOME_KEY, SERVICE_KEY, STAGE_KEY, VERSION_KEY } from '../workflows/search-attributes.js';
 import { InvalidInputError, RefusedError, ReleaseNotFoundError } from './errors.js';
 import { describeServiceLock } from '../temporal/locks.js';
+
+/** How long a signed decision is valid: long enough to send, short enough not to be replayed later. */
+export const STATEMENT_VALIDITY_MS = 10 * 60_000;
+
+/** An ISO time without milliseconds, as statements carry it. */
+const isoSeconds = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
 
 export interface StartOptions {
   initiator: string;
@@ -77,7 +88,7 @@ export class Releases {
         }
       }
     }
-    const input: ReleaseInput = { contract: RELEASE_INPUT_CONTRACT, spec, initiator: options.initiator, supersede: options.supersede ?? false };
+    const input: ReleaseInput = { contract: contractFor(spec), spec, initiator: options.initiator, supersede: options.supersede ?? false };
     try {
       await this.client.workflow.start<typeof release>('release', {
         workflowId: id,
@@ -134,12 +145,42 @@ export class Releases {
     }
   }
 
-  async approve(id: string, by: string, comment?: string): Promise<ApproveResponse> {
-    return this.update(id, () => this.handle(id).executeUpdate(approveUpdate, { args: [{ by, ...(comment ? { comment } : {}) }] }));
+  /**
+   * Approves as `by`. With a signer, the statement names this release's run, the gate open now and
+   * its images, and is signed before it is sent; without one the approval is unverified.
+   */
+  async approve(id: string, by: string, comment?: string, signer?: Signer): Promise<ApproveResponse> {
+    const signed = signer ? await this.sign(id, 'approve', by, comment, signer) : undefined;
+    const request = { by, ...(comment ? { comment } : {}), ...(signed ? { signed } : {}) };
+    return this.update(id, () => this.handle(id).executeUpdate(approveUpdate, { args: [request] }), (reason) => ({ decision: 'approve', by, reason, ...(signed ? { signed } : {}) }));
   }
 
-  async reject(id: string, by: string, reason: string): Promise<{ service: string }> {
-    return this.update(id, () => this.handle(id).executeUpdate(rejectUpdate, { args: [{ by, reason }] }));
+  async reject(id: string, by: string, reason: string, signer?: Signer): Promise<{ service: string }> {
+    const signed = signer ? await this.sign(id, 'reject', by, reason, signer) : undefined;
+    return this.update(id, () => this.handle(id).executeUpdate(rejectUpdate, { args: [{ by, reason, ...(signed ? { signed } : {}) }] }), (why) => ({ decision: 'reject', by, reason: why, ...(signed ? { signed } : {}) }));
+  }
+
+  /** The statement for a decision at the gate open now, signed. */
+  private async sign(id: string, decision: 'approve' | 'reject', by: string, comment: string | undefined, signer: Signer): Promise<SignedStatement> {
+    await this.requireRunning(id);
+    const status = await this.status(id);
+    const open = status.stage === 'approval' ? status.services.find((s) => s.service === status.service) : undefined;
+    if (!open) throw new RefusedError(`no approval gate is open: ${id} is in stage "${status.stage}"`);
+    if (!open.gate || !status.runId) throw new RefusedError(`${id} started before signed decisions (its gate has no nonce): send the decision without --key`);
+    const issued = new Date();
+    const statement = makeStatement({
+      decision,
+      principal: by,
+      releaseId: id,
+      runId: status.runId,
+      gate: open.gate.nonce,
+      services: status.services.map((s) => ({ service: s.service, image: s.image })),
+      issuedAt: isoSeconds(issued),
+      expiresAt: isoSeconds(new Date(issued.getTime() + STATEMENT_VALIDITY_MS)),
+      ...(comment ? { comment } : {}),
+    });
+    const text = canonicalJson(statement);
+    return { statement: text, signature: await signer(text, SIGNATURE_NAMESPACE) };
   }
 
   async promote(id: string, by: string, full = false): Promise<{ promoted: string }> {
@@ -210,12 +251,22 @@ export class Releases {
     }
   }
 
-  private async update<T>(id: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs an update; a refusal exits 3 with the workflow's reason. A refusal by the update's validator
+   * leaves no history, so `refused` (when given) reports it to the release, which records it with the
+   * reason its own checks give; refusals after the validator (a bad signature) the handler recorded.
+   */
+  private async update<T>(id: string, call: () => Promise<T>, refused?: (reason: string) => RefusedRequest): Promise<T> {
     await this.requireRunning(id);
     try {
       return await call();
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new RefusedError(err.cause?.message ?? err.message);
+      if (err instanceof WorkflowUpdateFailedError) {
+        const reason = err.cause?.message ?? err.message;
+        const recordedByHandler = err.cause instanceof ApplicationFailure && err.cause.type === 'SignatureInvalid';
+        if (refused && !recordedByHandler) await this.handle(id).signal(refusedSignal, refused(reason)).catch(() => undefined);
+        throw new RefusedError(reason);
+      }
       if (err instanceof WorkflowNotFoundError) throw new ReleaseNotFoundError(id);
       throw err;
     }

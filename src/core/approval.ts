@@ -1,18 +1,56 @@
 // Approval rules, checked in the workflow's update validators so a refused approval is
-// answered at once with its reason, and nothing is recorded for it.
+// answered at once with its reason: who may approve or reject, and — for a signed decision — whether
+// its statement is for this release, run, gate and images, now, and from a principal the worker's
+// allowed signers list. The signature itself is verified by an activity after the validator.
+import type { AllowedSigner } from './allowed-signers.js';
+import { signersFor } from './allowed-signers.js';
 import type { ApprovalSpec } from './release-spec.js';
+import { checkStatement, parseStatement, SIGNATURE_NAMESPACE, type Decision, type SignedStatement, type StatementService } from './statement.js';
+
+/** The proof kept with a signed decision: enough for anyone to verify it again. */
+export interface DecisionProof {
+  keyType: string;
+  /** SHA256:… as ssh-keygen -l prints it. */
+  fingerprint: string;
+  /** The canonical statement text that was signed, and the armored SSHSIG signature. */
+  statement: string;
+  signature: string;
+}
 
 export interface ApprovalRecord {
   by: string;
   /** ISO time (workflow time). */
   at: string;
   comment?: string;
+  /** Present when the approval was signed and verified; absent: unverified (the name is self-asserted). */
+  proof?: DecisionProof;
 }
 
 export interface RejectionRecord {
   by: string;
   at: string;
   reason: string;
+  proof?: DecisionProof;
+}
+
+/** A decision the workflow refused, kept in status (a refused update leaves no history of its own). */
+export interface Refusal {
+  decision: Decision;
+  by: string;
+  at: string;
+  reason: string;
+  /** The key that signed it, when it was signed. */
+  fingerprint?: string;
+}
+
+/** The allowed signers and policy a gate opened with (read on the worker, recorded in history). */
+export interface GateTrust {
+  /** Where the worker read the list ("none": it has none), and the file's SHA-256. */
+  source: string;
+  sha256: string;
+  signers: AllowedSigner[];
+  /** Signatures required: the spec's approval.requireSignature or the worker's TIDEGATE_REQUIRE_SIGNED. */
+  requireSigned: boolean;
 }
 
 export interface ApprovalGate {
@@ -23,6 +61,9 @@ export interface ApprovalGate {
   open: boolean;
   approvals: ApprovalRecord[];
   rejection?: RejectionRecord;
+  /** A fresh nonce per gate, which a signed decision must name (absent in releases started before signed decisions). */
+  nonce?: string;
+  trust?: GateTrust;
 }
 
 export type Verdict = { ok: true } | { ok: false; reason: string };
@@ -59,6 +100,48 @@ export function checkReject(gate: ApprovalGate | undefined, by: string, reason: 
   if (!reason.trim()) return { ok: false, reason: 'a rejection needs a reason (--reason)' };
   if (!gate?.open || gate.rejection) return notOpen(gate, stage);
   return approverCheck(gate, by);
+}
+
+/** Where a signed decision is checked: this release, run and images, at workflow time `now`. */
+export interface DecisionContext {
+  releaseId: string;
+  runId: string;
+  services: StatementService[];
+  now: number;
+}
+
+/** A signed decision that passed the cheap checks: the keys its signature must verify with. */
+export type SignatureCheck = { ok: true; signed: false } | { ok: true; signed: true; keys: string[] } | { ok: false; reason: string };
+
+/**
+ * The signature part of an approve / reject at this gate, before its signature is verified: when
+ * unsigned, allowed unless the gate requires signatures; when signed, the statement must be this
+ * decision for this release, run, gate and images, valid now, signed as `by`, and `by` must have a
+ * key in the gate's allowed signers. The keys returned are the ones the signature may verify with.
+ *
+ *   unsigned approval at a gate with requireSigned → {ok: false, reason: 'this gate requires a signed approval: …'}
+ *   statement principal 'alice' sent as by 'bob'    → {ok: false, reason: 'the statement is signed as alice, not bob'}
+ */
+export function checkSignature(gate: ApprovalGate, decision: Extract<Decision, 'approve' | 'reject'>, by: string, signed: SignedStatement | undefined, ctx: DecisionContext): SignatureCheck {
+  if (!signed) {
+    if (gate.trust?.requireSigned) {
+      return { ok: false, reason: `this gate requires a signed ${decision === 'approve' ? 'approval' : 'rejection'}: run \`tidegate ${decision} … --key <your SSH key>\` (approval.requireSignature or the worker's TIDEGATE_REQUIRE_SIGNED)` };
+    }
+    return { ok: true, signed: false };
+  }
+  if (!gate.trust || gate.nonce === undefined) return { ok: false, reason: 'this release started before signed decisions: its gate has no nonce or allowed signers; send the decision unsigned' };
+  const parsed = parseStatement(signed.statement);
+  if (!parsed.ok) return parsed;
+  const statement = parsed.value;
+  if (statement.principal !== by) return { ok: false, reason: `the statement is signed as ${statement.principal}, not ${by}` };
+  const bound = checkStatement(statement, { decision, releaseId: ctx.releaseId, runId: ctx.runId, gate: gate.nonce, services: ctx.services, now: ctx.now });
+  if (!bound.ok) return bound;
+  const keys = signersFor(gate.trust.signers, by, SIGNATURE_NAMESPACE, ctx.now);
+  if (keys.length === 0) {
+    const listed = gate.trust.source === 'none' ? 'the worker has no allowed signers (TIDEGATE_ALLOWED_SIGNERS)' : `${gate.trust.source} (sha256 ${gate.trust.sha256.slice(0, 12)}…) as read when the gate opened`;
+    return { ok: false, reason: `${by} has no key valid now for namespace "${SIGNATURE_NAMESPACE}" in the allowed signers: ${listed}` };
+  }
+  return { ok: true, signed: true, keys: keys.map((k) => k.key) };
 }
 
 export function approvalsNeeded(gate: ApprovalGate): number {

@@ -25,6 +25,8 @@ export const PERMANENT_FAILURE_TYPES = [
   'GitHubForbidden',
   'GitHubNotFound',
   'GitHubInvalid',
+  'AllowedSignersInvalid',
+  'SignatureInvalid',
 ] as const;
 export type PermanentFailureType = (typeof PERMANENT_FAILURE_TYPES)[number];
 

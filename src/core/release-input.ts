@@ -4,12 +4,21 @@
 // instead of casting, so the shapes older releases stored are named in one place.
 import type { AnalysisSpec, CompareAnalysisSpec, ReleaseSpec, ThresholdAnalysisSpec } from './release-spec.js';
 
-/** The contract version new releases write into their input. */
-export const RELEASE_INPUT_CONTRACT = 1;
+/**
+ * The newest contract version this tidegate reads. 1: the input since 0.1.0. 2: the same shape, and
+ * its spec requires signed decisions (approval.requireSignature), which a worker that reads only 1
+ * would not enforce — so such a release is written as 2 and an older worker refuses it instead.
+ */
+export const RELEASE_INPUT_CONTRACT = 2;
+
+/** The contract a release of this spec is written with: 2 when it requires signatures, else 1. */
+export function contractFor(spec: ReleaseSpec): 1 | 2 {
+  return spec.services.some((s) => s.production.approval?.requireSignature === true) ? 2 : 1;
+}
 
 export interface ReleaseInput {
-  /** 1; absent in inputs written before the contract was versioned (read as 1). */
-  contract?: typeof RELEASE_INPUT_CONTRACT;
+  /** 1 or 2 (see RELEASE_INPUT_CONTRACT); absent in inputs written before the contract was versioned (read as 1). */
+  contract?: 1 | 2;
   spec: ReleaseSpec;
   /** Who started the release (for the self-approval rule and the record). */
   initiator: string;
@@ -79,8 +88,8 @@ export function normaliseAnalysis(raw: unknown): AnalysisSpec | undefined {
  *   - a later contract than this version knows is refused (a newer worker must run it).
  */
 export function upgradeReleaseInput(stored: StoredReleaseInput): ReleaseInput {
-  const contract = stored.contract ?? RELEASE_INPUT_CONTRACT;
-  if (contract !== RELEASE_INPUT_CONTRACT) {
+  const contract = stored.contract ?? 1;
+  if (contract !== 1 && contract !== 2) {
     throw new UnsupportedInputError(`release input contract ${contract} is newer than this tidegate reads (${RELEASE_INPUT_CONTRACT}): upgrade the worker`);
   }
   const analyses: ReleaseSpec['analyses'] = {};
@@ -88,5 +97,5 @@ export function upgradeReleaseInput(stored: StoredReleaseInput): ReleaseInput {
     const analysis = normaliseAnalysis(raw);
     if (analysis) analyses[name] = analysis;
   }
-  return { ...stored, contract: RELEASE_INPUT_CONTRACT, spec: { ...stored.spec, analyses } };
+  return { ...stored, contract, spec: { ...stored.spec, analyses } };
 }

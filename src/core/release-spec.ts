@@ -78,6 +78,8 @@ export interface ApprovalSpec {
   allowSelfApproval: boolean;
   timeout: number;
   onTimeout: 'rollback' | 'proceed';
+  /** Every approve / reject at this gate must be signed by a key of the worker's allowed signers (input contract 2). */
+  requireSignature?: boolean;
 }
 
 export interface ProductionSpec {

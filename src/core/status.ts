@@ -1,6 +1,6 @@
 // The release's observable state — what `status` shows and the workflow result carries — and the
 // mapping from how a release ended to the CLI's exit codes.
-import type { ApprovalRecord, RejectionRecord } from './approval.js';
+import type { ApprovalRecord, Refusal, RejectionRecord } from './approval.js';
 import type { Measurement, RunPhase } from './analysis.js';
 import { STAGES, type ReleasePlan, type Stage } from './plan.js';
 import type { ReleaseSpec } from './release-spec.js';
@@ -33,8 +33,10 @@ export const TIMELINE_CODES = [
   'paused',
   'analysis-delayed',
   'analysis-verdict',
+  'approval-gate-opened',
   'approved',
   'rejected',
+  'decision-refused',
   'approval-timed-out-proceeding',
   'promoted',
   'abort-requested',
@@ -143,10 +145,23 @@ export interface ServiceStatus {
   approvals: ApprovalRecord[];
   rejection?: RejectionRecord;
   approvalsNeeded?: number;
+  /** The approval gate as it opened: what a signed decision must name, and whom the worker trusts. */
+  gate?: GateStatus;
+}
+
+export interface GateStatus {
+  /** The nonce a signed approve / reject names. */
+  nonce: string;
+  /** Signed decisions required at this gate. */
+  requireSigned: boolean;
+  /** The allowed signers the worker read when the gate opened. */
+  signers: { source: string; sha256: string; principals: string[] };
 }
 
 export interface ReleaseStatus {
   releaseId: string;
+  /** The workflow run (a signed decision names it); absent in statuses recorded before signed decisions. */
+  runId?: string;
   name: string;
   version: string;
   initiator: string;
@@ -162,6 +177,8 @@ export interface ReleaseStatus {
   analyses: AnalysisRun[];
   compensations: CompensationRecord[];
   timeline: TimelineEntry[];
+  /** Decisions refused (a bad signature, a key not allowed, a stale statement, …), newest last. */
+  refusals?: Refusal[];
   outcome?: Outcome;
   cause?: Cause;
   reason?: string;
@@ -287,6 +304,8 @@ const LEGACY_TIMELINE: readonly (readonly [RegExp, TimelineCode])[] = [
   [/^paused: /, 'paused'],
   [/^analysis \S+: first measurement in /, 'analysis-delayed'],
   [/^analysis \S+: (Successful|Failed|Error|Inconclusive)\b/, 'analysis-verdict'],
+  [/^approval gate of \S+ open: /, 'approval-gate-opened'],
+  [/^(approve|reject) by \S+ refused: /, 'decision-refused'],
   [/^approved by /, 'approved'],
   [/^rejected by /, 'rejected'],
   [/; proceeding \(onTimeout: proceed\)$/, 'approval-timed-out-proceeding'],

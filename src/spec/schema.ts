@@ -218,6 +218,7 @@ const approval = z
     allowSelfApproval: z.boolean().default(false),
     timeout: positiveDuration.default(86_400_000),
     onTimeout: z.enum(['rollback', 'proceed'], 'must be "rollback" or "proceed"').default('rollback'),
+    requireSignature: z.boolean().optional(),
   })
   .strict()
   .superRefine((a, ctx) => {

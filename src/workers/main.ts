@@ -10,6 +10,7 @@ import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { createKubernetesActivities, kubeApis } from '../activities/kubernetes/index.js';
 import { createGitHubActivities } from '../activities/github/index.js';
 import { createPrometheusActivities } from '../activities/prometheus/index.js';
+import { signingConfigFromEnv } from '../activities/signing/index.js';
 import { connectionOptions, temporalSettings, type TemporalSettings } from '../temporal/connection.js';
 import { TASK_QUEUE } from '../core/ids.js';
 
@@ -29,7 +30,8 @@ export interface WorkerConfig {
  * process. Kubernetes: KUBECONFIG, or the in-cluster ServiceAccount (KUBERNETES_SERVICE_HOST).
  * Prometheus: PROMETHEUS_URL, with PROMETHEUS_BEARER_TOKEN when it needs one.
  * GitHub: GITHUB_TOKEN, and GITHUB_API_URL for GitHub Enterprise (or the local fake); releases link
- * to TEMPORAL_UI_URL when it is set.
+ * to TEMPORAL_UI_URL when it is set. Signed decisions: TIDEGATE_ALLOWED_SIGNERS (an allowed signers
+ * file, as ssh-keygen and git read it) and TIDEGATE_REQUIRE_SIGNED.
  */
 export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapters: NonNullable<WorkerConfig['adapters']>; configured: string[] } {
   const adapters: NonNullable<WorkerConfig['adapters']> = {};
@@ -55,6 +57,8 @@ export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapter
     });
     configured.push(`github (${env.GITHUB_API_URL ?? 'https://api.github.com'})`);
   }
+  adapters.signing = signingConfigFromEnv(env);
+  if (adapters.signing.allowedSignersFile) configured.push(`allowed signers (${adapters.signing.allowedSignersFile}${adapters.signing.requireSigned ? ', signatures required' : ''})`);
   return { adapters, configured };
 }
 

@@ -155,6 +155,16 @@ export const PATCHES = {
       old: ['before-build-dispatch-checks-awaited'],
     },
   },
+  signedDecisions: {
+    id: 'signed-decisions',
+    guards:
+      "Signed approvals: when an approval gate opens, the worker's allowed signers and signature policy are read (readSignerTrust) and the gate gets a nonce that signed approve / reject statements must name. Releases started without it have no nonce or signer list: they accept unsigned decisions only.",
+    since: 'signed-approvals',
+    fixtures: {
+      new: [],
+      old: [],
+    },
+  },
 } as const satisfies Record<string, Patch>;
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES]['id'];

@@ -2,6 +2,7 @@
 // the spec and plan, the status `status` shows, the saga's undo list and the traffic picture. One
 // object per run, passed explicitly; no module holds state of its own.
 import { condition, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { DecisionContext } from '../core/approval.js';
 import type { ExpectedTraffic } from '../core/drift.js';
 import type { Compensation, UndoAction } from '../core/compensation.js';
 import { planRelease, type PlannedStage, type ReleasePlan } from '../core/plan.js';
@@ -72,13 +73,23 @@ export class ReleaseContext {
   readonly requests = new Requests();
   readonly github: GitHubReport;
 
+  /** Where a signed decision is checked now: this release, run and images, at workflow time. */
+  decisionContext(): DecisionContext {
+    return {
+      releaseId: this.releaseId,
+      runId: workflowInfo().runId,
+      services: this.spec.services.map((s) => ({ service: s.service, image: s.image })),
+      now: Date.now(),
+    };
+  }
+
   constructor(input: ReleaseInput) {
     this.spec = input.spec;
     this.initiator = input.initiator;
     this.supersede = input.supersede;
     this.plan = planRelease(this.spec);
     this.specOf = new Map(this.spec.services.map((s) => [s.service, s]));
-    this.status = initialStatus({ releaseId: this.releaseId, spec: this.spec, plan: this.plan, initiator: this.initiator, startedAt: this.now() });
+    this.status = { ...initialStatus({ releaseId: this.releaseId, spec: this.spec, plan: this.plan, initiator: this.initiator, startedAt: this.now() }), runId: workflowInfo().runId };
     this.github = new GitHubReport(this);
   }
 

@@ -1,9 +1,18 @@
 // The release's updates, signals and query with their validators, and the state they leave for the
 // workflow to act on (the open approval gate, promote, abort, freed locks), kept in one small class.
+// A signed approve / reject passes the cheap checks in its validator, then its handler awaits the
+// signature's verification by an activity, checks the gate again, and records the proof; whatever is
+// refused after the validator is recorded with its reason.
 import { setHandler, type CancellationScope } from '@temporalio/workflow';
-import { approvalsNeeded, checkApprove, checkReject, type ApprovalGate } from '../core/approval.js';
-import { abortSignal, approveUpdate, lockFreedSignal, promoteUpdate, rejectUpdate, statusQuery, type AbortRequest } from './definitions.js';
+import { approvalsNeeded, checkApprove, checkReject, checkSignature, type ApprovalGate, type DecisionProof, type Verdict } from '../core/approval.js';
+import { failure } from '../core/failures.js';
+import { SIGNATURE_NAMESPACE, type SignedStatement } from '../core/statement.js';
+import { abortSignal, approveUpdate, lockFreedSignal, promoteUpdate, refusedSignal, rejectUpdate, statusQuery, type AbortRequest, type RefusedRequest } from './definitions.js';
+import { failureMessage, signing } from './release-activities.js';
 import type { ReleaseContext } from './release-context.js';
+
+/** Refusals kept in status at most (the oldest are dropped; the history keeps every one). */
+const MAX_REFUSALS = 100;
 
 /** What the handlers were asked, read by the stages. */
 export class Requests {
@@ -25,49 +34,99 @@ export function installHandlers(ctx: ReleaseContext): void {
 
   setHandler(statusQuery, () => status);
 
+  /** The cheap checks of an approve / reject, as its validator runs them: the rule, then the signature's binding. */
+  const check = (decision: RefusedRequest['decision'], by: string, signed: SignedStatement | undefined, reason?: string): ReturnType<typeof checkSignature> | Verdict => {
+    const rule = decision === 'approve' ? checkApprove(requests.gate, by, status.stage) : checkReject(requests.gate, by, reason ?? '', status.stage);
+    if (!rule.ok || !requests.gate) return rule;
+    return checkSignature(requests.gate, decision, by, signed, ctx.decisionContext());
+  };
+
+  /** Records a refused decision in status and the timeline; the update then fails with `reason`. */
+  const refuse = (decision: RefusedRequest['decision'], by: string, reason: string, fingerprint?: string): void => {
+    const refusals = (status.refusals ??= []);
+    refusals.push({ decision, by, at: ctx.now(), reason, ...(fingerprint ? { fingerprint } : {}) });
+    if (refusals.length > MAX_REFUSALS) refusals.splice(0, refusals.length - MAX_REFUSALS);
+    ctx.record('decision-refused', `${decision} by ${by} refused: ${reason}`, { ...(requests.gate ? { service: requests.gate.service } : {}), stage: 'approval' });
+  };
+
+  /**
+   * Verifies a signed decision that passed its validator, then checks again what may have changed
+   * while it was verified (the gate closed, the same approver approved meanwhile). The proof to keep,
+   * or a refusal, recorded, thrown as the update's failure.
+   */
+  const verified = async (decision: RefusedRequest['decision'], by: string, signed: SignedStatement | undefined, reason?: string): Promise<DecisionProof | undefined> => {
+    const before = check(decision, by, signed, reason);
+    if (!before.ok) {
+      refuse(decision, by, before.reason);
+      throw failure('SignatureInvalid', before.reason);
+    }
+    if (!('signed' in before) || !before.signed || !signed) return undefined;
+    let proof: DecisionProof;
+    try {
+      const sig = await signing.verifyStatement({ signed, keys: before.keys, namespace: SIGNATURE_NAMESPACE });
+      proof = { ...sig, statement: signed.statement, signature: signed.signature };
+    } catch (err) {
+      const why = failureMessage(err);
+      refuse(decision, by, why);
+      throw failure('SignatureInvalid', why);
+    }
+    const after = check(decision, by, signed, reason);
+    if (!after.ok) {
+      const why = `${after.reason} (checked again after the signature was verified)`;
+      refuse(decision, by, why, proof.fingerprint);
+      throw failure('SignatureInvalid', why);
+    }
+    return proof;
+  };
+
+  const validate = (decision: RefusedRequest['decision'], by: string, signed: SignedStatement | undefined, reason?: string): void => {
+    const verdict = check(decision, by, signed, reason);
+    if (!verdict.ok) throw new Error(verdict.reason);
+  };
+
   setHandler(
     approveUpdate,
-    ({ by, comment }) => {
+    async ({ by, comment, signed }) => {
+      const proof = await verified('approve', by, signed);
       const gate = requests.gate;
       if (!gate) throw new Error('no approval gate is open');
-      gate.approvals.push({ by, at: ctx.now(), ...(comment ? { comment } : {}) });
+      gate.approvals.push({ by, at: ctx.now(), ...(comment ? { comment } : {}), ...(proof ? { proof } : {}) });
       const svc = status.services.find((s) => s.service === gate.service);
       if (svc) {
         svc.approvals = [...gate.approvals];
         svc.approvalsNeeded = approvalsNeeded(gate);
       }
-      ctx.record('approved', `approved by ${by}${comment ? `: ${comment}` : ''} (${gate.approvals.length}/${gate.rule.minApprovals})`, {
+      const how = proof ? `signed, ${proof.keyType} ${proof.fingerprint}` : 'unverified';
+      ctx.record('approved', `approved by ${by}${comment ? `: ${comment}` : ''} (${gate.approvals.length}/${gate.rule.minApprovals}; ${how})`, {
         service: gate.service,
         stage: 'approval',
       });
       return { service: gate.service, approvals: gate.approvals.length, needed: approvalsNeeded(gate) };
     },
-    {
-      validator: ({ by }) => {
-        const verdict = checkApprove(requests.gate, by, status.stage);
-        if (!verdict.ok) throw new Error(verdict.reason);
-      },
-    },
+    { validator: ({ by, signed }) => validate('approve', by, signed) },
   );
 
   setHandler(
     rejectUpdate,
-    ({ by, reason }) => {
+    async ({ by, reason, signed }) => {
+      const proof = await verified('reject', by, signed, reason);
       const gate = requests.gate;
       if (!gate) throw new Error('no approval gate is open');
-      gate.rejection = { by, at: ctx.now(), reason };
+      gate.rejection = { by, at: ctx.now(), reason, ...(proof ? { proof } : {}) };
       const svc = status.services.find((s) => s.service === gate.service);
       if (svc) svc.rejection = gate.rejection;
-      ctx.record('rejected', `rejected by ${by}: ${reason}`, { service: gate.service, stage: 'approval' });
+      ctx.record('rejected', `rejected by ${by}: ${reason}${proof ? ` (signed, ${proof.keyType} ${proof.fingerprint})` : ''}`, { service: gate.service, stage: 'approval' });
       return { service: gate.service };
     },
-    {
-      validator: ({ by, reason }) => {
-        const verdict = checkReject(requests.gate, by, reason, status.stage);
-        if (!verdict.ok) throw new Error(verdict.reason);
-      },
-    },
+    { validator: ({ by, reason, signed }) => validate('reject', by, signed, reason) },
   );
+
+  // a refused update leaves no history: the client reports it, and the workflow records its own reason
+  setHandler(refusedSignal, ({ decision, by, reason, signed }) => {
+    if (decision !== 'approve' && decision !== 'reject') return;
+    const now = check(decision, by, signed, decision === 'reject' ? reason : undefined);
+    refuse(decision, by, now.ok ? `${reason} (as the client reported it; the same decision passes the checks now)` : now.reason);
+  });
 
   setHandler(
     promoteUpdate,

@@ -3,7 +3,7 @@
 // is its own module (stage-*.ts) acting on one ReleaseContext; every forward effect registers its
 // undo first, and any failure, rejection, abort or timeout runs the undos (release-rollback.ts) in a
 // scope that cannot be cancelled. All decisions come from src/core; activities only act and observe.
-import { CancellationScope } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition } from '@temporalio/workflow';
 import type { PlannedStage } from '../core/plan.js';
 import type { ReleaseResult } from '../core/status.js';
 import { upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
@@ -35,6 +35,8 @@ export async function release(stored: StoredReleaseInput): Promise<ReleaseResult
     await CancellationScope.nonCancellable(() => unlock(ctx));
   }
   await CancellationScope.nonCancellable(() => ctx.github.outcome(ending));
+  // a decision being verified when the release ends finishes (and is recorded) before the result
+  await condition(allHandlersFinished);
   return ctx.conclude(ending);
 }
 

@@ -1,13 +1,29 @@
 // The approval stage: a gate that the approve/reject updates act on (src/workflows/release-handlers.ts),
-// open until enough approvers approved, one rejected, or the rule's timeout passed.
-import { condition } from '@temporalio/workflow';
+// open until enough approvers approved, one rejected, or the rule's timeout passed. When it opens, the
+// worker's allowed signers and signature policy are read by an activity (so the list used is in the
+// history) and the gate gets a fresh nonce that signed decisions must name.
+import { condition, patched, uuid4 } from '@temporalio/workflow';
 import { isApproved, type ApprovalGate } from '../core/approval.js';
 import type { ApprovalSpec } from '../core/release-spec.js';
+import { PATCHES } from './patches.js';
+import { signing } from './release-activities.js';
 import { ReleaseStop, type ReleaseContext, type ServiceRun } from './release-context.js';
 
 export async function approval(ctx: ReleaseContext, { svc, status: st }: ServiceRun, rule: ApprovalSpec): Promise<void> {
   const { requests } = ctx;
   const gate: ApprovalGate = { service: svc.service, rule, initiator: ctx.initiator, open: true, approvals: [] };
+  if (patched(PATCHES.signedDecisions.id)) {
+    const trust = await signing.readSignerTrust();
+    gate.trust = { ...trust, requireSigned: rule.requireSignature === true || trust.requireSigned };
+    gate.nonce = uuid4();
+    const principals = [...new Set(trust.signers.flatMap((s) => s.principals))];
+    st.gate = { nonce: gate.nonce, requireSigned: gate.trust.requireSigned, signers: { source: trust.source, sha256: trust.sha256, principals } };
+    const from = trust.source === 'none' ? 'no allowed signers on the worker' : `allowed signers ${trust.source} (sha256 ${trust.sha256.slice(0, 12)}…, ${trust.signers.length} keys)`;
+    ctx.record('approval-gate-opened', `approval gate of ${svc.service} open: ${rule.minApprovals} of ${rule.approvers.join(', ')}; ${gate.trust.requireSigned ? 'signed decisions required' : 'signatures optional'}; ${from}`, {
+      service: svc.service,
+      stage: 'approval',
+    });
+  }
   requests.gate = gate;
   st.approvalsNeeded = rule.minApprovals;
   const decided = await condition(() => isApproved(gate) || Boolean(gate.rejection), rule.timeout, {

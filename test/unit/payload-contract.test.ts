@@ -79,6 +79,25 @@ const samples: Samples = {
   describeServiceLock: { inputs: [[{ service: 'checkout' }]], results: [{ holderRunning: false }, { holder: 'checkout@1.4.2', holderRunning: true }] },
   breakStaleLock: { inputs: [[{ service: 'checkout', holder: 'checkout@1.4.1' }]], results: [undefined] },
   isReleaseRunning: { inputs: [[{ releaseId: 'checkout@1.4.2' }]], results: [true, false] },
+  readSignerTrust: {
+    inputs: [[]],
+    results: [
+      { source: 'none', sha256: '', signers: [], requireSigned: false },
+      {
+        source: '/etc/tidegate/allowed_signers',
+        sha256: 'a'.repeat(64),
+        signers: [
+          { line: 2, principals: ['alice@example.com', '!mallory@*'], keyType: 'ssh-ed25519', key: 'AAAAC3NzaC1lZDI1NTE5AAAAIO3=' },
+          { line: 3, principals: ['bob'], namespaces: ['tidegate'], validAfter: '2026-12-01T00:00:00.000Z', validBefore: '2027-01-01T00:00:00.000Z', keyType: 'ssh-rsa', key: 'AAAAB3Nza' },
+        ],
+        requireSigned: true,
+      },
+    ],
+  },
+  verifyStatement: {
+    inputs: [[{ signed: { statement: '{"v":1}', signature: '-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----' }, keys: [], namespace: 'tidegate' }]],
+    results: [{ keyType: 'ssh-ed25519', fingerprint: 'SHA256:4FZBTirmdgGL/hGyVQC3HRMKrHIF1NiF4ME/8cH0M08' }],
+  },
 };
 
 describe.each(Object.entries(samples))('%s', (name, { inputs, results }) => {

@@ -1,6 +1,6 @@
 // Given the workflow inputs of every recorded history and of the older shapes releases stored, the
 // input contract (src/core/release-input.ts) reads each the way the workflow measures it.
-import { normaliseAnalysis, RELEASE_INPUT_CONTRACT, upgradeReleaseInput, type StoredReleaseInput } from '../../src/core/release-input.js';
+import { contractFor, normaliseAnalysis, upgradeReleaseInput, type StoredReleaseInput } from '../../src/core/release-input.js';
 import type { CompareAnalysisSpec } from '../../src/core/release-spec.js';
 import { historyFiles, loadRecorded } from '../cli/support/recorded.js';
 
@@ -16,7 +16,7 @@ const input = (analyses: StoredReleaseInput['spec']['analyses'], contract?: numb
 
 test('a compare analysis of the query era gets the one metric its query was, as the shorthand gives today', () => {
   const upgraded = upgradeReleaseInput(input({ latency: compare({ query: 'p95{color="{{color}}"}' }) }));
-  expect(upgraded.contract).toBe(RELEASE_INPUT_CONTRACT);
+  expect(upgraded.contract).toBe(1);
   const a = upgraded.spec.analyses.latency as CompareAnalysisSpec;
   expect(a.metrics).toEqual([{ name: 'value', query: 'p95{color="{{color}}"}', direction: 'decrease', weight: 1, critical: false }]);
   expect(a).not.toHaveProperty('query');
@@ -31,7 +31,22 @@ test('an input of this contract, with or without its version, is read as stored'
 });
 
 test('an input of a later contract is refused with what to do: a newer worker must run it', () => {
-  expect(() => upgradeReleaseInput(input({}, 2))).toThrow('release input contract 2 is newer than this tidegate reads (1): upgrade the worker');
+  expect(() => upgradeReleaseInput(input({}, 3))).toThrow('release input contract 3 is newer than this tidegate reads (2): upgrade the worker');
+});
+
+test('a spec that requires signed decisions is written as contract 2, which a worker reading only 1 refuses; any other as 1', () => {
+  const approval = { approvers: ['alice'], minApprovals: 1, allowSelfApproval: false, timeout: 60_000, onTimeout: 'rollback' as const };
+  const spec = (requireSignature?: boolean): Parameters<typeof contractFor>[0] => ({
+    name: 'checkout',
+    version: '1.0.0',
+    analyses: {},
+    services: [{ service: 'checkout', version: '1.0.0', image: 'r/checkout:1', dependsOn: [], production: { namespace: 'prod', rolloutTimeout: 1, blueGreen: { activeService: 'checkout', deploymentPrefix: 'checkout', colorLabel: 'color', scaleDownDelay: 0 }, approval: { ...approval, ...(requireSignature !== undefined ? { requireSignature } : {}) } } }],
+  });
+  expect(contractFor(spec(true))).toBe(2);
+  expect(contractFor(spec(false))).toBe(1);
+  expect(contractFor(spec())).toBe(1);
+  const two = { ...input({}, 2), spec: spec(true) } as unknown as StoredReleaseInput;
+  expect(upgradeReleaseInput(two).contract).toBe(2);
 });
 
 test.each(historyFiles().map((f) => [f]))('%s: its input upgrades, and every compare analysis has its metrics', (file) => {

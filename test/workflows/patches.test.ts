@@ -89,6 +89,8 @@ const reachesGuardedCode: Record<PatchId, (r: Recorded) => boolean> = {
       return lastChange !== undefined && started - Date.parse(lastChange.at) < windowMs;
     });
   },
+  // an approval gate opened
+  'signed-decisions': (r) => r.result.status.timeline.some((t) => t.event === 'approval started'),
   // the build gate ran for a spec that dispatches a workflow
   'build-dispatch': (r) => r.input.spec.build?.dispatch !== undefined && r.result.status.timeline.some((t) => t.event.startsWith('build gate: waiting for')),
 };

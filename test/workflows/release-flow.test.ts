@@ -79,7 +79,7 @@ async function toApprovalGate(service: string, patch?: Parameters<typeof specFor
   return releaseId;
 }
 
-test('refused approvals answer at once with the reason, and record nothing', async () => {
+test('refused approvals answer at once with the reason, and each refusal is on record with the reason the workflow gives', async () => {
   const { releaseId } = await h.releases.start(specFor('refusals'), { initiator: 'carol' });
   // gate closed: the release is still in its canary
   await h.until(releaseId, pausedAt('awaiting-promote', 5), 10_000);
@@ -95,9 +95,18 @@ test('refused approvals answer at once with the reason, and record nothing', asy
   await expect(h.releases.approve(releaseId, 'alice')).rejects.toThrow(/^alice already approved at \d{4}-\d\d-\d\dT/);
   await expect(h.releases.reject(releaseId, 'mallory', 'no')).rejects.toThrow(RefusedError);
 
-  const s = await h.until(releaseId, () => true);
+  const s = await h.until(releaseId, (st) => (st.refusals ?? []).length >= 5);
   expect(s.services[0]?.approvals.map((a) => a.by)).toEqual(['alice']);
   expect(s.services[0]?.approvalsNeeded).toBe(1);
+  // a refused update leaves no history of its own: the client reports it, the workflow records its own reason
+  expect(s.refusals?.map((r) => [r.decision, r.by, r.reason.replace(/at \S+$/, 'at …')])).toEqual([
+    ['approve', 'alice', 'no approval gate is open: the release is in stage "canary"'],
+    ['approve', 'mallory', 'mallory is not an approver of refusals (approvers: alice, bob, carol)'],
+    ['approve', 'carol', 'carol started this release and self-approval is not allowed'],
+    ['approve', 'alice', 'alice already approved at …'],
+    ['reject', 'mallory', 'mallory is not an approver of refusals (approvers: alice, bob, carol)'],
+  ]);
+  expect(s.timeline.filter((t) => t.code === 'decision-refused').map((t) => t.event)).toContain('approve by carol refused: carol started this release and self-approval is not allowed');
   await h.releases.approve(releaseId, 'bob');
   expect((await h.finish(releaseId)).outcome).toBe('released');
 });

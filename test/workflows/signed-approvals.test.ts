@@ -1,0 +1,153 @@
+// Given a release whose approval gate requires signed decisions, on the time-skipping server, with
+// keys made by ssh-keygen for this test and the worker's allowed signers file: approvals signed by
+// listed keys count, and every forged, stale, misdirected or self-made approval is refused with its
+// reason and recorded — while the release goes on to be approved by the people who may.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Harness } from '../../devkit/testing/harness.js';
+import { pausedAt, specFor, startHarness } from '../../devkit/testing/harness.js';
+import { RefusedError } from '../../src/client/errors.js';
+import { canonicalJson, makeStatement, type Statement } from '../../src/core/statement.js';
+import { sshKeygenSigner } from '../../src/signing/sign.js';
+import { approveUpdate, type ApproveRequest } from '../../src/workflows/definitions.js';
+
+let dir: string;
+const key = (name: string): string => join(dir, name);
+const pub = (name: string): string => readFileSync(`${key(name)}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
+const fingerprintOf = (name: string): string => execFileSync('ssh-keygen', ['-l', '-f', `${key(name)}.pub`], { encoding: 'utf8' }).split(' ')[1] ?? '';
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tidegate-signed-'));
+  const make = (name: string, type: string[]): void => void execFileSync('ssh-keygen', ['-q', ...type, '-N', '', '-C', name, '-f', key(name)]);
+  make('alice', ['-t', 'ed25519']);
+  make('bob', ['-t', 'ecdsa', '-b', '256']);
+  make('carol', ['-t', 'rsa', '-b', '3072']);
+  make('carol2', ['-t', 'ed25519']);
+  make('erin', ['-t', 'ed25519']);
+  make('mallory', ['-t', 'ed25519']);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function allowedSigners(names: string[]): string {
+  const lines: Record<string, string> = {
+    alice: `alice namespaces="tidegate" ${pub('alice')}`,
+    bob: `bob ${pub('bob')}`,
+    carol: `carol ${pub('carol')}\ncarol ${pub('carol2')}`,
+    erin: `erin ${pub('erin')}`,
+  };
+  return `# who may sign tidegate decisions\n${names.map((n) => lines[n]).join('\n')}\n`;
+}
+
+let h: Harness;
+beforeEach(async () => {
+  h = await startHarness();
+});
+afterEach(async () => h?.stop());
+
+/** A canary that waits for promote, then the approval gate (no timed pauses: workflow time stays near the signer's clock). */
+function gatedSpec(service: string, requireSignature = true) {
+  return specFor(service, '2.0.0', (doc) => {
+    delete doc.staging;
+    delete doc.production.monitor;
+    doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: service }, steps: [{ setWeight: 10 }, { pause: {} }] };
+    doc.production.approval = { approvers: ['alice', 'bob', 'carol', 'erin'], minApprovals: 2, timeout: '24h', onTimeout: 'rollback', requireSignature };
+  });
+}
+
+test('signed approvals from listed keys release it; forged, stale, misdirected, unlisted, duplicate and self-made approvals are refused and recorded', async () => {
+  const signersFile = join(dir, 'allowed_signers');
+  // erin is listed when the release starts, and removed before its gate opens
+  writeFileSync(signersFile, allowedSigners(['alice', 'bob', 'carol', 'erin']));
+  h.world.signing = { allowedSignersFile: signersFile, requireSigned: false };
+  const { releaseId } = await h.releases.start(gatedSpec('pay'), { initiator: 'carol' });
+  await h.until(releaseId, pausedAt('awaiting-promote', 2));
+  writeFileSync(signersFile, allowedSigners(['alice', 'bob', 'carol']));
+  await h.releases.promote(releaseId, 'carol');
+  const open = await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined);
+  const gate = open.services[0]?.gate;
+  expect(gate).toMatchObject({ requireSigned: true, signers: { source: signersFile, principals: ['alice', 'bob', 'carol'] } });
+  expect(gate?.signers.sha256).toMatch(/^[0-9a-f]{64}$/);
+
+  // a statement as the CLI makes it, with `edit` applied, signed by `signer`'s key
+  const now = Date.now();
+  const statementFor = (by: string, edit: Partial<Statement> = {}): Statement => ({
+    ...makeStatement({
+      decision: 'approve',
+      principal: by,
+      releaseId,
+      runId: open.runId ?? '',
+      gate: gate?.nonce ?? '',
+      services: [{ service: 'pay', image: 'registry.local/pay:2.0.0' }],
+      issuedAt: new Date(now - 1_000).toISOString().slice(0, 19) + 'Z',
+      expiresAt: new Date(now + 600_000).toISOString().slice(0, 19) + 'Z',
+    }),
+    ...edit,
+  });
+  const send = async (by: string, signer: string, statement: Statement, opts: { namespace?: string; tamper?: (text: string) => string } = {}): Promise<string> => {
+    const text = canonicalJson(statement);
+    const signature = await sshKeygenSigner(key(signer))(text, opts.namespace ?? 'tidegate');
+    const request: ApproveRequest = { by, signed: { statement: opts.tamper ? opts.tamper(text) : text, signature } };
+    try {
+      await h.env.client.workflow.getHandle(releaseId).executeUpdate(approveUpdate, { args: [request] });
+      return 'accepted';
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) return err.cause?.message ?? err.message;
+      throw err;
+    }
+  };
+
+  // refused by the validator (cheap checks) …
+  await expect(h.releases.approve(releaseId, 'alice')).rejects.toThrow(new RefusedError(
+    'this gate requires a signed approval: run `tidegate approve … --key <your SSH key>` (approval.requireSignature or the worker\'s TIDEGATE_REQUIRE_SIGNED)',
+  ));
+  expect(await send('alice', 'alice', statementFor('alice', { releaseId: 'pay@1.9.9' }))).toBe('the statement is for release pay@1.9.9, not pay@2.0.0');
+  expect(await send('alice', 'alice', statementFor('alice', { runId: 'an-earlier-run' }))).toMatch(/^the statement is for run an-earlier-run, not this run \(/);
+  expect(await send('alice', 'alice', statementFor('alice', { gate: 'an-earlier-gate' }))).toMatch(/^the statement is for gate an-earlier-gate, not the gate open now/);
+  expect(await send('alice', 'alice', statementFor('alice', { services: [{ service: 'pay', image: 'registry.local/pay:6.6.6' }] }))).toBe(
+    'the statement names pay=registry.local/pay:6.6.6, but the release is pay=registry.local/pay:2.0.0',
+  );
+  const past = (ms: number): string => new Date(now - ms).toISOString().slice(0, 19) + 'Z';
+  expect(await send('alice', 'alice', statementFor('alice', { issuedAt: past(1_200_000), expiresAt: past(600_000) }))).toMatch(/^the statement expired at /);
+  expect(await send('bob', 'alice', statementFor('alice'))).toBe('the statement is signed as alice, not bob');
+  expect(await send('erin', 'erin', statementFor('erin'))).toMatch(/^erin has no key valid now for namespace "tidegate" in the allowed signers: /);
+  expect(await send('carol', 'carol2', statementFor('carol'))).toBe('carol started this release and self-approval is not allowed');
+  // … and by the signature's verification (the handler records these itself)
+  expect(await send('alice', 'alice', statementFor('alice', { comment: 'ship it' }), { tamper: (t) => t.replace('ship it', 'ship it now') })).toMatch(/^the signature does not verify: /);
+  expect(await send('alice', 'alice', statementFor('alice'), { namespace: 'git' })).toBe('the signature is in namespace "git", not "tidegate" (sign with ssh-keygen -Y sign -n tidegate)');
+  expect(await send('alice', 'mallory', statementFor('alice'))).toMatch(/^the signing key SHA256:\S+ is not one of the signer's allowed keys$/);
+  expect(await send('bob', 'alice', statementFor('bob'))).toMatch(/is not one of the signer's allowed keys$/);
+
+  // the approvers who may, through the client as the CLI uses it
+  await expect(h.releases.approve(releaseId, 'alice', 'canary looks good', sshKeygenSigner(key('alice')))).resolves.toEqual({ service: 'pay', approvals: 1, needed: 1 });
+  expect(await send('alice', 'alice', statementFor('alice'))).toMatch(/^alice already approved at /);
+  await expect(h.releases.approve(releaseId, 'bob', undefined, sshKeygenSigner(key('bob')))).resolves.toEqual({ service: 'pay', approvals: 2, needed: 0 });
+
+  const result = await h.finish(releaseId);
+  expect(result.outcome).toBe('released');
+  const approvals = result.status.services[0]?.approvals ?? [];
+  expect(approvals.map((a) => [a.by, a.proof?.keyType, a.proof?.fingerprint])).toEqual([
+    ['alice', 'ssh-ed25519', fingerprintOf('alice')],
+    ['bob', 'ecdsa-sha2-nistp256', fingerprintOf('bob')],
+  ]);
+  // each recorded proof verifies with ssh-keygen itself, against the file the gate read
+  writeFileSync(signersFile, allowedSigners(['alice', 'bob', 'carol']));
+  for (const a of approvals) {
+    const sig = join(dir, `${a.by}.sig`);
+    writeFileSync(sig, `${a.proof?.signature}\n`);
+    const out = execFileSync('ssh-keygen', ['-Y', 'verify', '-f', signersFile, '-I', a.by, '-n', 'tidegate', '-s', sig], { input: a.proof?.statement, encoding: 'utf8' });
+    expect(out).toContain(`Good "tidegate" signature for ${a.by}`);
+  }
+  // every refusal is on record with its reason: the validator's (reported by the client) and the handler's
+  const refusals = result.status.refusals ?? [];
+  expect(refusals.map((r) => r.by)).toEqual(['alice', 'alice', 'alice', 'alice', 'bob']);
+  expect(refusals.map((r) => r.reason)).toEqual([
+    expect.stringMatching(/^this gate requires a signed approval/),
+    expect.stringMatching(/^the signature does not verify/),
+    expect.stringMatching(/^the signature is in namespace "git"/),
+    expect.stringMatching(/is not one of the signer's allowed keys$/),
+    expect.stringMatching(/is not one of the signer's allowed keys$/),
+  ]);
+});
