@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import { EXIT_CODES, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
 import { formatProblem, parseSpec, type ReleaseSpec, type SpecOverrides } from '../spec/index.js';
 import { configLabel, fetchReleaseHistory, readHistoryFile, recordedRelease, renderReplay, replayReport } from './analysis-replay.js';
+import { attest, renderAttestation } from './verify.js';
 import { connectClient, temporalSettings } from '../temporal/connection.js';
 import { InvalidInputError, RefusedError } from './errors.js';
 import { exitCodeOf, renderList, renderStatus } from './render.js';
@@ -115,7 +116,7 @@ function loadSpec(flags: Flags, overridable = true): ReturnType<typeof parseSpec
   return parseSpec(text, overrides);
 }
 
-const COMMANDS = ['validate', 'start', 'status', 'list', 'analysis', 'approve', 'reject', 'promote', 'abort', 'worker'];
+const COMMANDS = ['validate', 'start', 'status', 'list', 'analysis', 'verify', 'approve', 'reject', 'promote', 'abort', 'worker'];
 /** Commands of the development kit (devkit/cli.ts), which the installed CLI does not ship. */
 const DEVKIT_COMMANDS = ['dev', 'demo'];
 
@@ -195,6 +196,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
   }
 
   if (command === 'analysis') return analysis(positionals, flags, io, print);
+  if (command === 'verify') return verify(positionals, flags, io, print);
 
   if (!COMMANDS.includes(command)) throw new InvalidInputError(`${unknownCommand(command).message}\n${USAGE}`);
 
@@ -314,6 +316,45 @@ async function analysis(positionals: string[], flags: Flags, io: CliIO, print: (
   const report = replayReport(recorded, other);
   print(() => renderReplay(report), report);
   return 0;
+}
+
+/**
+ * `verify RELEASE --allowed-signers FILE [--history FILE]`: re-verifies every recorded decision of a
+ * release against the auditor's allowed signers; exit 0 when every accepted signed decision verifies,
+ * 1 when one does not. The file and the history file are read before any server is asked.
+ */
+async function verify(positionals: string[], flags: Flags, io: CliIO, print: (human: () => string, json: unknown) => void): Promise<number> {
+  const id = positionals[1];
+  if (id !== undefined && !/^[^@\s]+@[^@\s]+$/.test(id)) throw new InvalidInputError(`"${id}" is not a release id (expected <service>@<version>)`);
+  if (!flags['allowed-signers']) throw new InvalidInputError('verify needs --allowed-signers FILE (principals and keys, as ssh-keygen -Y verify reads them)');
+  let signersText: string;
+  try {
+    signersText = readFileSync(flags['allowed-signers'], 'utf8');
+  } catch (err) {
+    throw new InvalidInputError(`cannot read ${flags['allowed-signers']}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let history;
+  let where: string;
+  if (flags.history) {
+    history = readHistoryFile(flags.history);
+    where = flags.history;
+  } else {
+    if (!id) throw new InvalidInputError('verify needs a release id, like checkout@1.4.2 (or --history FILE)');
+    where = id;
+    const { client, close } = await (io.connect ?? (() => connectClient(temporalSettings(io.env))))();
+    try {
+      history = await client.workflow.getHandle(id).fetchHistory();
+    } catch (err) {
+      if (err instanceof Error && err.name === 'WorkflowNotFoundError') throw new InvalidInputError(`no release ${id} (ids look like checkout@1.4.2; see \`tidegate list\`)`);
+      throw err;
+    } finally {
+      await close();
+    }
+  }
+  const attestation = attest(history, signersText, where);
+  if (id && flags.history && attestation.releaseId !== id) throw new InvalidInputError(`${flags.history} is the history of ${attestation.releaseId}, not ${id}`);
+  print(() => renderAttestation(attestation), attestation);
+  return attestation.ok ? 0 : EXIT_CODES.error;
 }
 
 async function watch(releases: Releases, id: string, flags: Flags, io: CliIO): Promise<number> {

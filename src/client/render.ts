@@ -190,11 +190,21 @@ export function renderStatus(status: ReleaseStatus | Loose<ReleaseStatus>): stri
     const step = svc?.step;
     if (step) lines.push(`    canary step ${num(step.index) !== undefined ? (num(step.index) ?? 0) + 1 : text(step.index)}/${text(step.total)}: ${text(step.label)}`);
     const approvals = each(svc?.approvals);
+    const proofOf = (p: { fingerprint?: unknown } | null | undefined): string => (p ? `signed ${text(p.fingerprint)}` : 'unverified');
     if (approvals.length || num(svc?.approvalsNeeded)) {
-      const who = approvals.map((a) => `${text(a?.by)}${present(a?.comment) ? ` ("${text(a?.comment)}")` : ''}`).join(', ') || 'none';
+      const who = approvals.map((a) => `${text(a?.by)} [${proofOf(a?.proof)}]${present(a?.comment) ? ` ("${text(a?.comment)}")` : ''}`).join(', ') || 'none';
       lines.push(`    approvals: ${who}${num(svc?.approvalsNeeded) ? ` — ${text(svc?.approvalsNeeded)} more needed` : ''}`);
     }
-    if (svc?.rejection) lines.push(`    rejected by ${text(svc.rejection.by)}: ${text(svc.rejection.reason)}`);
+    const gate = svc?.gate;
+    if (gate && svc?.stages?.approval === 'running') {
+      lines.push(`    gate ${text(gate.nonce)}: ${gate.requireSigned ? 'signed decisions required' : 'signatures optional'}; signers ${each(gate.signers?.principals).map(text).join(', ') || 'none'} (${text(gate.signers?.source)})`);
+    }
+    if (svc?.rejection) lines.push(`    rejected by ${text(svc.rejection.by)} [${proofOf(svc.rejection.proof)}]: ${text(svc.rejection.reason)}`);
+  }
+  const refusals = each(s?.refusals);
+  if (refusals.length) {
+    lines.push(`  refused decisions${refusals.length > 5 ? ` (last 5 of ${refusals.length})` : ''}:`);
+    for (const r of refusals.slice(-5)) lines.push(`    ${text(r?.at).slice(11, 19)}  ${text(r?.decision)} by ${text(r?.by)}: ${text(r?.reason)}`);
   }
   if (present(s?.outcome) && !anyStageRan) {
     lines.push(services.length ? '  no stage ran: the release ended before its first stage' : '  no service was started');

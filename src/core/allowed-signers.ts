@@ -104,7 +104,8 @@ export function parseAllowedSigners(text: string): { signers: AllowedSigner[]; p
     const problem = (message: string): void => void problems.push({ line, message });
     if (f.length < 3) return problem('expected "principals [options] keytype base64-key [comment]"');
     const [principalField = '', second = ''] = f;
-    const hasOptions = !isKeyType(second);
+    // the second field is a key type (known or not) unless it reads as options
+    const hasOptions = !/^(ssh-|ecdsa-|sk-)/.test(second);
     const keyType = hasOptions ? (f[2] ?? '') : second;
     const key = hasOptions ? (f[3] ?? '') : (f[2] ?? '');
     const signer: AllowedSigner = { line, principals: principalField.split(',').filter((p) => p !== ''), keyType, key };

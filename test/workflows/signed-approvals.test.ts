@@ -13,6 +13,7 @@ import { RefusedError } from '../../src/client/errors.js';
 import { canonicalJson, makeStatement, type Statement } from '../../src/core/statement.js';
 import { sshKeygenSigner } from '../../src/signing/sign.js';
 import { approveUpdate, type ApproveRequest } from '../../src/workflows/definitions.js';
+import { attest, renderAttestation } from '../../src/client/verify.js';
 
 let dir: string;
 const key = (name: string): string => join(dir, name);
@@ -150,4 +151,24 @@ test('signed approvals from listed keys release it; forged, stale, misdirected, 
     expect.stringMatching(/is not one of the signer's allowed keys$/),
     expect.stringMatching(/is not one of the signer's allowed keys$/),
   ]);
+
+  // an auditor re-verifies the chain from the history alone, against their own allowed signers
+  const history = await h.env.client.workflow.getHandle(releaseId).fetchHistory();
+  const attestation = attest(history, allowedSigners(['alice', 'bob', 'carol']), releaseId);
+  console.log(`tidegate verify ${releaseId} --allowed-signers allowed_signers:\n${renderAttestation(attestation)}`);
+  expect(attestation).toMatchObject({ releaseId, runId: open.runId, initiator: 'carol', outcome: 'released', ok: true });
+  expect(attestation.gates).toEqual([expect.objectContaining({ source: signersFile, requireSigned: true, sameAsYours: true })]);
+  expect(attestation.decisions.map((d) => [d.by, d.outcome, d.signature?.ok, d.binding?.ok])).toEqual([
+    ['alice', 'refused', false, true], // tampered
+    ['alice', 'refused', false, true], // namespace git
+    ['alice', 'refused', false, true], // mallory's key
+    ['bob', 'refused', false, true], // alice's key
+    ['alice', 'accepted', true, true],
+    ['bob', 'accepted', true, true],
+  ]);
+  // an auditor whose file does not list bob cannot verify bob's accepted approval
+  const without = attest(history, allowedSigners(['alice', 'carol']), releaseId);
+  expect(without.ok).toBe(false);
+  expect(without.gates[0]?.sameAsYours).toBe(false);
+  expect(without.decisions.at(-1)?.signature).toEqual({ ok: false, reason: 'bob has no key in your allowed signers' });
 });

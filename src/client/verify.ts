@@ -1,0 +1,170 @@
+// `tidegate verify`: an attestation an auditor can check without trusting tidegate's worker. From a
+// release's history (the server's, or a file `temporal workflow show -o json` exported) it reads
+// every approve / reject the release accepted or refused, the allowed signers each gate opened with,
+// and the statements and signatures themselves, and verifies each signature again against the
+// auditor's own allowed signers file — the same check `ssh-keygen -Y verify` makes.
+import { createHash } from 'node:crypto';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import { parseAllowedSigners, signersFor } from '../core/allowed-signers.js';
+import { isObject } from '../core/release-input.js';
+import { parseStatement, SIGNATURE_NAMESPACE, type SignedStatement } from '../core/statement.js';
+import type { ReleaseStatus } from '../core/status.js';
+import type { SignerTrust } from '../activities/types.js';
+import { verifySshSignature } from '../signing/sshsig.js';
+import { InvalidInputError } from './errors.js';
+
+type History = temporal.api.history.v1.IHistory;
+
+export interface VerifiedDecision {
+  decision: string;
+  /** Workflow time the update was accepted (ISO). */
+  at: string;
+  by: string;
+  /** What the release did with it. */
+  outcome: 'accepted' | 'refused' | 'pending';
+  refusal?: string;
+  signed: boolean;
+  /** Signed: does the signature verify against the auditor's file, with which key. */
+  signature?: { ok: boolean; keyType?: string; fingerprint?: string; reason?: string };
+  /** Signed: does the statement name this release, run, gate and decision. */
+  binding?: { ok: boolean; reason?: string };
+}
+
+export interface GateRecord {
+  at: string;
+  source: string;
+  sha256: string;
+  requireSigned: boolean;
+  /** Whether the auditor's file is byte for byte the one the gate read. */
+  sameAsYours: boolean;
+}
+
+export interface Attestation {
+  releaseId: string;
+  runId: string;
+  initiator: string;
+  outcome?: string;
+  allowedSigners: { sha256: string; keys: number };
+  gates: GateRecord[];
+  decisions: VerifiedDecision[];
+  /** Every accepted signed decision verifies and is bound to this release; refused ones may not. */
+  ok: boolean;
+}
+
+const decode = (payloads: temporal.api.common.v1.IPayloads | null | undefined): unknown[] =>
+  (payloads?.payloads ?? []).map((p) => {
+    try {
+      return defaultPayloadConverter.fromPayload<unknown>(p);
+    } catch (err) {
+      throw new InvalidInputError(`cannot decode a payload of the history: ${err instanceof Error ? err.message : String(err)} (a payload codec or encryption is not supported)`);
+    }
+  });
+
+const timeOf = (e: temporal.api.history.v1.IHistoryEvent): string => {
+  const t = e.eventTime;
+  if (!t) return '';
+  const ms = Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
+  return new Date(ms).toISOString();
+};
+
+/**
+ * Re-verifies every decision of a release's history against `allowedSignersText` (the auditor's
+ * file). Pure apart from hashing: the history and the file are inputs.
+ */
+export function attest(history: History, allowedSignersText: string, where: string): Attestation {
+  const events = history.events ?? [];
+  const started = events.find((e) => e.workflowExecutionStartedEventAttributes)?.workflowExecutionStartedEventAttributes;
+  if (!started || started.workflowType?.name !== 'release') throw new InvalidInputError(`${where} is not the history of a release`);
+  const [input] = decode(started.input);
+  const initiator = isObject(input) && typeof input.initiator === 'string' ? input.initiator : '?';
+  const runId = started.originalExecutionRunId || started.firstExecutionRunId || '';
+  const { signers, problems } = parseAllowedSigners(allowedSignersText);
+  if (problems.length > 0) throw new InvalidInputError('the allowed signers file has errors:', problems.map((p) => `line ${p.line}: ${p.message}`));
+  const yours = createHash('sha256').update(allowedSignersText).digest('hex');
+
+  // the final status (when the release ended) names each gate's nonce
+  const completed = events.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes;
+  const [result] = completed ? decode(completed.result) : [];
+  const status = isObject(result) && isObject(result.status) ? (result.status as unknown as ReleaseStatus) : undefined;
+  const releaseId = status?.releaseId ?? (isObject(input) && isObject(input.spec) ? `${String(input.spec.name)}@${String(input.spec.version)}` : '?');
+  const nonces = new Set((status?.services ?? []).map((s) => s.gate?.nonce).filter((n): n is string => typeof n === 'string'));
+
+  const specRequires = isObject(input) && isObject(input.spec) && Array.isArray(input.spec.services)
+    ? input.spec.services.some((svc: unknown) => isObject(svc) && isObject(svc.production) && isObject(svc.production.approval) && svc.production.approval.requireSignature === true)
+    : false;
+  const trustActivities = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'readSignerTrust').map((e) => String(e.eventId)));
+  const gates: GateRecord[] = [];
+  const decisions: VerifiedDecision[] = [];
+  const byUpdate = new Map<string, VerifiedDecision>();
+  for (const e of events) {
+    const done = e.activityTaskCompletedEventAttributes;
+    if (done && trustActivities.has(String(done.scheduledEventId))) {
+      const [trust] = decode(done.result) as [SignerTrust | undefined];
+      if (trust) gates.push({ at: timeOf(e), source: trust.source, sha256: trust.sha256, requireSigned: trust.requireSigned || specRequires, sameAsYours: trust.sha256 === yours });
+    }
+    const accepted = e.workflowExecutionUpdateAcceptedEventAttributes;
+    if (accepted) {
+      const name = accepted.acceptedRequest?.input?.name ?? '';
+      if (name !== 'approve' && name !== 'reject') continue;
+      const [request] = decode(accepted.acceptedRequest?.input?.args) as [{ by?: string; signed?: SignedStatement } | undefined];
+      const d: VerifiedDecision = { decision: name, at: timeOf(e), by: request?.by ?? '?', outcome: 'pending', signed: Boolean(request?.signed) };
+      if (request?.signed) {
+        const parsed = parseStatement(request.signed.statement);
+        if (!parsed.ok) {
+          d.binding = { ok: false, reason: parsed.reason };
+          d.signature = { ok: false, reason: 'the statement cannot be read' };
+        } else {
+          const st = parsed.value;
+          const keys = signersFor(signers, st.principal, SIGNATURE_NAMESPACE, Date.parse(st.issuedAt)).map((k) => k.key);
+          const v = verifySshSignature(request.signed.statement, request.signed.signature, SIGNATURE_NAMESPACE, keys);
+          d.signature = v.ok ? { ok: true, keyType: v.keyType, fingerprint: v.fingerprint } : { ok: false, reason: keys.length === 0 ? `${st.principal} has no key in your allowed signers` : v.reason };
+          const wrong =
+            st.decision !== name ? `it is a signed "${st.decision}"` :
+            st.principal !== d.by ? `it is signed as ${st.principal}, sent as ${d.by}` :
+            st.releaseId !== releaseId ? `it names release ${st.releaseId}` :
+            runId && st.runId !== runId ? `it names run ${st.runId ?? '(none)'}, not ${runId}` :
+            status && (st.gate === undefined || !nonces.has(st.gate)) ? `it names gate ${st.gate ?? '(none)'}, which this release never opened` :
+            undefined;
+          d.binding = wrong ? { ok: false, reason: wrong } : { ok: true };
+        }
+      }
+      decisions.push(d);
+      byUpdate.set(accepted.acceptedRequest?.meta?.updateId ?? accepted.protocolInstanceId ?? '', d);
+    }
+    const completedUpdate = e.workflowExecutionUpdateCompletedEventAttributes;
+    if (completedUpdate) {
+      const d = byUpdate.get(completedUpdate.meta?.updateId ?? '');
+      if (d) {
+        const failure = completedUpdate.outcome?.failure;
+        d.outcome = failure ? 'refused' : 'accepted';
+        if (failure) d.refusal = failure.message ?? '';
+      }
+    }
+  }
+  const ok = decisions.filter((d) => d.outcome === 'accepted' && d.signed).every((d) => d.signature?.ok && d.binding?.ok);
+  return { releaseId, runId, initiator, ...(status?.outcome ? { outcome: status.outcome } : {}), allowedSigners: { sha256: yours, keys: signers.length }, gates, decisions, ok };
+}
+
+/** The attestation for people: the chain of decisions, one line each. */
+export function renderAttestation(a: Attestation): string {
+  const lines = [`${a.releaseId} run ${a.runId}${a.outcome ? ` — ${a.outcome}` : ' — still running'}`];
+  lines.push(`  started by ${a.initiator} (unsigned: the initiator is as the client named it)`);
+  lines.push(`  your allowed signers: sha256 ${a.allowedSigners.sha256.slice(0, 16)}…, ${a.allowedSigners.keys} keys`);
+  for (const g of a.gates) {
+    lines.push(`  ${g.at}  gate opened: ${g.requireSigned ? 'signatures required' : 'signatures optional'}; signers ${g.source} sha256 ${g.sha256.slice(0, 16) || '-'}… (${g.sameAsYours ? 'the same file as yours' : 'NOT the file you gave'})`);
+  }
+  for (const d of a.decisions) {
+    const who = `${d.decision.padEnd(7)} by ${d.by}`;
+    const sig = !d.signed
+      ? 'unsigned (unverified)'
+      : d.signature?.ok
+        ? `signed ${d.signature.keyType} ${d.signature.fingerprint}: signature good${d.binding?.ok ? ', bound to this release, run and gate' : `, but ${d.binding?.reason}`}`
+        : `signature BAD: ${d.signature?.reason}`;
+    const outcome = d.outcome === 'accepted' ? 'accepted' : d.outcome === 'refused' ? `refused by the release: ${d.refusal}` : 'pending';
+    lines.push(`  ${d.at}  ${who}  ${sig}  → ${outcome}`);
+  }
+  if (a.decisions.length === 0) lines.push('  no approve / reject was sent');
+  lines.push(a.ok ? 'every accepted signed decision verifies against your allowed signers' : 'VERIFICATION FAILED: an accepted signed decision does not verify against your allowed signers');
+  return lines.join('\n');
+}

@@ -1,0 +1,236 @@
+// Signed decisions, piece by piece: the statement's canonical text and the checks that bind it, the
+// allowed signers file as ssh-keygen reads it, and the SSHSIG verifier — with `ssh-keygen` as the
+// reference: keys and signatures it makes verify here exactly when `ssh-keygen -Y verify` accepts them.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { matchesPatternList, parseAllowedSigners, signersFor, sshTimestamp } from '../../src/core/allowed-signers.js';
+import { canonicalJson, checkStatement, makeStatement, parseStatement, type Statement } from '../../src/core/statement.js';
+import { fingerprint, verifySshSignature } from '../../src/signing/sshsig.js';
+
+describe('canonical JSON', () => {
+  test.each<[unknown, string]>([
+    [{ b: 1, a: ['x', { d: true, c: null }] }, '{"a":["x",{"c":null,"d":true}],"b":1}'],
+    [{ z: 'é "q"\n', A: -3 }, '{"A":-3,"z":"é \\"q\\"\\n"}'],
+    [{ skip: undefined, keep: 0 }, '{"keep":0}'],
+    [[], '[]'],
+  ])('%j → %s', (value, text) => {
+    expect(canonicalJson(value)).toBe(text);
+  });
+
+  test.each([[1.5], [NaN], [Infinity], [2 ** 60]])('%p is refused: two parties could write it differently', (n) => {
+    expect(() => canonicalJson({ n })).toThrow(RangeError);
+  });
+});
+
+const base: Statement = makeStatement({
+  decision: 'approve',
+  principal: 'alice',
+  releaseId: 'checkout@1.4.2',
+  runId: 'run-1',
+  gate: 'nonce-1',
+  services: [{ service: 'web', image: 'r/web:2' }, { service: 'api', image: 'r/api:2' }],
+  issuedAt: '2026-12-02T10:00:00Z',
+  expiresAt: '2026-12-02T10:10:00Z',
+  comment: 'lgtm',
+});
+const ctx = { decision: 'approve' as const, releaseId: 'checkout@1.4.2', runId: 'run-1', gate: 'nonce-1', services: [{ service: 'api', image: 'r/api:2' }, { service: 'web', image: 'r/web:2' }], now: Date.parse('2026-12-02T10:01:00Z') };
+
+describe('statements', () => {
+  test('makeStatement sorts the services, and its canonical text reads back as the same statement', () => {
+    expect(base.services.map((s) => s.service)).toEqual(['api', 'web']);
+    expect(parseStatement(canonicalJson(base))).toEqual({ ok: true, value: base });
+  });
+
+  test.each<[string, string, string]>([
+    ['not JSON', 'nope', 'the statement is not JSON'],
+    ['whitespace', JSON.stringify(base, null, 1), 'the statement is not in canonical form (sorted keys, no whitespace): sign the text the CLI builds'],
+    ['an unknown field', canonicalJson({ ...base, role: 'admin' }), 'the statement has unknown fields: role'],
+    ['another version', canonicalJson({ ...base, v: 2 }), "the statement's version is 2; this worker reads version 1"],
+    ['another decision', canonicalJson({ ...base, decision: 'deploy' }), "the statement's decision must be one of start, approve, reject, promote, abort"],
+    ['a local time', canonicalJson({ ...base, issuedAt: '2026-12-02 10:00' }), "the statement's issuedAt must be an ISO time in UTC, like 2026-12-02T10:00:00Z"],
+    ['no services', canonicalJson({ ...base, services: [] }), "the statement's services must be a non-empty list of {service, image}"],
+  ])('parseStatement refuses %s', (_, text, reason) => {
+    expect(parseStatement(text)).toEqual({ ok: false, reason });
+  });
+
+  test.each<[string, Partial<Statement>, Partial<typeof ctx>, string | undefined]>([
+    ['the same release, run, gate and images, now', {}, {}, undefined],
+    ['another decision', { decision: 'reject' }, {}, 'the statement is a signed "reject", not "approve"'],
+    ['another release', { releaseId: 'checkout@1.4.1' }, {}, 'the statement is for release checkout@1.4.1, not checkout@1.4.2'],
+    ['another run (a replayed approval)', { runId: 'run-0' }, {}, 'the statement is for run run-0, not this run (run-1): sign again for the release as it runs now'],
+    ['another gate', { gate: 'nonce-0' }, {}, 'the statement is for gate nonce-0, not the gate open now (nonce-1)'],
+    ['other images', { services: [{ service: 'api', image: 'r/api:3' }, { service: 'web', image: 'r/web:2' }] }, {}, 'the statement names api=r/api:3, web=r/web:2, but the release is api=r/api:2, web=r/web:2'],
+    ['an expired statement', {}, { now: Date.parse('2026-12-02T10:10:00Z') }, 'the statement expired at 2026-12-02T10:10:00Z (the workflow\'s time is 2026-12-02T10:10:00.000Z)'],
+    ['one issued in the future', {}, { now: Date.parse('2026-12-02T09:54:00Z') }, 'the statement was issued in the future (2026-12-02T10:00:00Z; the workflow\'s time is 2026-12-02T09:54:00.000Z)'],
+    ['one valid for a day', { expiresAt: '2026-12-03T10:00:00Z' }, {}, 'the statement is valid for 1440 min; at most 60 min is accepted'],
+  ])('checkStatement: %s', (_, edit, at, reason) => {
+    const verdict = checkStatement({ ...base, ...edit }, { ...ctx, ...at });
+    expect(verdict.ok ? undefined : verdict.reason).toBe(reason);
+  });
+});
+
+describe('allowed signers', () => {
+  const file = [
+    '# team',
+    'alice@example.com,bob@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA== laptop',
+    '*@ops.example.com,!mallory@ops.example.com namespaces="tidegate,git",valid-after="20261201",valid-before="202612311200Z" ecdsa-sha2-nistp256 AAAAE2VjZHNh',
+    '',
+    'carol cert-authority ssh-ed25519 AAAA',
+    'dave valid-after="2026-12-01" ssh-ed25519 AAAA',
+    'erin ssh-dss AAAA',
+    'frank',
+  ].join('\n');
+
+  test('reads principals, options and keys as ssh-keygen does, and names each bad line', () => {
+    const { signers, problems } = parseAllowedSigners(file);
+    expect(signers).toEqual([
+      { line: 2, principals: ['alice@example.com', 'bob@example.com'], keyType: 'ssh-ed25519', key: 'AAAAC3NzaC1lZDI1NTE5AAAAIA==' },
+      {
+        line: 3,
+        principals: ['*@ops.example.com', '!mallory@ops.example.com'],
+        namespaces: ['tidegate', 'git'],
+        validAfter: '2026-12-01T00:00:00.000Z',
+        validBefore: '2026-12-31T12:00:00.000Z',
+        keyType: 'ecdsa-sha2-nistp256',
+        key: 'AAAAE2VjZHNh',
+      },
+    ]);
+    expect(problems).toEqual([
+      { line: 5, message: "cert-authority (SSH certificates) is not supported: list each signer's key" },
+      { line: 6, message: 'valid-after="2026-12-01" is not a timestamp (YYYYMMDD[Z] or YYYYMMDDHHMM[SS][Z])' },
+      { line: 7, message: 'unsupported key type "ssh-dss" (supported: ssh-ed25519, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521, ssh-rsa, sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com)' },
+      { line: 8, message: 'expected "principals [options] keytype base64-key [comment]"' },
+    ]);
+  });
+
+  test.each<[string[], string, boolean]>([
+    [['alice'], 'alice', true],
+    [['alice'], 'alice2', false],
+    [['*@example.com'], 'bob@example.com', true],
+    [['*@example.com', '!mallory@example.com'], 'mallory@example.com', false],
+    [['!mallory'], 'alice', false],
+    [['bo?'], 'bob', true],
+    [['a.c'], 'abc', false],
+  ])('matchesPatternList(%j, %s) → %s', (patterns, name, expected) => {
+    expect(matchesPatternList(patterns, name)).toBe(expected);
+  });
+
+  test.each<[string, string | undefined]>([
+    ['20261201', '2026-12-01T00:00:00.000Z'],
+    ['20261201Z', '2026-12-01T00:00:00.000Z'],
+    ['202612011530', '2026-12-01T15:30:00.000Z'],
+    ['20261201153059Z', '2026-12-01T15:30:59.000Z'],
+    ['20261301', undefined],
+    ['2026120115', undefined],
+  ])('sshTimestamp(%s) → %s', (text, iso) => {
+    expect(sshTimestamp(text)).toBe(iso);
+  });
+
+  test("signersFor keeps a principal's keys for the namespace, valid at the time", () => {
+    const { signers } = parseAllowedSigners(file);
+    const at = Date.parse('2026-12-02T00:00:00Z');
+    expect(signersFor(signers, 'ops1@ops.example.com', 'tidegate', at).map((s) => s.line)).toEqual([3]);
+    expect(signersFor(signers, 'ops1@ops.example.com', 'file', at)).toEqual([]);
+    expect(signersFor(signers, 'ops1@ops.example.com', 'tidegate', Date.parse('2027-01-01T00:00:00Z'))).toEqual([]);
+    expect(signersFor(signers, 'mallory@ops.example.com', 'tidegate', at)).toEqual([]);
+    expect(signersFor(signers, 'bob@example.com', 'anything', at).map((s) => s.line)).toEqual([2]);
+  });
+});
+
+describe('SSHSIG, against ssh-keygen', () => {
+  let dir: string;
+  const keyTypes: [string, string[]][] = [
+    ['ed25519', ['-t', 'ed25519']],
+    ['ecdsa-p256', ['-t', 'ecdsa', '-b', '256']],
+    ['ecdsa-p384', ['-t', 'ecdsa', '-b', '384']],
+    ['ecdsa-p521', ['-t', 'ecdsa', '-b', '521']],
+    ['rsa-3072', ['-t', 'rsa', '-b', '3072']],
+  ];
+  const message = canonicalJson(base);
+  const pubOf = (name: string): string => readFileSync(join(dir, `${name}.pub`), 'utf8').split(' ')[1] ?? '';
+  const signWith = (name: string, namespace = 'tidegate', extra: string[] = [], input = message): string =>
+    execFileSync('ssh-keygen', ['-Y', 'sign', '-n', namespace, '-f', join(dir, name), ...extra], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] });
+  /** What ssh-keygen -Y verify says about the same message, signature and signer. */
+  const reference = (signature: string, signer: string, namespace = 'tidegate', input = message): boolean => {
+    const sig = join(dir, 'ref.sig');
+    writeFileSync(sig, signature);
+    writeFileSync(join(dir, 'allowed'), `${signer} ${readFileSync(join(dir, `${signer}.pub`), 'utf8')}`);
+    return spawnSync('ssh-keygen', ['-Y', 'verify', '-f', join(dir, 'allowed'), '-I', signer, '-n', namespace, '-s', sig], { input }).status === 0;
+  };
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tidegate-sshsig-'));
+    for (const [name, args] of keyTypes) execFileSync('ssh-keygen', ['-q', ...args, '-N', '', '-C', name, '-f', join(dir, name)]);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test.each(keyTypes.map(([name]) => [name]))('%s: a signature by ssh-keygen verifies, with the fingerprint ssh-keygen -l prints', (name) => {
+    const signature = signWith(name);
+    const verdict = verifySshSignature(message, signature, 'tidegate', [pubOf(name)]);
+    expect(reference(signature, name)).toBe(true);
+    expect(verdict).toEqual({ ok: true, keyType: expect.any(String), fingerprint: execFileSync('ssh-keygen', ['-l', '-f', join(dir, `${name}.pub`)], { encoding: 'utf8' }).split(' ')[1] });
+  });
+
+  test('sha256 as the message hash (ssh-keygen -O hashalg=sha256) verifies too', () => {
+    const signature = signWith('ed25519', 'tidegate', ['-O', 'hashalg=sha256']);
+    expect(reference(signature, 'ed25519')).toBe(true);
+    expect(verifySshSignature(message, signature, 'tidegate', [pubOf('ed25519')]).ok).toBe(true);
+  });
+
+  test.each(keyTypes.map(([name]) => [name]))('%s: a changed statement, another namespace or another key is refused, as ssh-keygen refuses it', (name) => {
+    const signature = signWith(name);
+    const tampered = message.replace('lgtm', 'LGTM');
+    expect(reference(signature, name, 'tidegate', tampered)).toBe(false);
+    expect(verifySshSignature(tampered, signature, 'tidegate', [pubOf(name)])).toEqual({ ok: false, reason: expect.stringMatching(/^the signature does not verify: /) });
+
+    const other = signWith(name, 'git');
+    expect(reference(other, name)).toBe(false);
+    expect(verifySshSignature(message, other, 'tidegate', [pubOf(name)])).toEqual({ ok: false, reason: 'the signature is in namespace "git", not "tidegate" (sign with ssh-keygen -Y sign -n tidegate)' });
+
+    const stranger = keyTypes.find(([n]) => n !== name)?.[0] ?? '';
+    expect(verifySshSignature(message, signature, 'tidegate', [pubOf(stranger)])).toEqual({ ok: false, reason: expect.stringMatching(/^the signing key SHA256:\S+ is not one of the signer's allowed keys$/) });
+  });
+
+  test.each<[string, string]>([
+    ['not armored', 'hello'],
+    ['not base64', '-----BEGIN SSH SIGNATURE-----\n!!!\n-----END SSH SIGNATURE-----'],
+    ['truncated', '-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAQ==\n-----END SSH SIGNATURE-----'],
+    ['no preamble', '-----BEGIN SSH SIGNATURE-----\nAAAAAAAAAAAAAAAA\n-----END SSH SIGNATURE-----'],
+  ])('a malformed signature (%s) is a verdict with a reason, never a throw', (_, armored) => {
+    const verdict = verifySshSignature(message, armored, 'tidegate', []);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.ok ? '' : verdict.reason).toMatch(/^the signature is malformed: /);
+  });
+
+  // No FIDO authenticator here, so ssh-keygen cannot make an sk- signature: this one is built to
+  // PROTOCOL.u2f with an Ed25519 key (the authenticator signs H(app) ‖ flags ‖ counter ‖ H(data)).
+  test('sk-ssh-ed25519 (FIDO): a signature with user presence verifies, one without is refused', () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
+    const str = (b: Buffer | string): Buffer => {
+      const body = typeof b === 'string' ? Buffer.from(b) : b;
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(body.length);
+      return Buffer.concat([len, body]);
+    };
+    const type = 'sk-ssh-ed25519@openssh.com';
+    const blob = Buffer.concat([str(type), str(raw), str('ssh:')]);
+    const sha = (b: Buffer | string, alg = 'sha256'): Buffer => createHash(alg).update(b).digest();
+    const signed = Buffer.concat([Buffer.from('SSHSIG'), str('tidegate'), str(''), str('sha512'), str(sha(message, 'sha512'))]);
+    const armor = (flags: number): string => {
+      const counter = Buffer.alloc(4);
+      counter.writeUInt32BE(7);
+      const sig = cryptoSign(null, Buffer.concat([sha('ssh:'), Buffer.from([flags]), counter, sha(signed)]), privateKey);
+      const sigBlob = Buffer.concat([str(type), str(sig), Buffer.from([flags]), counter]);
+      const version = Buffer.alloc(4);
+      version.writeUInt32BE(1);
+      const body = Buffer.concat([Buffer.from('SSHSIG'), version, str(blob), str('tidegate'), str(''), str('sha512'), str(sigBlob)]);
+      return `-----BEGIN SSH SIGNATURE-----\n${body.toString('base64')}\n-----END SSH SIGNATURE-----`;
+    };
+    expect(verifySshSignature(message, armor(0x01), 'tidegate', [blob.toString('base64')])).toEqual({ ok: true, keyType: type, fingerprint: fingerprint(blob) });
+    expect(verifySshSignature(message, armor(0x00), 'tidegate', [blob.toString('base64')])).toEqual({ ok: false, reason: 'the signature is malformed: the FIDO signature was made without user presence' });
+  });
+});
