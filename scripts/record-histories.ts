@@ -4,7 +4,11 @@
 // (names record only those scenarios, e.g. a new one, leaving the older recordings as they are).
 // Never re-record to silence a replay failure: that failure means running releases would break.
 import '../test/support/quiet-runtime.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sshKeygenSigner } from '../src/signing/sign.js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
 import { pausedAt, specFor, startHarness, type Harness, type SpecDoc } from '../devkit/testing/harness.js';
@@ -62,6 +66,27 @@ function withDispatch(version: string): ReleaseSpec {
   });
 }
 
+/** Keys made by ssh-keygen for one recording, and the worker's allowed signers file listing them. */
+function signingKeys(h: Harness, names: Record<string, string[]>): (name: string) => ReturnType<typeof sshKeygenSigner> {
+  const dir = mkdtempSync(join(tmpdir(), 'tidegate-record-'));
+  const lines: string[] = [];
+  for (const [name, type] of Object.entries(names)) {
+    execFileSync('ssh-keygen', ['-q', ...type, '-N', '', '-C', name, '-f', join(dir, name)]);
+    lines.push(`${name} ${readFileSync(join(dir, `${name}.pub`), 'utf8').trim()}`);
+  }
+  writeFileSync(join(dir, 'allowed_signers'), `${lines.join('\n')}\n`);
+  h.world.signing = { allowedSignersFile: join(dir, 'allowed_signers'), requireSigned: false };
+  return (name) => sshKeygenSigner(join(dir, name));
+}
+
+/** Approval only, signatures required by the spec. */
+function signedSpec(version: string): ReleaseSpec {
+  return specFor('checkout', version, (doc) => {
+    doc.production.canary = undefined;
+    doc.production.approval = { approvers: ['alice', 'bob', 'carol'], minApprovals: 2, timeout: '24h', onTimeout: 'rollback', requireSignature: true };
+  });
+}
+
 /**
  * Each scenario returns the id of the release to record (as `<scenario>.json`), or several:
  * fixture name → release id.
@@ -97,6 +122,28 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.until(releaseId, (s) => s.stage === 'approval');
     await h.releases.approve(releaseId, 'alice');
     await h.releases.reject(releaseId, 'bob', 'error budget is spent');
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'signed-approved'(h) {
+    // two signed approvals; an unsigned one refused by the validator (reported by the client), and a
+    // signature by a key that is not the approver's refused after verification
+    const key = signingKeys(h, { alice: ['-t', 'ed25519'], bob: ['-t', 'rsa', '-b', '3072'], mallory: ['-t', 'ed25519'] });
+    const { releaseId } = await h.releases.start(signedSpec('2.1.0'), { initiator: 'dave' });
+    await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined);
+    await h.releases.approve(releaseId, 'bob').catch(() => undefined);
+    await h.releases.approve(releaseId, 'bob', undefined, key('mallory')).catch(() => undefined);
+    await h.releases.approve(releaseId, 'alice', 'looks good', key('alice'));
+    await h.releases.approve(releaseId, 'bob', undefined, key('bob'));
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'signed-rejected'(h) {
+    const key = signingKeys(h, { alice: ['-t', 'ecdsa', '-b', '256'], carol: ['-t', 'ed25519'] });
+    const { releaseId } = await h.releases.start(signedSpec('2.1.1'), { initiator: 'dave' });
+    await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined);
+    await h.releases.approve(releaseId, 'alice', undefined, key('alice'));
+    await h.releases.reject(releaseId, 'carol', 'the migration is not reversible', key('carol'));
     await h.finish(releaseId);
     return releaseId;
   },

@@ -160,7 +160,7 @@ export interface GateStatus {
 
 export interface ReleaseStatus {
   releaseId: string;
-  /** The workflow run (a signed decision names it); absent in statuses recorded before signed decisions. */
+  /** The workflow run as it started (its original run id, which a reset keeps and replay knows): a signed decision names it. Absent in statuses recorded before signed decisions. */
   runId?: string;
   name: string;
   version: string;

@@ -50,6 +50,7 @@ export const PATCHES = {
         'compare-monitor-rolled-back',
         'build-dispatched',
         'rollout-timed-out',
+        'signed-approved',
       ],
       // before-drift-guard-scaled-down-serving recorded at 2fdc8c0: traffic reset to blue, blue scaled down anyway
       old: [
@@ -89,6 +90,8 @@ export const PATCHES = {
         'compare-monitor-rolled-back',
         'before-analysis-initial-delay-measured-at-once',
         'rollout-timed-out',
+        'signed-approved',
+        'signed-rejected',
       ],
       // before-analysis-fail-fast-rolled-back recorded at 86add04: a failed threshold waits out the 30-minute compare beside it
       old: [
@@ -132,7 +135,7 @@ export const PATCHES = {
       'The minimum-traffic rule: an analysis waits until its initialDelay (by default its query\'s longest range window) has passed since the last traffic change before its first measurement. Releases started without it measure at once.',
     since: 'b6ed0fd',
     fixtures: {
-      new: ['nan-inconclusive-promoted', 'null-inconclusive', 'promoted-full', 'inconclusive-paused-promoted', 'rollout-timed-out'],
+      new: ['nan-inconclusive-promoted', 'null-inconclusive', 'promoted-full', 'inconclusive-paused-promoted', 'rollout-timed-out', 'signed-approved', 'signed-rejected'],
       // before-analysis-initial-delay-measured-at-once recorded at 2fdc8c0
       old: [
         'before-analysis-initial-delay-measured-at-once',
@@ -159,10 +162,11 @@ export const PATCHES = {
     id: 'signed-decisions',
     guards:
       "Signed approvals: when an approval gate opens, the worker's allowed signers and signature policy are read (readSignerTrust) and the gate gets a nonce that signed approve / reject statements must name. Releases started without it have no nonce or signer list: they accept unsigned decisions only.",
-    since: 'signed-approvals',
+    since: '5f2809d',
     fixtures: {
-      new: [],
-      old: [],
+      new: ['signed-approved', 'signed-rejected'],
+      // every gate recorded before it: no signer list read, no nonce
+      old: ['released', 'rejected', 'approval-timed-out-proceeded', 'promoted-full', 'reported-to-github', 'before-github-reporting-released'],
     },
   },
 } as const satisfies Record<string, Patch>;

@@ -77,7 +77,7 @@ export class ReleaseContext {
   decisionContext(): DecisionContext {
     return {
       releaseId: this.releaseId,
-      runId: workflowInfo().runId,
+      runId: workflowInfo().originalExecutionRunId,
       services: this.spec.services.map((s) => ({ service: s.service, image: s.image })),
       now: Date.now(),
     };
@@ -89,7 +89,7 @@ export class ReleaseContext {
     this.supersede = input.supersede;
     this.plan = planRelease(this.spec);
     this.specOf = new Map(this.spec.services.map((s) => [s.service, s]));
-    this.status = { ...initialStatus({ releaseId: this.releaseId, spec: this.spec, plan: this.plan, initiator: this.initiator, startedAt: this.now() }), runId: workflowInfo().runId };
+    this.status = { ...initialStatus({ releaseId: this.releaseId, spec: this.spec, plan: this.plan, initiator: this.initiator, startedAt: this.now() }), runId: workflowInfo().originalExecutionRunId };
     this.github = new GitHubReport(this);
   }
 

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
+import { loadRecorded } from '../cli/support/recorded.js';
 
 const dir = new URL('../fixtures/histories/', import.meta.url);
 const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
@@ -15,13 +16,16 @@ test('at least four recorded histories are present', () => {
 });
 
 test('every recorded history replays without a determinism error', async () => {
-  const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(readFileSync(new URL(f, dir), 'utf8'))) }));
+  // replayed under the workflow id each release ran with (the workflow reads it: a signed decision names it)
+  const histories = files.map((f) => ({ workflowId: loadRecorded(f).result.releaseId, history: historyFromJSON(JSON.parse(readFileSync(new URL(f, dir), 'utf8'))) }));
+  const fileOf = new Map(histories.map((h, i) => [h.workflowId, files[i]]));
   const failures: string[] = [];
   let replayed = 0;
   for await (const result of Worker.runReplayHistories({ workflowsPath, replayName: 'tidegate-replay' }, histories)) {
     replayed++;
-    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    if (result.error) failures.push(`${fileOf.get(result.workflowId) ?? result.workflowId}: ${result.error.message}`);
   }
+  expect(fileOf.size).toBe(files.length);
   expect(failures).toEqual([]);
   expect(replayed).toBe(files.length);
 });
