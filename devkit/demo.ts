@@ -6,7 +6,8 @@
 // prints a summary table, and stops everything it started. Every run releases versions of its own
 // (1.1.0 and 1.2.0, then 1.1.0-demo.2 and 1.2.0-demo.2, …): the stack's Temporal history outlives
 // the stack, and a release id that already ran would only show its old outcome.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -21,6 +22,8 @@ import type { CliIO } from '../src/client/cli.js';
 import { connectClient, temporalSettings } from '../src/temporal/connection.js';
 import { Releases } from '../src/client/releases.js';
 import { summarizeAnalyses } from '../src/client/render.js';
+import { attest, renderAttestation } from '../src/client/verify.js';
+import { sshKeygenSigner } from '../src/signing/sign.js';
 
 export interface DemoOptions {
   autoApprove: boolean;
@@ -73,6 +76,26 @@ interface Row {
 
 const fmtSeconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
+/** The demo approvers. */
+const APPROVERS = ['alice', 'bob'];
+
+/**
+ * SSH keys for the demo approvers (made once with ssh-keygen, kept in the stack's directory) and
+ * the allowed signers file listing them, which the demo's worker trusts.
+ */
+export function demoKeys(dir: string): { keyOf: (who: string) => string; allowedSigners: string } {
+  const keys = join(dir, 'demo-keys');
+  mkdirSync(keys, { recursive: true, mode: 0o700 });
+  const keyOf = (who: string): string => join(keys, who);
+  const lines = APPROVERS.map((who) => {
+    if (!existsSync(keyOf(who))) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${who} (tidegate demo)`, '-f', keyOf(who)]);
+    return `${who} ${readFileSync(`${keyOf(who)}.pub`, 'utf8').trim()}`;
+  });
+  const allowedSigners = join(keys, 'allowed_signers');
+  writeFileSync(allowedSigners, `# the demo approvers' keys (npm run demo)\n${lines.join('\n')}\n`);
+  return { keyOf, allowedSigners };
+}
+
 export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, options: DemoOptions): Promise<number> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const say = (line = ''): void => io.stdout(`${line}\n`);
@@ -88,6 +111,9 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
   const settings = temporalSettings(env);
   const taskQueue = env.TIDEGATE_TASK_QUEUE || TASK_QUEUE;
   const { adapters, configured } = adaptersFromEnv(env);
+  const keys = demoKeys(dir);
+  adapters.signing = { allowedSignersFile: keys.allowedSigners, requireSigned: false };
+  configured.push(`allowed signers (${keys.allowedSigners})`);
   const { worker, close } = await createWorker({ temporal: settings, taskQueue, adapters });
   const running = worker.run();
   const { client, close: closeClient } = await connectClient(settings);
@@ -158,16 +184,16 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
       if (s.stage === 'approval' && !approvalsAsked) {
         approvalsAsked = true;
         if (options.autoApprove) {
-          for (const who of ['alice', 'bob']) {
-            await releases.approve(releaseId, who, 'approved by the demo (--auto-approve)');
+          for (const who of APPROVERS) {
+            await releases.approve(releaseId, who, 'approved by the demo (--auto-approve)', sshKeygenSigner(keys.keyOf(who)));
           }
         } else {
           say('');
-          say('  Waiting for 2 approvals. In another shell:');
+          say('  Waiting for 2 approvals, signed with the demo approvers\' SSH keys. In another shell:');
           say(`    eval "$(npm run -s stack -- env)"`);
-          say(`    ./bin/tidegate.js approve ${releaseId} --as alice --comment "canary looks good"`);
-          say(`    ./bin/tidegate.js approve ${releaseId} --as bob`);
-          say(`  (or reject: ./bin/tidegate.js reject ${releaseId} --as carol --reason "…")`);
+          say(`    ./bin/tidegate.js approve ${releaseId} --as alice --key ${keys.keyOf('alice')} --comment "canary looks good"`);
+          say(`    ./bin/tidegate.js approve ${releaseId} --as bob --key ${keys.keyOf('bob')}`);
+          say(`  (or reject: ./bin/tidegate.js reject ${releaseId} --as bob --key ${keys.keyOf('bob')} --reason "…")`);
           say('');
         }
       }
@@ -179,6 +205,12 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
     const back = result.status.timeline.find((t) => t.code === 'rollback-step' && t.undo === 'restoreTraffic');
     if (failedRun?.endedAt && back) note = `${failedRun.analysis} failed at ${failedRun.stage}; traffic back on the stable color ${fmtSeconds(Date.parse(back.at) - Date.parse(failedRun.endedAt))} after the verdict`;
     say(`== ${releaseId}: ${result.outcome}${result.reason ? ` — ${result.reason}` : ''}`);
+    if (result.status.services.some((svc) => svc.approvals.length > 0)) {
+      // what an auditor runs: tidegate verify <release> --allowed-signers <file>
+      say(`  tidegate verify ${releaseId} --allowed-signers ${keys.allowedSigners}:`);
+      const attestation = attest(await client.workflow.getHandle(releaseId).fetchHistory(), readFileSync(keys.allowedSigners, 'utf8'), releaseId);
+      for (const line of renderAttestation(attestation).split('\n')) say(`    ${line}`);
+    }
     say('');
     return { release: releaseId, outcome: result.outcome, exit: exitCodeFor(result), seconds: (Date.now() - started) / 1000, analyses: summarizeAnalyses(result.status.analyses, 60), note };
   }

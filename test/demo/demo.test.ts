@@ -57,7 +57,10 @@ test('npm run demo -- --auto-approve releases, rolls back the broken version, an
     ['checkout@1.2.0', 'rolled-back', 10],
   ]);
   expect(stdout).toMatch(/success-rate failed at canary; traffic back on the stable color [\d.]+s after the verdict/);
-  expect(stdout).toContain('approved by alice');
+  // the demo approvers sign with SSH keys, and the auditor's check of the history agrees
+  expect(stdout).toMatch(/approved by alice: approved by the demo \(--auto-approve\) \(1\/2; signed, ssh-ed25519 SHA256:\S+\)/);
+  expect(stdout).toMatch(/approve +by bob +signed ssh-ed25519 SHA256:\S+: signature good, bound to this release, run and gate +→ accepted/);
+  expect(stdout).toContain('every accepted signed decision verifies against your allowed signers');
   expect(processesUsing(dir)).toEqual([]);
 }, 600_000);
 

@@ -1,0 +1,110 @@
+// Signed approvals through the CLI against the local stack (Temporal dev server, the control plane
+// with the sample service) and a `tidegate worker` process whose environment requires signatures
+// (TIDEGATE_REQUIRE_SIGNED) and lists the approvers' keys (TIDEGATE_ALLOWED_SIGNERS): `--as` alone
+// is refused (exit 3), a key file and a key held by ssh-agent both sign, a missing key is bad input
+// (exit 2), and `tidegate verify` re-checks the release from its history — exported to a file too.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import type { ReleaseStatus } from '../../src/core/status.js';
+import { connectClient, temporalSettings } from '../../src/temporal/connection.js';
+import type { ManagedProcess } from '../../devkit/stack/process.js';
+import { stackDown, stackEnv, stackUp } from '../../devkit/stack/stack.js';
+import { repoRoot } from '../../devkit/toolchain/tools.js';
+import { eventually, startWorkerProcess, tidegate, userEnv } from '../../devkit/testing/e2e.js';
+import { tempDir } from '../../devkit/testing/servers.js';
+
+const dir = tempDir('e2e-signed');
+const SPEC = join(repoRoot, 'test/fixtures/specs/checkout-without-analysis.yaml');
+const key = (who: string): string => join(dir, who);
+let env: NodeJS.ProcessEnv;
+let worker: ManagedProcess;
+let agent: { pid: number; sock: string } | undefined;
+
+async function status(id: string): Promise<ReleaseStatus> {
+  const r = await tidegate(env, 'status', id, '--json');
+  if (r.code !== 0) throw new Error(`status ${id} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as ReleaseStatus;
+}
+
+beforeAll(async () => {
+  for (const who of ['alice', 'bob', 'carol']) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', who, '-f', key(who)]);
+  const line = (who: string): string => `${who} ${readFileSync(`${key(who)}.pub`, 'utf8').trim()}`;
+  writeFileSync(join(dir, 'allowed_signers'), `${['alice', 'bob', 'carol'].map(line).join('\n')}\n`);
+  writeFileSync(join(dir, 'without-bob'), `${['alice', 'carol'].map(line).join('\n')}\n`);
+  // bob's key lives in an ssh-agent only: he signs with the .pub (as git does with user.signingKey)
+  const sock = join(dir, 'agent.sock');
+  const out = execFileSync('ssh-agent', ['-a', sock, '-s'], { encoding: 'utf8' });
+  agent = { pid: Number(/SSH_AGENT_PID=(\d+)/.exec(out)?.[1]), sock };
+  execFileSync('ssh-add', ['-q', key('bob')], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+
+  const state = await stackUp({ dir, components: ['temporal', 'kubernetes'] });
+  env = userEnv(stackEnv(state), { TIDEGATE_USER: 'ci', SSH_AUTH_SOCK: sock });
+  worker = await startWorkerProcess({ ...env, TIDEGATE_ALLOWED_SIGNERS: join(dir, 'allowed_signers'), TIDEGATE_REQUIRE_SIGNED: 'true' }, join(dir, 'worker.log'));
+}, 300_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await stackDown(dir);
+  if (agent?.pid) process.kill(agent.pid);
+});
+
+test('with signatures required by the worker, --as alone is refused, keys and ssh-agent sign, and verify re-checks the history', async () => {
+  const id = 'checkout@3.1.0';
+  expect((await tidegate(env, 'start', '-f', SPEC, '--version', '3.1.0', '--image', 'registry.local/checkout:3.1.0')).code).toBe(0);
+  await eventually(`${id} to wait for promote`, () => status(id), (s) => s.pause?.code === 'awaiting-promote', 90_000);
+  expect((await tidegate(env, 'promote', id)).code).toBe(0);
+  const open = await eventually(`${id} to open its gate`, () => status(id), (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined, 90_000);
+  expect(open.services[0]?.gate).toMatchObject({ requireSigned: true, signers: { principals: ['alice', 'bob', 'carol'] } });
+
+  const unsigned = await tidegate(env, 'approve', id, '--as', 'alice');
+  expect(unsigned.code).toBe(3);
+  expect(unsigned.stderr).toContain('refused: this gate requires a signed approval: run `tidegate approve … --key <your SSH key>`');
+  const missing = await tidegate(env, 'approve', id, '--as', 'alice', '--key', join(dir, 'no-such-key'));
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toContain(`error: no key file ${join(dir, 'no-such-key')}`);
+  const wrongKey = await tidegate(env, 'approve', id, '--as', 'alice', '--key', key('carol'));
+  expect(wrongKey.code).toBe(3);
+  expect(wrongKey.stderr).toMatch(/^refused: the signing key SHA256:\S+ is not one of the signer's allowed keys/);
+
+  const alice = await tidegate(env, 'approve', id, '--as', 'alice', '--key', key('alice'), '--comment', 'canary looks good');
+  expect(alice.code).toBe(0);
+  expect(alice.stdout).toContain(`${id}: approved by alice (signed) (1 approvals, 1 more needed)`);
+  const text = await tidegate(env, 'status', id);
+  expect(text.stdout).toMatch(/approvals: alice \[signed SHA256:\S+\] \("canary looks good"\)/);
+  expect(text.stdout).toMatch(/approve by alice: this gate requires a signed approval/);
+  const bob = await tidegate(env, 'approve', id, '--as', 'bob', '--key', `${key('bob')}.pub`);
+  expect(bob.code).toBe(0);
+
+  const done = await tidegate(env, 'status', id, '--wait', '--json');
+  expect(done.code).toBe(0);
+  const result = JSON.parse(done.stdout) as { status: ReleaseStatus };
+  const fingerprint = (who: string): string => execFileSync('ssh-keygen', ['-l', '-f', `${key(who)}.pub`], { encoding: 'utf8' }).split(' ')[1] ?? '';
+  expect(result.status.services[0]?.approvals.map((a) => [a.by, a.proof?.fingerprint])).toEqual([['alice', fingerprint('alice')], ['bob', fingerprint('bob')]]);
+  expect(result.status.refusals?.map((r) => r.by)).toEqual(['alice', 'alice']);
+
+  // an auditor: from the server, then from an exported history file, and with a file lacking bob
+  const verified = await tidegate(env, 'verify', id, '--allowed-signers', join(dir, 'allowed_signers'));
+  console.log(`tidegate verify ${id} --allowed-signers allowed_signers\n${verified.stdout}`);
+  expect(verified.code).toBe(0);
+  expect(verified.stdout).toContain('every accepted signed decision verifies against your allowed signers');
+  expect(verified.stdout).toMatch(/approve +by bob +signed ssh-ed25519 SHA256:\S+: signature good, bound to this release, run and gate +→ accepted/);
+  const { client, close } = await connectClient(temporalSettings(env));
+  const exported = join(dir, 'history.json');
+  try {
+    writeFileSync(exported, historyToJSON(await client.workflow.getHandle(id).fetchHistory()));
+  } finally {
+    await close();
+  }
+  const offline = await tidegate(env, 'verify', id, '--history', exported, '--allowed-signers', join(dir, 'allowed_signers'), '--json');
+  expect(offline.code).toBe(0);
+  expect(JSON.parse(offline.stdout)).toMatchObject({ releaseId: id, ok: true, gates: [{ requireSigned: true, sameAsYours: true }] });
+  const without = await tidegate(env, 'verify', id, '--history', exported, '--allowed-signers', join(dir, 'without-bob'));
+  expect(without.code).toBe(1);
+  expect(without.stdout).toContain('signature BAD: bob has no key in your allowed signers');
+  expect(without.stdout).toContain('NOT the file you gave');
+  const bad = await tidegate(env, 'verify', id);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('verify needs --allowed-signers FILE');
+}, 300_000);
