@@ -125,6 +125,11 @@ if ! need prometheus; then
 fi
 link "$(command -v prometheus)" prometheus
 
+# --- OpenSSH client (Debian package): ssh-keygen and ssh-agent sign approvals in tests and the demo -
+if ! need ssh-keygen || ! need ssh-agent; then
+  progress "installing the OpenSSH client" apt_install openssh-client
+fi
+
 # --- Kubernetes control plane (k8s.io/kubernetes with published staging modules) --------------
 kube_dir="$cache/kubernetes-$KUBERNETES_VERSION"
 if ! grep -q "k8s.io/kubernetes v$KUBERNETES_VERSION\$" "$here/kubernetes/go.mod"; then

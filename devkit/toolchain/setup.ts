@@ -4,8 +4,8 @@
 // `tsx devkit/toolchain/setup.ts` does exactly that (npm test's first step).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot, toolPath, type ToolName } from './tools.js';
 
@@ -31,6 +31,18 @@ export function inputsHash(): string {
   return hash.digest('hex');
 }
 
+/** Whether an executable of this name is on PATH. */
+function onPath(program: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((d) => {
+    try {
+      accessSync(join(d, program), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Why setup must run, or undefined when every tool is there and setup's inputs are unchanged. */
 export function setupNeeded(): string | undefined {
   const missing: string[] = TOOLS.filter((tool) => {
@@ -42,6 +54,8 @@ export function setupNeeded(): string | undefined {
     }
   });
   if (!existsSync(join(repoRoot, '.tools', 'gateway-api-crds'))) missing.push('gateway-api-crds');
+  // from the system's packages: signed approvals are made with the user's own ssh-keygen
+  for (const program of ['ssh-keygen', 'ssh-agent']) if (!onPath(program)) missing.push(program);
   if (missing.length > 0) return `missing: ${missing.join(', ')}`;
   if (!existsSync(STAMP)) return 'setup has not completed in this checkout';
   const stamp = readFileSync(STAMP, 'utf8').trim();
