@@ -76,18 +76,19 @@ interface Row {
 
 const fmtSeconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
-/** The demo approvers. */
+/** The demo approvers, and who starts the demo's releases (each signs with a key of its own). */
 const APPROVERS = ['alice', 'bob'];
+const INITIATOR = 'demo-ci';
 
 /**
- * SSH keys for the demo approvers (made once with ssh-keygen, kept in the stack's directory) and
+ * SSH keys for the demo approvers and initiator (made once with ssh-keygen, kept in the stack's directory) and
  * the allowed signers file listing them, which the demo's worker trusts.
  */
 export function demoKeys(dir: string): { keyOf: (who: string) => string; allowedSigners: string } {
   const keys = join(dir, 'demo-keys');
   mkdirSync(keys, { recursive: true, mode: 0o700 });
   const keyOf = (who: string): string => join(keys, who);
-  const lines = APPROVERS.map((who) => {
+  const lines = [...APPROVERS, INITIATOR].map((who) => {
     if (!existsSync(keyOf(who))) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${who} (tidegate demo)`, '-f', keyOf(who)]);
     return `${who} ${readFileSync(`${keyOf(who)}.pub`, 'utf8').trim()}`;
   });
@@ -166,7 +167,7 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
     if (!parsed.ok) throw new Error(`examples/checkout/release.yaml is invalid: ${parsed.problems.map(formatProblem).join('; ')}`);
     say(`== ${title}: tidegate start -f examples/checkout/release.yaml --version ${which.version} --image ${which.image}`);
     const started = Date.now();
-    const { releaseId, created } = await releases.start(parsed.spec, { initiator: 'demo-ci' });
+    const { releaseId, created } = await releases.start(parsed.spec, { initiator: INITIATOR, signer: sshKeygenSigner(keys.keyOf(INITIATOR)) });
     if (!created) throw new Error(`${releaseId} already ran on this Temporal server; the demo releases versions of its own`);
     let shown = 0;
     let injected = false;

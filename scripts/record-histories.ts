@@ -128,8 +128,8 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
   async 'signed-approved'(h) {
     // two signed approvals; an unsigned one refused by the validator (reported by the client), and a
     // signature by a key that is not the approver's refused after verification
-    const key = signingKeys(h, { alice: ['-t', 'ed25519'], bob: ['-t', 'rsa', '-b', '3072'], mallory: ['-t', 'ed25519'] });
-    const { releaseId } = await h.releases.start(signedSpec('2.1.0'), { initiator: 'dave' });
+    const key = signingKeys(h, { alice: ['-t', 'ed25519'], bob: ['-t', 'rsa', '-b', '3072'], dave: ['-t', 'ed25519'], mallory: ['-t', 'ed25519'] });
+    const { releaseId } = await h.releases.start(signedSpec('2.1.0'), { initiator: 'dave', signer: key('dave') });
     await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined);
     await h.releases.approve(releaseId, 'bob').catch(() => undefined);
     await h.releases.approve(releaseId, 'bob', undefined, key('mallory')).catch(() => undefined);
@@ -139,11 +139,19 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     return releaseId;
   },
   async 'signed-rejected'(h) {
-    const key = signingKeys(h, { alice: ['-t', 'ecdsa', '-b', '256'], carol: ['-t', 'ed25519'] });
-    const { releaseId } = await h.releases.start(signedSpec('2.1.1'), { initiator: 'dave' });
+    const key = signingKeys(h, { alice: ['-t', 'ecdsa', '-b', '256'], carol: ['-t', 'ed25519'], dave: ['-t', 'ecdsa', '-b', '384'] });
+    const { releaseId } = await h.releases.start(signedSpec('2.1.1'), { initiator: 'dave', signer: key('dave') });
     await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined);
     await h.releases.approve(releaseId, 'alice', undefined, key('alice'));
     await h.releases.reject(releaseId, 'carol', 'the migration is not reversible', key('carol'));
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'unsigned-start-refused'(h) {
+    // a worker that requires signed decisions: an unsigned start stops before the locks (exit 3)
+    signingKeys(h, { alice: ['-t', 'ed25519'] });
+    h.world.signing = { ...h.world.signing, requireSigned: true };
+    const { releaseId } = await h.releases.start(specFor('checkout', '2.1.2'), { initiator: 'dave' });
     await h.finish(releaseId);
     return releaseId;
   },

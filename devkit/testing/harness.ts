@@ -222,7 +222,7 @@ export class FakeWorld {
         this.commitStatuses.push(`${context} ${state}`);
         log(`setCommitStatus ${context} ${state}`);
       },
-      readSignerTrust: () => createSigningActivities(this.signing).readSignerTrust(),
+      readSignerTrust: (input) => createSigningActivities(this.signing).readSignerTrust(input),
       verifyStatement: (input) => createSigningActivities(this.signing).verifyStatement(input),
     };
   }

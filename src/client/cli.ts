@@ -29,7 +29,7 @@ export interface CliIO {
 const USAGE = `usage: tidegate <command> [options]
 
   validate -f FILE                         check a release spec (exit 0 valid, 2 invalid)
-  start -f FILE [--version V] [--image I] [--sha S] [--as NAME] [--wait] [--supersede] [--json]
+  start -f FILE [--version V] [--image I] [--sha S] [--as NAME] [--key SSH_KEY] [--wait] [--supersede] [--json]
   status RELEASE [--json] [--watch] [--wait]
   list [--service S] [--running] [--json]
   analysis replay RELEASE [-f FILE] [--history FILE] [--json]
@@ -217,7 +217,8 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     switch (command) {
       case 'start': {
         if (!startSpec?.ok) return EXIT_CODES.invalid;
-        const started = await releases.start(startSpec.spec, { initiator: by, supersede: flags.supersede ?? false });
+        const signer = signerOf(flags, io.env);
+        const started = await releases.start(startSpec.spec, { initiator: by, supersede: flags.supersede ?? false, ...(signer ? { signer } : {}) });
         const what = started.created ? 'started' : started.ended ? `already ended (${started.ended.outcome})` : 'already running';
         if (!flags.wait) {
           print(() => `${started.releaseId} ${what}`, started);

@@ -38,6 +38,8 @@ const isoSeconds = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
 
 export interface StartOptions {
   initiator: string;
+  /** Signs the start as the initiator (tidegate start --key): the release then knows who started it. */
+  signer?: Signer;
   supersede?: boolean;
   /** How long start waits for the release to take its service locks (0: do not wait). */
   lockWaitMs?: number;
@@ -88,7 +90,24 @@ export class Releases {
         }
       }
     }
-    const input: ReleaseInput = { contract: contractFor(spec), spec, initiator: options.initiator, supersede: options.supersede ?? false };
+    const contract = contractFor(spec);
+    if (contract === 2 && !options.signer) throw new RefusedError(`${id}'s spec requires signed decisions (approval.requireSignature): start it with --key <your SSH key>`);
+    let signedStart: SignedStatement | undefined;
+    if (options.signer) {
+      const issued = new Date();
+      const statement = canonicalJson(
+        makeStatement({
+          decision: 'start',
+          principal: options.initiator,
+          releaseId: id,
+          services: spec.services.map((s) => ({ service: s.service, image: s.image })),
+          issuedAt: isoSeconds(issued),
+          expiresAt: isoSeconds(new Date(issued.getTime() + STATEMENT_VALIDITY_MS)),
+        }),
+      );
+      signedStart = { statement, signature: await options.signer(statement, SIGNATURE_NAMESPACE) };
+    }
+    const input: ReleaseInput = { contract, spec, initiator: options.initiator, supersede: options.supersede ?? false, ...(signedStart ? { signedStart } : {}) };
     try {
       await this.client.workflow.start<typeof release>('release', {
         workflowId: id,

@@ -79,7 +79,7 @@ export function exitCodeOf(result: Loose<ReleaseResult>): number {
   const outcomes = ['released', 'rolled-back', 'rejected', 'aborted', 'failed'] as const;
   const known = outcomes.find((o) => o === outcome);
   if (!known) return exitCodeFor({ outcome: 'failed' });
-  const causes = ['analysis', 'rejected', 'aborted', 'superseded', 'timeout', 'locked', 'error'] as const;
+  const causes = ['analysis', 'rejected', 'aborted', 'superseded', 'timeout', 'locked', 'unsigned', 'error'] as const;
   const c = causes.find((x) => x === cause);
   return exitCodeFor({ outcome: known, ...(c ? { cause: c } : {}) });
 }
@@ -171,7 +171,7 @@ export function renderStatus(status: ReleaseStatus | Loose<ReleaseStatus>): stri
   const s: LooseStatus = status;
   const lines = [header(s)];
   const ended = present(s?.endedAt) ? `, ended ${text(s?.endedAt)}` : '';
-  lines.push(`  started ${text(s?.startedAt)} by ${text(s?.initiator)}${ended}`);
+  lines.push(`  started ${text(s?.startedAt)} by ${text(s?.initiator)}${s?.initiatorProof ? ` [signed ${text(s.initiatorProof.fingerprint)}]` : ''}${ended}`);
   if (present(s?.outcome)) {
     const code = exitCodeOf({ outcome: s?.outcome, cause: s?.cause });
     lines.push(`  outcome ${text(s?.outcome)}${present(s?.cause) ? `, cause ${text(s?.cause)}` : ''} (--wait exits ${code})`);

@@ -32,6 +32,8 @@ export interface VerifiedDecision {
 }
 
 export interface GateRecord {
+  /** What the list was read for: the start, or the approval gate of a service. */
+  for: string;
   at: string;
   source: string;
   sha256: string;
@@ -43,7 +45,8 @@ export interface GateRecord {
 export interface Attestation {
   releaseId: string;
   runId: string;
-  initiator: string;
+  /** Who started it, and — for a signed start — whether the signature verifies against your file. */
+  initiator: { principal: string; signature?: VerifiedDecision['signature'] };
   outcome?: string;
   allowedSigners: { sha256: string; keys: number };
   gates: GateRecord[];
@@ -93,7 +96,14 @@ export function attest(history: History, allowedSignersText: string, where: stri
   const specRequires = isObject(input) && isObject(input.spec) && Array.isArray(input.spec.services)
     ? input.spec.services.some((svc: unknown) => isObject(svc) && isObject(svc.production) && isObject(svc.production.approval) && svc.production.approval.requireSignature === true)
     : false;
-  const trustActivities = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'readSignerTrust').map((e) => String(e.eventId)));
+  const trustActivities = new Map(
+    events
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'readSignerTrust')
+      .map((e) => {
+        const [what] = decode(e.activityTaskScheduledEventAttributes?.input) as [{ for?: string; service?: string } | undefined];
+        return [String(e.eventId), what?.for === 'gate' ? `the approval gate of ${what.service ?? '?'}` : 'start'] as const;
+      }),
+  );
   const gates: GateRecord[] = [];
   const decisions: VerifiedDecision[] = [];
   const byUpdate = new Map<string, VerifiedDecision>();
@@ -101,7 +111,7 @@ export function attest(history: History, allowedSignersText: string, where: stri
     const done = e.activityTaskCompletedEventAttributes;
     if (done && trustActivities.has(String(done.scheduledEventId))) {
       const [trust] = decode(done.result) as [SignerTrust | undefined];
-      if (trust) gates.push({ at: timeOf(e), source: trust.source, sha256: trust.sha256, requireSigned: trust.requireSigned || specRequires, sameAsYours: trust.sha256 === yours });
+      if (trust) gates.push({ for: trustActivities.get(String(done.scheduledEventId)) ?? '?', at: timeOf(e), source: trust.source, sha256: trust.sha256, requireSigned: trust.requireSigned || specRequires, sameAsYours: trust.sha256 === yours });
     }
     const accepted = e.workflowExecutionUpdateAcceptedEventAttributes;
     if (accepted) {
@@ -142,17 +152,38 @@ export function attest(history: History, allowedSignersText: string, where: stri
       }
     }
   }
+  // the start: its statement verified against your file as of when it was issued
+  const signedStart = isObject(input) && isObject(input.signedStart) ? (input.signedStart as unknown as SignedStatement) : undefined;
+  let startSignature: VerifiedDecision['signature'];
+  if (signedStart) {
+    const parsed = parseStatement(signedStart.statement);
+    if (!parsed.ok) startSignature = { ok: false, reason: parsed.reason };
+    else {
+      const keys = signersFor(signers, parsed.value.principal, SIGNATURE_NAMESPACE, Date.parse(parsed.value.issuedAt)).map((k) => k.key);
+      const v = verifySshSignature(signedStart.statement, signedStart.signature, SIGNATURE_NAMESPACE, keys);
+      startSignature = v.ok
+        ? parsed.value.principal === initiator && parsed.value.decision === 'start' && parsed.value.releaseId === releaseId
+          ? { ok: true, keyType: v.keyType, fingerprint: v.fingerprint }
+          : { ok: false, reason: `the statement is a "${parsed.value.decision}" of ${parsed.value.releaseId} as ${parsed.value.principal}` }
+        : { ok: false, reason: keys.length === 0 ? `${parsed.value.principal} has no key in your allowed signers` : v.reason };
+    }
+  }
   const ok = decisions.filter((d) => d.outcome === 'accepted' && d.signed).every((d) => d.signature?.ok && d.binding?.ok);
-  return { releaseId, runId, initiator, ...(status?.outcome ? { outcome: status.outcome } : {}), allowedSigners: { sha256: yours, keys: signers.length }, gates, decisions, ok };
+  return { releaseId, runId, initiator: { principal: initiator, ...(startSignature ? { signature: startSignature } : {}) }, ...(status?.outcome ? { outcome: status.outcome } : {}), allowedSigners: { sha256: yours, keys: signers.length }, gates, decisions, ok };
 }
 
 /** The attestation for people: the chain of decisions, one line each. */
 export function renderAttestation(a: Attestation): string {
   const lines = [`${a.releaseId} run ${a.runId}${a.outcome ? ` — ${a.outcome}` : ' — still running'}`];
-  lines.push(`  started by ${a.initiator} (unsigned: the initiator is as the client named it)`);
+  const start = a.initiator.signature;
+  lines.push(
+    `  started by ${a.initiator.principal} ${
+      !start ? '(unsigned: the initiator is as the client named it)' : start.ok ? `signed ${start.keyType} ${start.fingerprint}: signature good` : `signature BAD: ${start.reason}`
+    }`,
+  );
   lines.push(`  your allowed signers: sha256 ${a.allowedSigners.sha256.slice(0, 16)}…, ${a.allowedSigners.keys} keys`);
   for (const g of a.gates) {
-    lines.push(`  ${g.at}  gate opened: ${g.requireSigned ? 'signatures required' : 'signatures optional'}; signers ${g.source} sha256 ${g.sha256.slice(0, 16) || '-'}… (${g.sameAsYours ? 'the same file as yours' : 'NOT the file you gave'})`);
+    lines.push(`  ${g.at}  allowed signers read for ${g.for}: ${g.requireSigned ? 'signatures required' : 'signatures optional'}; signers ${g.source} sha256 ${g.sha256.slice(0, 16) || '-'}… (${g.sameAsYours ? 'the same file as yours' : 'NOT the file you gave'})`);
   }
   for (const d of a.decisions) {
     const who = `${d.decision.padEnd(7)} by ${d.by}`;

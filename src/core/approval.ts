@@ -144,6 +144,30 @@ export function checkSignature(gate: ApprovalGate, decision: Extract<Decision, '
   return { ok: true, signed: true, keys: keys.map((k) => k.key) };
 }
 
+/**
+ * A signed `start` before its signature is verified: the statement must be a start of this release
+ * and its images, signed as the initiator, valid when the release started, by a principal with a
+ * key in the worker's allowed signers. The keys returned are the ones the signature may verify with.
+ *
+ *   a start statement signed as 'carol' for a release the client started as 'dave'
+ *     → {ok: false, reason: 'the start is signed as carol, but the release was started as dave'}
+ */
+export function checkStart(
+  signed: SignedStatement,
+  trust: GateTrust,
+  ctx: { releaseId: string; initiator: string; services: StatementService[]; startedAt: number },
+): { ok: true; keys: string[] } | { ok: false; reason: string } {
+  const parsed = parseStatement(signed.statement);
+  if (!parsed.ok) return parsed;
+  const statement = parsed.value;
+  if (statement.principal !== ctx.initiator) return { ok: false, reason: `the start is signed as ${statement.principal}, but the release was started as ${ctx.initiator}` };
+  const bound = checkStatement(statement, { decision: 'start', releaseId: ctx.releaseId, services: ctx.services, now: ctx.startedAt });
+  if (!bound.ok) return bound;
+  const keys = signersFor(trust.signers, ctx.initiator, SIGNATURE_NAMESPACE, ctx.startedAt);
+  if (keys.length === 0) return { ok: false, reason: `${ctx.initiator} has no key valid for namespace "${SIGNATURE_NAMESPACE}" in the worker's allowed signers (${trust.source})` };
+  return { ok: true, keys: keys.map((k) => k.key) };
+}
+
 export function approvalsNeeded(gate: ApprovalGate): number {
   return Math.max(0, gate.rule.minApprovals - gate.approvals.length);
 }

@@ -3,6 +3,7 @@
 // tidegate is read: every reader (the workflow, `analysis replay`) goes through upgradeReleaseInput
 // instead of casting, so the shapes older releases stored are named in one place.
 import type { AnalysisSpec, CompareAnalysisSpec, ReleaseSpec, ThresholdAnalysisSpec } from './release-spec.js';
+import type { SignedStatement } from './statement.js';
 
 /**
  * The newest contract version this tidegate reads. 1: the input since 0.1.0. 2: the same shape, and
@@ -24,6 +25,8 @@ export interface ReleaseInput {
   initiator: string;
   /** Roll back a running release of the same service(s) first instead of refusing. */
   supersede: boolean;
+  /** The initiator's signed `start` statement (tidegate start --key), verified when the release begins. */
+  signedStart?: SignedStatement;
 }
 
 /** What any release since 0.1.0's development commits may have stored as its input. */
@@ -33,6 +36,7 @@ export interface StoredReleaseInput {
   spec: Omit<ReleaseSpec, 'analyses'> & { analyses: Record<string, unknown> };
   initiator: string;
   supersede: boolean;
+  signedStart?: SignedStatement;
 }
 
 export class UnsupportedInputError extends Error {}

@@ -1,6 +1,6 @@
 // The release's observable state — what `status` shows and the workflow result carries — and the
 // mapping from how a release ended to the CLI's exit codes.
-import type { ApprovalRecord, Refusal, RejectionRecord } from './approval.js';
+import type { ApprovalRecord, DecisionProof, Refusal, RejectionRecord } from './approval.js';
 import type { Measurement, RunPhase } from './analysis.js';
 import { STAGES, type ReleasePlan, type Stage } from './plan.js';
 import type { ReleaseSpec } from './release-spec.js';
@@ -9,7 +9,7 @@ import { TIMEOUT_FAILURES } from './failures.js';
 
 export type Outcome = 'released' | 'rolled-back' | 'rejected' | 'aborted' | 'failed';
 /** Why a release did not end released. */
-export type Cause = 'analysis' | 'rejected' | 'aborted' | 'superseded' | 'timeout' | 'locked' | 'error';
+export type Cause = 'analysis' | 'rejected' | 'aborted' | 'superseded' | 'timeout' | 'locked' | 'unsigned' | 'error';
 export type StageState = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
 
 /**
@@ -18,6 +18,7 @@ export type StageState = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
  */
 export const TIMELINE_CODES = [
   'release-started',
+  'start-verified',
   'locked',
   'lock-broken',
   'superseding',
@@ -165,6 +166,8 @@ export interface ReleaseStatus {
   name: string;
   version: string;
   initiator: string;
+  /** The initiator's signed start, verified on the worker; absent: the initiator is as the client named it. */
+  initiatorProof?: DecisionProof;
   startedAt: string;
   /** Current stage; 'lock' while acquiring service locks, 'scale-down' while the old color stays warm, 'rollback', 'done'. */
   stage: Stage | 'lock' | 'scale-down' | 'rollback' | 'done';
@@ -236,6 +239,7 @@ export function exitCodeFor(result: Pick<ReleaseResult, 'outcome' | 'cause'>): n
     case 'timeout':
       return EXIT_CODES.timedOut;
     case 'locked':
+    case 'unsigned':
       return EXIT_CODES.refused;
     default:
       return EXIT_CODES.error;
@@ -305,7 +309,8 @@ const LEGACY_TIMELINE: readonly (readonly [RegExp, TimelineCode])[] = [
   [/^analysis \S+: first measurement in /, 'analysis-delayed'],
   [/^analysis \S+: (Successful|Failed|Error|Inconclusive)\b/, 'analysis-verdict'],
   [/^approval gate of \S+ open: /, 'approval-gate-opened'],
-  [/^(approve|reject) by \S+ refused: /, 'decision-refused'],
+  [/^(start|approve|reject) by \S+ refused: /, 'decision-refused'],
+  [/^start signed by \S+ /, 'start-verified'],
   [/^approved by /, 'approved'],
   [/^rejected by /, 'rejected'],
   [/; proceeding \(onTimeout: proceed\)$/, 'approval-timed-out-proceeding'],

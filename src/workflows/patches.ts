@@ -169,6 +169,17 @@ export const PATCHES = {
       old: ['released', 'rejected', 'approval-timed-out-proceeded', 'promoted-full', 'reported-to-github', 'before-github-reporting-released'],
     },
   },
+  signedStart: {
+    id: 'signed-start',
+    guards:
+      "Before the locks: the worker's allowed signers and policy are read (readSignerTrust), a signed start is verified (its initiator proven, for the no-self-approval rule), and a release that must be signed but is not stops refused (cause unsigned, exit 3). Releases started without it begin with the locks, their initiator as the client named it.",
+    since: 'signed-start',
+    fixtures: {
+      new: ['signed-approved', 'signed-rejected', 'unsigned-start-refused'],
+      // every release recorded before it begins with its locks
+      old: ['released', 'rejected', 'rolled-back-by-analysis', 'superseded', 'before-github-reporting-released'],
+    },
+  },
 } as const satisfies Record<string, Patch>;
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES]['id'];

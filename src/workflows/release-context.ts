@@ -55,6 +55,8 @@ export class ReleaseContext {
   readonly spec: ReleaseSpec;
   readonly initiator: string;
   readonly supersede: boolean;
+  /** The initiator's signed start, if the client signed it (verified by stage-start.ts). */
+  readonly signedStart: ReleaseInput['signedStart'];
   readonly plan: ReleasePlan;
   readonly specOf: Map<string, ServiceSpec>;
   readonly status: ReleaseStatus;
@@ -87,6 +89,7 @@ export class ReleaseContext {
     this.spec = input.spec;
     this.initiator = input.initiator;
     this.supersede = input.supersede;
+    this.signedStart = input.signedStart;
     this.plan = planRelease(this.spec);
     this.specOf = new Map(this.spec.services.map((s) => [s.service, s]));
     this.status = { ...initialStatus({ releaseId: this.releaseId, spec: this.spec, plan: this.plan, initiator: this.initiator, startedAt: this.now() }), runId: workflowInfo().originalExecutionRunId };

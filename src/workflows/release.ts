@@ -18,6 +18,7 @@ import { monitor } from './stage-monitor.js';
 import { scaleDown } from './stage-scale-down.js';
 import { snapshot } from './stage-snapshot.js';
 import { staging } from './stage-staging.js';
+import { verifyStart } from './stage-start.js';
 import { switchTraffic } from './stage-switch.js';
 
 export async function release(stored: StoredReleaseInput): Promise<ReleaseResult> {
@@ -42,6 +43,7 @@ export async function release(stored: StoredReleaseInput): Promise<ReleaseResult
 
 /** The forward stages; a stop anywhere throws. */
 async function pipeline(ctx: ReleaseContext): Promise<void> {
+  await verifyStart(ctx);
   await lock(ctx);
   await build(ctx);
   const services = await snapshot(ctx);

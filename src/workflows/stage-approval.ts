@@ -13,7 +13,7 @@ export async function approval(ctx: ReleaseContext, { svc, status: st }: Service
   const { requests } = ctx;
   const gate: ApprovalGate = { service: svc.service, rule, initiator: ctx.initiator, open: true, approvals: [] };
   if (patched(PATCHES.signedDecisions.id)) {
-    const trust = await signing.readSignerTrust();
+    const trust = await signing.readSignerTrust({ for: 'gate', service: svc.service });
     gate.trust = { ...trust, requireSigned: rule.requireSignature === true || trust.requireSigned };
     gate.nonce = uuid4();
     const principals = [...new Set(trust.signers.flatMap((s) => s.principals))];

@@ -61,6 +61,7 @@ test('npm run demo -- --auto-approve releases, rolls back the broken version, an
   expect(stdout).toMatch(/approved by alice: approved by the demo \(--auto-approve\) \(1\/2; signed, ssh-ed25519 SHA256:\S+\)/);
   expect(stdout).toMatch(/approve +by bob +signed ssh-ed25519 SHA256:\S+: signature good, bound to this release, run and gate +→ accepted/);
   expect(stdout).toContain('every accepted signed decision verifies against your allowed signers');
+  expect(stdout).toMatch(/started by demo-ci signed ssh-ed25519 SHA256:\S+: signature good/);
   expect(processesUsing(dir)).toEqual([]);
 }, 600_000);
 

@@ -29,10 +29,10 @@ async function status(id: string): Promise<ReleaseStatus> {
 }
 
 beforeAll(async () => {
-  for (const who of ['alice', 'bob', 'carol']) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', who, '-f', key(who)]);
+  for (const who of ['alice', 'bob', 'carol', 'ci']) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', who, '-f', key(who)]);
   const line = (who: string): string => `${who} ${readFileSync(`${key(who)}.pub`, 'utf8').trim()}`;
-  writeFileSync(join(dir, 'allowed_signers'), `${['alice', 'bob', 'carol'].map(line).join('\n')}\n`);
-  writeFileSync(join(dir, 'without-bob'), `${['alice', 'carol'].map(line).join('\n')}\n`);
+  writeFileSync(join(dir, 'allowed_signers'), `${['alice', 'bob', 'carol', 'ci'].map(line).join('\n')}\n`);
+  writeFileSync(join(dir, 'without-bob'), `${['alice', 'carol', 'ci'].map(line).join('\n')}\n`);
   // bob's key lives in an ssh-agent only: he signs with the .pub (as git does with user.signingKey)
   const sock = join(dir, 'agent.sock');
   const out = execFileSync('ssh-agent', ['-a', sock, '-s'], { encoding: 'utf8' });
@@ -50,13 +50,19 @@ afterAll(async () => {
   if (agent?.pid) process.kill(agent.pid);
 });
 
+test('with signatures required by the worker, an unsigned start is refused before it touches anything (exit 3)', async () => {
+  const started = await tidegate(env, 'start', '-f', SPEC, '--version', '3.0.9', '--image', 'registry.local/checkout:3.0.9', '--wait');
+  expect(started.code).toBe(3);
+  expect(started.stdout).toContain('the worker requires signed decisions (TIDEGATE_REQUIRE_SIGNED) and it was started unsigned: start it with `tidegate start … --key <your SSH key>`');
+}, 120_000);
+
 test('with signatures required by the worker, --as alone is refused, keys and ssh-agent sign, and verify re-checks the history', async () => {
   const id = 'checkout@3.1.0';
-  expect((await tidegate(env, 'start', '-f', SPEC, '--version', '3.1.0', '--image', 'registry.local/checkout:3.1.0')).code).toBe(0);
+  expect((await tidegate(env, 'start', '-f', SPEC, '--version', '3.1.0', '--image', 'registry.local/checkout:3.1.0', '--key', key('ci'))).code).toBe(0);
   await eventually(`${id} to wait for promote`, () => status(id), (s) => s.pause?.code === 'awaiting-promote', 90_000);
   expect((await tidegate(env, 'promote', id)).code).toBe(0);
   const open = await eventually(`${id} to open its gate`, () => status(id), (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined, 90_000);
-  expect(open.services[0]?.gate).toMatchObject({ requireSigned: true, signers: { principals: ['alice', 'bob', 'carol'] } });
+  expect(open.services[0]?.gate).toMatchObject({ requireSigned: true, signers: { principals: ['alice', 'bob', 'carol', 'ci'] } });
 
   const unsigned = await tidegate(env, 'approve', id, '--as', 'alice');
   expect(unsigned.code).toBe(3);
@@ -99,11 +105,12 @@ test('with signatures required by the worker, --as alone is refused, keys and ss
   }
   const offline = await tidegate(env, 'verify', id, '--history', exported, '--allowed-signers', join(dir, 'allowed_signers'), '--json');
   expect(offline.code).toBe(0);
-  expect(JSON.parse(offline.stdout)).toMatchObject({ releaseId: id, ok: true, gates: [{ requireSigned: true, sameAsYours: true }] });
+  expect(JSON.parse(offline.stdout)).toMatchObject({ releaseId: id, ok: true, gates: [{ for: 'start', requireSigned: true, sameAsYours: true }, { for: 'the approval gate of checkout', requireSigned: true, sameAsYours: true }] });
   const without = await tidegate(env, 'verify', id, '--history', exported, '--allowed-signers', join(dir, 'without-bob'));
   expect(without.code).toBe(1);
   expect(without.stdout).toContain('signature BAD: bob has no key in your allowed signers');
   expect(without.stdout).toContain('NOT the file you gave');
+  expect(verified.stdout).toMatch(/started by ci signed ssh-ed25519 SHA256:\S+: signature good/);
   const bad = await tidegate(env, 'verify', id);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('verify needs --allowed-signers FILE');

@@ -80,7 +80,7 @@ const samples: Samples = {
   breakStaleLock: { inputs: [[{ service: 'checkout', holder: 'checkout@1.4.1' }]], results: [undefined] },
   isReleaseRunning: { inputs: [[{ releaseId: 'checkout@1.4.2' }]], results: [true, false] },
   readSignerTrust: {
-    inputs: [[]],
+    inputs: [[{ for: 'start' }], [{ for: 'gate', service: 'checkout' }]],
     results: [
       { source: 'none', sha256: '', signers: [], requireSigned: false },
       {

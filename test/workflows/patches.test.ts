@@ -89,6 +89,8 @@ const reachesGuardedCode: Record<PatchId, (r: Recorded) => boolean> = {
       return lastChange !== undefined && started - Date.parse(lastChange.at) < windowMs;
     });
   },
+  // every release reaches its start (before the locks)
+  'signed-start': (r) => r.result.status.timeline.length > 0,
   // an approval gate opened
   'signed-decisions': (r) => r.result.status.timeline.some((t) => t.event === 'approval started'),
   // the build gate ran for a spec that dispatches a workflow

@@ -10,6 +10,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Harness } from '../../devkit/testing/harness.js';
 import { pausedAt, specFor, startHarness } from '../../devkit/testing/harness.js';
 import { RefusedError } from '../../src/client/errors.js';
+import { exitCodeFor } from '../../src/core/status.js';
 import { canonicalJson, makeStatement, type Statement } from '../../src/core/statement.js';
 import { sshKeygenSigner } from '../../src/signing/sign.js';
 import { approveUpdate, type ApproveRequest } from '../../src/workflows/definitions.js';
@@ -63,8 +64,14 @@ test('signed approvals from listed keys release it; forged, stale, misdirected, 
   // erin is listed when the release starts, and removed before its gate opens
   writeFileSync(signersFile, allowedSigners(['alice', 'bob', 'carol', 'erin']));
   h.world.signing = { allowedSignersFile: signersFile, requireSigned: false };
-  const { releaseId } = await h.releases.start(gatedSpec('pay'), { initiator: 'carol' });
-  await h.until(releaseId, pausedAt('awaiting-promote', 2));
+  // the spec requires signatures: an unsigned start is refused by the client, a signed one proves carol started it
+  await expect(h.releases.start(gatedSpec('pay'), { initiator: 'carol' })).rejects.toThrow(
+    new RefusedError("pay@2.0.0's spec requires signed decisions (approval.requireSignature): start it with --key <your SSH key>"),
+  );
+  const { releaseId } = await h.releases.start(gatedSpec('pay'), { initiator: 'carol', signer: sshKeygenSigner(key('carol')) });
+  const begun = await h.until(releaseId, pausedAt('awaiting-promote', 2));
+  expect(begun.initiatorProof?.fingerprint).toBe(fingerprintOf('carol'));
+  expect(begun.timeline.map((t) => t.event)).toContain(`start signed by carol (ssh-rsa ${fingerprintOf('carol')})`);
   writeFileSync(signersFile, allowedSigners(['alice', 'bob', 'carol']));
   await h.releases.promote(releaseId, 'carol');
   const open = await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined);
@@ -156,8 +163,13 @@ test('signed approvals from listed keys release it; forged, stale, misdirected, 
   const history = await h.env.client.workflow.getHandle(releaseId).fetchHistory();
   const attestation = attest(history, allowedSigners(['alice', 'bob', 'carol']), releaseId);
   console.log(`tidegate verify ${releaseId} --allowed-signers allowed_signers:\n${renderAttestation(attestation)}`);
-  expect(attestation).toMatchObject({ releaseId, runId: open.runId, initiator: 'carol', outcome: 'released', ok: true });
-  expect(attestation.gates).toEqual([expect.objectContaining({ source: signersFile, requireSigned: true, sameAsYours: true })]);
+  expect(attestation).toMatchObject({ releaseId, runId: open.runId, outcome: 'released', ok: true });
+  // read at the start (erin still listed then) and when the gate opened (erin removed)
+  expect(attestation.gates).toEqual([
+    expect.objectContaining({ for: 'start', source: signersFile, requireSigned: true, sameAsYours: false }),
+    expect.objectContaining({ for: 'the approval gate of pay', source: signersFile, requireSigned: true, sameAsYours: true }),
+  ]);
+  expect(attestation.initiator).toEqual({ principal: 'carol', signature: { ok: true, keyType: 'ssh-rsa', fingerprint: fingerprintOf('carol') } });
   expect(attestation.decisions.map((d) => [d.by, d.outcome, d.signature?.ok, d.binding?.ok])).toEqual([
     ['alice', 'refused', false, true], // tampered
     ['alice', 'refused', false, true], // namespace git
@@ -169,6 +181,35 @@ test('signed approvals from listed keys release it; forged, stale, misdirected, 
   // an auditor whose file does not list bob cannot verify bob's accepted approval
   const without = attest(history, allowedSigners(['alice', 'carol']), releaseId);
   expect(without.ok).toBe(false);
-  expect(without.gates[0]?.sameAsYours).toBe(false);
+  expect(without.gates[1]?.sameAsYours).toBe(false);
   expect(without.decisions.at(-1)?.signature).toEqual({ ok: false, reason: 'bob has no key in your allowed signers' });
+});
+
+/** A worker that requires signed decisions, trusting alice, bob and carol. */
+function requiringWorker(): void {
+  const signersFile = join(dir, 'allowed_signers-required');
+  writeFileSync(signersFile, allowedSigners(['alice', 'bob', 'carol']));
+  h.world.signing = { allowedSignersFile: signersFile, requireSigned: true };
+}
+
+test('a worker that requires signatures refuses an unsigned start before touching anything (exit 3)', async () => {
+  requiringWorker();
+  const { releaseId } = await h.releases.start(gatedSpec('cart', false), { initiator: 'carol' });
+  const result = await h.finish(releaseId);
+  expect(result).toMatchObject({ outcome: 'failed', cause: 'unsigned' });
+  expect(result.reason).toBe('the worker requires signed decisions (TIDEGATE_REQUIRE_SIGNED) and it was started unsigned: start it with `tidegate start … --key <your SSH key>`');
+  expect(exitCodeFor(result)).toBe(3);
+  // nothing was touched: no snapshot, no lock, no deploy
+  expect(h.world.calls).toEqual([]);
+  expect(result.status.timeline.map((t) => t.code)).toEqual(['release-started', 'stopped', 'release-ended']);
+});
+
+test('a start signed with a key the worker does not list is refused, and on record (exit 3)', async () => {
+  requiringWorker();
+  const { releaseId } = await h.releases.start(gatedSpec('cart', false), { initiator: 'alice', signer: sshKeygenSigner(key('mallory')) });
+  const result = await h.finish(releaseId);
+  expect(result).toMatchObject({ outcome: 'failed', cause: 'unsigned' });
+  expect(result.reason).toMatch(/^the worker requires signed decisions \(TIDEGATE_REQUIRE_SIGNED\) and its start signature was refused \(the signing key SHA256:\S+ is not one of the signer's allowed keys\)/);
+  expect(result.status.refusals).toEqual([expect.objectContaining({ decision: 'start', by: 'alice' })]);
+  expect(h.world.calls).toEqual([]);
 });

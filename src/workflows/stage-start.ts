@@ -1,0 +1,46 @@
+// Before anything is touched: whom the release was started by. The worker's allowed signers and
+// policy are read (so they are in the history), a signed `start` is verified — its initiator is
+// then proven, which the no-self-approval rule compares approvers with — and a release that must be
+// signed but is not (the spec's approval.requireSignature, or TIDEGATE_REQUIRE_SIGNED) stops here,
+// refused, with nothing changed.
+import { patched, workflowInfo } from '@temporalio/workflow';
+import { checkStart } from '../core/approval.js';
+import { SIGNATURE_NAMESPACE } from '../core/statement.js';
+import { PATCHES } from './patches.js';
+import { failureMessage, signing } from './release-activities.js';
+import { ReleaseStop, type ReleaseContext } from './release-context.js';
+
+export async function verifyStart(ctx: ReleaseContext): Promise<void> {
+  if (!patched(PATCHES.signedStart.id)) return;
+  const trust = await signing.readSignerTrust({ for: 'start' });
+  const required = trust.requireSigned || ctx.spec.services.some((s) => s.production.approval?.requireSignature === true);
+  const signed = ctx.signedStart;
+  let refusal: string | undefined;
+  if (signed) {
+    const checked = checkStart(signed, trust, {
+      releaseId: ctx.releaseId,
+      initiator: ctx.initiator,
+      services: ctx.spec.services.map((s) => ({ service: s.service, image: s.image })),
+      startedAt: workflowInfo().startTime.getTime(),
+    });
+    if (!checked.ok) refusal = checked.reason;
+    else {
+      try {
+        const sig = await signing.verifyStatement({ signed, keys: checked.keys, namespace: SIGNATURE_NAMESPACE });
+        ctx.status.initiatorProof = { ...sig, statement: signed.statement, signature: signed.signature };
+        ctx.record('start-verified', `start signed by ${ctx.initiator} (${sig.keyType} ${sig.fingerprint})`, { stage: 'release' });
+      } catch (err) {
+        refusal = failureMessage(err);
+      }
+    }
+    if (refusal) {
+      (ctx.status.refusals ??= []).push({ decision: 'start', by: ctx.initiator, at: ctx.now(), reason: refusal });
+      ctx.record('decision-refused', `start by ${ctx.initiator} refused: ${refusal}`, { stage: 'release' });
+    }
+  }
+  if (required && !ctx.status.initiatorProof) {
+    const why = refusal ? `its start signature was refused (${refusal})` : 'it was started unsigned';
+    const policy = trust.requireSigned ? "the worker requires signed decisions (TIDEGATE_REQUIRE_SIGNED)" : 'its spec requires signed decisions (approval.requireSignature)';
+    throw new ReleaseStop('failed', 'unsigned', `${policy} and ${why}: start it with \`tidegate start … --key <your SSH key>\``);
+  }
+}
