@@ -173,7 +173,7 @@ export const PATCHES = {
     id: 'signed-start',
     guards:
       "Before the locks: the worker's allowed signers and policy are read (readSignerTrust), a signed start is verified (its initiator proven, for the no-self-approval rule), and a release that must be signed but is not stops refused (cause unsigned, exit 3). Releases started without it begin with the locks, their initiator as the client named it.",
-    since: 'signed-start',
+    since: '4f2bb96',
     fixtures: {
       new: ['signed-approved', 'signed-rejected', 'unsigned-start-refused'],
       // every release recorded before it begins with its locks
