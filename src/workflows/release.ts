@@ -1,9 +1,8 @@
 // The release workflow as its stage list: start verified → lock → build → per service, in the order
 // and with the stages src/core/plan.ts plans (staging, canary, approval, switch, monitor) → scale
-// down. Each stage
-// is its own module (stage-*.ts) acting on one ReleaseContext; every forward effect registers its
-// undo first, and any failure, rejection, abort or timeout runs the undos (release-rollback.ts) in a
-// scope that cannot be cancelled. All decisions come from src/core; activities only act and observe.
+// down. Each stage is its own module (stage-*.ts) acting on one ReleaseContext; every forward effect
+// registers its undo first, and any failure, rejection, abort or timeout runs the undos
+// (release-rollback.ts) in a scope that cannot be cancelled. All decisions come from src/core; activities only act and observe.
 import { allHandlersFinished, CancellationScope, condition } from '@temporalio/workflow';
 import type { PlannedStage } from '../core/plan.js';
 import type { ReleaseResult } from '../core/status.js';
