@@ -122,7 +122,7 @@ test('the worker image builds from what deploy/Dockerfile copies, and its comman
   expect(existsSync(join(imageDir, 'src'))).toBe(false);
   expect(existsSync(join(imageDir, 'dist', 'workflow-bundle.js'))).toBe(true);
   // only what ships: the development kit (local stack, simulator, GitHub fake, dev, demo) is not in dist/
-  expect(readdirSync(join(imageDir, 'dist')).sort()).toEqual(['activities', 'client', 'core', 'spec', 'temporal', 'workers', 'workflow-bundle.js', 'workflows']);
+  expect(readdirSync(join(imageDir, 'dist')).sort()).toEqual(['activities', 'client', 'core', 'signing', 'spec', 'temporal', 'workers', 'workflow-bundle.js', 'workflows']);
 
   const { stdout } = await run(process.execPath, [...entrypoint.slice(1), 'worker', '--check'], { cwd: imageDir, env: imageEnv, timeout: 300_000 });
   const report = JSON.parse(stdout) as { modules: Record<string, string>; workflowBundleBytes: number };
