@@ -151,9 +151,10 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     // a worker that requires signed decisions: an unsigned start stops before the locks (exit 3)
     signingKeys(h, { alice: ['-t', 'ed25519'] });
     h.world.signing = { ...h.world.signing, requireSigned: true };
-    const { releaseId } = await h.releases.start(specFor('checkout', '2.1.2'), { initiator: 'dave' });
-    await h.finish(releaseId);
-    return releaseId;
+    // start answers refused (exit 3); the release has ended with the reason
+    await h.releases.start(specFor('checkout', '2.1.2'), { initiator: 'dave' }).catch(() => undefined);
+    await h.finish('checkout@2.1.2');
+    return 'checkout@2.1.2';
   },
   async 'aborted-during-pause'(h) {
     const { releaseId } = await h.releases.start(specFor('checkout', '1.4.5'), { initiator: 'dave' });

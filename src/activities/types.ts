@@ -123,8 +123,12 @@ export interface VerifiedSignature {
 export interface SigningActivities {
   /** The allowed signers and policy of this worker (TIDEGATE_ALLOWED_SIGNERS, TIDEGATE_REQUIRE_SIGNED); a bad file fails non-retryably naming its lines. */
   readSignerTrust(input: { for: 'start' } | { for: 'gate'; service: string }): Promise<SignerTrust>;
-  /** Verifies a signed statement against the given keys (base64 blobs); a bad signature fails non-retryably (SignatureInvalid) with the reason. */
-  verifyStatement(input: { signed: SignedStatement; keys: string[]; namespace: string }): Promise<VerifiedSignature>;
+  /**
+   * Verifies a signed statement against the given keys (base64 blobs) and, for a start, that it was
+   * signed for `spec` (its digest); a bad signature or another spec fails non-retryably
+   * (SignatureInvalid) with the reason.
+   */
+  verifyStatement(input: { signed: SignedStatement; keys: string[]; namespace: string; spec?: unknown }): Promise<VerifiedSignature>;
 }
 
 export type ReleaseActivities = KubernetesActivities & MetricsActivities & GitHubActivities & CoordinationActivities & SigningActivities;

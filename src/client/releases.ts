@@ -25,6 +25,7 @@ import {
 } from '../workflows/definitions.js';
 import { canonicalJson, makeStatement, SIGNATURE_NAMESPACE, type SignedStatement } from '../core/statement.js';
 import type { Signer } from '../signing/sign.js';
+import { specDigest } from '../signing/digest.js';
 import type { release } from '../workflows/release.js';
 import { OUTCOME_KEY, SERVICE_KEY, STAGE_KEY, VERSION_KEY } from '../workflows/search-attributes.js';
 import { InvalidInputError, RefusedError, ReleaseNotFoundError } from './errors.js';
@@ -103,6 +104,7 @@ export class Releases {
           services: spec.services.map((s) => ({ service: s.service, image: s.image })),
           issuedAt: isoSeconds(issued),
           expiresAt: isoSeconds(new Date(issued.getTime() + STATEMENT_VALIDITY_MS)),
+          spec: specDigest(spec),
         }),
       );
       signedStart = { statement, signature: await options.signer(statement, SIGNATURE_NAMESPACE) };
@@ -146,6 +148,7 @@ export class Releases {
       if (d.status.name !== 'RUNNING') {
         const result = await this.result(id);
         if (result.cause === 'locked') throw new RefusedError(result.reason ?? `${id} could not take its service locks`);
+        if (result.cause === 'unsigned') throw new RefusedError(result.reason ?? `${id} was refused: its start is not signed`);
         return;
       }
       if (d.typedSearchAttributes.get(STAGE_KEY) !== 'lock') return;
@@ -171,12 +174,12 @@ export class Releases {
   async approve(id: string, by: string, comment?: string, signer?: Signer): Promise<ApproveResponse> {
     const signed = signer ? await this.sign(id, 'approve', by, comment, signer) : undefined;
     const request = { by, ...(comment ? { comment } : {}), ...(signed ? { signed } : {}) };
-    return this.update(id, () => this.handle(id).executeUpdate(approveUpdate, { args: [request] }), (reason) => ({ decision: 'approve', by, reason, ...(signed ? { signed } : {}) }));
+    return this.update(id, () => this.handle(id).executeUpdate(approveUpdate, { args: [request] }), (answer) => ({ decision: 'approve', by, answer, ...(comment ? { text: comment } : {}), ...(signed ? { signed } : {}) }));
   }
 
   async reject(id: string, by: string, reason: string, signer?: Signer): Promise<{ service: string }> {
     const signed = signer ? await this.sign(id, 'reject', by, reason, signer) : undefined;
-    return this.update(id, () => this.handle(id).executeUpdate(rejectUpdate, { args: [{ by, reason, ...(signed ? { signed } : {}) }] }), (why) => ({ decision: 'reject', by, reason: why, ...(signed ? { signed } : {}) }));
+    return this.update(id, () => this.handle(id).executeUpdate(rejectUpdate, { args: [{ by, reason, ...(signed ? { signed } : {}) }] }), (answer) => ({ decision: 'reject', by, answer, text: reason, ...(signed ? { signed } : {}) }));
   }
 
   /** The statement for a decision at the gate open now, signed. */
@@ -185,7 +188,8 @@ export class Releases {
     const status = await this.status(id);
     const open = status.stage === 'approval' ? status.services.find((s) => s.service === status.service) : undefined;
     if (!open) throw new RefusedError(`no approval gate is open: ${id} is in stage "${status.stage}"`);
-    if (!open.gate || !status.runId) throw new RefusedError(`${id} started before signed decisions (its gate has no nonce): send the decision without --key`);
+    if (!status.runId) throw new RefusedError(`${id} started before signed decisions (its gate has no nonce): send the decision without --key`);
+    if (!open.gate) throw new RefusedError(`the approval gate of ${open.service} is opening (the worker is reading its allowed signers): try again in a moment`);
     const issued = new Date();
     const statement = makeStatement({
       decision,
@@ -275,7 +279,7 @@ export class Releases {
    * leaves no history, so `refused` (when given) reports it to the release, which records it with the
    * reason its own checks give; refusals after the validator (a bad signature) the handler recorded.
    */
-  private async update<T>(id: string, call: () => Promise<T>, refused?: (reason: string) => RefusedRequest): Promise<T> {
+  private async update<T>(id: string, call: () => Promise<T>, refused?: (answer: string) => RefusedRequest): Promise<T> {
     await this.requireRunning(id);
     try {
       return await call();

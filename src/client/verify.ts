@@ -8,7 +8,8 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { parseAllowedSigners, signersFor } from '../core/allowed-signers.js';
 import { isObject } from '../core/release-input.js';
-import { parseStatement, SIGNATURE_NAMESPACE, type SignedStatement } from '../core/statement.js';
+import { checkStatement, parseStatement, SIGNATURE_NAMESPACE, type SignedStatement, type StatementService } from '../core/statement.js';
+import { specDigest } from '../signing/digest.js';
 import type { ReleaseStatus } from '../core/status.js';
 import type { SignerTrust } from '../activities/types.js';
 import { verifySshSignature } from '../signing/sshsig.js';
@@ -27,8 +28,8 @@ export interface VerifiedDecision {
   signed: boolean;
   /** Signed: does the signature verify against the auditor's file, with which key. */
   signature?: { ok: boolean; keyType?: string; fingerprint?: string; reason?: string };
-  /** Signed: does the statement name this release, run, gate and decision. */
-  binding?: { ok: boolean; reason?: string };
+  /** Signed: does the statement name this release, run, gate (when known), images, decision and text, valid when accepted. */
+  binding?: { ok: boolean; reason?: string; gateUnchecked?: boolean };
 }
 
 export interface GateRecord {
@@ -91,6 +92,10 @@ export function attest(history: History, allowedSignersText: string, where: stri
   const [result] = completed ? decode(completed.result) : [];
   const status = isObject(result) && isObject(result.status) ? (result.status as unknown as ReleaseStatus) : undefined;
   const releaseId = status?.releaseId ?? (isObject(input) && isObject(input.spec) ? `${String(input.spec.name)}@${String(input.spec.version)}` : '?');
+  const services: StatementService[] =
+    isObject(input) && isObject(input.spec) && Array.isArray(input.spec.services)
+      ? input.spec.services.filter(isObject).map((svc) => ({ service: String(svc.service), image: String(svc.image) }))
+      : [];
   const nonces = new Set((status?.services ?? []).map((s) => s.gate?.nonce).filter((n): n is string => typeof n === 'string'));
 
   const specRequires = isObject(input) && isObject(input.spec) && Array.isArray(input.spec.services)
@@ -117,7 +122,7 @@ export function attest(history: History, allowedSignersText: string, where: stri
     if (accepted) {
       const name = accepted.acceptedRequest?.input?.name ?? '';
       if (name !== 'approve' && name !== 'reject') continue;
-      const [request] = decode(accepted.acceptedRequest?.input?.args) as [{ by?: string; signed?: SignedStatement } | undefined];
+      const [request] = decode(accepted.acceptedRequest?.input?.args) as [{ by?: string; comment?: string; reason?: string; signed?: SignedStatement } | undefined];
       const d: VerifiedDecision = { decision: name, at: timeOf(e), by: request?.by ?? '?', outcome: 'pending', signed: Boolean(request?.signed) };
       if (request?.signed) {
         const parsed = parseStatement(request.signed.statement);
@@ -129,14 +134,18 @@ export function attest(history: History, allowedSignersText: string, where: stri
           const keys = signersFor(signers, st.principal, SIGNATURE_NAMESPACE, Date.parse(st.issuedAt)).map((k) => k.key);
           const v = verifySshSignature(request.signed.statement, request.signed.signature, SIGNATURE_NAMESPACE, keys);
           d.signature = v.ok ? { ok: true, keyType: v.keyType, fingerprint: v.fingerprint } : { ok: false, reason: keys.length === 0 ? `${st.principal} has no key in your allowed signers` : v.reason };
-          const wrong =
-            st.decision !== name ? `it is a signed "${st.decision}"` :
-            st.principal !== d.by ? `it is signed as ${st.principal}, sent as ${d.by}` :
-            st.releaseId !== releaseId ? `it names release ${st.releaseId}` :
-            runId && st.runId !== runId ? `it names run ${st.runId ?? '(none)'}, not ${runId}` :
-            status && (st.gate === undefined || !nonces.has(st.gate)) ? `it names gate ${st.gate ?? '(none)'}, which this release never opened` :
-            undefined;
-          d.binding = wrong ? { ok: false, reason: wrong } : { ok: true };
+          const text = name === 'approve' ? request.comment : request.reason;
+          const bound = checkStatement(st, { decision: name, releaseId, ...(runId ? { runId } : {}), services, now: Date.parse(d.at) });
+          const wrong = !bound.ok
+            ? bound.reason
+            : st.principal !== d.by
+              ? `it is signed as ${st.principal}, sent as ${d.by}`
+              : (st.comment ?? '') !== (text ?? '')
+                ? `the text sent (${JSON.stringify(text ?? '')}) is not the one signed (${JSON.stringify(st.comment ?? '')})`
+                : status && (st.gate === undefined || !nonces.has(st.gate))
+                  ? `it names gate ${st.gate ?? '(none)'}, which this release never opened`
+                  : undefined;
+          d.binding = wrong ? { ok: false, reason: wrong } : { ok: true, ...(status ? {} : { gateUnchecked: true }) };
         }
       }
       decisions.push(d);
@@ -161,14 +170,18 @@ export function attest(history: History, allowedSignersText: string, where: stri
     else {
       const keys = signersFor(signers, parsed.value.principal, SIGNATURE_NAMESPACE, Date.parse(parsed.value.issuedAt)).map((k) => k.key);
       const v = verifySshSignature(signedStart.statement, signedStart.signature, SIGNATURE_NAMESPACE, keys);
-      startSignature = v.ok
-        ? parsed.value.principal === initiator && parsed.value.decision === 'start' && parsed.value.releaseId === releaseId
-          ? { ok: true, keyType: v.keyType, fingerprint: v.fingerprint }
-          : { ok: false, reason: `the statement is a "${parsed.value.decision}" of ${parsed.value.releaseId} as ${parsed.value.principal}` }
-        : { ok: false, reason: keys.length === 0 ? `${parsed.value.principal} has no key in your allowed signers` : v.reason };
+      const st = parsed.value;
+      const specRuns = isObject(input) ? specDigest(input.spec) : '';
+      startSignature = !v.ok
+        ? { ok: false, reason: keys.length === 0 ? `${st.principal} has no key in your allowed signers` : v.reason }
+        : st.principal !== initiator || st.decision !== 'start' || st.releaseId !== releaseId
+          ? { ok: false, reason: `the statement is a "${st.decision}" of ${st.releaseId} as ${st.principal}` }
+          : st.spec !== specRuns
+            ? { ok: false, reason: `it was signed for another spec than the one the release ran (sha256 ${specRuns.slice(0, 12)}…)` }
+            : { ok: true, keyType: v.keyType, fingerprint: v.fingerprint };
     }
   }
-  const ok = decisions.filter((d) => d.outcome === 'accepted' && d.signed).every((d) => d.signature?.ok && d.binding?.ok);
+  const ok = decisions.filter((d) => d.outcome === 'accepted' && d.signed).every((d) => d.signature?.ok && d.binding?.ok) && (startSignature === undefined || startSignature.ok);
   return { releaseId, runId, initiator: { principal: initiator, ...(startSignature ? { signature: startSignature } : {}) }, ...(status?.outcome ? { outcome: status.outcome } : {}), allowedSigners: { sha256: yours, keys: signers.length }, gates, decisions, ok };
 }
 
@@ -190,12 +203,14 @@ export function renderAttestation(a: Attestation): string {
     const sig = !d.signed
       ? 'unsigned (unverified)'
       : d.signature?.ok
-        ? `signed ${d.signature.keyType} ${d.signature.fingerprint}: signature good${d.binding?.ok ? ', bound to this release, run and gate' : `, but ${d.binding?.reason}`}`
+        ? `signed ${d.signature.keyType} ${d.signature.fingerprint}: signature good${
+            d.binding?.ok ? `, bound to this release, run${d.binding.gateUnchecked ? ' (the gate is unchecked: the release has not ended)' : ' and gate'}` : `, but ${d.binding?.reason}`
+          }`
         : `signature BAD: ${d.signature?.reason}`;
     const outcome = d.outcome === 'accepted' ? 'accepted' : d.outcome === 'refused' ? `refused by the release: ${d.refusal}` : 'pending';
     lines.push(`  ${d.at}  ${who}  ${sig}  → ${outcome}`);
   }
   if (a.decisions.length === 0) lines.push('  no approve / reject was sent');
-  lines.push(a.ok ? 'every accepted signed decision verifies against your allowed signers' : 'VERIFICATION FAILED: an accepted signed decision does not verify against your allowed signers');
+  lines.push(a.ok ? 'every accepted signed decision verifies against your allowed signers' : 'VERIFICATION FAILED: a signed start or an accepted signed decision does not verify against your allowed signers');
   return lines.join('\n');
 }

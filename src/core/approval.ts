@@ -108,6 +108,8 @@ export interface DecisionContext {
   runId: string;
   services: StatementService[];
   now: number;
+  /** Whether the initiator's signed start was verified (the no-self-approval rule then compares with a proven name). */
+  initiatorProven: boolean;
 }
 
 /** A signed decision that passed the cheap checks: the keys its signature must verify with. */
@@ -122,7 +124,14 @@ export type SignatureCheck = { ok: true; signed: false } | { ok: true; signed: t
  *   unsigned approval at a gate with requireSigned → {ok: false, reason: 'this gate requires a signed approval: …'}
  *   statement principal 'alice' sent as by 'bob'    → {ok: false, reason: 'the statement is signed as alice, not bob'}
  */
-export function checkSignature(gate: ApprovalGate, decision: Extract<Decision, 'approve' | 'reject'>, by: string, signed: SignedStatement | undefined, ctx: DecisionContext): SignatureCheck {
+export function checkSignature(
+  gate: ApprovalGate,
+  decision: Extract<Decision, 'approve' | 'reject'>,
+  by: string,
+  signed: SignedStatement | undefined,
+  ctx: DecisionContext,
+  text?: string,
+): SignatureCheck {
   if (!signed) {
     if (gate.trust?.requireSigned) {
       return { ok: false, reason: `this gate requires a signed ${decision === 'approve' ? 'approval' : 'rejection'}: run \`tidegate ${decision} … --key <your SSH key>\` (approval.requireSignature or the worker's TIDEGATE_REQUIRE_SIGNED)` };
@@ -134,6 +143,12 @@ export function checkSignature(gate: ApprovalGate, decision: Extract<Decision, '
   if (!parsed.ok) return parsed;
   const statement = parsed.value;
   if (statement.principal !== by) return { ok: false, reason: `the statement is signed as ${statement.principal}, not ${by}` };
+  if ((statement.comment ?? '') !== (text ?? '')) {
+    return { ok: false, reason: `the ${decision === 'approve' ? 'comment' : 'reason'} sent is not the one signed (${JSON.stringify(statement.comment ?? '')})` };
+  }
+  if (gate.trust.requireSigned && !ctx.initiatorProven) {
+    return { ok: false, reason: `this gate requires signed decisions, but who started the release is not proven (its start was not signed), so self-approval cannot be ruled out: abort it and start it again with --key` };
+  }
   const bound = checkStatement(statement, { decision, releaseId: ctx.releaseId, runId: ctx.runId, gate: gate.nonce, services: ctx.services, now: ctx.now });
   if (!bound.ok) return bound;
   const keys = signersFor(gate.trust.signers, by, SIGNATURE_NAMESPACE, ctx.now);

@@ -38,6 +38,8 @@ export interface Statement {
   expiresAt: string;
   /** An approval's comment or a rejection's / abort's reason. */
   comment?: string;
+  /** A start: SHA-256 (hex) of the spec's canonical text (specText), so the signer vouches for what runs, not only its name. */
+  spec?: string;
 }
 
 /** A statement and its signature, as sent with a decision and kept in history. */
@@ -88,11 +90,35 @@ export function makeStatement(fields: Omit<Statement, 'v'>): Statement {
     issuedAt: fields.issuedAt,
     expiresAt: fields.expiresAt,
     ...(fields.comment ? { comment: fields.comment } : {}),
+    ...(fields.spec ? { spec: fields.spec } : {}),
   };
 }
 
+/**
+ * The text a release spec's digest is taken of: canonicalJson's rules (sorted keys, no whitespace,
+ * undefined left out), except that any finite number is allowed, written as JavaScript writes it
+ * (the shortest text that reads back as the same number), since a spec holds fractions
+ * (confidence 0.999). The client and the worker compute it from the same validated spec.
+ *
+ *   specText({b: 0.999, a: [1, 'x']}) → '{"a":[1,"x"],"b":0.999}'
+ */
+export function specText(value: unknown): string {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new RangeError(`a spec holds only finite numbers, got ${value}`);
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => specText(v)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${specText(v)}`).join(',')}}`;
+  }
+  return canonicalJson(value);
+}
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const STATEMENT_KEYS = new Set(['v', 'decision', 'principal', 'releaseId', 'runId', 'gate', 'services', 'issuedAt', 'expiresAt', 'comment']);
+const STATEMENT_KEYS = new Set(['v', 'decision', 'principal', 'releaseId', 'runId', 'gate', 'services', 'issuedAt', 'expiresAt', 'comment', 'spec']);
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 /**
@@ -118,7 +144,7 @@ export function parseStatement(text: string): Checked<Statement> {
   for (const key of ['principal', 'releaseId', 'issuedAt', 'expiresAt'] as const) {
     if (typeof raw[key] !== 'string' || raw[key] === '') return { ok: false, reason: `the statement's ${key} must be a non-empty string` };
   }
-  for (const key of ['runId', 'gate', 'comment'] as const) {
+  for (const key of ['runId', 'gate', 'comment', 'spec'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'string') return { ok: false, reason: `the statement's ${key} must be a string` };
   }
   for (const key of ['issuedAt', 'expiresAt'] as const) {

@@ -30,10 +30,16 @@ class Reader {
   text(): string {
     return this.string().toString('utf8');
   }
-  /** An mpint without its sign byte. */
+  /**
+   * A positive mpint without its leading zeros. As OpenSSH reads it (sshbuf_get_bignum2_bytes_direct):
+   * a negative value (high bit set, e.g. a value whose sign byte was dropped) is refused.
+   */
   mpint(): Buffer {
     const b = this.string();
-    return b.length > 0 && b[0] === 0 ? b.subarray(1) : b;
+    if (b.length > 0 && ((b[0] ?? 0) & 0x80) !== 0) throw new SshSigError('a negative mpint');
+    let start = 0;
+    while (start < b.length && b[start] === 0) start++;
+    return b.subarray(start);
   }
   done(): boolean {
     return this.at === this.buf.length;
@@ -120,6 +126,8 @@ export function publicKeyFromBlob(blob: Buffer): PublicKeyInfo {
     if (type.startsWith('sk-')) info.application = r.text();
   } else if (type.startsWith('ecdsa-sha2-') || type === 'sk-ecdsa-sha2-nistp256@openssh.com') {
     const curveName = r.text();
+    const named = type === 'sk-ecdsa-sha2-nistp256@openssh.com' ? 'nistp256' : type.slice('ecdsa-sha2-'.length);
+    if (curveName !== named) throw new SshSigError(`a ${type} key on curve ${curveName}`);
     const { key, curve } = ecKey(curveName, r.string());
     info = { type, key, curve };
     if (type.startsWith('sk-')) info.application = r.text();

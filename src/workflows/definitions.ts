@@ -22,7 +22,9 @@ export interface RefusedRequest {
   decision: Extract<Decision, 'approve' | 'reject'>;
   by: string;
   /** What the validator answered. */
-  reason: string;
+  answer: string;
+  /** The approval's comment or the rejection's reason, as sent. */
+  text?: string;
   signed?: SignedStatement;
 }
 export interface PromoteRequest {

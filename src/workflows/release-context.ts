@@ -82,6 +82,7 @@ export class ReleaseContext {
       runId: workflowInfo().originalExecutionRunId,
       services: this.spec.services.map((s) => ({ service: s.service, image: s.image })),
       now: Date.now(),
+      initiatorProven: this.status.initiatorProof !== undefined,
     };
   }
 

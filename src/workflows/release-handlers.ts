@@ -13,6 +13,8 @@ import type { ReleaseContext } from './release-context.js';
 
 /** Refusals kept in status at most (the oldest are dropped; the history keeps every one). */
 const MAX_REFUSALS = 100;
+/** Longest name or reason of a refusal kept in status: a client cannot grow the status without bound. */
+const MAX_TEXT = 500;
 
 /** What the handlers were asked, read by the stages. */
 export class Requests {
@@ -34,19 +36,27 @@ export function installHandlers(ctx: ReleaseContext): void {
 
   setHandler(statusQuery, () => status);
 
-  /** The cheap checks of an approve / reject, as its validator runs them: the rule, then the signature's binding. */
-  const check = (decision: RefusedRequest['decision'], by: string, signed: SignedStatement | undefined, reason?: string): ReturnType<typeof checkSignature> | Verdict => {
-    const rule = decision === 'approve' ? checkApprove(requests.gate, by, status.stage) : checkReject(requests.gate, by, reason ?? '', status.stage);
+  /**
+   * The cheap checks of an approve / reject, as its validator runs them: the rule, then the
+   * signature's binding. `text` is the approval's comment or the rejection's reason, which a signed
+   * statement must carry as its comment.
+   */
+  const check = (decision: RefusedRequest['decision'], by: string, signed: SignedStatement | undefined, text?: string): ReturnType<typeof checkSignature> | Verdict => {
+    const rule = decision === 'approve' ? checkApprove(requests.gate, by, status.stage) : checkReject(requests.gate, by, text ?? '', status.stage);
     if (!rule.ok || !requests.gate) return rule;
-    return checkSignature(requests.gate, decision, by, signed, ctx.decisionContext());
+    return checkSignature(requests.gate, decision, by, signed, ctx.decisionContext(), text);
   };
 
-  /** Records a refused decision in status and the timeline; the update then fails with `reason`. */
+  let refusedSoFar = 0;
+  /** Records a refused decision in status and (for the first MAX_REFUSALS) the timeline; the update then fails with `reason`. */
   const refuse = (decision: RefusedRequest['decision'], by: string, reason: string, fingerprint?: string): void => {
+    const short = (t: string): string => (t.length > MAX_TEXT ? `${t.slice(0, MAX_TEXT)}…` : t);
     const refusals = (status.refusals ??= []);
-    refusals.push({ decision, by, at: ctx.now(), reason, ...(fingerprint ? { fingerprint } : {}) });
+    refusals.push({ decision, by: short(by), at: ctx.now(), reason: short(reason), ...(fingerprint ? { fingerprint } : {}) });
     if (refusals.length > MAX_REFUSALS) refusals.splice(0, refusals.length - MAX_REFUSALS);
-    ctx.record('decision-refused', `${decision} by ${by} refused: ${reason}`, { ...(requests.gate ? { service: requests.gate.service } : {}), stage: 'approval' });
+    if (++refusedSoFar > MAX_REFUSALS) return;
+    const more = refusedSoFar === MAX_REFUSALS ? ` (the timeline records no further refusals; status.refusals keeps the last ${MAX_REFUSALS})` : '';
+    ctx.record('decision-refused', `${decision} by ${short(by)} refused: ${short(reason)}${more}`, { ...(requests.gate ? { service: requests.gate.service } : {}), stage: 'approval' });
   };
 
   /**
@@ -54,8 +64,8 @@ export function installHandlers(ctx: ReleaseContext): void {
    * while it was verified (the gate closed, the same approver approved meanwhile). The proof to keep,
    * or a refusal, recorded, thrown as the update's failure.
    */
-  const verified = async (decision: RefusedRequest['decision'], by: string, signed: SignedStatement | undefined, reason?: string): Promise<DecisionProof | undefined> => {
-    const before = check(decision, by, signed, reason);
+  const verified = async (decision: RefusedRequest['decision'], by: string, signed: SignedStatement | undefined, text?: string): Promise<DecisionProof | undefined> => {
+    const before = check(decision, by, signed, text);
     if (!before.ok) {
       refuse(decision, by, before.reason);
       throw failure('SignatureInvalid', before.reason);
@@ -70,7 +80,7 @@ export function installHandlers(ctx: ReleaseContext): void {
       refuse(decision, by, why);
       throw failure('SignatureInvalid', why);
     }
-    const after = check(decision, by, signed, reason);
+    const after = check(decision, by, signed, text);
     if (!after.ok) {
       const why = `${after.reason} (checked again after the signature was verified)`;
       refuse(decision, by, why, proof.fingerprint);
@@ -79,15 +89,15 @@ export function installHandlers(ctx: ReleaseContext): void {
     return proof;
   };
 
-  const validate = (decision: RefusedRequest['decision'], by: string, signed: SignedStatement | undefined, reason?: string): void => {
-    const verdict = check(decision, by, signed, reason);
+  const validate = (decision: RefusedRequest['decision'], by: string, signed: SignedStatement | undefined, text?: string): void => {
+    const verdict = check(decision, by, signed, text);
     if (!verdict.ok) throw new Error(verdict.reason);
   };
 
   setHandler(
     approveUpdate,
     async ({ by, comment, signed }) => {
-      const proof = await verified('approve', by, signed);
+      const proof = await verified('approve', by, signed, comment);
       const gate = requests.gate;
       if (!gate) throw new Error('no approval gate is open');
       gate.approvals.push({ by, at: ctx.now(), ...(comment ? { comment } : {}), ...(proof ? { proof } : {}) });
@@ -103,7 +113,7 @@ export function installHandlers(ctx: ReleaseContext): void {
       });
       return { service: gate.service, approvals: gate.approvals.length, needed: approvalsNeeded(gate) };
     },
-    { validator: ({ by, signed }) => validate('approve', by, signed) },
+    { validator: ({ by, comment, signed }) => validate('approve', by, signed, comment) },
   );
 
   setHandler(
@@ -122,10 +132,10 @@ export function installHandlers(ctx: ReleaseContext): void {
   );
 
   // a refused update leaves no history: the client reports it, and the workflow records its own reason
-  setHandler(refusedSignal, ({ decision, by, reason, signed }) => {
+  setHandler(refusedSignal, ({ decision, by, answer, text, signed }) => {
     if (decision !== 'approve' && decision !== 'reject') return;
-    const now = check(decision, by, signed, decision === 'reject' ? reason : undefined);
-    refuse(decision, by, now.ok ? `${reason} (as the client reported it; the same decision passes the checks now)` : now.reason);
+    const now = check(decision, by, signed, text);
+    refuse(decision, by, now.ok ? `${answer} (as the client reported it; the same decision passes the checks now)` : now.reason);
   });
 
   setHandler(

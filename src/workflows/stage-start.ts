@@ -26,7 +26,7 @@ export async function verifyStart(ctx: ReleaseContext): Promise<void> {
     if (!checked.ok) refusal = checked.reason;
     else {
       try {
-        const sig = await signing.verifyStatement({ signed, keys: checked.keys, namespace: SIGNATURE_NAMESPACE });
+        const sig = await signing.verifyStatement({ signed, keys: checked.keys, namespace: SIGNATURE_NAMESPACE, spec: ctx.spec });
         ctx.status.initiatorProof = { ...sig, statement: signed.statement, signature: signed.signature };
         ctx.record('start-verified', `start signed by ${ctx.initiator} (${sig.keyType} ${sig.fingerprint})`, { stage: 'release' });
       } catch (err) {

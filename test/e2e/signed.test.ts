@@ -53,7 +53,7 @@ afterAll(async () => {
 test('with signatures required by the worker, an unsigned start is refused before it touches anything (exit 3)', async () => {
   const started = await tidegate(env, 'start', '-f', SPEC, '--version', '3.0.9', '--image', 'registry.local/checkout:3.0.9', '--wait');
   expect(started.code).toBe(3);
-  expect(started.stdout).toContain('the worker requires signed decisions (TIDEGATE_REQUIRE_SIGNED) and it was started unsigned: start it with `tidegate start … --key <your SSH key>`');
+  expect(started.stderr).toContain('refused: the worker requires signed decisions (TIDEGATE_REQUIRE_SIGNED) and it was started unsigned: start it with `tidegate start … --key <your SSH key>`');
 }, 120_000);
 
 test('with signatures required by the worker, --as alone is refused, keys and ssh-agent sign, and verify re-checks the history', async () => {

@@ -194,6 +194,39 @@ describe('SSHSIG, against ssh-keygen', () => {
     expect(verifySshSignature(message, signature, 'tidegate', [pubOf(stranger)])).toEqual({ ok: false, reason: expect.stringMatching(/^the signing key SHA256:\S+ is not one of the signer's allowed keys$/) });
   });
 
+  test('an ECDSA signature re-encoded without the sign byte of r (a negative mpint) is refused, as ssh-keygen refuses it', () => {
+    const str = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, 0].map((_, i) => (b.length >>> (24 - 8 * i)) & 0xff)), b]);
+    const read = (buf: Buffer, at: number): [Buffer, number] => {
+      const n = buf.readUInt32BE(at);
+      return [buf.subarray(at + 4, at + 4 + n), at + 4 + n];
+    };
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const armored = signWith('ecdsa-p256');
+      const body = Buffer.from(armored.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
+      // SSHSIG: magic(6) version(4) publickey namespace reserved hash signature
+      let at = 10;
+      const fields: Buffer[] = [];
+      for (let i = 0; i < 5; i++) {
+        const [f, next] = read(body, at);
+        fields.push(f);
+        at = next;
+      }
+      const [format, afterFormat] = read(fields[4] ?? Buffer.alloc(0), 0);
+      const [inner] = read(fields[4] ?? Buffer.alloc(0), afterFormat);
+      const [r, afterR] = read(inner, 0);
+      const [sv] = read(inner, afterR);
+      if (r[0] !== 0) continue; // r needs no sign byte: try another signature
+      const padded = str(Buffer.concat([str(r.subarray(1)), str(sv)]));
+      const sigBlob = Buffer.concat([str(format), padded]);
+      const rebuilt = Buffer.concat([body.subarray(0, 10), ...fields.slice(0, 4).map(str), str(sigBlob)]);
+      const forged = `-----BEGIN SSH SIGNATURE-----\n${rebuilt.toString('base64')}\n-----END SSH SIGNATURE-----\n`;
+      expect(reference(forged, 'ecdsa-p256')).toBe(false);
+      expect(verifySshSignature(message, forged, 'tidegate', [pubOf('ecdsa-p256')])).toEqual({ ok: false, reason: 'the signature is malformed: a negative mpint' });
+      return;
+    }
+    throw new Error('20 signatures in a row had r < 2^255');
+  });
+
   test.each<[string, string]>([
     ['not armored', 'hello'],
     ['not base64', '-----BEGIN SSH SIGNATURE-----\n!!!\n-----END SSH SIGNATURE-----'],

@@ -13,7 +13,8 @@ import { RefusedError } from '../../src/client/errors.js';
 import { exitCodeFor } from '../../src/core/status.js';
 import { canonicalJson, makeStatement, type Statement } from '../../src/core/statement.js';
 import { sshKeygenSigner } from '../../src/signing/sign.js';
-import { approveUpdate, type ApproveRequest } from '../../src/workflows/definitions.js';
+import { approveUpdate, type ApproveRequest, type ReleaseInput } from '../../src/workflows/definitions.js';
+import { specDigest } from '../../src/signing/digest.js';
 import { attest, renderAttestation } from '../../src/client/verify.js';
 
 let dir: string;
@@ -94,10 +95,12 @@ test('signed approvals from listed keys release it; forged, stale, misdirected, 
     }),
     ...edit,
   });
-  const send = async (by: string, signer: string, statement: Statement, opts: { namespace?: string; tamper?: (text: string) => string } = {}): Promise<string> => {
+  const send = async (by: string, signer: string, statement: Statement, opts: { namespace?: string; tamper?: (text: string) => string; comment?: string } = {}): Promise<string> => {
     const text = canonicalJson(statement);
     const signature = await sshKeygenSigner(key(signer))(text, opts.namespace ?? 'tidegate');
-    const request: ApproveRequest = { by, signed: { statement: opts.tamper ? opts.tamper(text) : text, signature } };
+    const sent = opts.tamper ? opts.tamper(text) : text;
+    const comment = opts.comment ?? (JSON.parse(sent) as { comment?: string }).comment;
+    const request: ApproveRequest = { by, ...(comment ? { comment } : {}), signed: { statement: sent, signature } };
     try {
       await h.env.client.workflow.getHandle(releaseId).executeUpdate(approveUpdate, { args: [request] });
       return 'accepted';
@@ -122,6 +125,7 @@ test('signed approvals from listed keys release it; forged, stale, misdirected, 
   expect(await send('bob', 'alice', statementFor('alice'))).toBe('the statement is signed as alice, not bob');
   expect(await send('erin', 'erin', statementFor('erin'))).toMatch(/^erin has no key valid now for namespace "tidegate" in the allowed signers: /);
   expect(await send('carol', 'carol2', statementFor('carol'))).toBe('carol started this release and self-approval is not allowed');
+  expect(await send('alice', 'alice', statementFor('alice', { comment: 'lgtm' }), { comment: 'lgtm, and I approve the migration too' })).toBe('the comment sent is not the one signed ("lgtm")');
   // … and by the signature's verification (the handler records these itself)
   expect(await send('alice', 'alice', statementFor('alice', { comment: 'ship it' }), { tamper: (t) => t.replace('ship it', 'ship it now') })).toMatch(/^the signature does not verify: /);
   expect(await send('alice', 'alice', statementFor('alice'), { namespace: 'git' })).toBe('the signature is in namespace "git", not "tidegate" (sign with ssh-keygen -Y sign -n tidegate)');
@@ -194,8 +198,11 @@ function requiringWorker(): void {
 
 test('a worker that requires signatures refuses an unsigned start before touching anything (exit 3)', async () => {
   requiringWorker();
-  const { releaseId } = await h.releases.start(gatedSpec('cart', false), { initiator: 'carol' });
-  const result = await h.finish(releaseId);
+  // start itself answers refused (the CLI exits 3), and the release has ended with the reason
+  await expect(h.releases.start(gatedSpec('cart', false), { initiator: 'carol' })).rejects.toThrow(
+    new RefusedError('the worker requires signed decisions (TIDEGATE_REQUIRE_SIGNED) and it was started unsigned: start it with `tidegate start … --key <your SSH key>`'),
+  );
+  const result = await h.finish('cart@2.0.0');
   expect(result).toMatchObject({ outcome: 'failed', cause: 'unsigned' });
   expect(result.reason).toBe('the worker requires signed decisions (TIDEGATE_REQUIRE_SIGNED) and it was started unsigned: start it with `tidegate start … --key <your SSH key>`');
   expect(exitCodeFor(result)).toBe(3);
@@ -206,10 +213,37 @@ test('a worker that requires signatures refuses an unsigned start before touchin
 
 test('a start signed with a key the worker does not list is refused, and on record (exit 3)', async () => {
   requiringWorker();
-  const { releaseId } = await h.releases.start(gatedSpec('cart', false), { initiator: 'alice', signer: sshKeygenSigner(key('mallory')) });
-  const result = await h.finish(releaseId);
+  await expect(h.releases.start(gatedSpec('cart', false), { initiator: 'alice', signer: sshKeygenSigner(key('mallory')) })).rejects.toThrow(RefusedError);
+  const result = await h.finish('cart@2.0.0');
   expect(result).toMatchObject({ outcome: 'failed', cause: 'unsigned' });
   expect(result.reason).toMatch(/^the worker requires signed decisions \(TIDEGATE_REQUIRE_SIGNED\) and its start signature was refused \(the signing key SHA256:\S+ is not one of the signer's allowed keys\)/);
   expect(result.status.refusals).toEqual([expect.objectContaining({ decision: 'start', by: 'alice' })]);
   expect(h.world.calls).toEqual([]);
 });
+
+test('a start signed for another spec (same release id and images) is refused: the signer vouches for what runs', async () => {
+  requiringWorker();
+  const signed = gatedSpec('cart', false);
+  const runs = gatedSpec('cart', false);
+  const approval = runs.services[0]?.production.approval;
+  if (approval) approval.approvers = ['carol', 'mallory'];
+  const text = canonicalJson(
+    makeStatement({
+      decision: 'start',
+      principal: 'carol',
+      releaseId: 'cart@2.0.0',
+      services: [{ service: 'cart', image: 'registry.local/cart:2.0.0' }],
+      issuedAt: new Date(Date.now() - 1_000).toISOString().slice(0, 19) + 'Z',
+      expiresAt: new Date(Date.now() + 600_000).toISOString().slice(0, 19) + 'Z',
+      spec: specDigest(signed),
+    }),
+  );
+  const signedStart = { statement: text, signature: await sshKeygenSigner(key('carol'))(text, 'tidegate') };
+  const input: ReleaseInput = { contract: 1, spec: runs, initiator: 'carol', supersede: false, signedStart };
+  await h.env.client.workflow.start('release', { workflowId: 'cart@2.0.0', taskQueue: h.taskQueue, args: [input] });
+  const result = await h.finish('cart@2.0.0');
+  expect(result).toMatchObject({ outcome: 'failed', cause: 'unsigned' });
+  expect(result.reason).toMatch(/its start signature was refused \(the start was signed for another spec \(sha256 [0-9a-f]{12}…\), not the one this release runs \(sha256 [0-9a-f]{12}…\)\)/);
+  expect(h.world.calls).toEqual([]);
+});
+

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseAllowedSigners } from '../../core/allowed-signers.js';
+import { specDigest } from '../../signing/digest.js';
 import { failure } from '../../core/failures.js';
 import { verifySshSignature } from '../../signing/sshsig.js';
 import type { SignerTrust, SigningActivities, VerifiedSignature } from '../types.js';
@@ -39,9 +40,14 @@ export function createSigningActivities(config: SigningConfig): SigningActivitie
       }
       return { source: config.allowedSignersFile, sha256: createHash('sha256').update(bytes).digest('hex'), signers, requireSigned: config.requireSigned };
     },
-    async verifyStatement({ signed, keys, namespace }): Promise<VerifiedSignature> {
+    async verifyStatement({ signed, keys, namespace, spec }): Promise<VerifiedSignature> {
       const verdict = verifySshSignature(signed.statement, signed.signature, namespace, keys);
       if (!verdict.ok) throw failure('SignatureInvalid', verdict.reason);
+      if (spec !== undefined) {
+        const signedFor = (JSON.parse(signed.statement) as { spec?: string }).spec;
+        const runs = specDigest(spec);
+        if (signedFor !== runs) throw failure('SignatureInvalid', `the start was signed for ${signedFor ? `another spec (sha256 ${signedFor.slice(0, 12)}…)` : 'no spec'}, not the one this release runs (sha256 ${runs.slice(0, 12)}…)`);
+      }
       return { keyType: verdict.keyType, fingerprint: verdict.fingerprint };
     },
   };
