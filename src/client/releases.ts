@@ -33,6 +33,8 @@ import { describeServiceLock } from '../temporal/locks.js';
 
 /** How long a signed decision is valid: long enough to send, short enough not to be replayed later. */
 export const STATEMENT_VALIDITY_MS = 10 * 60_000;
+/** How long approve / reject wait for a gate that is opening. */
+const GATE_OPENING_MS = 60_000;
 
 /** An ISO time without milliseconds, as statements carry it. */
 const isoSeconds = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
@@ -172,14 +174,32 @@ export class Releases {
    * its images, and is signed before it is sent; without one the approval is unverified.
    */
   async approve(id: string, by: string, comment?: string, signer?: Signer): Promise<ApproveResponse> {
+    await this.gateSettled(id);
     const signed = signer ? await this.sign(id, 'approve', by, comment, signer) : undefined;
     const request = { by, ...(comment ? { comment } : {}), ...(signed ? { signed } : {}) };
     return this.update(id, () => this.handle(id).executeUpdate(approveUpdate, { args: [request] }), (answer) => ({ decision: 'approve', by, answer, ...(comment ? { text: comment } : {}), ...(signed ? { signed } : {}) }));
   }
 
   async reject(id: string, by: string, reason: string, signer?: Signer): Promise<{ service: string }> {
+    await this.gateSettled(id);
     const signed = signer ? await this.sign(id, 'reject', by, reason, signer) : undefined;
     return this.update(id, () => this.handle(id).executeUpdate(rejectUpdate, { args: [{ by, reason, ...(signed ? { signed } : {}) }] }), (answer) => ({ decision: 'reject', by, answer, text: reason, ...(signed ? { signed } : {}) }));
+  }
+
+  /**
+   * Waits (up to `GATE_OPENING_MS`) while the release is in its approval stage but its gate is still
+   * opening — the worker reading its allowed signers — so that a decision sent just as the stage
+   * begins meets the open gate instead of being refused.
+   */
+  private async gateSettled(id: string): Promise<void> {
+    const deadline = Date.now() + GATE_OPENING_MS;
+    for (;;) {
+      const status = await this.status(id).catch(() => undefined);
+      const current = status?.services.find((s) => s.service === status.service);
+      const opening = status?.stage === 'approval' && current?.stages.approval === 'running' && current.approvalsNeeded === undefined;
+      if (!opening || Date.now() >= deadline) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   /** The statement for a decision at the gate open now, signed. */

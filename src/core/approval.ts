@@ -69,6 +69,7 @@ export interface ApprovalGate {
 export type Verdict = { ok: true } | { ok: false; reason: string };
 
 function notOpen(gate: ApprovalGate | undefined, stage: string): Verdict {
+  if (!gate && stage === 'approval') return { ok: false, reason: 'the approval gate is opening (the worker is reading its allowed signers): try again in a moment' };
   if (!gate) return { ok: false, reason: `no approval gate is open: the release is in stage "${stage}"` };
   if (gate.rejection) return { ok: false, reason: `the gate is closed: ${gate.rejection.by} rejected it` };
   return { ok: false, reason: `the approval gate for ${gate.service} is not open: the release is in stage "${stage}"` };
