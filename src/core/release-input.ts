@@ -14,7 +14,12 @@ export const RELEASE_INPUT_CONTRACT = 2;
 
 /** The contract a release of this spec is written with: 2 when it requires signatures, else 1. */
 export function contractFor(spec: ReleaseSpec): 1 | 2 {
-  return spec.services.some((s) => s.production.approval?.requireSignature === true) ? 2 : 1;
+  return requiresSignatures(spec) ? 2 : 1;
+}
+
+/** Whether any service's approval gate requires signed decisions (approval.requireSignature). */
+export function requiresSignatures(spec: ReleaseSpec): boolean {
+  return spec.services.some((s) => s.production.approval?.requireSignature === true);
 }
 
 export interface ReleaseInput {

@@ -42,6 +42,15 @@ export interface Statement {
   spec?: string;
 }
 
+/**
+ * The services and images a statement about a release names, in the order makeStatement keeps.
+ *
+ *   statementServices({services: [{service: 'web', image: 'r/web:2', …}, {service: 'api', …}]}) → [{service: 'api', …}, {service: 'web', …}]
+ */
+export function statementServices(release: { services: readonly { service: string; image: string }[] }): StatementService[] {
+  return release.services.map(({ service, image }) => ({ service, image })).sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
+}
+
 /** A statement and its signature, as sent with a decision and kept in history. */
 export interface SignedStatement {
   /** The statement's canonical text, exactly the bytes that were signed. */
@@ -78,7 +87,7 @@ export function canonicalJson(value: unknown): string {
 
 /** The statement a client signs, with its services sorted and empty optional fields left out. */
 export function makeStatement(fields: Omit<Statement, 'v'>): Statement {
-  const services = [...fields.services].sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
+  const services = statementServices(fields);
   return {
     v: 1,
     decision: fields.decision,
@@ -86,7 +95,7 @@ export function makeStatement(fields: Omit<Statement, 'v'>): Statement {
     releaseId: fields.releaseId,
     ...(fields.runId ? { runId: fields.runId } : {}),
     ...(fields.gate ? { gate: fields.gate } : {}),
-    services: services.map(({ service, image }) => ({ service, image })),
+    services,
     issuedAt: fields.issuedAt,
     expiresAt: fields.expiresAt,
     ...(fields.comment ? { comment: fields.comment } : {}),
@@ -186,7 +195,7 @@ export function checkStatement(statement: Statement, ctx: StatementContext): Che
   if (ctx.gate !== undefined && statement.gate !== ctx.gate) {
     return fail(`the statement is for gate ${statement.gate ?? '(none)'}, not the gate open now (${ctx.gate})`);
   }
-  const want = [...ctx.services].sort((a, b) => (a.service < b.service ? -1 : 1)).map((s) => `${s.service}=${s.image}`).join(', ');
+  const want = statementServices(ctx).map((s) => `${s.service}=${s.image}`).join(', ');
   const got = statement.services.map((s) => `${s.service}=${s.image}`).join(', ');
   if (want !== got) return fail(`the statement names ${got}, but the release is ${want}`);
   const issued = Date.parse(statement.issuedAt);

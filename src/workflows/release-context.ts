@@ -4,6 +4,7 @@
 import { condition, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { DecisionContext } from '../core/approval.js';
 import type { ExpectedTraffic } from '../core/drift.js';
+import { statementServices } from '../core/statement.js';
 import type { Compensation, UndoAction } from '../core/compensation.js';
 import { planRelease, type PlannedStage, type ReleasePlan } from '../core/plan.js';
 import type { Color, ProductionSnapshot, ProductionTarget } from '../core/snapshot.js';
@@ -80,7 +81,7 @@ export class ReleaseContext {
     return {
       releaseId: this.releaseId,
       runId: workflowInfo().originalExecutionRunId,
-      services: this.spec.services.map((s) => ({ service: s.service, image: s.image })),
+      services: statementServices(this.spec),
       now: Date.now(),
       initiatorProven: this.status.initiatorProof !== undefined,
     };

@@ -5,7 +5,8 @@
 // refused, with nothing changed.
 import { patched, workflowInfo } from '@temporalio/workflow';
 import { checkStart } from '../core/approval.js';
-import { SIGNATURE_NAMESPACE } from '../core/statement.js';
+import { requiresSignatures } from '../core/release-input.js';
+import { SIGNATURE_NAMESPACE, statementServices } from '../core/statement.js';
 import { PATCHES } from './patches.js';
 import { failureMessage, signing } from './release-activities.js';
 import { ReleaseStop, type ReleaseContext } from './release-context.js';
@@ -13,14 +14,14 @@ import { ReleaseStop, type ReleaseContext } from './release-context.js';
 export async function verifyStart(ctx: ReleaseContext): Promise<void> {
   if (!patched(PATCHES.signedStart.id)) return;
   const trust = await signing.readSignerTrust({ for: 'start' });
-  const required = trust.requireSigned || ctx.spec.services.some((s) => s.production.approval?.requireSignature === true);
+  const required = trust.requireSigned || requiresSignatures(ctx.spec);
   const signed = ctx.signedStart;
   let refusal: string | undefined;
   if (signed) {
     const checked = checkStart(signed, trust, {
       releaseId: ctx.releaseId,
       initiator: ctx.initiator,
-      services: ctx.spec.services.map((s) => ({ service: s.service, image: s.image })),
+      services: statementServices(ctx.spec),
       startedAt: workflowInfo().startTime.getTime(),
     });
     if (!checked.ok) refusal = checked.reason;
