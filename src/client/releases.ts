@@ -23,7 +23,7 @@ import {
   type RefusedRequest,
   type ReleaseInput,
 } from '../workflows/definitions.js';
-import { canonicalJson, makeStatement, SIGNATURE_NAMESPACE, type SignedStatement } from '../core/statement.js';
+import { canonicalJson, makeStatement, SIGNATURE_NAMESPACE, statementServices, type SignedStatement, type Statement } from '../core/statement.js';
 import type { Signer } from '../signing/sign.js';
 import { specDigest } from '../signing/digest.js';
 import type { release } from '../workflows/release.js';
@@ -38,6 +38,13 @@ const GATE_OPENING_MS = 60_000;
 
 /** An ISO time without milliseconds, as statements carry it. */
 const isoSeconds = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
+
+/** A statement issued now and valid for STATEMENT_VALIDITY_MS, in its canonical text, signed. */
+async function signStatement(fields: Omit<Statement, 'v' | 'issuedAt' | 'expiresAt'>, signer: Signer): Promise<SignedStatement> {
+  const issued = new Date();
+  const text = canonicalJson(makeStatement({ ...fields, issuedAt: isoSeconds(issued), expiresAt: isoSeconds(new Date(issued.getTime() + STATEMENT_VALIDITY_MS)) }));
+  return { statement: text, signature: await signer(text, SIGNATURE_NAMESPACE) };
+}
 
 export interface StartOptions {
   initiator: string;
@@ -95,22 +102,9 @@ export class Releases {
     }
     const contract = contractFor(spec);
     if (contract === 2 && !options.signer) throw new RefusedError(`${id}'s spec requires signed decisions (approval.requireSignature): start it with --key <your SSH key>`);
-    let signedStart: SignedStatement | undefined;
-    if (options.signer) {
-      const issued = new Date();
-      const statement = canonicalJson(
-        makeStatement({
-          decision: 'start',
-          principal: options.initiator,
-          releaseId: id,
-          services: spec.services.map((s) => ({ service: s.service, image: s.image })),
-          issuedAt: isoSeconds(issued),
-          expiresAt: isoSeconds(new Date(issued.getTime() + STATEMENT_VALIDITY_MS)),
-          spec: specDigest(spec),
-        }),
-      );
-      signedStart = { statement, signature: await options.signer(statement, SIGNATURE_NAMESPACE) };
-    }
+    const signedStart = options.signer
+      ? await signStatement({ decision: 'start', principal: options.initiator, releaseId: id, services: statementServices(spec), spec: specDigest(spec) }, options.signer)
+      : undefined;
     const input: ReleaseInput = { contract, spec, initiator: options.initiator, supersede: options.supersede ?? false, ...(signedStart ? { signedStart } : {}) };
     try {
       await this.client.workflow.start<typeof release>('release', {
@@ -174,56 +168,45 @@ export class Releases {
    * its images, and is signed before it is sent; without one the approval is unverified.
    */
   async approve(id: string, by: string, comment?: string, signer?: Signer): Promise<ApproveResponse> {
-    await this.gateSettled(id);
-    const signed = signer ? await this.sign(id, 'approve', by, comment, signer) : undefined;
+    const status = await this.gateSettled(id);
+    const signed = signer ? await this.sign(id, status, 'approve', by, comment, signer) : undefined;
     const request = { by, ...(comment ? { comment } : {}), ...(signed ? { signed } : {}) };
     return this.update(id, () => this.handle(id).executeUpdate(approveUpdate, { args: [request] }), (answer) => ({ decision: 'approve', by, answer, ...(comment ? { text: comment } : {}), ...(signed ? { signed } : {}) }));
   }
 
   async reject(id: string, by: string, reason: string, signer?: Signer): Promise<{ service: string }> {
-    await this.gateSettled(id);
-    const signed = signer ? await this.sign(id, 'reject', by, reason, signer) : undefined;
+    const status = await this.gateSettled(id);
+    const signed = signer ? await this.sign(id, status, 'reject', by, reason, signer) : undefined;
     return this.update(id, () => this.handle(id).executeUpdate(rejectUpdate, { args: [{ by, reason, ...(signed ? { signed } : {}) }] }), (answer) => ({ decision: 'reject', by, answer, text: reason, ...(signed ? { signed } : {}) }));
   }
 
   /**
    * Waits (up to `GATE_OPENING_MS`) while the release is in its approval stage but its gate is still
    * opening — the worker reading its allowed signers — so that a decision sent just as the stage
-   * begins meets the open gate instead of being refused.
+   * begins meets the open gate instead of being refused. The status last read (undefined when the
+   * release cannot be read: the update then says why).
    */
-  private async gateSettled(id: string): Promise<void> {
+  private async gateSettled(id: string): Promise<ReleaseStatus | undefined> {
     const deadline = Date.now() + GATE_OPENING_MS;
     for (;;) {
       const status = await this.status(id).catch(() => undefined);
       const current = status?.services.find((s) => s.service === status.service);
       const opening = status?.stage === 'approval' && current?.stages.approval === 'running' && current.approvalsNeeded === undefined;
-      if (!opening || Date.now() >= deadline) return;
+      if (!opening || Date.now() >= deadline) return status;
       await new Promise((r) => setTimeout(r, 200));
     }
   }
 
-  /** The statement for a decision at the gate open now, signed. */
-  private async sign(id: string, decision: 'approve' | 'reject', by: string, comment: string | undefined, signer: Signer): Promise<SignedStatement> {
+  /** The statement for a decision at the gate open in `read` (the status just read), signed. */
+  private async sign(id: string, read: ReleaseStatus | undefined, decision: 'approve' | 'reject', by: string, comment: string | undefined, signer: Signer): Promise<SignedStatement> {
     await this.requireRunning(id);
-    const status = await this.status(id);
+    const status = read ?? (await this.status(id));
     const open = status.stage === 'approval' ? status.services.find((s) => s.service === status.service) : undefined;
     if (!open) throw new RefusedError(`no approval gate is open: ${id} is in stage "${status.stage}"`);
     if (!status.runId) throw new RefusedError(`${id} started before signed decisions (its gate has no nonce): send the decision without --key`);
     if (!open.gate) throw new RefusedError(`the approval gate of ${open.service} is opening (the worker is reading its allowed signers): try again in a moment`);
-    const issued = new Date();
-    const statement = makeStatement({
-      decision,
-      principal: by,
-      releaseId: id,
-      runId: status.runId,
-      gate: open.gate.nonce,
-      services: status.services.map((s) => ({ service: s.service, image: s.image })),
-      issuedAt: isoSeconds(issued),
-      expiresAt: isoSeconds(new Date(issued.getTime() + STATEMENT_VALIDITY_MS)),
-      ...(comment ? { comment } : {}),
-    });
-    const text = canonicalJson(statement);
-    return { statement: text, signature: await signer(text, SIGNATURE_NAMESPACE) };
+    const fields = { decision, principal: by, releaseId: id, runId: status.runId, gate: open.gate.nonce, services: statementServices(status) };
+    return signStatement({ ...fields, ...(comment ? { comment } : {}) }, signer);
   }
 
   async promote(id: string, by: string, full = false): Promise<{ promoted: string }> {
