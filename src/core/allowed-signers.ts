@@ -36,37 +36,26 @@ export const KEY_TYPES = [
 ] as const;
 const isKeyType = (s: string): boolean => (KEY_TYPES as readonly string[]).includes(s);
 
-/** Splits a line at unquoted whitespace (options may hold quoted spaces and commas). */
-function fields(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (const ch of line) {
-    if (ch === '"') quoted = !quoted;
-    if (!quoted && (ch === ' ' || ch === '\t')) {
-      if (cur) out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  if (cur) out.push(cur);
-  return out;
-}
-
-/** Splits options at unquoted commas. */
-function options(text: string): string[] {
-  const out: string[] = [];
-  let cur = '';
+/**
+ * Splits text at separators outside double quotes.
+ *
+ *   splitUnquoted('a "b c" d', ' \t') → ['a', '"b c"', 'd'];  splitUnquoted('x="1,2",y', ',') → ['x="1,2"', 'y']
+ */
+function splitUnquoted(text: string, separators: string): string[] {
+  const out: string[] = [''];
   let quoted = false;
   for (const ch of text) {
     if (ch === '"') quoted = !quoted;
-    if (!quoted && ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
+    if (!quoted && separators.includes(ch)) out.push('');
+    else out[out.length - 1] += ch;
   }
-  out.push(cur);
   return out;
 }
+
+/** A line's fields (options may hold quoted spaces and commas). */
+const fields = (line: string): string[] => splitUnquoted(line, ' \t').filter((f) => f !== '');
+/** An options field's options. */
+const options = (text: string): string[] => splitUnquoted(text, ',');
 
 /**
  * ssh-keygen's timestamps: YYYYMMDD[Z] or YYYYMMDDHHMM[SS][Z], as an ISO time. Without Z ssh-keygen

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseAllowedSigners } from '../../core/allowed-signers.js';
+import { parseStatement } from '../../core/statement.js';
 import { specDigest } from '../../signing/digest.js';
 import { failure } from '../../core/failures.js';
 import { verifySshSignature } from '../../signing/sshsig.js';
@@ -44,7 +45,8 @@ export function createSigningActivities(config: SigningConfig): SigningActivitie
       const verdict = verifySshSignature(signed.statement, signed.signature, namespace, keys);
       if (!verdict.ok) throw failure('SignatureInvalid', verdict.reason);
       if (spec !== undefined) {
-        const signedFor = (JSON.parse(signed.statement) as { spec?: string }).spec;
+        const parsed = parseStatement(signed.statement);
+        const signedFor = parsed.ok ? parsed.value.spec : undefined;
         const runs = specDigest(spec);
         if (signedFor !== runs) throw failure('SignatureInvalid', `the start was signed for ${signedFor ? `another spec (sha256 ${signedFor.slice(0, 12)}…)` : 'no spec'}, not the one this release runs (sha256 ${runs.slice(0, 12)}…)`);
       }
