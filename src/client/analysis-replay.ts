@@ -27,14 +27,20 @@ export interface RecordedRelease {
 }
 
 
+/** Payloads of a history event, decoded with the SDK's default converter; a payload it cannot read is bad input. */
+export function decodePayloads(payloads: Payloads, what = 'payload'): unknown[] {
+  return (payloads?.payloads ?? []).map((payload) => {
+    try {
+      return defaultPayloadConverter.fromPayload<unknown>(payload);
+    } catch (err) {
+      throw new InvalidInputError(`cannot decode the history's ${what}: ${err instanceof Error ? err.message : String(err)} (a payload codec or encryption is not supported)`);
+    }
+  });
+}
+
 function firstPayload(payloads: Payloads, what: string): unknown {
-  const payload = payloads?.payloads?.[0];
-  if (!payload) throw new InvalidInputError(`the history's ${what} carries no payload`);
-  try {
-    return defaultPayloadConverter.fromPayload<unknown>(payload);
-  } catch (err) {
-    throw new InvalidInputError(`cannot decode the history's ${what}: ${err instanceof Error ? err.message : String(err)} (a payload codec or encryption is not supported)`);
-  }
+  if (!payloads?.payloads?.[0]) throw new InvalidInputError(`the history's ${what} carries no payload`);
+  return decodePayloads(payloads, what)[0];
 }
 
 /**

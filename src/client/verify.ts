@@ -4,11 +4,11 @@
 // and the statements and signatures themselves, and verifies each signature again against the
 // auditor's own allowed signers file — the same check `ssh-keygen -Y verify` makes.
 import { createHash } from 'node:crypto';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { parseAllowedSigners, signersFor } from '../core/allowed-signers.js';
-import { isObject } from '../core/release-input.js';
-import { checkStatement, parseStatement, SIGNATURE_NAMESPACE, type SignedStatement, type StatementService } from '../core/statement.js';
+import { parseAllowedSigners, signersFor, type AllowedSigner } from '../core/allowed-signers.js';
+import { isObject, requiresSignatures, upgradeReleaseInput, type ReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
+import { checkStatement, parseStatement, SIGNATURE_NAMESPACE, statementServices, type SignedStatement, type Statement, type StatementService } from '../core/statement.js';
+import { decodePayloads } from './analysis-replay.js';
 import { specDigest } from '../signing/digest.js';
 import type { ReleaseStatus } from '../core/status.js';
 import type { SignerTrust } from '../activities/types.js';
@@ -56,21 +56,30 @@ export interface Attestation {
   ok: boolean;
 }
 
-const decode = (payloads: temporal.api.common.v1.IPayloads | null | undefined): unknown[] =>
-  (payloads?.payloads ?? []).map((p) => {
-    try {
-      return defaultPayloadConverter.fromPayload<unknown>(p);
-    } catch (err) {
-      throw new InvalidInputError(`cannot decode a payload of the history: ${err instanceof Error ? err.message : String(err)} (a payload codec or encryption is not supported)`);
-    }
-  });
-
 const timeOf = (e: temporal.api.history.v1.IHistoryEvent): string => {
   const t = e.eventTime;
   if (!t) return '';
   const ms = Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
   return new Date(ms).toISOString();
 };
+
+/** A signed statement checked against the auditor's signers, as of when it was issued. */
+function checkedSignature(signed: SignedStatement, principal: string, issuedAt: string, signers: AllowedSigner[]): NonNullable<VerifiedDecision['signature']> {
+  const keys = signersFor(signers, principal, SIGNATURE_NAMESPACE, Date.parse(issuedAt)).map((k) => k.key);
+  if (keys.length === 0) return { ok: false, reason: `${principal} has no key in your allowed signers` };
+  const v = verifySshSignature(signed.statement, signed.signature, SIGNATURE_NAMESPACE, keys);
+  return v.ok ? { ok: true, keyType: v.keyType, fingerprint: v.fingerprint } : { ok: false, reason: v.reason };
+}
+
+/** What binds an accepted approve / reject to this release, or the first thing that does not. */
+function bindingProblem(st: Statement, sent: { decision: 'approve' | 'reject'; by: string; text?: string; at: string }, release: { releaseId: string; runId: string; services: StatementService[]; nonces?: Set<string> }): string | undefined {
+  const bound = checkStatement(st, { decision: sent.decision, releaseId: release.releaseId, ...(release.runId ? { runId: release.runId } : {}), services: release.services, now: Date.parse(sent.at) });
+  if (!bound.ok) return bound.reason;
+  if (st.principal !== sent.by) return `it is signed as ${st.principal}, sent as ${sent.by}`;
+  if ((st.comment ?? '') !== (sent.text ?? '')) return `the text sent (${JSON.stringify(sent.text ?? '')}) is not the one signed (${JSON.stringify(st.comment ?? '')})`;
+  if (release.nonces && (st.gate === undefined || !release.nonces.has(st.gate))) return `it names gate ${st.gate ?? '(none)'}, which this release never opened`;
+  return undefined;
+}
 
 /**
  * Re-verifies every decision of a release's history against `allowedSignersText` (the auditor's
@@ -80,8 +89,12 @@ export function attest(history: History, allowedSignersText: string, where: stri
   const events = history.events ?? [];
   const started = events.find((e) => e.workflowExecutionStartedEventAttributes)?.workflowExecutionStartedEventAttributes;
   if (!started || started.workflowType?.name !== 'release') throw new InvalidInputError(`${where} is not the history of a release`);
-  const [input] = decode(started.input);
-  const initiator = isObject(input) && typeof input.initiator === 'string' ? input.initiator : '?';
+  let input: ReleaseInput;
+  try {
+    input = upgradeReleaseInput(decodePayloads(started.input)[0] as StoredReleaseInput);
+  } catch (err) {
+    throw new InvalidInputError(`${where}: the start input cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const runId = started.originalExecutionRunId || started.firstExecutionRunId || '';
   const { signers, problems } = parseAllowedSigners(allowedSignersText);
   if (problems.length > 0) throw new InvalidInputError('the allowed signers file has errors:', problems.map((p) => `line ${p.line}: ${p.message}`));
@@ -89,23 +102,21 @@ export function attest(history: History, allowedSignersText: string, where: stri
 
   // the final status (when the release ended) names each gate's nonce
   const completed = events.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes;
-  const [result] = completed ? decode(completed.result) : [];
+  const [result] = completed ? decodePayloads(completed.result) : [];
   const status = isObject(result) && isObject(result.status) ? (result.status as unknown as ReleaseStatus) : undefined;
-  const releaseId = status?.releaseId ?? (isObject(input) && isObject(input.spec) ? `${String(input.spec.name)}@${String(input.spec.version)}` : '?');
-  const services: StatementService[] =
-    isObject(input) && isObject(input.spec) && Array.isArray(input.spec.services)
-      ? input.spec.services.filter(isObject).map((svc) => ({ service: String(svc.service), image: String(svc.image) }))
-      : [];
-  const nonces = new Set((status?.services ?? []).map((s) => s.gate?.nonce).filter((n): n is string => typeof n === 'string'));
+  const releaseId = status?.releaseId ?? `${input.spec.name}@${input.spec.version}`;
+  const release = {
+    releaseId,
+    runId,
+    services: statementServices(input.spec),
+    ...(status ? { nonces: new Set(status.services.map((s) => s.gate?.nonce).filter((n): n is string => typeof n === 'string')) } : {}),
+  };
 
-  const specRequires = isObject(input) && isObject(input.spec) && Array.isArray(input.spec.services)
-    ? input.spec.services.some((svc: unknown) => isObject(svc) && isObject(svc.production) && isObject(svc.production.approval) && svc.production.approval.requireSignature === true)
-    : false;
   const trustActivities = new Map(
     events
       .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'readSignerTrust')
       .map((e) => {
-        const [what] = decode(e.activityTaskScheduledEventAttributes?.input) as [{ for?: string; service?: string } | undefined];
+        const [what] = decodePayloads(e.activityTaskScheduledEventAttributes?.input) as [{ for?: string; service?: string } | undefined];
         return [String(e.eventId), what?.for === 'gate' ? `the approval gate of ${what.service ?? '?'}` : 'start'] as const;
       }),
   );
@@ -114,15 +125,15 @@ export function attest(history: History, allowedSignersText: string, where: stri
   const byUpdate = new Map<string, VerifiedDecision>();
   for (const e of events) {
     const done = e.activityTaskCompletedEventAttributes;
-    if (done && trustActivities.has(String(done.scheduledEventId))) {
-      const [trust] = decode(done.result) as [SignerTrust | undefined];
-      if (trust) gates.push({ for: trustActivities.get(String(done.scheduledEventId)) ?? '?', at: timeOf(e), source: trust.source, sha256: trust.sha256, requireSigned: trust.requireSigned || specRequires, sameAsYours: trust.sha256 === yours });
+    const label = done ? trustActivities.get(String(done.scheduledEventId)) : undefined;
+    if (done && label) {
+      const [trust] = decodePayloads(done.result) as [SignerTrust | undefined];
+      if (trust) gates.push({ for: label, at: timeOf(e), source: trust.source, sha256: trust.sha256, requireSigned: trust.requireSigned || requiresSignatures(input.spec), sameAsYours: trust.sha256 === yours });
     }
     const accepted = e.workflowExecutionUpdateAcceptedEventAttributes;
-    if (accepted) {
-      const name = accepted.acceptedRequest?.input?.name ?? '';
-      if (name !== 'approve' && name !== 'reject') continue;
-      const [request] = decode(accepted.acceptedRequest?.input?.args) as [{ by?: string; comment?: string; reason?: string; signed?: SignedStatement } | undefined];
+    const name = accepted?.acceptedRequest?.input?.name;
+    if (accepted && (name === 'approve' || name === 'reject')) {
+      const [request] = decodePayloads(accepted.acceptedRequest?.input?.args) as [{ by?: string; comment?: string; reason?: string; signed?: SignedStatement } | undefined];
       const d: VerifiedDecision = { decision: name, at: timeOf(e), by: request?.by ?? '?', outcome: 'pending', signed: Boolean(request?.signed) };
       if (request?.signed) {
         const parsed = parseStatement(request.signed.statement);
@@ -130,21 +141,8 @@ export function attest(history: History, allowedSignersText: string, where: stri
           d.binding = { ok: false, reason: parsed.reason };
           d.signature = { ok: false, reason: 'the statement cannot be read' };
         } else {
-          const st = parsed.value;
-          const keys = signersFor(signers, st.principal, SIGNATURE_NAMESPACE, Date.parse(st.issuedAt)).map((k) => k.key);
-          const v = verifySshSignature(request.signed.statement, request.signed.signature, SIGNATURE_NAMESPACE, keys);
-          d.signature = v.ok ? { ok: true, keyType: v.keyType, fingerprint: v.fingerprint } : { ok: false, reason: keys.length === 0 ? `${st.principal} has no key in your allowed signers` : v.reason };
-          const text = name === 'approve' ? request.comment : request.reason;
-          const bound = checkStatement(st, { decision: name, releaseId, ...(runId ? { runId } : {}), services, now: Date.parse(d.at) });
-          const wrong = !bound.ok
-            ? bound.reason
-            : st.principal !== d.by
-              ? `it is signed as ${st.principal}, sent as ${d.by}`
-              : (st.comment ?? '') !== (text ?? '')
-                ? `the text sent (${JSON.stringify(text ?? '')}) is not the one signed (${JSON.stringify(st.comment ?? '')})`
-                : status && (st.gate === undefined || !nonces.has(st.gate))
-                  ? `it names gate ${st.gate ?? '(none)'}, which this release never opened`
-                  : undefined;
+          d.signature = checkedSignature(request.signed, parsed.value.principal, parsed.value.issuedAt, signers);
+          const wrong = bindingProblem(parsed.value, { decision: name, by: d.by, at: d.at, ...(name === 'approve' ? (request.comment ? { text: request.comment } : {}) : { text: request.reason ?? '' }) }, release);
           d.binding = wrong ? { ok: false, reason: wrong } : { ok: true, ...(status ? {} : { gateUnchecked: true }) };
         }
       }
@@ -152,37 +150,31 @@ export function attest(history: History, allowedSignersText: string, where: stri
       byUpdate.set(accepted.acceptedRequest?.meta?.updateId ?? accepted.protocolInstanceId ?? '', d);
     }
     const completedUpdate = e.workflowExecutionUpdateCompletedEventAttributes;
-    if (completedUpdate) {
-      const d = byUpdate.get(completedUpdate.meta?.updateId ?? '');
-      if (d) {
-        const failure = completedUpdate.outcome?.failure;
-        d.outcome = failure ? 'refused' : 'accepted';
-        if (failure) d.refusal = failure.message ?? '';
-      }
+    const d = completedUpdate ? byUpdate.get(completedUpdate.meta?.updateId ?? '') : undefined;
+    if (completedUpdate && d) {
+      const failure = completedUpdate.outcome?.failure;
+      d.outcome = failure ? 'refused' : 'accepted';
+      if (failure) d.refusal = failure.message ?? '';
     }
   }
-  // the start: its statement verified against your file as of when it was issued
-  const signedStart = isObject(input) && isObject(input.signedStart) ? (input.signedStart as unknown as SignedStatement) : undefined;
-  let startSignature: VerifiedDecision['signature'];
-  if (signedStart) {
-    const parsed = parseStatement(signedStart.statement);
-    if (!parsed.ok) startSignature = { ok: false, reason: parsed.reason };
-    else {
-      const keys = signersFor(signers, parsed.value.principal, SIGNATURE_NAMESPACE, Date.parse(parsed.value.issuedAt)).map((k) => k.key);
-      const v = verifySshSignature(signedStart.statement, signedStart.signature, SIGNATURE_NAMESPACE, keys);
-      const st = parsed.value;
-      const specRuns = isObject(input) ? specDigest(input.spec) : '';
-      startSignature = !v.ok
-        ? { ok: false, reason: keys.length === 0 ? `${st.principal} has no key in your allowed signers` : v.reason }
-        : st.principal !== initiator || st.decision !== 'start' || st.releaseId !== releaseId
-          ? { ok: false, reason: `the statement is a "${st.decision}" of ${st.releaseId} as ${st.principal}` }
-          : st.spec !== specRuns
-            ? { ok: false, reason: `it was signed for another spec than the one the release ran (sha256 ${specRuns.slice(0, 12)}…)` }
-            : { ok: true, keyType: v.keyType, fingerprint: v.fingerprint };
-    }
-  }
+  const startSignature = input.signedStart ? checkedStart(input, releaseId, signers) : undefined;
   const ok = decisions.filter((d) => d.outcome === 'accepted' && d.signed).every((d) => d.signature?.ok && d.binding?.ok) && (startSignature === undefined || startSignature.ok);
-  return { releaseId, runId, initiator: { principal: initiator, ...(startSignature ? { signature: startSignature } : {}) }, ...(status?.outcome ? { outcome: status.outcome } : {}), allowedSigners: { sha256: yours, keys: signers.length }, gates, decisions, ok };
+  return { releaseId, runId, initiator: { principal: input.initiator, ...(startSignature ? { signature: startSignature } : {}) }, ...(status?.outcome ? { outcome: status.outcome } : {}), allowedSigners: { sha256: yours, keys: signers.length }, gates, decisions, ok };
+}
+
+/** The signed start, verified against your file as of when it was issued, and for the spec the release ran. */
+function checkedStart(input: ReleaseInput, releaseId: string, signers: AllowedSigner[]): NonNullable<VerifiedDecision['signature']> {
+  const signed = input.signedStart;
+  if (!signed) return { ok: false, reason: 'the start is not signed' };
+  const parsed = parseStatement(signed.statement);
+  if (!parsed.ok) return { ok: false, reason: parsed.reason };
+  const st = parsed.value;
+  const signature = checkedSignature(signed, st.principal, st.issuedAt, signers);
+  if (!signature.ok) return signature;
+  if (st.principal !== input.initiator || st.decision !== 'start' || st.releaseId !== releaseId) return { ok: false, reason: `the statement is a "${st.decision}" of ${st.releaseId} as ${st.principal}` };
+  const runs = specDigest(input.spec);
+  if (st.spec !== runs) return { ok: false, reason: `it was signed for another spec than the one the release ran (sha256 ${runs.slice(0, 12)}…)` };
+  return signature;
 }
 
 /** The attestation for people: the chain of decisions, one line each. */
