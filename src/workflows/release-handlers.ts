@@ -65,6 +65,7 @@ export function installHandlers(ctx: ReleaseContext): void {
    * or a refusal, recorded, thrown as the update's failure.
    */
   const verified = async (decision: RefusedRequest['decision'], by: string, signed: SignedStatement | undefined, text?: string): Promise<DecisionProof | undefined> => {
+    // the validator's checks again: validators do not run on replay, and this gives the keys to verify with
     const before = check(decision, by, signed, text);
     if (!before.ok) {
       refuse(decision, by, before.reason);

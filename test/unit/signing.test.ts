@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { matchesPatternList, parseAllowedSigners, signersFor, sshTimestamp } from '../../src/core/allowed-signers.js';
 import { canonicalJson, checkStatement, makeStatement, parseStatement, type Statement } from '../../src/core/statement.js';
 import { fingerprint, verifySshSignature } from '../../src/signing/sshsig.js';
+import { specDigest } from '../../src/signing/digest.js';
+import { createSigningActivities } from '../../src/activities/signing/index.js';
+import { throughPayloads } from '../../devkit/testing/payloads.js';
 
 describe('canonical JSON', () => {
   test.each<[unknown, string]>([
@@ -236,6 +239,37 @@ describe('SSHSIG, against ssh-keygen', () => {
     const verdict = verifySshSignature(message, armored, 'tidegate', []);
     expect(verdict.ok).toBe(false);
     expect(verdict.ok ? '' : verdict.reason).toMatch(/^the signature is malformed: /);
+  });
+
+  test('the signing activities, through the payload converter: the worker\'s file read with its digest, a signature verified, a bad file and another spec refused non-retryably', async () => {
+    const file = join(dir, 'worker_allowed_signers');
+    const text = `# the worker's list\nalice namespaces="tidegate",valid-after="20260101Z" ${readFileSync(join(dir, 'ed25519.pub'), 'utf8').trim()}\nbob ${readFileSync(join(dir, 'rsa-3072.pub'), 'utf8').trim()}\n`;
+    writeFileSync(file, text);
+    const activities = throughPayloads(createSigningActivities({ allowedSignersFile: file, requireSigned: true }));
+    const trust = await activities.readSignerTrust({ for: 'gate', service: 'checkout' });
+    expect(trust).toMatchObject({ source: file, sha256: createHash('sha256').update(text).digest('hex'), requireSigned: true });
+    expect(trust.signers.map((x) => [x.line, x.principals, x.keyType, x.namespaces, x.validAfter])).toEqual([
+      [2, ['alice'], 'ssh-ed25519', ['tidegate'], '2026-01-01T00:00:00.000Z'],
+      [3, ['bob'], 'ssh-rsa', undefined, undefined],
+    ]);
+    const keys = trust.signers.filter((x) => x.principals.includes('alice')).map((x) => x.key);
+    await expect(activities.verifyStatement({ signed: { statement: message, signature: signWith('ed25519') }, keys, namespace: 'tidegate' })).resolves.toEqual({
+      keyType: 'ssh-ed25519',
+      fingerprint: execFileSync('ssh-keygen', ['-l', '-f', join(dir, 'ed25519.pub')], { encoding: 'utf8' }).split(' ')[1],
+    });
+    // a start statement signed for one spec, checked against another
+    const start = canonicalJson(makeStatement({ ...base, decision: 'start', runId: undefined, gate: undefined, comment: undefined, spec: specDigest({ a: 1 }) } as Omit<Statement, 'v'>));
+    await expect(activities.verifyStatement({ signed: { statement: start, signature: signWith('ed25519', 'tidegate', [], start) }, keys, namespace: 'tidegate', spec: { a: 1 } })).resolves.toMatchObject({ keyType: 'ssh-ed25519' });
+    await expect(activities.verifyStatement({ signed: { statement: start, signature: signWith('ed25519', 'tidegate', [], start) }, keys, namespace: 'tidegate', spec: { a: 2 } })).rejects.toMatchObject({
+      type: 'SignatureInvalid',
+      nonRetryable: true,
+      message: expect.stringMatching(/^the start was signed for another spec \(sha256 [0-9a-f]{12}…\), not the one this release runs/),
+    });
+    writeFileSync(file, `${text}carol cert-authority ssh-ed25519 AAAA\n`);
+    await expect(activities.readSignerTrust({ for: 'start' })).rejects.toMatchObject({ type: 'AllowedSignersInvalid', nonRetryable: true, message: expect.stringContaining('line 4: cert-authority') });
+    // a mounted file not there yet: an ordinary error, which the activity's retry policy retries
+    const missing = createSigningActivities({ allowedSignersFile: join(dir, 'not-mounted-yet'), requireSigned: false });
+    await expect(missing.readSignerTrust({ for: 'start' })).rejects.toThrow(/^cannot read the allowed signers file .*not-mounted-yet \(ENOENT\)$/);
   });
 
   // No FIDO authenticator here, so ssh-keygen cannot make an sk- signature: this one is built to

@@ -33,7 +33,8 @@ export function createSigningActivities(config: SigningConfig): SigningActivitie
         bytes = await readFile(config.allowedSignersFile);
       } catch (err) {
         // a mounted ConfigMap that is not there yet may come: retry (the default policy) rather than fail the gate
-        throw new Error(`cannot read the allowed signers file ${config.allowedSignersFile}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        const code = (err as NodeJS.ErrnoException | undefined)?.code;
+        throw new Error(`cannot read the allowed signers file ${config.allowedSignersFile} (${code ?? String(err)})`, { cause: err });
       }
       const { signers, problems } = parseAllowedSigners(bytes.toString('utf8'));
       if (problems.length > 0) {
