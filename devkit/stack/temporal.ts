@@ -1,5 +1,6 @@
 // Runs the real Temporal dev server (Temporal CLI `server start-dev`) with its Web UI, a persistent
 // SQLite file and tidegate's search attributes registered, on free loopback ports.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
 import { freePort, listening } from './ports.js';
@@ -46,7 +47,25 @@ export async function canConnect(address: string): Promise<boolean> {
   }
 }
 
+/**
+ * Starts the dev server. Ports it picks itself (freePort) can be taken by another process between
+ * the pick and the server's bind — seen under load, with test suites starting servers side by side
+ * ("bind: address already in use", then the server exits): then it starts again on new ports.
+ */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const picksPorts = options.port === undefined && (options.headless || options.uiPort === undefined);
+  for (let attempt = 1; ; attempt++) {
+    const logged = existsSync(options.logFile) ? statSync(options.logFile).size : 0;
+    try {
+      return await startDevServerOnce(options);
+    } catch (err) {
+      const log = existsSync(options.logFile) ? readFileSync(options.logFile).subarray(logged).toString('utf8') : '';
+      if (!picksPorts || attempt >= 3 || !/address already in use/.test(log)) throw err;
+    }
+  }
+}
+
+async function startDevServerOnce(options: DevServerOptions): Promise<DevServer> {
   const port = options.port ?? (await freePort());
   const uiPort = options.headless ? undefined : (options.uiPort ?? (await freePort()));
   const namespace = options.namespace ?? 'default';
