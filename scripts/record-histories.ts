@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sshKeygenSigner } from '../src/signing/sign.js';
+import { abortSignal } from '../src/workflows/definitions.js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
 import { pausedAt, specFor, startHarness, type Harness, type SpecDoc } from '../devkit/testing/harness.js';
@@ -155,6 +156,45 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.releases.start(specFor('checkout', '2.1.2'), { initiator: 'dave' }).catch(() => undefined);
     await h.finish('checkout@2.1.2');
     return 'checkout@2.1.2';
+  },
+  async 'signed-promoted-aborted'(h) {
+    // signatures required by the spec: an unsigned promote refused by the validator, a signed one
+    // taken; at the next pause an unsigned abort (update) and an abort signal refused, a signed abort taken
+    const key = signingKeys(h, { alice: ['-t', 'ed25519'], bob: ['-t', 'ecdsa', '-b', '256'], dave: ['-t', 'ed25519'] });
+    const spec = specFor('checkout', '2.1.3', (doc) => {
+      delete doc.production.monitor;
+      doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'checkout' }, steps: [{ setWeight: 10 }, { pause: {} }, { setWeight: 50 }, { pause: {} }] };
+      doc.production.approval = { approvers: ['alice', 'bob', 'carol'], minApprovals: 2, timeout: '24h', onTimeout: 'rollback', requireSignature: true };
+    });
+    const { releaseId } = await h.releases.start(spec, { initiator: 'dave', signer: key('dave') });
+    await h.until(releaseId, pausedAt('awaiting-promote', 2));
+    await h.releases.promote(releaseId, 'alice').catch(() => undefined);
+    await h.releases.promote(releaseId, 'alice', false, key('alice'));
+    await h.until(releaseId, pausedAt('awaiting-promote', 4));
+    await h.releases.abort(releaseId, 'bob', 'error budget burnt').catch(() => undefined);
+    await h.env.client.workflow.getHandle(releaseId).signal(abortSignal, { by: 'mallory', reason: 'no key needed?' });
+    await h.releases.abort(releaseId, 'bob', 'error budget burnt', key('bob'));
+    await h.until(releaseId, (s) => s.outcome !== undefined);
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'signed-superseded'(h) {
+    // both releases require signatures: the newer one's signed start goes with its supersede, and the
+    // older one verifies it before it rolls back
+    const key = signingKeys(h, { alice: ['-t', 'ed25519'], dave: ['-t', 'ed25519'], erin: ['-t', 'ed25519'] });
+    const signedCanary = (version: string): ReleaseSpec =>
+      specFor('checkout', version, (doc) => {
+        withoutApproval(doc);
+        doc.production.approval = { approvers: ['alice', 'bob'], minApprovals: 1, timeout: '24h', onTimeout: 'rollback', requireSignature: true };
+      });
+    const first = await h.releases.start(signedCanary('2.1.4'), { initiator: 'dave', signer: key('dave') });
+    await h.until(first.releaseId, pausedAt('step-pause', 2));
+    const second = await h.releases.start(signedCanary('2.1.5'), { initiator: 'erin', signer: key('erin'), supersede: true });
+    await h.until(first.releaseId, (s) => s.outcome !== undefined);
+    await h.until(second.releaseId, (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined);
+    await h.releases.approve(second.releaseId, 'alice', undefined, key('alice'));
+    await h.finish(second.releaseId);
+    return { 'signed-superseded': first.releaseId, 'signed-superseding': second.releaseId };
   },
   async 'aborted-during-pause'(h) {
     const { releaseId } = await h.releases.start(specFor('checkout', '1.4.5'), { initiator: 'dave' });

@@ -37,12 +37,12 @@ const USAGE = `usage: tidegate <command> [options]
                                            and FILE's; --history reads an exported history instead of the server
   approve RELEASE [--as NAME] [--comment TEXT] [--key SSH_KEY]
   reject RELEASE [--as NAME] --reason TEXT [--key SSH_KEY]
+  promote RELEASE [--full] [--as NAME] [--key SSH_KEY]
+  abort RELEASE --reason TEXT [--as NAME] [--key SSH_KEY]
                                            --key (or TIDEGATE_SIGNING_KEY) signs the decision with ssh-keygen -Y sign:
                                            a private key, or a .pub whose key ssh-agent holds
   verify RELEASE --allowed-signers FILE [--history FILE] [--json]
                                            re-verify every recorded decision of a release against FILE, offline
-  promote RELEASE [--full] [--as NAME]
-  abort RELEASE --reason TEXT [--as NAME]
   worker [--check]                         run a worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, …)
 
 in a checkout of tidegate, the development kit adds: npm run dev (local stack + worker), npm run demo
@@ -250,13 +250,21 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
         return 0;
       }
       case 'promote': {
-        const r = await releases.promote(id, by, flags.full ?? false);
-        print(() => `${id}: promoted (${r.promoted})`, r);
+        const signer = signerOf(flags, io.env);
+        const r = await releases.promote(id, by, flags.full ?? false, signer);
+        print(() => `${id}: promoted by ${by}${signer ? ' (signed)' : ' (unsigned)'} (${r.promoted})`, r);
         return 0;
       }
       case 'abort': {
-        await releases.abort(id, by, flags.reason ?? '');
-        print(() => `${id}: abort requested by ${by}; the release rolls back`, { releaseId: id, abortedBy: by });
+        const signer = signerOf(flags, io.env);
+        const r = await releases.abort(id, by, flags.reason ?? '', signer);
+        const text = (): string =>
+          !r.accepted
+            ? `${id}: already being aborted (requested by ${r.abortedBy}); nothing changed`
+            : r.queued
+              ? `${id}: abort requested by ${by} (unsigned); no worker answered yet: the release rolls back when one runs`
+              : `${id}: abort requested by ${by}${signer ? ' (signed)' : ' (unsigned)'}; the release rolls back`;
+        print(text, { releaseId: id, ...r });
         return 0;
       }
     }

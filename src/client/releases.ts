@@ -14,11 +14,13 @@ import type { ReleaseSpec } from '../spec/schema.js';
 import { contractFor } from '../core/release-input.js';
 import {
   abortSignal,
+  abortUpdate,
   approveUpdate,
   promoteUpdate,
   refusedSignal,
   rejectUpdate,
   statusQuery,
+  type AbortResponse,
   type ApproveResponse,
   type RefusedRequest,
   type ReleaseInput,
@@ -33,6 +35,14 @@ import { describeServiceLock } from '../temporal/locks.js';
 
 /** How long a signed decision is valid: long enough to send, short enough not to be replayed later. */
 export const STATEMENT_VALIDITY_MS = 10 * 60_000;
+/** How long abort waits for a running release's status before it falls back to the signal (no worker answers). */
+const ABORT_STATUS_MS = 10_000;
+
+/** What an abort did: `accepted` false when an abort was already under way; `queued` when sent as a signal no worker has answered yet. */
+export interface AbortOutcome extends AbortResponse {
+  queued: boolean;
+}
+
 /** How long approve / reject wait for a gate that is opening. */
 const GATE_OPENING_MS = 60_000;
 
@@ -98,6 +108,15 @@ export class Releases {
         if (lock.holder && lock.holder !== id && lock.holderRunning) {
           throw new RefusedError(`${service} is being released by ${lock.holder}; wait for it, abort it, or start with --supersede`);
         }
+      }
+    }
+    if (options.supersede && !options.signer) {
+      // a release that requires signed decisions rolls back for a supersede only with the newer release's signed start
+      for (const { service } of spec.services) {
+        const lock = await describeServiceLock(this.client, service);
+        if (!lock.holder || lock.holder === id || !lock.holderRunning) continue;
+        const held = await this.client.withDeadline(Date.now() + ABORT_STATUS_MS, () => this.handle(lock.holder ?? '').query(statusQuery)).catch(() => undefined);
+        if (held?.controls?.requireSigned) throw new RefusedError(`${lock.holder} requires signed decisions: supersede it with --key <your SSH key> (it rolls back only for a signed start)`);
       }
     }
     const contract = contractFor(spec);
@@ -209,15 +228,44 @@ export class Releases {
     return signStatement({ ...fields, ...(comment ? { comment } : {}) }, signer);
   }
 
-  async promote(id: string, by: string, full = false): Promise<{ promoted: string }> {
-    return this.update(id, () => this.handle(id).executeUpdate(promoteUpdate, { args: [{ by, full }] }));
+  /**
+   * Promotes the paused release (or, with `full`, skips its remaining canary steps) as `by`. With a
+   * signer the promote is signed: the statement names this release's run and images, and --full.
+   */
+  async promote(id: string, by: string, full = false, signer?: Signer): Promise<{ promoted: string }> {
+    const signed = signer ? await this.signControl(id, 'promote', by, signer, { full }) : undefined;
+    const request = { by, full, ...(signed ? { signed } : {}) };
+    return this.update(id, () => this.handle(id).executeUpdate(promoteUpdate, { args: [request] }), (answer) => ({ decision: 'promote', by, answer, full, ...(signed ? { signed } : {}) }));
   }
 
-  /** Abort is a signal: accepted even while no worker runs; the rollback starts when one does. */
-  async abort(id: string, by: string, reason: string): Promise<void> {
+  /**
+   * Asks the release to abort (it rolls back). Releases started with signed controls take it as an
+   * update, answered at once — refused with the reason when it must be signed and is not — and a
+   * signer signs it. Older releases, and any release whose worker does not answer now, get the
+   * `abort` signal, accepted even while no worker runs: the rollback starts when one does.
+   */
+  async abort(id: string, by: string, reason: string, signer?: Signer): Promise<AbortOutcome> {
     if (!reason.trim()) throw new InvalidInputError('abort needs a reason (--reason)');
     await this.requireRunning(id);
-    await this.handle(id).signal(abortSignal, { by, reason });
+    const status = await this.client.withDeadline(Date.now() + ABORT_STATUS_MS, () => this.handle(id).query(statusQuery)).catch(() => undefined);
+    if (!status?.controls) {
+      if (signer) throw new RefusedError(status ? `${id} started before signed aborts: send it without --key` : `${id} does not answer (no worker is running?): a signed abort needs a worker to verify it; send it without --key to queue it as a signal`);
+      await this.handle(id).signal(abortSignal, { by, reason });
+      return { abortedBy: by, accepted: true, queued: status === undefined };
+    }
+    const signed = signer ? await this.signControl(id, 'abort', by, signer, { reason, status: upgradeStatus(status) }) : undefined;
+    const request = { by, reason, ...(signed ? { signed } : {}) };
+    const answer = await this.update(id, () => this.handle(id).executeUpdate(abortUpdate, { args: [request] }), (refusal) => ({ decision: 'abort', by, answer: refusal, text: reason, ...(signed ? { signed } : {}) }));
+    return { ...answer, queued: false };
+  }
+
+  /** A promote or abort statement for the release as it runs now, signed. */
+  private async signControl(id: string, decision: 'promote' | 'abort', by: string, signer: Signer, opts: { full?: boolean; reason?: string; status?: ReleaseStatus }): Promise<SignedStatement> {
+    await this.requireRunning(id);
+    const status = opts.status ?? (await this.status(id));
+    if (!status.runId || !status.controls) throw new RefusedError(`${id} started before signed ${decision}s: send it without --key`);
+    const fields = { decision, principal: by, releaseId: id, runId: status.runId, services: statementServices(status) };
+    return signStatement({ ...fields, ...(opts.reason ? { comment: opts.reason } : {}), ...(opts.full ? { full: true as const } : {}) }, signer);
   }
 
   /** Live status of a running release (query), or the final status of an ended one (its result). */

@@ -201,6 +201,11 @@ export function renderStatus(status: ReleaseStatus | Loose<ReleaseStatus>): stri
     }
     if (svc?.rejection) lines.push(`    rejected by ${text(svc.rejection.by)} [${proofOf(svc.rejection.proof)}]: ${text(svc.rejection.reason)}`);
   }
+  const controls = s?.controls;
+  if (controls) {
+    const done = each(controls.decisions).map((d) => `${text(d?.decision)}${d?.full === true ? ' --full' : ''} by ${text(d?.by)} [${d?.proof ? `signed ${text(d.proof.fingerprint)}` : 'unverified'}]`);
+    lines.push(`  promote / abort: ${controls.requireSigned ? 'signed required' : 'signatures optional'}${done.length ? `; ${done.join(', ')}` : ''}`);
+  }
   const refusals = each(s?.refusals);
   if (refusals.length) {
     lines.push(`  refused decisions${refusals.length > 5 ? ` (last 5 of ${refusals.length})` : ''}:`);

@@ -1,6 +1,7 @@
 // `tidegate verify`: an attestation an auditor can check without trusting tidegate's worker. From a
 // release's history (the server's, or a file `temporal workflow show -o json` exported) it reads
-// every approve / reject the release accepted or refused, the allowed signers each gate opened with,
+// every approve / reject / promote / abort the release accepted or refused (and every abort signal,
+// a supersede's with the newer release's signed start), the allowed signers each gate opened with,
 // and the statements and signatures themselves, and verifies each signature again against the
 // auditor's own allowed signers file — the same check `ssh-keygen -Y verify` makes.
 import { createHash } from 'node:crypto';
@@ -22,8 +23,8 @@ export interface VerifiedDecision {
   /** Workflow time the update was accepted (ISO). */
   at: string;
   by: string;
-  /** What the release did with it. */
-  outcome: 'accepted' | 'refused' | 'pending';
+  /** What the release did with it ('signal': an abort signal, which has no answer in the history; the release's timeline says what it did). */
+  outcome: 'accepted' | 'refused' | 'pending' | 'signal';
   refusal?: string;
   signed: boolean;
   /** Signed: does the signature verify against the auditor's file, with which key. */
@@ -71,14 +72,46 @@ function checkedSignature(signed: SignedStatement, principal: string, issuedAt: 
   return v.ok ? { ok: true, keyType: v.keyType, fingerprint: v.fingerprint } : { ok: false, reason: v.reason };
 }
 
-/** What binds an accepted approve / reject to this release, or the first thing that does not. */
-function bindingProblem(st: Statement, sent: { decision: 'approve' | 'reject'; by: string; text?: string; at: string }, release: { releaseId: string; runId: string; services: StatementService[]; nonces?: Set<string> }): string | undefined {
+/** A decision as its request was sent: the text a statement must carry (comment or reason) and promote's --full. */
+interface Sent {
+  decision: 'approve' | 'reject' | 'promote' | 'abort';
+  by: string;
+  text?: string;
+  full?: boolean;
+  at: string;
+}
+
+/** What binds an accepted decision to this release, or the first thing that does not. */
+function bindingProblem(st: Statement, sent: Sent, release: { releaseId: string; runId: string; services: StatementService[]; nonces?: Set<string> }): string | undefined {
   const bound = checkStatement(st, { decision: sent.decision, releaseId: release.releaseId, ...(release.runId ? { runId: release.runId } : {}), services: release.services, now: Date.parse(sent.at) });
   if (!bound.ok) return bound.reason;
   if (st.principal !== sent.by) return `it is signed as ${st.principal}, sent as ${sent.by}`;
   if ((st.comment ?? '') !== (sent.text ?? '')) return `the text sent (${JSON.stringify(sent.text ?? '')}) is not the one signed (${JSON.stringify(st.comment ?? '')})`;
-  if (release.nonces && (st.gate === undefined || !release.nonces.has(st.gate))) return `it names gate ${st.gate ?? '(none)'}, which this release never opened`;
+  if (sent.decision === 'promote' && Boolean(st.full) !== Boolean(sent.full)) return `it was signed ${st.full ? 'with' : 'without'} --full, sent ${sent.full ? 'with' : 'without'}`;
+  const gated = sent.decision === 'approve' || sent.decision === 'reject';
+  if (gated && release.nonces && (st.gate === undefined || !release.nonces.has(st.gate))) return `it names gate ${st.gate ?? '(none)'}, which this release never opened`;
   return undefined;
+}
+
+/** A supersede's proof: the newer release's start, signed by whoever sent the signal, naming a service of this release. */
+function supersedeProblem(st: Statement, req: { by: string; supersededBy: string }, services: StatementService[]): string | undefined {
+  if (st.decision !== 'start' || st.releaseId !== req.supersededBy) return `it is a "${st.decision}" of ${st.releaseId}, not the start of ${req.supersededBy}`;
+  if (st.principal !== req.by) return `it is signed as ${st.principal}, sent as ${req.by}`;
+  if (!st.services.some((s) => services.some((m) => m.service === s.service))) return `${req.supersededBy} releases none of this release's services`;
+  return undefined;
+}
+
+/** A decision's statement checked: its signature against your file, and what binds it here. */
+function checkedDecision(d: VerifiedDecision, signed: SignedStatement, signers: AllowedSigner[], bind: (st: Statement) => string | undefined, gateUnchecked: boolean): void {
+  const parsed = parseStatement(signed.statement);
+  if (!parsed.ok) {
+    d.binding = { ok: false, reason: parsed.reason };
+    d.signature = { ok: false, reason: 'the statement cannot be read' };
+    return;
+  }
+  d.signature = checkedSignature(signed, parsed.value.principal, parsed.value.issuedAt, signers);
+  const wrong = bind(parsed.value);
+  d.binding = wrong ? { ok: false, reason: wrong } : { ok: true, ...(gateUnchecked ? { gateUnchecked: true } : {}) };
 }
 
 /**
@@ -132,22 +165,24 @@ export function attest(history: History, allowedSignersText: string, where: stri
     }
     const accepted = e.workflowExecutionUpdateAcceptedEventAttributes;
     const name = accepted?.acceptedRequest?.input?.name;
-    if (accepted && (name === 'approve' || name === 'reject')) {
-      const [request] = decodePayloads(accepted.acceptedRequest?.input?.args) as [{ by?: string; comment?: string; reason?: string; signed?: SignedStatement } | undefined];
+    if (accepted && (name === 'approve' || name === 'reject' || name === 'promote' || name === 'abort')) {
+      const [request] = decodePayloads(accepted.acceptedRequest?.input?.args) as [{ by?: string; comment?: string; reason?: string; full?: boolean; signed?: SignedStatement } | undefined];
       const d: VerifiedDecision = { decision: name, at: timeOf(e), by: request?.by ?? '?', outcome: 'pending', signed: Boolean(request?.signed) };
       if (request?.signed) {
-        const parsed = parseStatement(request.signed.statement);
-        if (!parsed.ok) {
-          d.binding = { ok: false, reason: parsed.reason };
-          d.signature = { ok: false, reason: 'the statement cannot be read' };
-        } else {
-          d.signature = checkedSignature(request.signed, parsed.value.principal, parsed.value.issuedAt, signers);
-          const wrong = bindingProblem(parsed.value, { decision: name, by: d.by, at: d.at, ...(name === 'approve' ? (request.comment ? { text: request.comment } : {}) : { text: request.reason ?? '' }) }, release);
-          d.binding = wrong ? { ok: false, reason: wrong } : { ok: true, ...(status ? {} : { gateUnchecked: true }) };
-        }
+        const text = name === 'approve' ? request.comment : name === 'promote' ? undefined : (request.reason ?? '');
+        const sent: Sent = { decision: name, by: d.by, at: d.at, ...(text ? { text } : {}), ...(request.full ? { full: true } : {}) };
+        checkedDecision(d, request.signed, signers, (st) => bindingProblem(st, sent, release), !status && (name === 'approve' || name === 'reject'));
       }
       decisions.push(d);
       byUpdate.set(accepted.acceptedRequest?.meta?.updateId ?? accepted.protocolInstanceId ?? '', d);
+    }
+    const signal = e.workflowExecutionSignaledEventAttributes;
+    if (signal?.signalName === 'abort') {
+      const [request] = decodePayloads(signal.input) as [{ by?: string; supersededBy?: string; startProof?: SignedStatement } | undefined];
+      const d: VerifiedDecision = { decision: request?.supersededBy ? 'supersede' : 'abort', at: timeOf(e), by: request?.by ?? '?', outcome: 'signal', signed: Boolean(request?.startProof) };
+      const supersededBy = request?.supersededBy;
+      if (request?.startProof && supersededBy) checkedDecision(d, request.startProof, signers, (st) => supersedeProblem(st, { by: d.by, supersededBy }, release.services), false);
+      decisions.push(d);
     }
     const completedUpdate = e.workflowExecutionUpdateCompletedEventAttributes;
     const d = completedUpdate ? byUpdate.get(completedUpdate.meta?.updateId ?? '') : undefined;
@@ -196,13 +231,17 @@ export function renderAttestation(a: Attestation): string {
       ? 'unsigned (unverified)'
       : d.signature?.ok
         ? `signed ${d.signature.keyType} ${d.signature.fingerprint}: signature good${
-            d.binding?.ok ? `, bound to this release, run${d.binding.gateUnchecked ? ' (the gate is unchecked: the release has not ended)' : ' and gate'}` : `, but ${d.binding?.reason}`
+            d.binding?.ok
+              ? d.decision === 'supersede'
+                ? ', the newer release\'s start'
+                : `, bound to this release, run${d.binding.gateUnchecked ? ' (the gate is unchecked: the release has not ended)' : d.decision === 'approve' || d.decision === 'reject' ? ' and gate' : ''}`
+              : `, but ${d.binding?.reason}`
           }`
         : `signature BAD: ${d.signature?.reason}`;
-    const outcome = d.outcome === 'accepted' ? 'accepted' : d.outcome === 'refused' ? `refused by the release: ${d.refusal}` : 'pending';
+    const outcome = d.outcome === 'accepted' ? 'accepted' : d.outcome === 'refused' ? `refused by the release: ${d.refusal}` : d.outcome === 'signal' ? 'sent as a signal (the timeline says what the release did)' : 'pending';
     lines.push(`  ${d.at}  ${who}  ${sig}  → ${outcome}`);
   }
-  if (a.decisions.length === 0) lines.push('  no approve / reject was sent');
+  if (a.decisions.length === 0) lines.push('  no approve / reject / promote / abort was sent');
   lines.push(a.ok ? 'every accepted signed decision verifies against your allowed signers' : 'VERIFICATION FAILED: a signed start or an accepted signed decision does not verify against your allowed signers');
   return lines.join('\n');
 }

@@ -5,7 +5,7 @@
 import type { AllowedSigner } from './allowed-signers.js';
 import { signersFor } from './allowed-signers.js';
 import type { ApprovalSpec } from './release-spec.js';
-import { checkStatement, parseStatement, SIGNATURE_NAMESPACE, type Decision, type SignedStatement, type StatementService } from './statement.js';
+import { checkStatement, CLOCK_SKEW_MS, parseStatement, SIGNATURE_NAMESPACE, type Decision, type SignedStatement, type StatementService } from './statement.js';
 
 /** The proof kept with a signed decision: enough for anyone to verify it again. */
 export interface DecisionProof {
@@ -30,6 +30,19 @@ export interface RejectionRecord {
   by: string;
   at: string;
   reason: string;
+  proof?: DecisionProof;
+}
+
+/** A promote or abort the release accepted (kept in status.controls.decisions). */
+export interface ControlRecord {
+  decision: Extract<Decision, 'promote' | 'abort'>;
+  by: string;
+  at: string;
+  /** promote --full */
+  full?: boolean;
+  /** An abort's reason. */
+  reason?: string;
+  /** Present when signed and verified; absent: unverified. */
   proof?: DecisionProof;
 }
 
@@ -182,6 +195,81 @@ export function checkStart(
   const keys = signersFor(trust.signers, ctx.initiator, SIGNATURE_NAMESPACE, ctx.startedAt);
   if (keys.length === 0) return { ok: false, reason: `${ctx.initiator} has no key valid for namespace "${SIGNATURE_NAMESPACE}" in the worker's allowed signers (${trust.source})` };
   return { ok: true, keys: keys.map((k) => k.key) };
+}
+
+/** What a promote or abort says besides its statement: an abort's reason, a promote's --full. */
+export interface ControlRequest {
+  decision: Extract<Decision, 'promote' | 'abort'>;
+  by: string;
+  signed: SignedStatement | undefined;
+  /** An abort's reason (the statement's comment). */
+  reason?: string;
+  /** promote --full. */
+  full?: boolean;
+}
+
+/**
+ * The signature part of a promote or abort, before its signature is verified. `trust` is the
+ * release's signing policy and allowed signers (read at its start, refreshed when a gate opens;
+ * undefined for releases started before signed promote / abort). Any principal the allowed signers
+ * list may promote or abort; a signed statement names this release, run and images, is valid now,
+ * carries the abort's reason or the promote's --full, and counts once (`used`: statements already
+ * accepted in this run).
+ *
+ *   unsigned abort, trust.requireSigned     → {ok: false, reason: 'this release requires a signed abort: …'}
+ *   promote --full sent with a statement signed without it → {ok: false, reason: 'the statement promotes the current pause only, but the request is promote --full'}
+ */
+export function checkControl(trust: GateTrust | undefined, req: ControlRequest, ctx: DecisionContext, used: ReadonlySet<string>): SignatureCheck {
+  const { decision, by, signed } = req;
+  if (!signed) {
+    if (trust?.requireSigned) return { ok: false, reason: `this release requires a signed ${decision}: run \`tidegate ${decision} … --key <your SSH key>\` (approval.requireSignature or the worker's TIDEGATE_REQUIRE_SIGNED)` };
+    return { ok: true, signed: false };
+  }
+  if (!trust) return { ok: false, reason: `this release started before signed ${decision}s: send it without --key` };
+  const parsed = parseStatement(signed.statement);
+  if (!parsed.ok) return parsed;
+  const statement = parsed.value;
+  if (statement.principal !== by) return { ok: false, reason: `the statement is signed as ${statement.principal}, not ${by}` };
+  if (decision === 'abort' && (statement.comment ?? '') !== (req.reason ?? '')) return { ok: false, reason: `the reason sent is not the one signed (${JSON.stringify(statement.comment ?? '')})` };
+  if (decision === 'promote' && Boolean(statement.full) !== Boolean(req.full)) {
+    const says = (full: boolean): string => (full ? 'promote --full' : 'a promote of the current pause only');
+    return { ok: false, reason: `the statement is ${says(Boolean(statement.full))}, but the request is ${says(Boolean(req.full))}` };
+  }
+  if (used.has(signed.statement)) return { ok: false, reason: `this signed ${decision} was already used in this release: sign a new one` };
+  const bound = checkStatement(statement, { decision, releaseId: ctx.releaseId, runId: ctx.runId, services: ctx.services, now: ctx.now });
+  if (!bound.ok) return bound;
+  const keys = signersFor(trust.signers, by, SIGNATURE_NAMESPACE, ctx.now);
+  if (keys.length === 0) return { ok: false, reason: `${by} has no key valid now for namespace "${SIGNATURE_NAMESPACE}" in the allowed signers: ${trustSource(trust)}` };
+  return { ok: true, signed: true, keys: keys.map((k) => k.key) };
+}
+
+/**
+ * A supersede, in a release that requires signed decisions: the newer release's signed start, sent
+ * with its abort signal, is what proves who asks. It must be a start of `supersededBy` naming at
+ * least one service of this release, valid now, by a principal the allowed signers list.
+ *
+ *   a supersede signal with no signed start → {ok: false, reason: 'superseding by shop@2 needs its signed start: …'}
+ */
+export function checkSupersede(trust: GateTrust, supersede: { by: string; supersededBy: string }, signed: SignedStatement | undefined, ctx: DecisionContext): SignatureCheck {
+  const { supersededBy } = supersede;
+  if (!signed) return { ok: false, reason: `superseding by ${supersededBy} needs its signed start: this release requires signed decisions (start ${supersededBy} with --key)` };
+  const parsed = parseStatement(signed.statement);
+  if (!parsed.ok) return parsed;
+  const st = parsed.value;
+  if (st.decision !== 'start' || st.releaseId !== supersededBy) return { ok: false, reason: `the statement sent with the supersede is a "${st.decision}" of ${st.releaseId}, not the start of ${supersededBy}` };
+  const mine = new Set(ctx.services.map((s) => s.service));
+  if (st.principal !== supersede.by) return { ok: false, reason: `the start of ${supersededBy} is signed as ${st.principal}, but the supersede was sent as ${supersede.by}` };
+  if (!st.services.some((s) => mine.has(s.service))) return { ok: false, reason: `${supersededBy} releases none of this release's services` };
+  const issued = Date.parse(st.issuedAt);
+  const expires = Date.parse(st.expiresAt);
+  if (issued > ctx.now + CLOCK_SKEW_MS || expires <= ctx.now) return { ok: false, reason: `the start of ${supersededBy} is valid from ${st.issuedAt} to ${st.expiresAt}, not now (${new Date(ctx.now).toISOString()})` };
+  const keys = signersFor(trust.signers, st.principal, SIGNATURE_NAMESPACE, ctx.now);
+  if (keys.length === 0) return { ok: false, reason: `${st.principal} has no key valid now for namespace "${SIGNATURE_NAMESPACE}" in the allowed signers: ${trustSource(trust)}` };
+  return { ok: true, signed: true, keys: keys.map((k) => k.key) };
+}
+
+function trustSource(trust: GateTrust): string {
+  return trust.source === 'none' ? 'the worker has no allowed signers (TIDEGATE_ALLOWED_SIGNERS)' : `${trust.source} (sha256 ${trust.sha256.slice(0, 12)}…)`;
 }
 
 export function approvalsNeeded(gate: ApprovalGate): number {

@@ -40,6 +40,8 @@ export interface Statement {
   comment?: string;
   /** A start: SHA-256 (hex) of the spec's canonical text (specText), so the signer vouches for what runs, not only its name. */
   spec?: string;
+  /** A promote that skips the remaining canary steps (`promote --full`); absent: the current pause only. */
+  full?: true;
 }
 
 /**
@@ -100,6 +102,7 @@ export function makeStatement(fields: Omit<Statement, 'v'>): Statement {
     expiresAt: fields.expiresAt,
     ...(fields.comment ? { comment: fields.comment } : {}),
     ...(fields.spec ? { spec: fields.spec } : {}),
+    ...(fields.full ? { full: true as const } : {}),
   };
 }
 
@@ -127,7 +130,7 @@ export function specText(value: unknown): string {
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const STATEMENT_KEYS = new Set(['v', 'decision', 'principal', 'releaseId', 'runId', 'gate', 'services', 'issuedAt', 'expiresAt', 'comment', 'spec']);
+const STATEMENT_KEYS = new Set(['v', 'decision', 'principal', 'releaseId', 'runId', 'gate', 'services', 'issuedAt', 'expiresAt', 'comment', 'spec', 'full']);
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 /**
@@ -156,6 +159,7 @@ export function parseStatement(text: string): Checked<Statement> {
   for (const key of ['runId', 'gate', 'comment', 'spec'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'string') return { ok: false, reason: `the statement's ${key} must be a string` };
   }
+  if (raw.full !== undefined && raw.full !== true) return { ok: false, reason: "the statement's full must be true when present" };
   for (const key of ['issuedAt', 'expiresAt'] as const) {
     if (!ISO.test(raw[key] as string) || Number.isNaN(Date.parse(raw[key] as string))) return { ok: false, reason: `the statement's ${key} must be an ISO time in UTC, like 2026-12-02T10:00:00Z` };
   }

@@ -1,6 +1,6 @@
 // The release's observable state — what `status` shows and the workflow result carries — and the
 // mapping from how a release ended to the CLI's exit codes.
-import type { ApprovalRecord, DecisionProof, Refusal, RejectionRecord } from './approval.js';
+import type { ApprovalRecord, ControlRecord, DecisionProof, Refusal, RejectionRecord } from './approval.js';
 import type { Measurement, RunPhase } from './analysis.js';
 import { STAGES, type ReleasePlan, type Stage } from './plan.js';
 import type { ReleaseSpec } from './release-spec.js';
@@ -159,6 +159,15 @@ export interface GateStatus {
   signers: { source: string; sha256: string; principals: string[] };
 }
 
+/** The signing policy promote and abort are checked with, and the ones accepted (releases started with signed controls). */
+export interface ControlsStatus {
+  /** Signed promote / abort required (the start's policy). */
+  requireSigned: boolean;
+  /** The allowed signers last read (at the start, or when a gate opened). */
+  signers: { source: string; sha256: string; principals: string[] };
+  decisions: ControlRecord[];
+}
+
 export interface ReleaseStatus {
   releaseId: string;
   /** The workflow run as it started (its original run id, which a reset keeps and replay knows): a signed decision names it. Absent in statuses recorded before signed decisions. */
@@ -182,6 +191,8 @@ export interface ReleaseStatus {
   timeline: TimelineEntry[];
   /** Decisions refused (a bad signature, a key not allowed, a stale statement, …), newest last. */
   refusals?: Refusal[];
+  /** Present in releases started with signed promote / abort: their policy and the ones accepted. */
+  controls?: ControlsStatus;
   outcome?: Outcome;
   cause?: Cause;
   reason?: string;
@@ -309,7 +320,7 @@ const LEGACY_TIMELINE: readonly (readonly [RegExp, TimelineCode])[] = [
   [/^analysis \S+: first measurement in /, 'analysis-delayed'],
   [/^analysis \S+: (Successful|Failed|Error|Inconclusive)\b/, 'analysis-verdict'],
   [/^approval gate of \S+ open: /, 'approval-gate-opened'],
-  [/^(start|approve|reject) by \S+ refused: /, 'decision-refused'],
+  [/^(start|approve|reject|promote|abort) by \S+ refused: /, 'decision-refused'],
   [/^start signed by \S+ /, 'start-verified'],
   [/^approved by /, 'approved'],
   [/^rejected by /, 'rejected'],

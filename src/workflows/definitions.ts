@@ -19,24 +19,38 @@ export interface RejectRequest {
 }
 /** Sent by a client whose decision the update's validator refused, so that the refusal is on record. */
 export interface RefusedRequest {
-  decision: Extract<Decision, 'approve' | 'reject'>;
+  decision: Exclude<Decision, 'start'>;
   by: string;
   /** What the validator answered. */
   answer: string;
-  /** The approval's comment or the rejection's reason, as sent. */
+  /** The approval's comment, the rejection's or abort's reason, as sent. */
   text?: string;
   signed?: SignedStatement;
+  /** promote --full, as sent. */
+  full?: boolean;
 }
 export interface PromoteRequest {
   by: string;
   /** Skip the remaining canary steps. */
   full?: boolean;
+  /** A promote statement signed by `by` (tidegate promote --key); absent: unverified. */
+  signed?: SignedStatement;
 }
 export interface AbortRequest {
   by: string;
   reason: string;
   /** Set when a newer release supersedes this one. */
   supersededBy?: string;
+  /** An abort statement signed by `by` (the abort update; tidegate abort --key). */
+  signed?: SignedStatement;
+  /** A supersede: the newer release's verified signed start, which proves who supersedes. */
+  startProof?: SignedStatement;
+}
+export interface AbortResponse {
+  /** Who asked for the abort that is under way (this request's `by`, or an earlier one's). */
+  abortedBy: string;
+  /** False when an abort was already under way: this request changed nothing. */
+  accepted: boolean;
 }
 
 export interface ApproveResponse {
@@ -49,6 +63,8 @@ export const approveUpdate = defineUpdate<ApproveResponse, [ApproveRequest]>('ap
 export const rejectUpdate = defineUpdate<{ service: string }, [RejectRequest]>('reject');
 export const promoteUpdate = defineUpdate<{ promoted: string }, [PromoteRequest]>('promote');
 export const abortSignal = defineSignal<[AbortRequest]>('abort');
+/** Abort as an update (releases started with signed controls): answered with a refusal's reason, and the only way to send a signed abort. */
+export const abortUpdate = defineUpdate<AbortResponse, [AbortRequest]>('abort');
 export const refusedSignal = defineSignal<[RefusedRequest]>('refused');
 export const statusQuery = defineQuery<ReleaseStatus>('status');
 

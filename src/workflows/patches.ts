@@ -51,6 +51,9 @@ export const PATCHES = {
         'build-dispatched',
         'rollout-timed-out',
         'signed-approved',
+        'signed-promoted-aborted',
+        'signed-superseded',
+        'signed-superseding',
       ],
       // before-drift-guard-scaled-down-serving recorded at 2fdc8c0: traffic reset to blue, blue scaled down anyway
       old: [
@@ -92,6 +95,7 @@ export const PATCHES = {
         'rollout-timed-out',
         'signed-approved',
         'signed-rejected',
+        'signed-promoted-aborted',
       ],
       // before-analysis-fail-fast-rolled-back recorded at 86add04: a failed threshold waits out the 30-minute compare beside it
       old: [
@@ -135,7 +139,7 @@ export const PATCHES = {
       'The minimum-traffic rule: an analysis waits until its initialDelay (by default its query\'s longest range window) has passed since the last traffic change before its first measurement. Releases started without it measure at once.',
     since: 'b6ed0fd',
     fixtures: {
-      new: ['nan-inconclusive-promoted', 'null-inconclusive', 'promoted-full', 'inconclusive-paused-promoted', 'rollout-timed-out', 'signed-approved', 'signed-rejected'],
+      new: ['nan-inconclusive-promoted', 'null-inconclusive', 'promoted-full', 'inconclusive-paused-promoted', 'rollout-timed-out', 'signed-approved', 'signed-rejected', 'signed-promoted-aborted'],
       // before-analysis-initial-delay-measured-at-once recorded at 2fdc8c0
       old: [
         'before-analysis-initial-delay-measured-at-once',
@@ -164,7 +168,7 @@ export const PATCHES = {
       "Signed approvals: when an approval gate opens, the worker's allowed signers and signature policy are read (readSignerTrust) and the gate gets a nonce that signed approve / reject statements must name. Releases started without it have no nonce or signer list: they accept unsigned decisions only.",
     since: '5f2809d',
     fixtures: {
-      new: ['signed-approved', 'signed-rejected'],
+      new: ['signed-approved', 'signed-rejected', 'signed-superseding'],
       // every gate recorded before it: no signer list read, no nonce
       old: ['released', 'rejected', 'approval-timed-out-proceeded', 'promoted-full', 'reported-to-github', 'before-github-reporting-released'],
     },
@@ -175,9 +179,20 @@ export const PATCHES = {
       "Before the locks: the worker's allowed signers and policy are read (readSignerTrust), a signed start is verified (its initiator proven, for the no-self-approval rule), and a release that must be signed but is not stops refused (cause unsigned, exit 3). Releases started without it begin with the locks, their initiator as the client named it.",
     since: '4f2bb96',
     fixtures: {
-      new: ['signed-approved', 'signed-rejected', 'unsigned-start-refused'],
+      new: ['signed-approved', 'signed-rejected', 'unsigned-start-refused', 'signed-promoted-aborted', 'signed-superseded', 'signed-superseding'],
       // every release recorded before it begins with its locks
       old: ['released', 'rejected', 'rolled-back-by-analysis', 'superseded', 'before-github-reporting-released'],
+    },
+  },
+  signedControls: {
+    id: 'signed-controls',
+    guards:
+      "Signed promote and abort: the start's signing policy and allowed signers (refreshed when a gate opens) apply to promote and to abort, which gains an update that can carry a signed statement; when signatures are required an unsigned promote or abort is refused, and a supersede must carry the newer release's signed start. Releases started without it accept promote and abort from anyone, unverified.",
+    since: 'HEAD',
+    fixtures: {
+      new: ['signed-promoted-aborted', 'signed-superseded', 'signed-superseding'],
+      // releases recorded before it took promote and abort unverified
+      old: ['signed-approved', 'signed-rejected', 'unsigned-start-refused'],
     },
   },
 } as const satisfies Record<string, Patch>;

@@ -2,7 +2,7 @@
 // the spec and plan, the status `status` shows, the saga's undo list and the traffic picture. One
 // object per run, passed explicitly; no module holds state of its own.
 import { condition, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { DecisionContext } from '../core/approval.js';
+import type { DecisionContext, GateTrust } from '../core/approval.js';
 import type { ExpectedTraffic } from '../core/drift.js';
 import { statementServices } from '../core/statement.js';
 import type { Compensation, UndoAction } from '../core/compensation.js';
@@ -72,6 +72,8 @@ export class ReleaseContext {
   readonly expectedTraffic = new Map<string, ExpectedTraffic>();
   /** Parts of the rollback left alone because traffic changed outside this release. */
   readonly leftAlone: string[] = [];
+  /** The signing policy and allowed signers promote and abort are checked with (undefined: a release started before signed controls). */
+  controls: GateTrust | undefined;
   /** What the handlers were asked (approvals, promote, abort, freed locks). */
   readonly requests = new Requests();
   readonly github: GitHubReport;

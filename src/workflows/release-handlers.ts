@@ -1,13 +1,13 @@
 // The release's updates, signals and query with their validators, and the state they leave for the
 // workflow to act on (the open approval gate, promote, abort, freed locks), kept in one small class.
-// A signed approve / reject passes the cheap checks in its validator, then its handler awaits the
-// signature's verification by an activity, checks the gate again, and records the proof; whatever is
-// refused after the validator is recorded with its reason.
+// A signed approve / reject / promote / abort passes the cheap checks in its validator, then its
+// handler awaits the signature's verification by an activity, checks again, and records the proof;
+// whatever is refused after the validator is recorded with its reason.
 import { setHandler, type CancellationScope } from '@temporalio/workflow';
-import { approvalsNeeded, checkApprove, checkReject, checkSignature, type ApprovalGate, type DecisionProof, type Verdict } from '../core/approval.js';
+import { approvalsNeeded, checkApprove, checkControl, checkReject, checkSignature, checkSupersede, type ApprovalGate, type DecisionProof, type SignatureCheck, type Verdict } from '../core/approval.js';
 import { failure } from '../core/failures.js';
 import { SIGNATURE_NAMESPACE, type SignedStatement } from '../core/statement.js';
-import { abortSignal, approveUpdate, lockFreedSignal, promoteUpdate, refusedSignal, rejectUpdate, statusQuery, type AbortRequest, type RefusedRequest } from './definitions.js';
+import { abortSignal, abortUpdate, approveUpdate, lockFreedSignal, promoteUpdate, refusedSignal, rejectUpdate, statusQuery, type AbortRequest, type AbortResponse, type RefusedRequest } from './definitions.js';
 import { failureMessage, signing } from './release-activities.js';
 import type { ReleaseContext } from './release-context.js';
 
@@ -29,6 +29,8 @@ export class Requests {
   readonly freedLocks = new Set<string>();
   /** The scope of the forward stages, which an abort cancels. */
   pipelineScope: CancellationScope | undefined;
+  /** Signed statements accepted in this run: each counts once. */
+  readonly usedStatements = new Set<string>();
 }
 
 export function installHandlers(ctx: ReleaseContext): void {
@@ -36,15 +38,31 @@ export function installHandlers(ctx: ReleaseContext): void {
 
   setHandler(statusQuery, () => status);
 
+  type Checked = SignatureCheck | Verdict;
   /**
    * The cheap checks of an approve / reject, as its validator runs them: the rule, then the
    * signature's binding. `text` is the approval's comment or the rejection's reason, which a signed
    * statement must carry as its comment.
    */
-  const check = (decision: RefusedRequest['decision'], by: string, signed: SignedStatement | undefined, text?: string): ReturnType<typeof checkSignature> | Verdict => {
+  const checkDecision = (decision: 'approve' | 'reject', by: string, signed: SignedStatement | undefined, text?: string): Checked => {
     const rule = decision === 'approve' ? checkApprove(requests.gate, by, status.stage) : checkReject(requests.gate, by, text ?? '', status.stage);
     if (!rule.ok || !requests.gate) return rule;
     return checkSignature(requests.gate, decision, by, signed, ctx.decisionContext(), text);
+  };
+
+  /** The cheap checks of a promote: the release can be promoted now, then the signature's binding. */
+  const checkPromote = (by: string, full: boolean | undefined, signed: SignedStatement | undefined): Checked => {
+    if (status.outcome || status.stage === 'rollback') return { ok: false, reason: `the release is ${status.outcome ?? 'rolling back'}` };
+    if (full && status.stage !== 'canary') return { ok: false, reason: `promote --full applies during the canary stage; the release is in stage "${status.stage}"` };
+    if (!full && !status.pausedFor) return { ok: false, reason: `nothing to promote: the release is not paused (stage "${status.stage}")` };
+    return checkControl(ctx.controls, { decision: 'promote', by, signed, ...(full ? { full } : {}) }, ctx.decisionContext(), requests.usedStatements);
+  };
+
+  /** The cheap checks of an abort sent as an update: the release runs, a reason is given, then the signature's binding. */
+  const checkAbort = (by: string, reason: string, signed: SignedStatement | undefined): Checked => {
+    if (status.outcome) return { ok: false, reason: `the release has already ended (${status.outcome})` };
+    if (!reason.trim()) return { ok: false, reason: 'an abort needs a reason (--reason)' };
+    return checkControl(ctx.controls, { decision: 'abort', by, signed, reason }, ctx.decisionContext(), requests.usedStatements);
   };
 
   let refusedSoFar = 0;
@@ -61,12 +79,12 @@ export function installHandlers(ctx: ReleaseContext): void {
 
   /**
    * Verifies a signed decision that passed its validator, then checks again what may have changed
-   * while it was verified (the gate closed, the same approver approved meanwhile). The proof to keep,
-   * or a refusal, recorded, thrown as the update's failure.
+   * while it was verified (the gate closed, the same approver approved meanwhile, the release ended).
+   * The proof to keep, or a refusal, recorded, thrown as the update's failure.
    */
-  const verified = async (decision: RefusedRequest['decision'], by: string, signed: SignedStatement | undefined, text?: string): Promise<DecisionProof | undefined> => {
+  const verified = async (decision: RefusedRequest['decision'], by: string, signed: SignedStatement | undefined, check: () => Checked): Promise<DecisionProof | undefined> => {
     // the validator's checks again: validators do not run on replay, and this gives the keys to verify with
-    const before = check(decision, by, signed, text);
+    const before = check();
     if (!before.ok) {
       refuse(decision, by, before.reason);
       throw failure('SignatureInvalid', before.reason);
@@ -81,24 +99,28 @@ export function installHandlers(ctx: ReleaseContext): void {
       refuse(decision, by, why);
       throw failure('SignatureInvalid', why);
     }
-    const after = check(decision, by, signed, text);
+    const after = check();
     if (!after.ok) {
       const why = `${after.reason} (checked again after the signature was verified)`;
       refuse(decision, by, why, proof.fingerprint);
       throw failure('SignatureInvalid', why);
     }
+    requests.usedStatements.add(signed.statement);
     return proof;
   };
 
-  const validate = (decision: RefusedRequest['decision'], by: string, signed: SignedStatement | undefined, text?: string): void => {
-    const verdict = check(decision, by, signed, text);
+  const validate = (check: () => Checked): void => {
+    const verdict = check();
     if (!verdict.ok) throw new Error(verdict.reason);
   };
+
+  /** How a decision's proof reads in the timeline. */
+  const how = (proof: DecisionProof | undefined): string => (proof ? `signed, ${proof.keyType} ${proof.fingerprint}` : 'unverified');
 
   setHandler(
     approveUpdate,
     async ({ by, comment, signed }) => {
-      const proof = await verified('approve', by, signed, comment);
+      const proof = await verified('approve', by, signed, () => checkDecision('approve', by, signed, comment));
       const gate = requests.gate;
       if (!gate) throw new Error('no approval gate is open');
       gate.approvals.push({ by, at: ctx.now(), ...(comment ? { comment } : {}), ...(proof ? { proof } : {}) });
@@ -107,20 +129,19 @@ export function installHandlers(ctx: ReleaseContext): void {
         svc.approvals = [...gate.approvals];
         svc.approvalsNeeded = approvalsNeeded(gate);
       }
-      const how = proof ? `signed, ${proof.keyType} ${proof.fingerprint}` : 'unverified';
-      ctx.record('approved', `approved by ${by}${comment ? `: ${comment}` : ''} (${gate.approvals.length}/${gate.rule.minApprovals}; ${how})`, {
+      ctx.record('approved', `approved by ${by}${comment ? `: ${comment}` : ''} (${gate.approvals.length}/${gate.rule.minApprovals}; ${how(proof)})`, {
         service: gate.service,
         stage: 'approval',
       });
       return { service: gate.service, approvals: gate.approvals.length, needed: approvalsNeeded(gate) };
     },
-    { validator: ({ by, comment, signed }) => validate('approve', by, signed, comment) },
+    { validator: ({ by, comment, signed }) => validate(() => checkDecision('approve', by, signed, comment)) },
   );
 
   setHandler(
     rejectUpdate,
     async ({ by, reason, signed }) => {
-      const proof = await verified('reject', by, signed, reason);
+      const proof = await verified('reject', by, signed, () => checkDecision('reject', by, signed, reason));
       const gate = requests.gate;
       if (!gate) throw new Error('no approval gate is open');
       gate.rejection = { by, at: ctx.now(), reason, ...(proof ? { proof } : {}) };
@@ -129,40 +150,74 @@ export function installHandlers(ctx: ReleaseContext): void {
       ctx.record('rejected', `rejected by ${by}: ${reason}${proof ? ` (signed, ${proof.keyType} ${proof.fingerprint})` : ''}`, { service: gate.service, stage: 'approval' });
       return { service: gate.service };
     },
-    { validator: ({ by, reason, signed }) => validate('reject', by, signed, reason) },
+    { validator: ({ by, reason, signed }) => validate(() => checkDecision('reject', by, signed, reason)) },
   );
 
   // a refused update leaves no history: the client reports it, and the workflow records its own reason
-  setHandler(refusedSignal, ({ decision, by, answer, text, signed }) => {
-    if (decision !== 'approve' && decision !== 'reject') return;
-    const now = check(decision, by, signed, text);
+  setHandler(refusedSignal, ({ decision, by, answer, text, signed, full }) => {
+    const now =
+      decision === 'approve' || decision === 'reject'
+        ? checkDecision(decision, by, signed, text)
+        : decision === 'promote'
+          ? checkPromote(by, full, signed)
+          : checkAbort(by, text ?? '', signed);
     refuse(decision, by, now.ok ? `${answer} (as the client reported it; the same decision passes the checks now)` : now.reason);
   });
 
   setHandler(
     promoteUpdate,
-    ({ by, full }) => {
+    async ({ by, full, signed }) => {
+      const proof = await verified('promote', by, signed, () => checkPromote(by, full, signed));
       if (full) requests.skipCanary = true;
       const what = full ? 'skipping the remaining canary steps' : (status.pausedFor ?? 'pause');
       requests.promoted = true;
-      ctx.record('promoted', `promoted by ${by}: ${what}`, { ...(status.service ? { service: status.service } : {}), stage: 'canary' });
+      status.controls?.decisions.push({ decision: 'promote', by, at: ctx.now(), ...(full ? { full } : {}), ...(proof ? { proof } : {}) });
+      // releases before signed controls keep their timeline text
+      ctx.record('promoted', `promoted by ${by}: ${what}${ctx.controls ? ` (${how(proof)})` : ''}`, { ...(status.service ? { service: status.service } : {}), stage: 'canary' });
       return { promoted: what };
     },
-    {
-      validator: ({ full }) => {
-        if (status.outcome || status.stage === 'rollback') throw new Error(`the release is ${status.outcome ?? 'rolling back'}`);
-        if (full && status.stage !== 'canary') throw new Error(`promote --full applies during the canary stage; the release is in stage "${status.stage}"`);
-        if (!full && !status.pausedFor) throw new Error(`nothing to promote: the release is not paused (stage "${status.stage}")`);
-      },
-    },
+    { validator: ({ by, full, signed }) => validate(() => checkPromote(by, full, signed)) },
   );
 
   setHandler(lockFreedSignal, (service) => void requests.freedLocks.add(service));
 
-  setHandler(abortSignal, (req) => {
-    if (requests.abort || status.outcome) return;
+  /** Starts the abort: the pipeline is cancelled, and the release rolls back. */
+  const beginAbort = (req: AbortRequest, proof?: DecisionProof): void => {
     requests.abort = req;
-    ctx.record(req.supersededBy ? 'superseded' : 'abort-requested', req.supersededBy ? `superseded by ${req.supersededBy} (${req.by})` : `abort requested by ${req.by}: ${req.reason}`);
+    if (!req.supersededBy) status.controls?.decisions.push({ decision: 'abort', by: req.by, at: ctx.now(), reason: req.reason, ...(proof ? { proof } : {}) });
+    // releases before signed controls keep their timeline text
+    const signedNote = ctx.controls ? ` (${how(proof)})` : '';
+    ctx.record(
+      req.supersededBy ? 'superseded' : 'abort-requested',
+      req.supersededBy ? `superseded by ${req.supersededBy} (${req.by}${ctx.controls ? `; ${how(proof)}` : ''})` : `abort requested by ${req.by}: ${req.reason}${signedNote}`,
+    );
     requests.pipelineScope?.cancel();
+  };
+
+  setHandler(abortSignal, async (req) => {
+    if (requests.abort || status.outcome) return;
+    const trust = ctx.controls;
+    if (!trust?.requireSigned) return beginAbort(req);
+    // a release that requires signed decisions: a plain signal proves nothing, a supersede proves itself with the newer release's signed start
+    if (!req.supersededBy) {
+      refuse('abort', req.by, 'this release requires a signed abort: run `tidegate abort … --key <your SSH key>` (an abort signal carries no signature)');
+      return;
+    }
+    const supersededBy = req.supersededBy;
+    const proof = await verified('abort', req.by, req.startProof, () => checkSupersede(trust, { by: req.by, supersededBy }, req.startProof, ctx.decisionContext())).catch(() => undefined);
+    if (!proof || requests.abort || status.outcome) return;
+    beginAbort(req, proof);
   });
+
+  setHandler(
+    abortUpdate,
+    async (req): Promise<AbortResponse> => {
+      if (requests.abort) return { abortedBy: requests.abort.by, accepted: false };
+      const proof = await verified('abort', req.by, req.signed, () => checkAbort(req.by, req.reason, req.signed));
+      if (requests.abort !== undefined) return { abortedBy: (requests.abort as AbortRequest).by, accepted: false };
+      beginAbort({ by: req.by, reason: req.reason }, proof);
+      return { abortedBy: req.by, accepted: true };
+    },
+    { validator: ({ by, reason, signed }) => validate(() => checkAbort(by, reason, signed)) },
+  );
 }

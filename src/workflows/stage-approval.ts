@@ -17,6 +17,11 @@ export async function approval(ctx: ReleaseContext, { svc, status: st }: Service
     gate.trust = { ...trust, requireSigned: rule.requireSignature === true || trust.requireSigned };
     gate.nonce = uuid4();
     const principals = [...new Set(trust.signers.flatMap((s) => s.principals))];
+    if (ctx.controls && ctx.status.controls) {
+      // promote and abort are checked against the newest list too
+      ctx.controls = { ...trust, requireSigned: ctx.controls.requireSigned };
+      ctx.status.controls.signers = { source: trust.source, sha256: trust.sha256, principals };
+    }
     st.gate = { nonce: gate.nonce, requireSigned: gate.trust.requireSigned, signers: { source: trust.source, sha256: trust.sha256, principals } };
     const from = trust.source === 'none' ? 'no allowed signers on the worker' : `allowed signers ${trust.source} (sha256 ${trust.sha256.slice(0, 12)}…, ${trust.signers.length} keys)`;
     ctx.record('approval-gate-opened', `approval gate of ${svc.service} open: ${rule.minApprovals} of ${rule.approvers.join(', ')}; ${gate.trust.requireSigned ? 'signed decisions required' : 'signatures optional'}; ${from}`, {

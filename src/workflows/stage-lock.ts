@@ -84,6 +84,8 @@ async function acquireLock(ctx: ReleaseContext, service: string): Promise<void> 
         by: ctx.initiator,
         reason: `superseded by ${releaseId}`,
         supersededBy: releaseId,
+        // a release that requires signed decisions takes a supersede only with the newer release's verified signed start
+        ...(ctx.status.initiatorProof && ctx.signedStart ? { startProof: ctx.signedStart } : {}),
       });
       signalled = true;
     }

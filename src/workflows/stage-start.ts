@@ -2,7 +2,7 @@
 // policy are read (so they are in the history), a signed `start` is verified — its initiator is
 // then proven, which the no-self-approval rule compares approvers with — and a release that must be
 // signed but is not (the spec's approval.requireSignature, or TIDEGATE_REQUIRE_SIGNED) stops here,
-// refused, with nothing changed.
+// refused, with nothing changed. The same policy then applies to promote and abort.
 import { patched, workflowInfo } from '@temporalio/workflow';
 import { checkStart } from '../core/approval.js';
 import { requiresSignatures } from '../core/release-input.js';
@@ -15,6 +15,12 @@ export async function verifyStart(ctx: ReleaseContext): Promise<void> {
   if (!patched(PATCHES.signedStart.id)) return;
   const trust = await signing.readSignerTrust({ for: 'start' });
   const required = trust.requireSigned || requiresSignatures(ctx.spec);
+  if (patched(PATCHES.signedControls.id)) {
+    // promote and abort follow the same policy, with the allowed signers read now (and at each gate)
+    ctx.controls = { ...trust, requireSigned: required };
+    const principals = [...new Set(trust.signers.flatMap((s) => s.principals))];
+    ctx.status.controls = { requireSigned: required, signers: { source: trust.source, sha256: trust.sha256, principals }, decisions: [] };
+  }
   const signed = ctx.signedStart;
   let refusal: string | undefined;
   if (signed) {

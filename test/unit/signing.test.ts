@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { matchesPatternList, parseAllowedSigners, signersFor, sshTimestamp } from '../../src/core/allowed-signers.js';
-import { canonicalJson, checkStatement, makeStatement, parseStatement, type Statement } from '../../src/core/statement.js';
+import { canonicalJson, checkStatement, makeStatement, parseStatement, type SignedStatement, type Statement } from '../../src/core/statement.js';
+import { checkControl, checkSupersede, type ControlRequest } from '../../src/core/approval.js';
 import { fingerprint, verifySshSignature } from '../../src/signing/sshsig.js';
 import { specDigest } from '../../src/signing/digest.js';
 import { createSigningActivities } from '../../src/activities/signing/index.js';
@@ -299,5 +300,47 @@ describe('SSHSIG, against ssh-keygen', () => {
     };
     expect(verifySshSignature(message, armor(0x01), 'tidegate', [blob.toString('base64')])).toEqual({ ok: true, keyType: type, fingerprint: fingerprint(blob) });
     expect(verifySshSignature(message, armor(0x00), 'tidegate', [blob.toString('base64')])).toEqual({ ok: false, reason: 'the signature is malformed: the FIDO signature was made without user presence' });
+  });
+});
+
+describe('promote and abort: checkControl and checkSupersede', () => {
+  const trust = { source: '/etc/tidegate/allowed_signers', sha256: 'ab'.repeat(32), signers: parseAllowedSigners('alice ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKc\nerin namespaces="git" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKd\n').signers, requireSigned: true };
+  const release = { releaseId: 'checkout@1.4.2', runId: 'run-1', services: [{ service: 'api', image: 'r/api:2' }, { service: 'web', image: 'r/web:2' }], now: Date.parse('2026-12-02T10:01:00Z'), initiatorProven: true };
+  const control = (edit: Partial<Statement>): SignedStatement => ({ statement: canonicalJson({ ...makeStatement({ ...base, decision: 'promote', gate: undefined, comment: undefined }), ...edit }), signature: 'sig' });
+  const none = new Set<string>();
+
+  test.each<[string, Parameters<typeof checkControl>[0], ControlRequest, ReturnType<typeof checkControl>]>([
+    ['unsigned, not required', { ...trust, requireSigned: false }, { decision: 'promote', by: 'alice', signed: undefined }, { ok: true, signed: false }],
+    ['unsigned, not a signed-controls release', undefined, { decision: 'abort', by: 'alice', signed: undefined, reason: 'x' }, { ok: true, signed: false }],
+    ['unsigned, required', trust, { decision: 'abort', by: 'alice', signed: undefined, reason: 'x' }, { ok: false, reason: "this release requires a signed abort: run `tidegate abort … --key <your SSH key>` (approval.requireSignature or the worker's TIDEGATE_REQUIRE_SIGNED)" }],
+    ['signed, release before signed controls', undefined, { decision: 'promote', by: 'alice', signed: control({}) }, { ok: false, reason: 'this release started before signed promotes: send it without --key' }],
+    ['signed as someone else', trust, { decision: 'promote', by: 'bob', signed: control({}) }, { ok: false, reason: 'the statement is signed as alice, not bob' }],
+    ['an abort whose reason differs', trust, { decision: 'abort', by: 'alice', signed: control({ decision: 'abort', comment: 'incident' }), reason: 'incident 42' }, { ok: false, reason: 'the reason sent is not the one signed ("incident")' }],
+    ['--full not signed', trust, { decision: 'promote', by: 'alice', signed: control({}), full: true }, { ok: false, reason: 'the statement is a promote of the current pause only, but the request is promote --full' }],
+    ['--full signed, not sent', trust, { decision: 'promote', by: 'alice', signed: control({ full: true }) }, { ok: false, reason: 'the statement is promote --full, but the request is a promote of the current pause only' }],
+    ['another run', trust, { decision: 'promote', by: 'alice', signed: control({ runId: 'run-0' }) }, { ok: false, reason: 'the statement is for run run-0, not this run (run-1): sign again for the release as it runs now' }],
+    ['an approval sent as a promote', trust, { decision: 'promote', by: 'alice', signed: control({ decision: 'approve' }) }, { ok: false, reason: 'the statement is a signed "approve", not "promote"' }],
+    ['a principal without a key for the namespace', trust, { decision: 'promote', by: 'erin', signed: control({ principal: 'erin' }) }, { ok: false, reason: 'erin has no key valid now for namespace "tidegate" in the allowed signers: /etc/tidegate/allowed_signers (sha256 abababababab…)' }],
+    ['a good one', trust, { decision: 'promote', by: 'alice', signed: control({ full: true }), full: true }, { ok: true, signed: true, keys: ['AAAAC3NzaC1lZDI1NTE5AAAAIKc'] }],
+  ])('checkControl: %s', (_, t, req, verdict) => {
+    expect(checkControl(t, req, release, none)).toEqual(verdict);
+  });
+
+  test('checkControl: a statement already used counts once', () => {
+    const signed = control({});
+    expect(checkControl(trust, { decision: 'promote', by: 'alice', signed }, release, new Set([signed.statement]))).toEqual({ ok: false, reason: 'this signed promote was already used in this release: sign a new one' });
+  });
+
+  const start = (edit: Partial<Statement>): SignedStatement => ({ statement: canonicalJson({ ...makeStatement({ ...base, decision: 'start', releaseId: 'checkout@1.4.3', runId: undefined, gate: undefined, comment: undefined }), ...edit }), signature: 'sig' });
+  test.each<[string, SignedStatement | undefined, string, ReturnType<typeof checkSupersede>]>([
+    ['no signed start', undefined, 'alice', { ok: false, reason: 'superseding by checkout@1.4.3 needs its signed start: this release requires signed decisions (start checkout@1.4.3 with --key)' }],
+    ['an approval, not a start', start({ decision: 'approve' }), 'alice', { ok: false, reason: 'the statement sent with the supersede is a "approve" of checkout@1.4.3, not the start of checkout@1.4.3' }],
+    ['the start of another release', start({ releaseId: 'checkout@9.9.9' }), 'alice', { ok: false, reason: 'the statement sent with the supersede is a "start" of checkout@9.9.9, not the start of checkout@1.4.3' }],
+    ['sent by someone else', start({}), 'mallory', { ok: false, reason: 'the start of checkout@1.4.3 is signed as alice, but the supersede was sent as mallory' }],
+    ['another service', start({ services: [{ service: 'cart', image: 'r/cart:1' }] }), 'alice', { ok: false, reason: "checkout@1.4.3 releases none of this release's services" }],
+    ['expired', start({ issuedAt: '2026-12-02T09:00:00Z', expiresAt: '2026-12-02T09:10:00Z' }), 'alice', { ok: false, reason: 'the start of checkout@1.4.3 is valid from 2026-12-02T09:00:00Z to 2026-12-02T09:10:00Z, not now (2026-12-02T10:01:00.000Z)' }],
+    ['a good one', start({}), 'alice', { ok: true, signed: true, keys: ['AAAAC3NzaC1lZDI1NTE5AAAAIKc'] }],
+  ])('checkSupersede: %s', (_, signed, by, verdict) => {
+    expect(checkSupersede(trust, { by, supersededBy: 'checkout@1.4.3' }, signed, release)).toEqual(verdict);
   });
 });

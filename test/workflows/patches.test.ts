@@ -91,6 +91,8 @@ const reachesGuardedCode: Record<PatchId, (r: Recorded) => boolean> = {
   },
   // every release reaches its start (before the locks)
   'signed-start': (r) => r.result.status.timeline.length > 0,
+  // the start was checked (signed-start), where signed controls are decided
+  'signed-controls': (r) => markers(r).has('signed-start'),
   // an approval gate opened
   'signed-decisions': (r) => r.result.status.timeline.some((t) => t.event === 'approval started'),
   // the build gate ran for a spec that dispatches a workflow

@@ -13,7 +13,7 @@ import { RefusedError } from '../../src/client/errors.js';
 import { exitCodeFor } from '../../src/core/status.js';
 import { canonicalJson, makeStatement, type Statement } from '../../src/core/statement.js';
 import { sshKeygenSigner } from '../../src/signing/sign.js';
-import { approveUpdate, type ApproveRequest, type ReleaseInput } from '../../src/workflows/definitions.js';
+import { abortSignal, approveUpdate, promoteUpdate, type ApproveRequest, type ReleaseInput } from '../../src/workflows/definitions.js';
 import { specDigest } from '../../src/signing/digest.js';
 import { attest, renderAttestation } from '../../src/client/verify.js';
 
@@ -74,7 +74,8 @@ test('signed approvals from listed keys release it; forged, stale, misdirected, 
   expect(begun.initiatorProof?.fingerprint).toBe(fingerprintOf('carol'));
   expect(begun.timeline.map((t) => t.event)).toContain(`start signed by carol (ssh-rsa ${fingerprintOf('carol')})`);
   writeFileSync(signersFile, allowedSigners(['alice', 'bob', 'carol']));
-  await h.releases.promote(releaseId, 'carol');
+  // the spec requires signatures: promote too
+  await h.releases.promote(releaseId, 'carol', false, sshKeygenSigner(key('carol')));
   const open = await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined);
   const gate = open.services[0]?.gate;
   expect(gate).toMatchObject({ requireSigned: true, signers: { source: signersFile, principals: ['alice', 'bob', 'carol'] } });
@@ -174,13 +175,14 @@ test('signed approvals from listed keys release it; forged, stale, misdirected, 
     expect.objectContaining({ for: 'the approval gate of pay', source: signersFile, requireSigned: true, sameAsYours: true }),
   ]);
   expect(attestation.initiator).toEqual({ principal: 'carol', signature: { ok: true, keyType: 'ssh-rsa', fingerprint: fingerprintOf('carol') } });
-  expect(attestation.decisions.map((d) => [d.by, d.outcome, d.signature?.ok, d.binding?.ok])).toEqual([
-    ['alice', 'refused', false, true], // tampered
-    ['alice', 'refused', false, true], // namespace git
-    ['alice', 'refused', false, true], // mallory's key
-    ['bob', 'refused', false, true], // alice's key
-    ['alice', 'accepted', true, true],
-    ['bob', 'accepted', true, true],
+  expect(attestation.decisions.map((d) => [d.decision, d.by, d.outcome, d.signature?.ok, d.binding?.ok])).toEqual([
+    ['promote', 'carol', 'accepted', true, true],
+    ['approve', 'alice', 'refused', false, true], // tampered
+    ['approve', 'alice', 'refused', false, true], // namespace git
+    ['approve', 'alice', 'refused', false, true], // mallory's key
+    ['approve', 'bob', 'refused', false, true], // alice's key
+    ['approve', 'alice', 'accepted', true, true],
+    ['approve', 'bob', 'accepted', true, true],
   ]);
   // an auditor whose file does not list bob cannot verify bob's accepted approval
   const without = attest(history, allowedSigners(['alice', 'carol']), releaseId);
@@ -247,3 +249,125 @@ test('a start signed for another spec (same release id and images) is refused: t
   expect(h.world.calls).toEqual([]);
 });
 
+
+/** A canary with two promote pauses, then the gate, signatures required by the spec. */
+function twoPauseSpec(service: string, version = '2.0.0') {
+  return specFor(service, version, (doc) => {
+    delete doc.staging;
+    delete doc.production.monitor;
+    doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: service }, steps: [{ setWeight: 10 }, { pause: {} }, { setWeight: 50 }, { pause: {} }] };
+    doc.production.approval = { approvers: ['alice', 'bob'], minApprovals: 1, timeout: '24h', onTimeout: 'rollback', requireSignature: true };
+  });
+}
+
+test('when signatures are required, promote and abort must be signed too: unsigned, replayed, misbound and unlisted ones are refused and recorded; a signed abort rolls back', async () => {
+  const signersFile = join(dir, 'allowed_signers-controls');
+  writeFileSync(signersFile, allowedSigners(['alice', 'bob', 'carol']));
+  h.world.signing = { allowedSignersFile: signersFile, requireSigned: false };
+  const { releaseId } = await h.releases.start(twoPauseSpec('till'), { initiator: 'carol', signer: sshKeygenSigner(key('carol')) });
+  const first = await h.until(releaseId, pausedAt('awaiting-promote', 2));
+  expect(first.controls).toMatchObject({ requireSigned: true, signers: { source: signersFile, principals: ['alice', 'bob', 'carol'] }, decisions: [] });
+  // a newer release whose spec does not require signatures cannot supersede it unsigned: refused before it starts
+  await expect(h.releases.start(specFor('till', '2.0.1'), { initiator: 'dave', supersede: true })).rejects.toThrow(
+    new RefusedError(`${releaseId} requires signed decisions: supersede it with --key <your SSH key> (it rolls back only for a signed start)`),
+  );
+
+  const now = Date.now();
+  const promoteBy = (by: string, edit: Partial<Statement> = {}): string =>
+    canonicalJson({
+      ...makeStatement({
+        decision: 'promote',
+        principal: by,
+        releaseId,
+        runId: first.runId ?? '',
+        services: [{ service: 'till', image: 'registry.local/till:2.0.0' }],
+        issuedAt: new Date(now - 1_000).toISOString().slice(0, 19) + 'Z',
+        expiresAt: new Date(now + 600_000).toISOString().slice(0, 19) + 'Z',
+      }),
+      ...edit,
+    });
+  const promote = async (by: string, statement: string, signer: string, full = false): Promise<string> => {
+    const signature = await sshKeygenSigner(key(signer))(statement, 'tidegate');
+    try {
+      await h.env.client.workflow.getHandle(releaseId).executeUpdate(promoteUpdate, { args: [{ by, full, signed: { statement, signature } }] });
+      return 'accepted';
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) return err.cause?.message ?? err.message;
+      throw err;
+    }
+  };
+
+  // unsigned: refused at once (the CLI exits 3), on record
+  const unsigned = await h.releases.promote(releaseId, 'alice').catch((err: unknown) => err);
+  expect(unsigned).toEqual(new RefusedError("this release requires a signed promote: run `tidegate promote … --key <your SSH key>` (approval.requireSignature or the worker's TIDEGATE_REQUIRE_SIGNED)"));
+  expect(exitCodeFor({ outcome: 'failed', cause: 'unsigned' })).toBe(3);
+  // misbound or unlisted
+  expect(await promote('alice', promoteBy('alice'), 'alice', true)).toBe('the statement is a promote of the current pause only, but the request is promote --full');
+  expect(await promote('alice', promoteBy('alice', { runId: 'another-run' }), 'alice')).toMatch(/^the statement is for run another-run, not this run/);
+  expect(await promote('alice', promoteBy('alice', { decision: 'abort' }), 'alice')).toBe('the statement is a signed "abort", not "promote"');
+  expect(await promote('erin', promoteBy('erin'), 'erin')).toMatch(/^erin has no key valid now for namespace "tidegate" in the allowed signers: /);
+  expect(await promote('alice', promoteBy('alice'), 'mallory')).toMatch(/^the signing key SHA256:\S+ is not one of the signer's allowed keys$/);
+  // signed by alice: taken, with its proof
+  const alices = promoteBy('alice');
+  expect(await promote('alice', alices, 'alice')).toBe('accepted');
+  const second = await h.until(releaseId, pausedAt('awaiting-promote', 4));
+  expect(second.controls?.decisions).toEqual([expect.objectContaining({ decision: 'promote', by: 'alice', proof: expect.objectContaining({ keyType: 'ssh-ed25519', fingerprint: fingerprintOf('alice'), statement: alices }) })]);
+  // the same signed statement again, at the next pause: it counts once (refused by the validator, which a
+  // client that sends updates itself does not report; the CLI reports every refusal it gets)
+  expect(await promote('alice', alices, 'alice')).toBe('this signed promote was already used in this release: sign a new one');
+
+  // abort: unsigned through the client (an update) and as a bare signal are both refused; the release goes on
+  await expect(h.releases.abort(releaseId, 'bob', 'error budget burnt')).rejects.toThrow(
+    new RefusedError("this release requires a signed abort: run `tidegate abort … --key <your SSH key>` (approval.requireSignature or the worker's TIDEGATE_REQUIRE_SIGNED)"),
+  );
+  await h.env.client.workflow.getHandle(releaseId).signal(abortSignal, { by: 'mallory', reason: 'no key needed?' });
+  await expect(h.releases.abort(releaseId, 'bob', 'error budget burnt', sshKeygenSigner(key('mallory')))).rejects.toThrow(/is not one of the signer's allowed keys$/);
+  const still = await h.until(releaseId, (s) => (s.refusals ?? []).length >= 4);
+  expect(still.outcome).toBeUndefined();
+  expect(still.pause?.code).toBe('awaiting-promote');
+  // signed by bob: the release rolls back
+  await expect(h.releases.abort(releaseId, 'bob', 'error budget burnt', sshKeygenSigner(key('bob')))).resolves.toEqual({ abortedBy: 'bob', accepted: true, queued: false });
+  const result = await h.finish(releaseId);
+  expect(result).toMatchObject({ outcome: 'aborted', cause: 'aborted' });
+  expect(result.status.controls?.decisions.map((d) => [d.decision, d.by, d.proof?.fingerprint])).toEqual([
+    ['promote', 'alice', fingerprintOf('alice')],
+    ['abort', 'bob', fingerprintOf('bob')],
+  ]);
+  expect(result.status.refusals?.map((r) => [r.decision, r.by, r.reason])).toEqual([
+    ['promote', 'alice', expect.stringMatching(/^this release requires a signed promote/)],
+    ['promote', 'alice', expect.stringMatching(/is not one of the signer's allowed keys$/)],
+    ['abort', 'bob', expect.stringMatching(/^this release requires a signed abort/)],
+    ['abort', 'mallory', 'this release requires a signed abort: run `tidegate abort … --key <your SSH key>` (an abort signal carries no signature)'],
+    ['abort', 'bob', expect.stringMatching(/is not one of the signer's allowed keys$/)],
+  ]);
+  expect(result.status.timeline.filter((t) => t.code === 'abort-requested').map((t) => t.event)).toEqual([`abort requested by bob: error budget burnt (signed, ecdsa-sha2-nistp256 ${fingerprintOf('bob')})`]);
+
+  // the auditor sees the promote and the abort verified, and the bare signal as unsigned
+  const history = await h.env.client.workflow.getHandle(releaseId).fetchHistory();
+  const attestation = attest(history, allowedSigners(['alice', 'bob', 'carol']), releaseId);
+  expect(attestation.ok).toBe(true);
+  expect(attestation.decisions.filter((d) => d.outcome === 'accepted' || d.outcome === 'signal').map((d) => [d.decision, d.by, d.outcome, d.signature?.ok, d.binding?.ok])).toEqual([
+    ['promote', 'alice', 'accepted', true, true],
+    ['abort', 'mallory', 'signal', undefined, undefined],
+    ['abort', 'bob', 'accepted', true, true],
+  ]);
+});
+
+test('a release that requires signatures is superseded only by a release with a verified signed start', async () => {
+  requiringWorker();
+  const old = await h.releases.start(twoPauseSpec('bar', '2.0.0'), { initiator: 'carol', signer: sshKeygenSigner(key('carol')) });
+  await h.until(old.releaseId, pausedAt('awaiting-promote', 2));
+  // an unsigned start is refused (the worker requires signatures), so it never asks
+  await expect(h.releases.start(twoPauseSpec('bar', '2.0.1'), { initiator: 'alice', supersede: true })).rejects.toThrow(RefusedError);
+  // a bare supersede signal, as a forged one would be, is refused and recorded
+  await h.env.client.workflow.getHandle(old.releaseId).signal(abortSignal, { by: 'mallory', reason: 'superseded by bar@9.9.9', supersededBy: 'bar@9.9.9' });
+  const refused = await h.until(old.releaseId, (s) => (s.refusals ?? []).length === 1);
+  expect(refused.refusals?.[0]).toMatchObject({ decision: 'abort', by: 'mallory', reason: 'superseding by bar@9.9.9 needs its signed start: this release requires signed decisions (start bar@9.9.9 with --key)' });
+  expect(refused.outcome).toBeUndefined();
+  // a signed start supersedes it
+  const next = await h.releases.start(twoPauseSpec('bar', '2.0.2'), { initiator: 'alice', signer: sshKeygenSigner(key('alice')), supersede: true });
+  const ended = await h.until(old.releaseId, (s) => s.outcome !== undefined);
+  expect(ended).toMatchObject({ outcome: 'aborted', cause: 'superseded' });
+  expect(ended.timeline.find((t) => t.code === 'superseded')?.event).toBe(`superseded by bar@2.0.2 (alice; signed, ssh-ed25519 ${fingerprintOf('alice')})`);
+  await h.until(next.releaseId, pausedAt('awaiting-promote', 2));
+});
