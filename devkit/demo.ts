@@ -209,7 +209,7 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
     if (result.status.services.some((svc) => svc.approvals.length > 0)) {
       // what an auditor runs: tidegate verify <release> --allowed-signers <file>
       say(`  tidegate verify ${releaseId} --allowed-signers ${keys.allowedSigners}:`);
-      const attestation = attest(await client.workflow.getHandle(releaseId).fetchHistory(), readFileSync(keys.allowedSigners, 'utf8'), releaseId);
+      const attestation = await attest(await client.workflow.getHandle(releaseId).fetchHistory(), readFileSync(keys.allowedSigners, 'utf8'), releaseId);
       for (const line of renderAttestation(attestation).split('\n')) say(`    ${line}`);
     }
     say('');

@@ -5,6 +5,7 @@ import type { Observation } from '../core/analysis.js';
 import type { TrafficState } from '../core/drift.js';
 import type { Color, ProductionSnapshot, ProductionTarget, StagingSnapshot } from '../core/snapshot.js';
 import type { AllowedSigner } from '../core/allowed-signers.js';
+import type { OidcProof, TrustedIssuer } from '../core/approval.js';
 import type { SignedStatement } from '../core/statement.js';
 
 export type { ProductionTarget, TrafficState };
@@ -110,14 +111,20 @@ export interface SignerTrust {
   /** SHA-256 (hex) of the file's bytes, so an auditor can match the file they hold. */
   sha256: string;
   signers: AllowedSigner[];
+  /** The OIDC issuers this worker trusts (TIDEGATE_OIDC_ISSUERS); absent when none is configured. */
+  oidc?: TrustedIssuer[];
   /** TIDEGATE_REQUIRE_SIGNED on this worker. */
   requireSigned: boolean;
 }
 
 export interface VerifiedSignature {
+  /** The SSH key type (ssh-ed25519, …), or `oidc <alg>` for an ID token. */
   keyType: string;
-  /** As `ssh-keygen -l` prints it: SHA256:… */
+  /** As `ssh-keygen -l` prints it: SHA256:…; for an ID token `<issuer>#<kid>`. */
   fingerprint: string;
+  /** An ID token: its issuer, key and subject. */
+  oidc?: OidcProof;
+  kind?: 'oidc';
 }
 
 export interface SigningActivities {

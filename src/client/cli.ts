@@ -14,7 +14,8 @@ import { connectClient, temporalSettings } from '../temporal/connection.js';
 import { InvalidInputError, RefusedError } from './errors.js';
 import { exitCodeOf, renderList, renderStatus } from './render.js';
 import { Releases } from './releases.js';
-import { SigningError, sshKeygenSigner, type Signer } from '../signing/sign.js';
+import type { JSONWebKeySet } from 'jose';
+import { idTokenSigner, SigningError, sshKeygenSigner, type Signer } from '../signing/sign.js';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -40,8 +41,10 @@ const USAGE = `usage: tidegate <command> [options]
   promote RELEASE [--full] [--as NAME] [--key SSH_KEY]
   abort RELEASE --reason TEXT [--as NAME] [--key SSH_KEY]
                                            --key (or TIDEGATE_SIGNING_KEY) signs the decision with ssh-keygen -Y sign:
-                                           a private key, or a .pub whose key ssh-agent holds
-  verify RELEASE --allowed-signers FILE [--history FILE] [--json]
+                                           a private key, or a .pub whose key ssh-agent holds;
+                                           --id-token-command CMD (or TIDEGATE_ID_TOKEN_COMMAND) proves it with
+                                           the OIDC ID token CMD prints, signed in with nonce $TIDEGATE_NONCE
+  verify RELEASE --allowed-signers FILE [--jwks FILE] [--history FILE] [--json]
                                            re-verify every recorded decision of a release against FILE, offline
   worker [--check]                         run a worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, …)
 
@@ -58,7 +61,9 @@ const OPTIONS = {
   as: { type: 'string' },
   comment: { type: 'string' },
   key: { type: 'string' },
+  'id-token-command': { type: 'string' },
   'allowed-signers': { type: 'string' },
+  jwks: { type: 'string' },
   reason: { type: 'string' },
   service: { type: 'string' },
   wait: { type: 'boolean' },
@@ -86,10 +91,18 @@ function identity(flags: Flags, env: NodeJS.ProcessEnv): string {
   return flags.as || env.TIDEGATE_USER || userInfo().username;
 }
 
-/** The signer of --key / TIDEGATE_SIGNING_KEY, if either is given. */
+/**
+ * The signer of --key / --id-token-command, else of TIDEGATE_SIGNING_KEY / TIDEGATE_ID_TOKEN_COMMAND,
+ * if any is given; a flag wins over the environment, and two flags are refused.
+ */
 function signerOf(flags: Flags, env: NodeJS.ProcessEnv): Signer | undefined {
-  const key = flags.key || env.TIDEGATE_SIGNING_KEY;
-  return key ? sshKeygenSigner(key) : undefined;
+  if (flags.key && flags['id-token-command']) throw new InvalidInputError('give --key or --id-token-command, not both: a decision is proven one way');
+  if (flags.key) return sshKeygenSigner(flags.key);
+  if (flags['id-token-command']) return idTokenSigner(flags['id-token-command']);
+  if (env.TIDEGATE_SIGNING_KEY && env.TIDEGATE_ID_TOKEN_COMMAND) throw new InvalidInputError('TIDEGATE_SIGNING_KEY and TIDEGATE_ID_TOKEN_COMMAND are both set: unset one, or pass --key or --id-token-command');
+  if (env.TIDEGATE_SIGNING_KEY) return sshKeygenSigner(env.TIDEGATE_SIGNING_KEY);
+  if (env.TIDEGATE_ID_TOKEN_COMMAND) return idTokenSigner(env.TIDEGATE_ID_TOKEN_COMMAND);
+  return undefined;
 }
 
 function releaseArg(positionals: string[], command: string): string {
@@ -342,6 +355,15 @@ async function verify(positionals: string[], flags: Flags, io: CliIO, print: (hu
   } catch (err) {
     throw new InvalidInputError(`cannot read ${flags['allowed-signers']}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+  let jwks: JSONWebKeySet | undefined;
+  if (flags.jwks) {
+    try {
+      jwks = JSON.parse(readFileSync(flags.jwks, 'utf8')) as JSONWebKeySet;
+    } catch (err) {
+      throw new InvalidInputError(`cannot read ${flags.jwks} as a JSON Web Key Set: ${(err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err))}`);
+    }
+    if (!Array.isArray(jwks.keys)) throw new InvalidInputError(`${flags.jwks} is not a JSON Web Key Set ({"keys": [ … ]})`);
+  }
   let history;
   let where: string;
   if (flags.history) {
@@ -360,7 +382,7 @@ async function verify(positionals: string[], flags: Flags, io: CliIO, print: (hu
       await close();
     }
   }
-  const attestation = attest(history, signersText, where);
+  const attestation = await attest(history, signersText, where, jwks ? { jwks } : {});
   if (id && flags.history && attestation.releaseId !== id) throw new InvalidInputError(`${flags.history} is the history of ${attestation.releaseId}, not ${id}`);
   print(() => renderAttestation(attestation), attestation);
   return attestation.ok ? 0 : EXIT_CODES.error;

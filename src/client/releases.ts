@@ -53,7 +53,7 @@ const isoSeconds = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
 async function signStatement(fields: Omit<Statement, 'v' | 'issuedAt' | 'expiresAt'>, signer: Signer): Promise<SignedStatement> {
   const issued = new Date();
   const text = canonicalJson(makeStatement({ ...fields, issuedAt: isoSeconds(issued), expiresAt: isoSeconds(new Date(issued.getTime() + STATEMENT_VALIDITY_MS)) }));
-  return { statement: text, signature: await signer(text, SIGNATURE_NAMESPACE) };
+  return { statement: text, signature: await signer(text, SIGNATURE_NAMESPACE), ...(signer.kind ? { kind: signer.kind } : {}) };
 }
 
 export interface StartOptions {

@@ -3,7 +3,8 @@
 // every approve / reject / promote / abort the release accepted or refused (and every abort signal,
 // a supersede's with the newer release's signed start), the allowed signers each gate opened with,
 // and the statements and signatures themselves, and verifies each signature again against the
-// auditor's own allowed signers file — the same check `ssh-keygen -Y verify` makes.
+// auditor's own allowed signers file — the same check `ssh-keygen -Y verify` makes — and each OIDC
+// ID token against the issuer's keys the auditor holds (a JWKS file), as of when it was accepted.
 import { createHash } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
 import { parseAllowedSigners, signersFor, type AllowedSigner } from '../core/allowed-signers.js';
@@ -14,6 +15,9 @@ import { specDigest } from '../signing/digest.js';
 import type { ReleaseStatus } from '../core/status.js';
 import type { SignerTrust } from '../activities/types.js';
 import { verifySshSignature } from '../signing/sshsig.js';
+import { decodeJwt, type JSONWebKeySet } from 'jose';
+import { verifyIdTokenWithKeys } from '../signing/oidc.js';
+import type { TrustedIssuer } from '../core/approval.js';
 import { InvalidInputError } from './errors.js';
 
 type History = temporal.api.history.v1.IHistory;
@@ -42,6 +46,8 @@ export interface GateRecord {
   requireSigned: boolean;
   /** Whether the auditor's file is byte for byte the one the gate read. */
   sameAsYours: boolean;
+  /** The OIDC issuers the worker trusted then. */
+  issuers?: string[];
 }
 
 export interface Attestation {
@@ -64,8 +70,21 @@ const timeOf = (e: temporal.api.history.v1.IHistoryEvent): string => {
   return new Date(ms).toISOString();
 };
 
-/** A signed statement checked against the auditor's signers, as of when it was issued. */
-function checkedSignature(signed: SignedStatement, principal: string, issuedAt: string, signers: AllowedSigner[]): NonNullable<VerifiedDecision['signature']> {
+/** What an auditor verifies with: their allowed signers, the issuers' keys they hold, and the issuers the worker recorded (for each one's audience and principal claim). */
+interface AuditorTrust {
+  signers: AllowedSigner[];
+  jwks?: JSONWebKeySet;
+  issuers: TrustedIssuer[];
+}
+
+/**
+ * A signed statement checked against the auditor's trust: an SSH signature against their allowed
+ * signers as of when it was issued; an ID token against the JWKS they hold, as of `at` (when the
+ * decision was accepted).
+ */
+async function checkedSignature(signed: SignedStatement, principal: string, issuedAt: string, trust: AuditorTrust, at: string = issuedAt): Promise<NonNullable<VerifiedDecision['signature']>> {
+  if (signed.kind === 'oidc') return checkedToken(signed, trust, at);
+  const signers = trust.signers;
   const keys = signersFor(signers, principal, SIGNATURE_NAMESPACE, Date.parse(issuedAt)).map((k) => k.key);
   if (keys.length === 0) return { ok: false, reason: `${principal} has no key in your allowed signers` };
   const v = verifySshSignature(signed.statement, signed.signature, SIGNATURE_NAMESPACE, keys);
@@ -79,6 +98,22 @@ interface Sent {
   text?: string;
   full?: boolean;
   at: string;
+}
+
+/** An ID token checked offline against the issuer keys the auditor holds (--jwks), with the audience and principal claim the worker recorded for its issuer. */
+async function checkedToken(signed: SignedStatement, trust: AuditorTrust, at: string): Promise<NonNullable<VerifiedDecision['signature']>> {
+  if (!trust.jwks) return { ok: false, reason: "an OIDC ID token: pass --jwks FILE (the issuer's published keys you trust) to check it" };
+  let iss: string | undefined;
+  try {
+    iss = decodeJwt(signed.signature).iss;
+  } catch {
+    return { ok: false, reason: 'the ID token cannot be read' };
+  }
+  const issuer = trust.issuers.find((i) => i.issuer === iss);
+  if (!issuer) return { ok: false, reason: `the ID token's issuer ${iss ?? '(none)'} is not one the worker recorded trusting` };
+  const v = await verifyIdTokenWithKeys(signed.statement, signed.signature, trust.jwks, { issuer: issuer.issuer, audience: issuer.audience, principalClaim: issuer.principalClaim ?? 'email', at: new Date(at) });
+  if (!v.ok) return { ok: false, reason: v.reason };
+  return { ok: true, keyType: `oidc ${v.value.alg}`, fingerprint: `${v.value.issuer}#${v.value.kid}` };
 }
 
 /** What binds an accepted decision to this release, or the first thing that does not. */
@@ -102,23 +137,24 @@ function supersedeProblem(st: Statement, req: { by: string; supersededBy: string
 }
 
 /** A decision's statement checked: its signature against your file, and what binds it here. */
-function checkedDecision(d: VerifiedDecision, signed: SignedStatement, signers: AllowedSigner[], bind: (st: Statement) => string | undefined, gateUnchecked: boolean): void {
+async function checkedDecision(d: VerifiedDecision, signed: SignedStatement, trust: AuditorTrust, bind: (st: Statement) => string | undefined, gateUnchecked: boolean): Promise<void> {
   const parsed = parseStatement(signed.statement);
   if (!parsed.ok) {
     d.binding = { ok: false, reason: parsed.reason };
     d.signature = { ok: false, reason: 'the statement cannot be read' };
     return;
   }
-  d.signature = checkedSignature(signed, parsed.value.principal, parsed.value.issuedAt, signers);
+  d.signature = await checkedSignature(signed, parsed.value.principal, parsed.value.issuedAt, trust, d.at);
   const wrong = bind(parsed.value);
   d.binding = wrong ? { ok: false, reason: wrong } : { ok: true, ...(gateUnchecked ? { gateUnchecked: true } : {}) };
 }
 
 /**
  * Re-verifies every decision of a release's history against `allowedSignersText` (the auditor's
- * file). Pure apart from hashing: the history and the file are inputs.
+ * file) and, for ID tokens, `options.jwks` (the issuer's keys the auditor trusts). Offline: the
+ * history and the files are inputs.
  */
-export function attest(history: History, allowedSignersText: string, where: string): Attestation {
+export async function attest(history: History, allowedSignersText: string, where: string, options: { jwks?: JSONWebKeySet } = {}): Promise<Attestation> {
   const events = history.events ?? [];
   const started = events.find((e) => e.workflowExecutionStartedEventAttributes)?.workflowExecutionStartedEventAttributes;
   if (!started || started.workflowType?.name !== 'release') throw new InvalidInputError(`${where} is not the history of a release`);
@@ -153,6 +189,15 @@ export function attest(history: History, allowedSignersText: string, where: stri
         return [String(e.eventId), what?.for === 'gate' ? `the approval gate of ${what.service ?? '?'}` : 'start'] as const;
       }),
   );
+  // the issuers the worker trusted (each one's audience and principal claim), from every list it read
+  const issuers: TrustedIssuer[] = [];
+  for (const e of events) {
+    const done = e.activityTaskCompletedEventAttributes;
+    if (!done || !trustActivities.has(String(done.scheduledEventId))) continue;
+    const [read] = decodePayloads(done.result) as [SignerTrust | undefined];
+    for (const i of read?.oidc ?? []) if (!issuers.some((k) => k.issuer === i.issuer)) issuers.push(i);
+  }
+  const trust: AuditorTrust = { signers, issuers, ...(options.jwks ? { jwks: options.jwks } : {}) };
   const gates: GateRecord[] = [];
   const decisions: VerifiedDecision[] = [];
   const byUpdate = new Map<string, VerifiedDecision>();
@@ -161,7 +206,17 @@ export function attest(history: History, allowedSignersText: string, where: stri
     const label = done ? trustActivities.get(String(done.scheduledEventId)) : undefined;
     if (done && label) {
       const [trust] = decodePayloads(done.result) as [SignerTrust | undefined];
-      if (trust) gates.push({ for: label, at: timeOf(e), source: trust.source, sha256: trust.sha256, requireSigned: trust.requireSigned || requiresSignatures(input.spec), sameAsYours: trust.sha256 === yours });
+      if (trust) {
+        gates.push({
+          for: label,
+          at: timeOf(e),
+          source: trust.source,
+          sha256: trust.sha256,
+          requireSigned: trust.requireSigned || requiresSignatures(input.spec),
+          sameAsYours: trust.sha256 === yours,
+          ...(trust.oidc?.length ? { issuers: trust.oidc.map((i) => i.issuer) } : {}),
+        });
+      }
     }
     const accepted = e.workflowExecutionUpdateAcceptedEventAttributes;
     const name = accepted?.acceptedRequest?.input?.name;
@@ -171,7 +226,7 @@ export function attest(history: History, allowedSignersText: string, where: stri
       if (request?.signed) {
         const text = name === 'approve' ? request.comment : name === 'promote' ? undefined : (request.reason ?? '');
         const sent: Sent = { decision: name, by: d.by, at: d.at, ...(text ? { text } : {}), ...(request.full ? { full: true } : {}) };
-        checkedDecision(d, request.signed, signers, (st) => bindingProblem(st, sent, release), !status && (name === 'approve' || name === 'reject'));
+        await checkedDecision(d, request.signed, trust, (st) => bindingProblem(st, sent, release), !status && (name === 'approve' || name === 'reject'));
       }
       decisions.push(d);
       byUpdate.set(accepted.acceptedRequest?.meta?.updateId ?? accepted.protocolInstanceId ?? '', d);
@@ -181,7 +236,7 @@ export function attest(history: History, allowedSignersText: string, where: stri
       const [request] = decodePayloads(signal.input) as [{ by?: string; supersededBy?: string; startProof?: SignedStatement } | undefined];
       const d: VerifiedDecision = { decision: request?.supersededBy ? 'supersede' : 'abort', at: timeOf(e), by: request?.by ?? '?', outcome: 'signal', signed: Boolean(request?.startProof) };
       const supersededBy = request?.supersededBy;
-      if (request?.startProof && supersededBy) checkedDecision(d, request.startProof, signers, (st) => supersedeProblem(st, { by: d.by, supersededBy }, release.services), false);
+      if (request?.startProof && supersededBy) await checkedDecision(d, request.startProof, trust, (st) => supersedeProblem(st, { by: d.by, supersededBy }, release.services), false);
       decisions.push(d);
     }
     const completedUpdate = e.workflowExecutionUpdateCompletedEventAttributes;
@@ -192,19 +247,19 @@ export function attest(history: History, allowedSignersText: string, where: stri
       if (failure) d.refusal = failure.message ?? '';
     }
   }
-  const startSignature = input.signedStart ? checkedStart(input, releaseId, signers) : undefined;
+  const startSignature = input.signedStart ? await checkedStart(input, releaseId, trust) : undefined;
   const ok = decisions.filter((d) => d.outcome === 'accepted' && d.signed).every((d) => d.signature?.ok && d.binding?.ok) && (startSignature === undefined || startSignature.ok);
   return { releaseId, runId, initiator: { principal: input.initiator, ...(startSignature ? { signature: startSignature } : {}) }, ...(status?.outcome ? { outcome: status.outcome } : {}), allowedSigners: { sha256: yours, keys: signers.length }, gates, decisions, ok };
 }
 
 /** The signed start, verified against your file as of when it was issued, and for the spec the release ran. */
-function checkedStart(input: ReleaseInput, releaseId: string, signers: AllowedSigner[]): NonNullable<VerifiedDecision['signature']> {
+async function checkedStart(input: ReleaseInput, releaseId: string, trust: AuditorTrust): Promise<NonNullable<VerifiedDecision['signature']>> {
   const signed = input.signedStart;
   if (!signed) return { ok: false, reason: 'the start is not signed' };
   const parsed = parseStatement(signed.statement);
   if (!parsed.ok) return { ok: false, reason: parsed.reason };
   const st = parsed.value;
-  const signature = checkedSignature(signed, st.principal, st.issuedAt, signers);
+  const signature = await checkedSignature(signed, st.principal, st.issuedAt, trust);
   if (!signature.ok) return signature;
   if (st.principal !== input.initiator || st.decision !== 'start' || st.releaseId !== releaseId) return { ok: false, reason: `the statement is a "${st.decision}" of ${st.releaseId} as ${st.principal}` };
   const runs = specDigest(input.spec);
@@ -223,7 +278,7 @@ export function renderAttestation(a: Attestation): string {
   );
   lines.push(`  your allowed signers: sha256 ${a.allowedSigners.sha256.slice(0, 16)}…, ${a.allowedSigners.keys} keys`);
   for (const g of a.gates) {
-    lines.push(`  ${g.at}  allowed signers read for ${g.for}: ${g.requireSigned ? 'signatures required' : 'signatures optional'}; signers ${g.source} sha256 ${g.sha256.slice(0, 16) || '-'}… (${g.sameAsYours ? 'the same file as yours' : 'NOT the file you gave'})`);
+    lines.push(`  ${g.at}  allowed signers read for ${g.for}: ${g.requireSigned ? 'signatures required' : 'signatures optional'}; signers ${g.source} sha256 ${g.sha256.slice(0, 16) || '-'}… (${g.sameAsYours ? 'the same file as yours' : 'NOT the file you gave'})${g.issuers ? `; OIDC issuers ${g.issuers.join(', ')}` : ''}`);
   }
   for (const d of a.decisions) {
     const who = `${d.decision.padEnd(7)} by ${d.by}`;
@@ -242,6 +297,10 @@ export function renderAttestation(a: Attestation): string {
     lines.push(`  ${d.at}  ${who}  ${sig}  → ${outcome}`);
   }
   if (a.decisions.length === 0) lines.push('  no approve / reject / promote / abort was sent');
-  lines.push(a.ok ? 'every accepted signed decision verifies against your allowed signers' : 'VERIFICATION FAILED: a signed start or an accepted signed decision does not verify against your allowed signers');
+  lines.push(
+    a.ok
+      ? 'every accepted signed decision verifies against your allowed signers (and, for ID tokens, the issuer keys you gave)'
+      : 'VERIFICATION FAILED: a signed start or an accepted signed decision does not verify against your allowed signers (or, for ID tokens, the issuer keys you gave)',
+  );
   return lines.join('\n');
 }

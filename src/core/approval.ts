@@ -12,9 +12,32 @@ export interface DecisionProof {
   keyType: string;
   /** SHA256:… as ssh-keygen -l prints it. */
   fingerprint: string;
-  /** The canonical statement text that was signed, and the armored SSHSIG signature. */
+  /** The canonical statement text that was signed, and the armored SSHSIG signature (or the ID token). */
   statement: string;
   signature: string;
+  /** An ID token's proof (kind 'oidc'): the issuer, the key that verified it, and the person's stable id there. */
+  oidc?: OidcProof;
+  kind?: 'oidc';
+}
+
+/** What an OIDC-proven decision keeps: keyType is `oidc <alg>`, fingerprint `<issuer>#<kid>`. */
+export interface OidcProof {
+  issuer: string;
+  kid: string;
+  /** The token's `sub`. */
+  subject: string;
+  /** The issuer's public key that verified the token (JWK, public fields only). */
+  jwk: Record<string, string | string[]>;
+}
+
+/** An OIDC issuer the worker trusts: its ID tokens, bound to a statement by their nonce, prove who decided. */
+export interface TrustedIssuer {
+  issuer: string;
+  /** The client id the tokens' aud must contain. */
+  audience: string;
+  jwksUri?: string;
+  /** The claim naming the person (default email). */
+  principalClaim?: string;
 }
 
 export interface ApprovalRecord {
@@ -62,6 +85,8 @@ export interface GateTrust {
   source: string;
   sha256: string;
   signers: AllowedSigner[];
+  /** The OIDC issuers the worker trusts (TIDEGATE_OIDC_ISSUERS); absent: none. */
+  oidc?: TrustedIssuer[];
   /** Signatures required: the spec's approval.requireSignature or the worker's TIDEGATE_REQUIRE_SIGNED. */
   requireSigned: boolean;
 }
@@ -165,12 +190,7 @@ export function checkSignature(
   }
   const bound = checkStatement(statement, { decision, releaseId: ctx.releaseId, runId: ctx.runId, gate: gate.nonce, services: ctx.services, now: ctx.now });
   if (!bound.ok) return bound;
-  const keys = signersFor(gate.trust.signers, by, SIGNATURE_NAMESPACE, ctx.now);
-  if (keys.length === 0) {
-    const listed = gate.trust.source === 'none' ? 'the worker has no allowed signers (TIDEGATE_ALLOWED_SIGNERS)' : `${gate.trust.source} (sha256 ${gate.trust.sha256.slice(0, 12)}…) as read when the gate opened`;
-    return { ok: false, reason: `${by} has no key valid now for namespace "${SIGNATURE_NAMESPACE}" in the allowed signers: ${listed}` };
-  }
-  return { ok: true, signed: true, keys: keys.map((k) => k.key) };
+  return proofKeys(gate.trust, signed, by, ctx.now, ' as read when the gate opened');
 }
 
 /**
@@ -192,9 +212,8 @@ export function checkStart(
   if (statement.principal !== ctx.initiator) return { ok: false, reason: `the start is signed as ${statement.principal}, but the release was started as ${ctx.initiator}` };
   const bound = checkStatement(statement, { decision: 'start', releaseId: ctx.releaseId, services: ctx.services, now: ctx.startedAt });
   if (!bound.ok) return bound;
-  const keys = signersFor(trust.signers, ctx.initiator, SIGNATURE_NAMESPACE, ctx.startedAt);
-  if (keys.length === 0) return { ok: false, reason: `${ctx.initiator} has no key valid for namespace "${SIGNATURE_NAMESPACE}" in the worker's allowed signers (${trust.source})` };
-  return { ok: true, keys: keys.map((k) => k.key) };
+  const keys = proofKeys(trust, signed, ctx.initiator, ctx.startedAt);
+  return keys.ok ? { ok: true, keys: keys.signed ? keys.keys : [] } : keys;
 }
 
 /** What a promote or abort says besides its statement: an abort's reason, a promote's --full. */
@@ -238,9 +257,7 @@ export function checkControl(trust: GateTrust | undefined, req: ControlRequest, 
   if (used.has(signed.statement)) return { ok: false, reason: `this signed ${decision} was already used in this release: sign a new one` };
   const bound = checkStatement(statement, { decision, releaseId: ctx.releaseId, runId: ctx.runId, services: ctx.services, now: ctx.now });
   if (!bound.ok) return bound;
-  const keys = signersFor(trust.signers, by, SIGNATURE_NAMESPACE, ctx.now);
-  if (keys.length === 0) return { ok: false, reason: `${by} has no key valid now for namespace "${SIGNATURE_NAMESPACE}" in the allowed signers: ${trustSource(trust)}` };
-  return { ok: true, signed: true, keys: keys.map((k) => k.key) };
+  return proofKeys(trust, signed, by, ctx.now);
 }
 
 /**
@@ -263,13 +280,23 @@ export function checkSupersede(trust: GateTrust, supersede: { by: string; supers
   const issued = Date.parse(st.issuedAt);
   const expires = Date.parse(st.expiresAt);
   if (issued > ctx.now + CLOCK_SKEW_MS || expires <= ctx.now) return { ok: false, reason: `the start of ${supersededBy} is valid from ${st.issuedAt} to ${st.expiresAt}, not now (${new Date(ctx.now).toISOString()})` };
-  const keys = signersFor(trust.signers, st.principal, SIGNATURE_NAMESPACE, ctx.now);
-  if (keys.length === 0) return { ok: false, reason: `${st.principal} has no key valid now for namespace "${SIGNATURE_NAMESPACE}" in the allowed signers: ${trustSource(trust)}` };
-  return { ok: true, signed: true, keys: keys.map((k) => k.key) };
+  return proofKeys(trust, signed, st.principal, ctx.now);
 }
 
-function trustSource(trust: GateTrust): string {
-  return trust.source === 'none' ? 'the worker has no allowed signers (TIDEGATE_ALLOWED_SIGNERS)' : `${trust.source} (sha256 ${trust.sha256.slice(0, 12)}…)`;
+/**
+ * What a signed statement's proof may verify with: `principal`'s keys valid at `now` in the allowed
+ * signers, or — for an OIDC ID token — nothing here (the verifying activity checks the token against
+ * the trusted issuers), provided the worker trusts at least one issuer.
+ */
+function proofKeys(trust: GateTrust, signed: SignedStatement, principal: string, now: number, when = ''): SignatureCheck {
+  if (signed.kind === 'oidc') {
+    if (!trust.oidc?.length) return { ok: false, reason: 'the decision is proven by an OIDC ID token, but the worker trusts no OIDC issuer (TIDEGATE_OIDC_ISSUERS)' };
+    return { ok: true, signed: true, keys: [] };
+  }
+  const keys = signersFor(trust.signers, principal, SIGNATURE_NAMESPACE, now);
+  if (keys.length > 0) return { ok: true, signed: true, keys: keys.map((k) => k.key) };
+  const listed = trust.source === 'none' ? 'the worker has no allowed signers (TIDEGATE_ALLOWED_SIGNERS)' : `${trust.source} (sha256 ${trust.sha256.slice(0, 12)}…)${when}`;
+  return { ok: false, reason: `${principal} has no key valid now for namespace "${SIGNATURE_NAMESPACE}" in the allowed signers: ${listed}` };
 }
 
 export function approvalsNeeded(gate: ApprovalGate): number {

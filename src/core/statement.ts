@@ -57,8 +57,10 @@ export function statementServices(release: { services: readonly { service: strin
 export interface SignedStatement {
   /** The statement's canonical text, exactly the bytes that were signed. */
   statement: string;
-  /** The armored SSHSIG signature (`-----BEGIN SSH SIGNATURE-----`). */
+  /** The armored SSHSIG signature (`-----BEGIN SSH SIGNATURE-----`); with kind 'oidc', the OIDC ID token. */
   signature: string;
+  /** Absent: an SSH signature. 'oidc': an ID token from an issuer the worker trusts, whose nonce is the statement's hash (src/signing/oidc.ts statementNonce). */
+  kind?: 'oidc';
 }
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };

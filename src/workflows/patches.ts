@@ -188,7 +188,7 @@ export const PATCHES = {
     id: 'signed-controls',
     guards:
       "Signed promote and abort: the start's signing policy and allowed signers (refreshed when a gate opens) apply to promote and to abort, which gains an update that can carry a signed statement; when signatures are required an unsigned promote or abort is refused, and a supersede must carry the newer release's signed start. Releases started without it accept promote and abort from anyone, unverified.",
-    since: 'HEAD',
+    since: '6772fae',
     fixtures: {
       new: ['signed-promoted-aborted', 'signed-superseded', 'signed-superseding'],
       // releases recorded before it took promote and abort unverified

@@ -2,7 +2,9 @@
 // with the sample service) and a `tidegate worker` process whose environment requires signatures
 // (TIDEGATE_REQUIRE_SIGNED) and lists the approvers' keys (TIDEGATE_ALLOWED_SIGNERS): `--as` alone
 // is refused (exit 3), a key file and a key held by ssh-agent both sign, a missing key is bad input
-// (exit 2), and `tidegate verify` re-checks the release from its history — exported to a file too.
+// (exit 2), promote and abort must be signed too (abort here by an OIDC ID token from a local issuer
+// the worker trusts, through --id-token-command), and `tidegate verify` re-checks the release from
+// its history — exported to a file too.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import { stackDown, stackEnv, stackUp } from '../../devkit/stack/stack.js';
 import { repoRoot } from '../../devkit/toolchain/tools.js';
 import { eventually, startWorkerProcess, tidegate, userEnv } from '../../devkit/testing/e2e.js';
 import { tempDir } from '../../devkit/testing/servers.js';
+import { startOidcIssuer, type LocalIssuer } from '../../devkit/testing/oidc-issuer.js';
 
 const dir = tempDir('e2e-signed');
 const SPEC = join(repoRoot, 'test/fixtures/specs/checkout-without-analysis.yaml');
@@ -21,6 +24,7 @@ const key = (who: string): string => join(dir, who);
 let env: NodeJS.ProcessEnv;
 let worker: ManagedProcess;
 let agent: { pid: number; sock: string } | undefined;
+let idp: LocalIssuer;
 
 async function status(id: string): Promise<ReleaseStatus> {
   const r = await tidegate(env, 'status', id, '--json');
@@ -39,14 +43,19 @@ beforeAll(async () => {
   agent = { pid: Number(/SSH_AGENT_PID=(\d+)/.exec(out)?.[1]), sock };
   execFileSync('ssh-add', ['-q', key('bob')], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
 
+  idp = await startOidcIssuer();
   const state = await stackUp({ dir, components: ['temporal', 'kubernetes'] });
   env = userEnv(stackEnv(state), { TIDEGATE_USER: 'ci', SSH_AUTH_SOCK: sock });
-  worker = await startWorkerProcess({ ...env, TIDEGATE_ALLOWED_SIGNERS: join(dir, 'allowed_signers'), TIDEGATE_REQUIRE_SIGNED: 'true' }, join(dir, 'worker.log'));
+  worker = await startWorkerProcess(
+    { ...env, TIDEGATE_ALLOWED_SIGNERS: join(dir, 'allowed_signers'), TIDEGATE_REQUIRE_SIGNED: 'true', TIDEGATE_OIDC_ISSUERS: JSON.stringify([{ issuer: idp.issuer, audience: idp.audience }]) },
+    join(dir, 'worker.log'),
+  );
 }, 300_000);
 
 afterAll(async () => {
   await worker?.stop();
   await stackDown(dir);
+  await idp?.stop();
   if (agent?.pid) process.kill(agent.pid);
 });
 
@@ -60,7 +69,12 @@ test('with signatures required by the worker, --as alone is refused, keys and ss
   const id = 'checkout@3.1.0';
   expect((await tidegate(env, 'start', '-f', SPEC, '--version', '3.1.0', '--image', 'registry.local/checkout:3.1.0', '--key', key('ci'))).code).toBe(0);
   await eventually(`${id} to wait for promote`, () => status(id), (s) => s.pause?.code === 'awaiting-promote', 90_000);
-  expect((await tidegate(env, 'promote', id)).code).toBe(0);
+  const unsignedPromote = await tidegate(env, 'promote', id);
+  expect(unsignedPromote.code).toBe(3);
+  expect(unsignedPromote.stderr).toContain('refused: this release requires a signed promote: run `tidegate promote … --key <your SSH key>`');
+  const promoted = await tidegate(env, 'promote', id, '--as', 'carol', '--key', key('carol'));
+  expect(promoted.code).toBe(0);
+  expect(promoted.stdout).toContain(`${id}: promoted by carol (signed)`);
   const open = await eventually(`${id} to open its gate`, () => status(id), (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined, 90_000);
   expect(open.services[0]?.gate).toMatchObject({ requireSigned: true, signers: { principals: ['alice', 'bob', 'carol', 'ci'] } });
 
@@ -88,7 +102,8 @@ test('with signatures required by the worker, --as alone is refused, keys and ss
   const result = JSON.parse(done.stdout) as { status: ReleaseStatus };
   const fingerprint = (who: string): string => execFileSync('ssh-keygen', ['-l', '-f', `${key(who)}.pub`], { encoding: 'utf8' }).split(' ')[1] ?? '';
   expect(result.status.services[0]?.approvals.map((a) => [a.by, a.proof?.fingerprint])).toEqual([['alice', fingerprint('alice')], ['bob', fingerprint('bob')]]);
-  expect(result.status.refusals?.map((r) => r.by)).toEqual(['alice', 'alice']);
+  expect(result.status.refusals?.map((r) => `${r.decision} by ${r.by}`)).toEqual(['promote by ci', 'approve by alice', 'approve by alice']);
+  expect(result.status.controls?.decisions.map((d) => [d.decision, d.by, d.proof?.fingerprint])).toEqual([['promote', 'carol', fingerprint('carol')]]);
 
   // an auditor: from the server, then from an exported history file, and with a file lacking bob
   const verified = await tidegate(env, 'verify', id, '--allowed-signers', join(dir, 'allowed_signers'));
@@ -114,4 +129,42 @@ test('with signatures required by the worker, --as alone is refused, keys and ss
   const bad = await tidegate(env, 'verify', id);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('verify needs --allowed-signers FILE');
+}, 300_000);
+
+test('abort must be signed too: unsigned it is refused (exit 3); proven by an OIDC ID token from --id-token-command it rolls the release back, and verify checks the token against the issuer keys', async () => {
+  const id = 'checkout@3.2.0';
+  expect((await tidegate(env, 'start', '-f', SPEC, '--version', '3.2.0', '--image', 'registry.local/checkout:3.2.0', '--key', key('ci'))).code).toBe(0);
+  await eventually(`${id} to wait for promote`, () => status(id), (s) => s.pause?.code === 'awaiting-promote', 90_000);
+
+  const unsigned = await tidegate(env, 'abort', id, '--reason', 'error budget burnt');
+  expect(unsigned.code).toBe(3);
+  expect(unsigned.stderr).toContain('refused: this release requires a signed abort: run `tidegate abort … --key <your SSH key>`');
+  const both = await tidegate(env, 'abort', id, '--reason', 'x', '--key', key('alice'), '--id-token-command', 'true');
+  expect(both.code).toBe(2);
+  expect(both.stderr).toContain('give --key or --id-token-command, not both');
+  const noToken = await tidegate(env, 'abort', id, '--as', 'erin@example.com', '--reason', 'error budget burnt', '--id-token-command', 'echo not-a-token');
+  expect(noToken.code).toBe(2);
+  expect(noToken.stderr).toContain('the ID token command did not print an ID token');
+  expect((await status(id)).outcome).toBeUndefined();
+
+  // erin signs in at the company's issuer with the statement's nonce; the command prints her ID token
+  const signIn = `node -e 'fetch(process.argv[1] + "&nonce=" + process.env.TIDEGATE_NONCE).then((r) => r.text()).then((t) => process.stdout.write(t))' '${idp.issuer}/token?sub=erin-1&email=erin@example.com'`;
+  const aborted = await tidegate(env, 'abort', id, '--as', 'erin@example.com', '--reason', 'error budget burnt', '--id-token-command', signIn);
+  expect(aborted.code).toBe(0);
+  expect(aborted.stdout).toContain(`${id}: abort requested by erin@example.com (signed); the release rolls back`);
+  const done = await tidegate(env, 'status', id, '--wait', '--json');
+  expect(done.code).toBe(12);
+  const result = JSON.parse(done.stdout) as { status: ReleaseStatus };
+  expect(result.status.controls?.decisions).toEqual([expect.objectContaining({ decision: 'abort', by: 'erin@example.com', proof: expect.objectContaining({ kind: 'oidc', keyType: 'oidc RS256', fingerprint: `${idp.issuer}#${idp.kid}` }) })]);
+  expect((await tidegate(env, 'status', id)).stdout).toContain(`promote / abort: signed required; abort by erin@example.com [signed ${idp.issuer}#${idp.kid}]`);
+
+  const jwks = join(dir, 'issuer-jwks.json');
+  writeFileSync(jwks, JSON.stringify(idp.jwks()));
+  const verified = await tidegate(env, 'verify', id, '--allowed-signers', join(dir, 'allowed_signers'), '--jwks', jwks);
+  console.log(`tidegate verify ${id} --allowed-signers allowed_signers --jwks issuer-jwks.json\n${verified.stdout}`);
+  expect(verified.code).toBe(0);
+  expect(verified.stdout).toMatch(/abort +by erin@example.com +signed oidc RS256 \S+: signature good, bound to this release, run +→ accepted/);
+  const blind = await tidegate(env, 'verify', id, '--allowed-signers', join(dir, 'allowed_signers'));
+  expect(blind.code).toBe(1);
+  expect(blind.stdout).toContain('pass --jwks FILE');
 }, 300_000);

@@ -10,6 +10,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Harness } from '../../devkit/testing/harness.js';
 import { pausedAt, specFor, startHarness } from '../../devkit/testing/harness.js';
 import { RefusedError } from '../../src/client/errors.js';
+import { Releases } from '../../src/client/releases.js';
 import { exitCodeFor } from '../../src/core/status.js';
 import { canonicalJson, makeStatement, type Statement } from '../../src/core/statement.js';
 import { sshKeygenSigner } from '../../src/signing/sign.js';
@@ -166,7 +167,7 @@ test('signed approvals from listed keys release it; forged, stale, misdirected, 
 
   // an auditor re-verifies the chain from the history alone, against their own allowed signers
   const history = await h.env.client.workflow.getHandle(releaseId).fetchHistory();
-  const attestation = attest(history, allowedSigners(['alice', 'bob', 'carol']), releaseId);
+  const attestation = await attest(history, allowedSigners(['alice', 'bob', 'carol']), releaseId);
   console.log(`tidegate verify ${releaseId} --allowed-signers allowed_signers:\n${renderAttestation(attestation)}`);
   expect(attestation).toMatchObject({ releaseId, runId: open.runId, outcome: 'released', ok: true });
   // read at the start (erin still listed then) and when the gate opened (erin removed)
@@ -185,7 +186,7 @@ test('signed approvals from listed keys release it; forged, stale, misdirected, 
     ['approve', 'bob', 'accepted', true, true],
   ]);
   // an auditor whose file does not list bob cannot verify bob's accepted approval
-  const without = attest(history, allowedSigners(['alice', 'carol']), releaseId);
+  const without = await attest(history, allowedSigners(['alice', 'carol']), releaseId);
   expect(without.ok).toBe(false);
   expect(without.gates[1]?.sameAsYours).toBe(false);
   expect(without.decisions.at(-1)?.signature).toEqual({ ok: false, reason: 'bob has no key in your allowed signers' });
@@ -344,7 +345,7 @@ test('when signatures are required, promote and abort must be signed too: unsign
 
   // the auditor sees the promote and the abort verified, and the bare signal as unsigned
   const history = await h.env.client.workflow.getHandle(releaseId).fetchHistory();
-  const attestation = attest(history, allowedSigners(['alice', 'bob', 'carol']), releaseId);
+  const attestation = await attest(history, allowedSigners(['alice', 'bob', 'carol']), releaseId);
   expect(attestation.ok).toBe(true);
   expect(attestation.decisions.filter((d) => d.outcome === 'accepted' || d.outcome === 'signal').map((d) => [d.decision, d.by, d.outcome, d.signature?.ok, d.binding?.ok])).toEqual([
     ['promote', 'alice', 'accepted', true, true],
@@ -371,3 +372,15 @@ test('a release that requires signatures is superseded only by a release with a 
   expect(ended.timeline.find((t) => t.code === 'superseded')?.event).toBe(`superseded by bar@2.0.2 (alice; signed, ssh-ed25519 ${fingerprintOf('alice')})`);
   await h.until(next.releaseId, pausedAt('awaiting-promote', 2));
 });
+
+test('an abort while no worker answers is queued as the signal, on record in the history; a signed one needs a worker to verify it and is refused', async () => {
+  // a task queue no worker polls: the release is started but nothing runs it
+  const idle = new Releases(h.env.client, 'no-worker-here');
+  const { releaseId } = await idle.start(specFor('quiet', '1.0.0'), { initiator: 'dave', lockWaitMs: 0 });
+  await expect(idle.abort(releaseId, 'dave', 'changed my mind', sshKeygenSigner(key('alice')))).rejects.toThrow(
+    new RefusedError(`${releaseId} does not answer (no worker is running?): a signed abort needs a worker to verify it; send it without --key to queue it as a signal`),
+  );
+  await expect(idle.abort(releaseId, 'dave', 'changed my mind')).resolves.toEqual({ abortedBy: 'dave', accepted: true, queued: true });
+  const history = await h.env.client.workflow.getHandle(releaseId).fetchHistory();
+  expect(history.events?.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'abort')).toHaveLength(1);
+}, 60_000);

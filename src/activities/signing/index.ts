@@ -1,6 +1,7 @@
 // Signed decisions, on the worker: the allowed signers file the worker trusts (never the client's or
 // the spec's), read when a gate opens so that the list used is in the history, and the check of a
-// statement's SSH signature against the keys of its principal.
+// statement's SSH signature against the keys of its principal — or of its OIDC ID token against the
+// issuers the worker trusts.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseAllowedSigners } from '../../core/allowed-signers.js';
@@ -8,6 +9,8 @@ import { parseStatement } from '../../core/statement.js';
 import { specDigest } from '../../signing/digest.js';
 import { failure } from '../../core/failures.js';
 import { verifySshSignature } from '../../signing/sshsig.js';
+import { verifyIdToken } from '../../signing/oidc.js';
+import type { TrustedIssuer } from '../../core/approval.js';
 import type { SignerTrust, SigningActivities, VerifiedSignature } from '../types.js';
 
 export interface SigningConfig {
@@ -15,19 +18,62 @@ export interface SigningConfig {
   allowedSignersFile?: string;
   /** TIDEGATE_REQUIRE_SIGNED: every approve/reject must be signed, whatever the spec says. */
   requireSigned: boolean;
+  /** TIDEGATE_OIDC_ISSUERS: identity providers whose ID tokens may prove a decision. */
+  oidcIssuers?: TrustedIssuer[];
+}
+
+/**
+ * TIDEGATE_OIDC_ISSUERS: a JSON list of {issuer, audience, jwksUri?, principalClaim?}. Throws naming
+ * the first problem (the worker does not start with a trust list it cannot read).
+ *
+ *   '[{"issuer":"https://idp.example","audience":"tidegate"}]' → [{issuer: 'https://idp.example', audience: 'tidegate'}]
+ *   '[{"issuer":"idp"}]' → throws 'TIDEGATE_OIDC_ISSUERS[0].issuer must be an http(s) URL …'
+ */
+export function parseOidcIssuers(text: string): TrustedIssuer[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new Error('TIDEGATE_OIDC_ISSUERS must be JSON: a list of {"issuer": URL, "audience": client id, "jwksUri"?: URL, "principalClaim"?: claim}');
+  }
+  if (!Array.isArray(raw)) throw new Error('TIDEGATE_OIDC_ISSUERS must be a JSON list of {"issuer", "audience"}');
+  return raw.map((entry: unknown, i) => {
+    const at = `TIDEGATE_OIDC_ISSUERS[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error(`${at} must be an object {"issuer", "audience"}`);
+    const e = entry as Record<string, unknown>;
+    const unknown = Object.keys(e).filter((k) => !['issuer', 'audience', 'jwksUri', 'principalClaim'].includes(k));
+    if (unknown.length) throw new Error(`${at} has unknown fields: ${unknown.join(', ')}`);
+    const url = (key: string): string | undefined => {
+      const v = e[key];
+      if (v === undefined && key === 'jwksUri') return undefined;
+      if (typeof v !== 'string' || !/^https?:\/\/\S+$/.test(v)) throw new Error(`${at}.${key} must be an http(s) URL, got ${JSON.stringify(v)}`);
+      return v;
+    };
+    const issuer = url('issuer') ?? '';
+    const jwksUri = url('jwksUri');
+    if (typeof e.audience !== 'string' || e.audience === '') throw new Error(`${at}.audience must be the client id the tokens are issued for`);
+    if (e.principalClaim !== undefined && (typeof e.principalClaim !== 'string' || e.principalClaim === '')) throw new Error(`${at}.principalClaim must be a claim name, like email`);
+    return { issuer, audience: e.audience, ...(jwksUri ? { jwksUri } : {}), ...(typeof e.principalClaim === 'string' ? { principalClaim: e.principalClaim } : {}) };
+  });
 }
 
 /** Reads the worker's signing configuration from its environment. */
 export function signingConfigFromEnv(env: NodeJS.ProcessEnv): SigningConfig {
   const raw = (env.TIDEGATE_REQUIRE_SIGNED ?? '').trim().toLowerCase();
   if (!['', '0', 'false', 'no', '1', 'true', 'yes'].includes(raw)) throw new Error(`TIDEGATE_REQUIRE_SIGNED must be true or false (got "${env.TIDEGATE_REQUIRE_SIGNED}")`);
-  return { ...(env.TIDEGATE_ALLOWED_SIGNERS ? { allowedSignersFile: env.TIDEGATE_ALLOWED_SIGNERS } : {}), requireSigned: ['1', 'true', 'yes'].includes(raw) };
+  const oidcIssuers = env.TIDEGATE_OIDC_ISSUERS?.trim() ? parseOidcIssuers(env.TIDEGATE_OIDC_ISSUERS) : [];
+  return {
+    ...(env.TIDEGATE_ALLOWED_SIGNERS ? { allowedSignersFile: env.TIDEGATE_ALLOWED_SIGNERS } : {}),
+    requireSigned: ['1', 'true', 'yes'].includes(raw),
+    ...(oidcIssuers.length ? { oidcIssuers } : {}),
+  };
 }
 
 export function createSigningActivities(config: SigningConfig): SigningActivities {
   return {
     async readSignerTrust(): Promise<SignerTrust> {
-      if (!config.allowedSignersFile) return { source: 'none', sha256: '', signers: [], requireSigned: config.requireSigned };
+      const oidc = config.oidcIssuers?.length ? { oidc: config.oidcIssuers } : {};
+      if (!config.allowedSignersFile) return { source: 'none', sha256: '', signers: [], ...oidc, requireSigned: config.requireSigned };
       let bytes: Buffer;
       try {
         bytes = await readFile(config.allowedSignersFile);
@@ -40,18 +86,32 @@ export function createSigningActivities(config: SigningConfig): SigningActivitie
       if (problems.length > 0) {
         throw failure('AllowedSignersInvalid', `the allowed signers file ${config.allowedSignersFile} has errors: ${problems.map((p) => `line ${p.line}: ${p.message}`).join('; ')}`);
       }
-      return { source: config.allowedSignersFile, sha256: createHash('sha256').update(bytes).digest('hex'), signers, requireSigned: config.requireSigned };
+      return { source: config.allowedSignersFile, sha256: createHash('sha256').update(bytes).digest('hex'), signers, ...oidc, requireSigned: config.requireSigned };
     },
     async verifyStatement({ signed, keys, namespace, spec }): Promise<VerifiedSignature> {
-      const verdict = verifySshSignature(signed.statement, signed.signature, namespace, keys);
-      if (!verdict.ok) throw failure('SignatureInvalid', verdict.reason);
+      let verified: VerifiedSignature;
+      if (signed.kind === 'oidc') {
+        const token = await verifyIdToken(signed.statement, signed.signature, config.oidcIssuers ?? []);
+        if (!token.ok) {
+          // an issuer that cannot be reached now is retried (the activity's policy); a bad token is final
+          if (token.retryable) throw new Error(token.reason);
+          throw failure('SignatureInvalid', token.reason);
+        }
+        const { issuer, kid, alg, subject, jwk } = token.value;
+        const publicJwk = Object.fromEntries(Object.entries(jwk).filter((e): e is [string, string | string[]] => typeof e[1] === 'string' || Array.isArray(e[1])));
+        verified = { kind: 'oidc', keyType: `oidc ${alg}`, fingerprint: `${issuer}#${kid}`, oidc: { issuer, kid, subject, jwk: publicJwk } };
+      } else {
+        const verdict = verifySshSignature(signed.statement, signed.signature, namespace, keys);
+        if (!verdict.ok) throw failure('SignatureInvalid', verdict.reason);
+        verified = { keyType: verdict.keyType, fingerprint: verdict.fingerprint };
+      }
       if (spec !== undefined) {
         const parsed = parseStatement(signed.statement);
         const signedFor = parsed.ok ? parsed.value.spec : undefined;
         const runs = specDigest(spec);
         if (signedFor !== runs) throw failure('SignatureInvalid', `the start was signed for ${signedFor ? `another spec (sha256 ${signedFor.slice(0, 12)}…)` : 'no spec'}, not the one this release runs (sha256 ${runs.slice(0, 12)}…)`);
       }
-      return { keyType: verdict.keyType, fingerprint: verdict.fingerprint };
+      return verified;
     },
   };
 }
