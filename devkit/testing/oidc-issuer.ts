@@ -85,7 +85,8 @@ export async function startOidcIssuer(options: { alg?: LocalIssuerAlg } = {}): P
       aud: aud ?? audience,
       iat: issuedAt,
       exp: issuedAt + (expiresInS ?? 300),
-      ...(email !== undefined ? { email } : {}),
+      // as identity providers mark a verified address; a claim in `extra` overrides it
+      ...(email !== undefined ? { email, email_verified: true } : {}),
       ...(nonce !== undefined ? { nonce } : {}),
       ...extra,
     };

@@ -275,7 +275,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
           !r.accepted
             ? `${id}: already being aborted (requested by ${r.abortedBy}); nothing changed`
             : r.queued
-              ? `${id}: abort requested by ${by} (unsigned); no worker answered yet: the release rolls back when one runs`
+              ? `${id}: abort requested by ${by} (unsigned); no worker answered yet: the release rolls back when one runs${r.warning ? ` — note: ${r.warning}` : ''}`
               : `${id}: abort requested by ${by}${signer ? ' (signed)' : ' (unsigned)'}; the release rolls back`;
         print(text, { releaseId: id, ...r });
         return 0;

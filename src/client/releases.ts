@@ -11,7 +11,8 @@ import {
 import { TASK_QUEUE, releaseId as makeReleaseId } from '../core/ids.js';
 import { upgradeStatus, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
 import type { ReleaseSpec } from '../spec/schema.js';
-import { contractFor } from '../core/release-input.js';
+import { contractFor, requiresSignatures, upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
+import { decodePayloads } from './analysis-replay.js';
 import {
   abortSignal,
   abortUpdate,
@@ -41,6 +42,8 @@ const ABORT_STATUS_MS = 10_000;
 /** What an abort did: `accepted` false when an abort was already under way; `queued` when sent as a signal no worker has answered yet. */
 export interface AbortOutcome extends AbortResponse {
   queued: boolean;
+  /** Said with a queued abort that a worker may still refuse. */
+  warning?: string;
 }
 
 /** How long approve / reject wait for a gate that is opening. */
@@ -122,7 +125,7 @@ export class Releases {
     const contract = contractFor(spec);
     if (contract === 2 && !options.signer) throw new RefusedError(`${id}'s spec requires signed decisions (approval.requireSignature): start it with --key <your SSH key>`);
     const signedStart = options.signer
-      ? await signStatement({ decision: 'start', principal: options.initiator, releaseId: id, services: statementServices(spec), spec: specDigest(spec) }, options.signer)
+      ? await signStatement({ decision: 'start', principal: options.initiator, releaseId: id, services: statementServices(spec), spec: specDigest(spec), ...(options.supersede ? { supersede: true as const } : {}) }, options.signer)
       : undefined;
     const input: ReleaseInput = { contract, spec, initiator: options.initiator, supersede: options.supersede ?? false, ...(signedStart ? { signedStart } : {}) };
     try {
@@ -248,15 +251,34 @@ export class Releases {
     if (!reason.trim()) throw new InvalidInputError('abort needs a reason (--reason)');
     await this.requireRunning(id);
     const status = await this.client.withDeadline(Date.now() + ABORT_STATUS_MS, () => this.handle(id).query(statusQuery)).catch(() => undefined);
-    if (!status?.controls) {
-      if (signer) throw new RefusedError(status ? `${id} started before signed aborts: send it without --key` : `${id} does not answer (no worker is running?): a signed abort needs a worker to verify it; send it without --key to queue it as a signal`);
+    if (status && !status.controls) {
+      if (signer) throw new RefusedError(`${id} started before signed aborts: send it without --key`);
       await this.handle(id).signal(abortSignal, { by, reason });
-      return { abortedBy: by, accepted: true, queued: status === undefined };
+      return { abortedBy: by, accepted: true, queued: false };
+    }
+    if (!status) {
+      // no worker answers: the signal waits for one — unless the release will refuse it unsigned
+      const input = await this.startInput(id);
+      if (signer) throw new RefusedError(`${id} does not answer (no worker is running?): a signed abort needs a worker to verify it; try again when one runs`);
+      if (input && requiresSignatures(input.spec)) throw new RefusedError(`${id} does not answer (no worker is running?), and its spec requires a signed abort, which needs a worker to verify it: try again with --key when one runs`);
+      await this.handle(id).signal(abortSignal, { by, reason });
+      return { abortedBy: by, accepted: true, queued: true, ...(input?.signedStart ? { warning: 'the release was started signed: a worker that requires signed decisions will refuse this unsigned abort (see its status)' } : {}) };
     }
     const signed = signer ? await this.signControl(id, 'abort', by, signer, { reason, status: upgradeStatus(status) }) : undefined;
     const request = { by, reason, ...(signed ? { signed } : {}) };
     const answer = await this.update(id, () => this.handle(id).executeUpdate(abortUpdate, { args: [request] }), (refusal) => ({ decision: 'abort', by, answer: refusal, text: reason, ...(signed ? { signed } : {}) }));
     return { ...answer, queued: false };
+  }
+
+  /** The release's start input, read from its history (no worker needed); undefined when it cannot be read. */
+  private async startInput(id: string): Promise<ReleaseInput | undefined> {
+    try {
+      const history = await this.handle(id).fetchHistory();
+      const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+      return started ? upgradeReleaseInput(decodePayloads(started.input)[0] as StoredReleaseInput) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** A promote or abort statement for the release as it runs now, signed. */
@@ -337,7 +359,7 @@ export class Releases {
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         const reason = err.cause?.message ?? err.message;
-        const recordedByHandler = err.cause instanceof ApplicationFailure && err.cause.type === 'SignatureInvalid';
+        const recordedByHandler = err.cause instanceof ApplicationFailure && (err.cause.type === 'SignatureInvalid' || err.cause.type === 'SignatureVerificationUnavailable');
         if (refused && !recordedByHandler) await this.handle(id).signal(refusedSignal, refused(reason)).catch(() => undefined);
         throw new RefusedError(reason);
       }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
 import { parseAllowedSigners, signersFor, type AllowedSigner } from '../core/allowed-signers.js';
 import { isObject, requiresSignatures, upgradeReleaseInput, type ReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
-import { checkStatement, parseStatement, SIGNATURE_NAMESPACE, statementServices, type SignedStatement, type Statement, type StatementService } from '../core/statement.js';
+import { checkStatement, CLOCK_SKEW_MS, MAX_STATEMENT_LIFETIME_MS, parseStatement, SIGNATURE_NAMESPACE, statementServices, type SignedStatement, type Statement, type StatementService } from '../core/statement.js';
 import { decodePayloads } from './analysis-replay.js';
 import { specDigest } from '../signing/digest.js';
 import type { ReleaseStatus } from '../core/status.js';
@@ -128,9 +128,17 @@ function bindingProblem(st: Statement, sent: Sent, release: { releaseId: string;
   return undefined;
 }
 
-/** A supersede's proof: the newer release's start, signed by whoever sent the signal, naming a service of this release. */
-function supersedeProblem(st: Statement, req: { by: string; supersededBy: string }, services: StatementService[]): string | undefined {
+/** A supersede's proof: the newer release's start, signed as a supersede by whoever sent the signal, after this release began, naming a service of this release. */
+function supersedeProblem(st: Statement, req: { by: string; supersededBy: string; at: string }, release: { releaseId: string; services: StatementService[]; startedAt: string }): string | undefined {
+  const services = release.services;
+  if (req.supersededBy === release.releaseId) return 'a release cannot supersede itself';
   if (st.decision !== 'start' || st.releaseId !== req.supersededBy) return `it is a "${st.decision}" of ${st.releaseId}, not the start of ${req.supersededBy}`;
+  if (st.supersede !== true) return 'the start was not signed as a supersede';
+  const issued = Date.parse(st.issuedAt);
+  const expires = Date.parse(st.expiresAt);
+  if (expires - issued > MAX_STATEMENT_LIFETIME_MS) return `it is valid for ${Math.round((expires - issued) / 60_000)} min, more than ${MAX_STATEMENT_LIFETIME_MS / 60_000}`;
+  if (issued < Date.parse(release.startedAt) - CLOCK_SKEW_MS) return `it was signed at ${st.issuedAt}, before this release started (${release.startedAt})`;
+  if (issued > Date.parse(req.at) + CLOCK_SKEW_MS || expires <= Date.parse(req.at)) return `it was not valid when sent (${req.at})`;
   if (st.principal !== req.by) return `it is signed as ${st.principal}, sent as ${req.by}`;
   if (!st.services.some((s) => services.some((m) => m.service === s.service))) return `${req.supersededBy} releases none of this release's services`;
   return undefined;
@@ -165,6 +173,7 @@ export async function attest(history: History, allowedSignersText: string, where
     throw new InvalidInputError(`${where}: the start input cannot be read: ${err instanceof Error ? err.message : String(err)}`);
   }
   const runId = started.originalExecutionRunId || started.firstExecutionRunId || '';
+  const startedAt = events[0] ? timeOf(events[0]) : '';
   const { signers, problems } = parseAllowedSigners(allowedSignersText);
   if (problems.length > 0) throw new InvalidInputError('the allowed signers file has errors:', problems.map((p) => `line ${p.line}: ${p.message}`));
   const yours = createHash('sha256').update(allowedSignersText).digest('hex');
@@ -233,10 +242,16 @@ export async function attest(history: History, allowedSignersText: string, where
     }
     const signal = e.workflowExecutionSignaledEventAttributes;
     if (signal?.signalName === 'abort') {
-      const [request] = decodePayloads(signal.input) as [{ by?: string; supersededBy?: string; startProof?: SignedStatement } | undefined];
+      const [request] = decodePayloads(signal.input) as [{ by?: string; reason?: string; supersededBy?: string; startProof?: SignedStatement } | undefined];
       const d: VerifiedDecision = { decision: request?.supersededBy ? 'supersede' : 'abort', at: timeOf(e), by: request?.by ?? '?', outcome: 'signal', signed: Boolean(request?.startProof) };
       const supersededBy = request?.supersededBy;
-      if (request?.startProof && supersededBy) await checkedDecision(d, request.startProof, trust, (st) => supersedeProblem(st, { by: d.by, supersededBy }, release.services), false);
+      if (request?.startProof && supersededBy) await checkedDecision(d, request.startProof, trust, (st) => supersedeProblem(st, { by: d.by, supersededBy, at: d.at }, { ...release, startedAt }), false);
+      // a signal has no answer in the history: the final status says whether the release took it
+      if (status) {
+        const took = status.timeline.some((t) => (supersededBy ? t.event.startsWith(`superseded by ${supersededBy} (${d.by}`) : t.event.startsWith(`abort requested by ${d.by}: ${request?.reason ?? ''}`)));
+        d.outcome = took ? 'accepted' : 'refused';
+        if (!took) d.refusal = (status.refusals ?? []).find((r) => r.decision === 'abort' && r.by === d.by)?.reason ?? 'not taken (an abort was already under way, or the release had ended)';
+      }
       decisions.push(d);
     }
     const completedUpdate = e.workflowExecutionUpdateCompletedEventAttributes;
@@ -248,7 +263,15 @@ export async function attest(history: History, allowedSignersText: string, where
     }
   }
   const startSignature = input.signedStart ? await checkedStart(input, releaseId, trust) : undefined;
-  const ok = decisions.filter((d) => d.outcome === 'accepted' && d.signed).every((d) => d.signature?.ok && d.binding?.ok) && (startSignature === undefined || startSignature.ok);
+  // where the release required signed decisions, an accepted unsigned one is a failure too (not to be taken on tidegate's word)
+  const required = gates.some((g) => g.requireSigned);
+  const controlsSigned = status?.controls !== undefined;
+  for (const d of decisions) {
+    const covered = d.decision === 'approve' || d.decision === 'reject' || controlsSigned;
+    if (d.outcome === 'accepted' && !d.signed && required && covered) d.signature = { ok: false, reason: 'unsigned, though the release required signed decisions' };
+  }
+  const ok =
+    decisions.filter((d) => d.outcome === 'accepted' && (d.signed || d.signature)).every((d) => d.signature?.ok && (d.binding?.ok ?? !d.signed)) && (startSignature === undefined || startSignature.ok);
   return { releaseId, runId, initiator: { principal: input.initiator, ...(startSignature ? { signature: startSignature } : {}) }, ...(status?.outcome ? { outcome: status.outcome } : {}), allowedSigners: { sha256: yours, keys: signers.length }, gates, decisions, ok };
 }
 
@@ -283,7 +306,9 @@ export function renderAttestation(a: Attestation): string {
   for (const d of a.decisions) {
     const who = `${d.decision.padEnd(7)} by ${d.by}`;
     const sig = !d.signed
-      ? 'unsigned (unverified)'
+      ? d.signature && !d.signature.ok
+        ? `unsigned — BAD: ${d.signature.reason}`
+        : 'unsigned (unverified)'
       : d.signature?.ok
         ? `signed ${d.signature.keyType} ${d.signature.fingerprint}: signature good${
             d.binding?.ok

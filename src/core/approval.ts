@@ -3,9 +3,9 @@
 // its statement is for this release, run, gate and images, now, and from a principal the worker's
 // allowed signers list. The signature itself is verified by an activity after the validator.
 import type { AllowedSigner } from './allowed-signers.js';
-import { signersFor } from './allowed-signers.js';
+import { matchesPatternList, signersFor } from './allowed-signers.js';
 import type { ApprovalSpec } from './release-spec.js';
-import { checkStatement, CLOCK_SKEW_MS, parseStatement, SIGNATURE_NAMESPACE, type Decision, type SignedStatement, type StatementService } from './statement.js';
+import { checkStatement, CLOCK_SKEW_MS, MAX_STATEMENT_LIFETIME_MS, parseStatement, SIGNATURE_NAMESPACE, type Decision, type SignedStatement, type StatementService } from './statement.js';
 
 /** The proof kept with a signed decision: enough for anyone to verify it again. */
 export interface DecisionProof {
@@ -38,6 +38,8 @@ export interface TrustedIssuer {
   jwksUri?: string;
   /** The claim naming the person (default email). */
   principalClaim?: string;
+  /** Whom this issuer may prove, as allowed-signers principal patterns (`*@example.com`, `!mallory@example.com`). */
+  principals: string[];
 }
 
 export interface ApprovalRecord {
@@ -267,31 +269,39 @@ export function checkControl(trust: GateTrust | undefined, req: ControlRequest, 
  *
  *   a supersede signal with no signed start → {ok: false, reason: 'superseding by shop@2 needs its signed start: …'}
  */
-export function checkSupersede(trust: GateTrust, supersede: { by: string; supersededBy: string }, signed: SignedStatement | undefined, ctx: DecisionContext): SignatureCheck {
+export function checkSupersede(trust: GateTrust, supersede: { by: string; supersededBy: string }, signed: SignedStatement | undefined, ctx: DecisionContext & { startedAt: number }): SignatureCheck {
   const { supersededBy } = supersede;
   if (!signed) return { ok: false, reason: `superseding by ${supersededBy} needs its signed start: this release requires signed decisions (start ${supersededBy} with --key)` };
+  if (supersededBy === ctx.releaseId) return { ok: false, reason: 'a release cannot supersede itself' };
   const parsed = parseStatement(signed.statement);
   if (!parsed.ok) return parsed;
   const st = parsed.value;
   if (st.decision !== 'start' || st.releaseId !== supersededBy) return { ok: false, reason: `the statement sent with the supersede is a "${st.decision}" of ${st.releaseId}, not the start of ${supersededBy}` };
-  const mine = new Set(ctx.services.map((s) => s.service));
+  if (st.supersede !== true) return { ok: false, reason: `the start of ${supersededBy} was not signed as a supersede (tidegate start … --supersede --key)` };
   if (st.principal !== supersede.by) return { ok: false, reason: `the start of ${supersededBy} is signed as ${st.principal}, but the supersede was sent as ${supersede.by}` };
+  const mine = new Set(ctx.services.map((s) => s.service));
   if (!st.services.some((s) => mine.has(s.service))) return { ok: false, reason: `${supersededBy} releases none of this release's services` };
   const issued = Date.parse(st.issuedAt);
   const expires = Date.parse(st.expiresAt);
+  if (expires - issued > MAX_STATEMENT_LIFETIME_MS) return { ok: false, reason: `the start of ${supersededBy} is valid for ${Math.round((expires - issued) / 60_000)} min; at most ${MAX_STATEMENT_LIFETIME_MS / 60_000} min is accepted` };
+  // a start signed before this release began was not signed to supersede it
+  if (issued < ctx.startedAt - CLOCK_SKEW_MS) return { ok: false, reason: `the start of ${supersededBy} was signed at ${st.issuedAt}, before this release started (${new Date(ctx.startedAt).toISOString()})` };
   if (issued > ctx.now + CLOCK_SKEW_MS || expires <= ctx.now) return { ok: false, reason: `the start of ${supersededBy} is valid from ${st.issuedAt} to ${st.expiresAt}, not now (${new Date(ctx.now).toISOString()})` };
   return proofKeys(trust, signed, st.principal, ctx.now);
 }
 
 /**
  * What a signed statement's proof may verify with: `principal`'s keys valid at `now` in the allowed
- * signers, or — for an OIDC ID token — nothing here (the verifying activity checks the token against
- * the trusted issuers), provided the worker trusts at least one issuer.
+ * signers, or — for an OIDC ID token — the trusted issuers whose `principals` patterns name the
+ * principal (the verifying activity accepts a token only from one of them).
  */
 function proofKeys(trust: GateTrust, signed: SignedStatement, principal: string, now: number, when = ''): SignatureCheck {
   if (signed.kind === 'oidc') {
     if (!trust.oidc?.length) return { ok: false, reason: 'the decision is proven by an OIDC ID token, but the worker trusts no OIDC issuer (TIDEGATE_OIDC_ISSUERS)' };
-    return { ok: true, signed: true, keys: [] };
+    // each issuer proves only the principals it is trusted for: the "keys" are those issuers
+    const issuers = trust.oidc.filter((i) => matchesPatternList(i.principals, principal)).map((i) => i.issuer);
+    if (issuers.length === 0) return { ok: false, reason: `no OIDC issuer the worker trusts may prove ${principal} (TIDEGATE_OIDC_ISSUERS principals: ${trust.oidc.map((i) => `${i.issuer} → ${i.principals.join(' ')}`).join('; ')})` };
+    return { ok: true, signed: true, keys: issuers };
   }
   const keys = signersFor(trust.signers, principal, SIGNATURE_NAMESPACE, now);
   if (keys.length > 0) return { ok: true, signed: true, keys: keys.map((k) => k.key) };

@@ -37,7 +37,9 @@ export type TransientFailureType =
   | `${FailingSystem}Http${number}`
   | 'KubernetesConflict'
   | 'KubernetesThrottled'
-  | 'GitHubDeploymentPending';
+  | 'GitHubDeploymentPending'
+  /** A signed decision whose verification activity failed for another reason than a bad proof (timed out, an issuer down past the retries): sending it again may pass. */
+  | 'SignatureVerificationUnavailable';
 
 export type FailureType = PermanentFailureType | TransientFailureType;
 

@@ -42,6 +42,8 @@ export interface Statement {
   spec?: string;
   /** A promote that skips the remaining canary steps (`promote --full`); absent: the current pause only. */
   full?: true;
+  /** A start that supersedes the running release of its services (`start --supersede`): only such a start may make it roll back. */
+  supersede?: true;
 }
 
 /**
@@ -105,6 +107,7 @@ export function makeStatement(fields: Omit<Statement, 'v'>): Statement {
     ...(fields.comment ? { comment: fields.comment } : {}),
     ...(fields.spec ? { spec: fields.spec } : {}),
     ...(fields.full ? { full: true as const } : {}),
+    ...(fields.supersede ? { supersede: true as const } : {}),
   };
 }
 
@@ -132,7 +135,7 @@ export function specText(value: unknown): string {
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const STATEMENT_KEYS = new Set(['v', 'decision', 'principal', 'releaseId', 'runId', 'gate', 'services', 'issuedAt', 'expiresAt', 'comment', 'spec', 'full']);
+const STATEMENT_KEYS = new Set(['v', 'decision', 'principal', 'releaseId', 'runId', 'gate', 'services', 'issuedAt', 'expiresAt', 'comment', 'spec', 'full', 'supersede']);
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 /**
@@ -161,9 +164,13 @@ export function parseStatement(text: string): Checked<Statement> {
   for (const key of ['runId', 'gate', 'comment', 'spec'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'string') return { ok: false, reason: `the statement's ${key} must be a string` };
   }
-  if (raw.full !== undefined && raw.full !== true) return { ok: false, reason: "the statement's full must be true when present" };
+  for (const key of ['full', 'supersede'] as const) {
+    if (raw[key] !== undefined && raw[key] !== true) return { ok: false, reason: `the statement's ${key} must be true when present` };
+  }
   for (const key of ['issuedAt', 'expiresAt'] as const) {
-    if (!ISO.test(raw[key] as string) || Number.isNaN(Date.parse(raw[key] as string))) return { ok: false, reason: `the statement's ${key} must be an ISO time in UTC, like 2026-12-02T10:00:00Z` };
+    const t = Date.parse(raw[key] as string);
+    // Date.parse rolls 2026-02-30 over to March 2: the text must name the instant it parses to
+    if (!ISO.test(raw[key] as string) || Number.isNaN(t) || new Date(t).toISOString().slice(0, 19) !== (raw[key] as string).slice(0, 19)) return { ok: false, reason: `the statement's ${key} must be an ISO time in UTC, like 2026-12-02T10:00:00Z` };
   }
   if (!Array.isArray(raw.services) || raw.services.length === 0 || !raw.services.every((s) => isRecord(s) && typeof s.service === 'string' && typeof s.image === 'string' && Object.keys(s).length === 2)) {
     return { ok: false, reason: 'the statement\'s services must be a non-empty list of {service, image}' };

@@ -177,7 +177,8 @@ async function verifyWithKey(read: ReadToken, jwk: JWK, where: string, expected:
   const claim = expected.principalClaim;
   const named = payload[claim];
   if (typeof named !== 'string' || named === '') return fail(`the ID token has no ${claim} claim to name the signer`);
-  if (claim === 'email' && payload.email_verified === false) return fail(`the ID token's email ${named} is not verified by the issuer (email_verified: false)`);
+  // an email the issuer has not verified names nobody: only email_verified true counts
+  if (claim === 'email' && payload.email_verified !== true) return fail(`the ID token's email ${named} is not verified by the issuer (email_verified: ${JSON.stringify(payload.email_verified ?? null)})`);
   if (named !== read.principal) return fail(`the ID token's ${claim} is ${named}, but the statement's principal is ${read.principal}`);
   if (typeof payload.sub !== 'string') return fail('the ID token has no sub (subject) claim');
   return { ok: true, value: { issuer: read.iss, kid: read.kid, alg: read.alg, principal: named, subject: payload.sub, jwk } };

@@ -11,6 +11,8 @@ export const github = proxyActivities<GitHubActivities>({ startToCloseTimeout: '
 export const metrics = proxyActivities<MetricsActivities>({ startToCloseTimeout: '1m', retry: { ...RETRY, maximumAttempts: 3 } });
 /** Signed decisions: reading the worker's allowed signers (retried while a mounted file is missing), verifying a signature. */
 export const signing = proxyActivities<SigningActivities>({ startToCloseTimeout: '30s', retry: RETRY });
+/** Verifying a signed decision: a person waits for the answer, so three quick attempts, then the decision is refused as unverifiable for now. */
+export const verification = proxyActivities<Pick<SigningActivities, 'verifyStatement'>>({ startToCloseTimeout: '30s', retry: { ...RETRY, maximumAttempts: 3 } });
 /** Compensations retry in the workflow, so that every failed attempt is on record in `status`. */
 export const undo = proxyActivities<KubernetesActivities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 1 } });
 

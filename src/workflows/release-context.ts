@@ -74,6 +74,8 @@ export class ReleaseContext {
   readonly leftAlone: string[] = [];
   /** The signing policy and allowed signers promote and abort are checked with (undefined: a release started before signed controls). */
   controls: GateTrust | undefined;
+  /** True while the start reads the signing policy promote and abort are checked with. */
+  controlsPending = false;
   /** What the handlers were asked (approvals, promote, abort, freed locks). */
   readonly requests = new Requests();
   readonly github: GitHubReport;

@@ -3,12 +3,12 @@
 // A signed approve / reject / promote / abort passes the cheap checks in its validator, then its
 // handler awaits the signature's verification by an activity, checks again, and records the proof;
 // whatever is refused after the validator is recorded with its reason.
-import { setHandler, type CancellationScope } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, setHandler, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import { approvalsNeeded, checkApprove, checkControl, checkReject, checkSignature, checkSupersede, type ApprovalGate, type DecisionProof, type SignatureCheck, type Verdict } from '../core/approval.js';
 import { failure } from '../core/failures.js';
 import { SIGNATURE_NAMESPACE, type SignedStatement } from '../core/statement.js';
 import { abortSignal, abortUpdate, approveUpdate, lockFreedSignal, promoteUpdate, refusedSignal, rejectUpdate, statusQuery, type AbortRequest, type AbortResponse, type RefusedRequest } from './definitions.js';
-import { failureMessage, signing } from './release-activities.js';
+import { failureMessage, verification } from './release-activities.js';
 import type { ReleaseContext } from './release-context.js';
 
 /** Refusals kept in status at most (the oldest are dropped; the history keeps every one). */
@@ -55,6 +55,7 @@ export function installHandlers(ctx: ReleaseContext): void {
     if (status.outcome || status.stage === 'rollback') return { ok: false, reason: `the release is ${status.outcome ?? 'rolling back'}` };
     if (full && status.stage !== 'canary') return { ok: false, reason: `promote --full applies during the canary stage; the release is in stage "${status.stage}"` };
     if (!full && !status.pausedFor) return { ok: false, reason: `nothing to promote: the release is not paused (stage "${status.stage}")` };
+    if (ctx.controlsPending) return { ok: false, reason: 'the release is reading its signing policy: try again in a moment' };
     return checkControl(ctx.controls, { decision: 'promote', by, signed, ...(full ? { full } : {}) }, ctx.decisionContext(), requests.usedStatements);
   };
 
@@ -62,6 +63,7 @@ export function installHandlers(ctx: ReleaseContext): void {
   const checkAbort = (by: string, reason: string, signed: SignedStatement | undefined): Checked => {
     if (status.outcome) return { ok: false, reason: `the release has already ended (${status.outcome})` };
     if (!reason.trim()) return { ok: false, reason: 'an abort needs a reason (--reason)' };
+    if (ctx.controlsPending) return { ok: false, reason: 'the release is reading its signing policy: try again in a moment' };
     return checkControl(ctx.controls, { decision: 'abort', by, signed, reason }, ctx.decisionContext(), requests.usedStatements);
   };
 
@@ -92,12 +94,14 @@ export function installHandlers(ctx: ReleaseContext): void {
     if (!('signed' in before) || !before.signed || !signed) return undefined;
     let proof: DecisionProof;
     try {
-      const sig = await signing.verifyStatement({ signed, keys: before.keys, namespace: SIGNATURE_NAMESPACE });
+      const sig = await verification.verifyStatement({ signed, keys: before.keys, namespace: SIGNATURE_NAMESPACE });
       proof = { ...sig, statement: signed.statement, signature: signed.signature };
     } catch (err) {
-      const why = failureMessage(err);
+      // a bad proof is final; a verification that could not run (timed out, an issuer down past the retries) may pass when sent again
+      const bad = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'SignatureInvalid';
+      const why = bad ? failureMessage(err) : `the signature could not be verified now (${failureMessage(err)}): send the decision again`;
       refuse(decision, by, why);
-      throw failure('SignatureInvalid', why);
+      throw bad ? failure('SignatureInvalid', why) : failure('SignatureVerificationUnavailable', why);
     }
     const after = check();
     if (!after.ok) {
@@ -196,6 +200,11 @@ export function installHandlers(ctx: ReleaseContext): void {
 
   setHandler(abortSignal, async (req) => {
     if (requests.abort || status.outcome) return;
+    if (ctx.controlsPending) {
+      // the policy is being read: decide with it, not without it
+      await condition(() => !ctx.controlsPending);
+      if (requests.abort || status.outcome) return;
+    }
     const trust = ctx.controls;
     if (!trust?.requireSigned) return beginAbort(req);
     // a release that requires signed decisions: a plain signal proves nothing, a supersede proves itself with the newer release's signed start
@@ -204,7 +213,7 @@ export function installHandlers(ctx: ReleaseContext): void {
       return;
     }
     const supersededBy = req.supersededBy;
-    const proof = await verified('abort', req.by, req.startProof, () => checkSupersede(trust, { by: req.by, supersededBy }, req.startProof, ctx.decisionContext())).catch(() => undefined);
+    const proof = await verified('abort', req.by, req.startProof, () => checkSupersede(trust, { by: req.by, supersededBy }, req.startProof, { ...ctx.decisionContext(), startedAt: workflowInfo().startTime.getTime() })).catch(() => undefined);
     if (!proof || requests.abort || status.outcome) return;
     beginAbort(req, proof);
   });

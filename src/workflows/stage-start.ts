@@ -8,18 +8,29 @@ import { checkStart } from '../core/approval.js';
 import { requiresSignatures } from '../core/release-input.js';
 import { SIGNATURE_NAMESPACE, statementServices } from '../core/statement.js';
 import { PATCHES } from './patches.js';
-import { failureMessage, signing } from './release-activities.js';
+import { failureMessage, signing, verification } from './release-activities.js';
 import { ReleaseStop, type ReleaseContext } from './release-context.js';
 
 export async function verifyStart(ctx: ReleaseContext): Promise<void> {
   if (!patched(PATCHES.signedStart.id)) return;
-  const trust = await signing.readSignerTrust({ for: 'start' });
+  // until the policy is read, promote and abort wait (or are refused): none is taken unchecked
+  const controls = patched(PATCHES.signedControls.id);
+  if (controls) ctx.controlsPending = true;
+  let trust: Awaited<ReturnType<typeof signing.readSignerTrust>>;
+  try {
+    trust = await signing.readSignerTrust({ for: 'start' });
+  } catch (err) {
+    // the release fails here (a bad allowed signers file): nothing waits for a policy that will not come
+    ctx.controlsPending = false;
+    throw err;
+  }
   const required = trust.requireSigned || requiresSignatures(ctx.spec);
-  if (patched(PATCHES.signedControls.id)) {
+  if (controls) {
     // promote and abort follow the same policy, with the allowed signers read now (and at each gate)
     ctx.controls = { ...trust, requireSigned: required };
     const principals = [...new Set(trust.signers.flatMap((s) => s.principals))];
     ctx.status.controls = { requireSigned: required, signers: { source: trust.source, sha256: trust.sha256, principals }, decisions: [] };
+    ctx.controlsPending = false;
   }
   const signed = ctx.signedStart;
   let refusal: string | undefined;
@@ -33,7 +44,7 @@ export async function verifyStart(ctx: ReleaseContext): Promise<void> {
     if (!checked.ok) refusal = checked.reason;
     else {
       try {
-        const sig = await signing.verifyStatement({ signed, keys: checked.keys, namespace: SIGNATURE_NAMESPACE, spec: ctx.spec });
+        const sig = await verification.verifyStatement({ signed, keys: checked.keys, namespace: SIGNATURE_NAMESPACE, spec: ctx.spec });
         ctx.status.initiatorProof = { ...sig, statement: signed.statement, signature: signed.signature };
         ctx.record('start-verified', `start signed by ${ctx.initiator} (${sig.keyType} ${sig.fingerprint})`, { stage: 'release' });
       } catch (err) {

@@ -47,7 +47,7 @@ beforeAll(async () => {
   const state = await stackUp({ dir, components: ['temporal', 'kubernetes'] });
   env = userEnv(stackEnv(state), { TIDEGATE_USER: 'ci', SSH_AUTH_SOCK: sock });
   worker = await startWorkerProcess(
-    { ...env, TIDEGATE_ALLOWED_SIGNERS: join(dir, 'allowed_signers'), TIDEGATE_REQUIRE_SIGNED: 'true', TIDEGATE_OIDC_ISSUERS: JSON.stringify([{ issuer: idp.issuer, audience: idp.audience }]) },
+    { ...env, TIDEGATE_ALLOWED_SIGNERS: join(dir, 'allowed_signers'), TIDEGATE_REQUIRE_SIGNED: 'true', TIDEGATE_OIDC_ISSUERS: JSON.stringify([{ issuer: idp.issuer, audience: idp.audience, principals: ['*@example.com'] }]) },
     join(dir, 'worker.log'),
   );
 }, 300_000);

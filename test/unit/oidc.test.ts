@@ -119,6 +119,16 @@ describe('refusals, each with its reason', () => {
       () => "the ID token's email alice@example.com is not verified by the issuer (email_verified: false)",
     ],
     [
+      'a token that does not say whether the email is verified',
+      () => idp.mint(alice({ email_verified: undefined })),
+      () => "the ID token's email alice@example.com is not verified by the issuer (email_verified: null)",
+    ],
+    [
+      'a token whose email_verified is the string "true"',
+      () => idp.mint(alice({ email_verified: 'true' })),
+      () => `the ID token's email alice@example.com is not verified by the issuer (email_verified: "true")`,
+    ],
+    [
       'a token without the principal claim',
       () => idp.mint(alice({ email: undefined })),
       () => 'the ID token has no email claim to name the signer',
@@ -288,18 +298,20 @@ test.each(['ES256', 'EdDSA'] as const)('an %s issuer verifies too', async (alg) 
 
 describe('the worker\'s trusted issuers (TIDEGATE_OIDC_ISSUERS)', () => {
   test('a list of issuers is read with its optional fields; none set is no issuer', () => {
-    expect(parseOidcIssuers('[{"issuer":"https://idp.example","audience":"tidegate"},{"issuer":"https://login.example.com","audience":"td","jwksUri":"https://login.example.com/keys","principalClaim":"preferred_username"}]')).toEqual([
-      { issuer: 'https://idp.example', audience: 'tidegate' },
-      { issuer: 'https://login.example.com', audience: 'td', jwksUri: 'https://login.example.com/keys', principalClaim: 'preferred_username' },
+    expect(parseOidcIssuers('[{"issuer":"https://idp.example","audience":"tidegate","principals":["*@example.com"]},{"issuer":"https://login.example.com","audience":"td","principals":["alice","bob"],"jwksUri":"https://login.example.com/keys","principalClaim":"preferred_username"}]')).toEqual([
+      { issuer: 'https://idp.example', audience: 'tidegate', principals: ['*@example.com'] },
+      { issuer: 'https://login.example.com', audience: 'td', principals: ['alice', 'bob'], jwksUri: 'https://login.example.com/keys', principalClaim: 'preferred_username' },
     ]);
     expect(signingConfigFromEnv({}).oidcIssuers).toBeUndefined();
-    expect(signingConfigFromEnv({ TIDEGATE_OIDC_ISSUERS: '[{"issuer":"https://idp.example","audience":"tidegate"}]' }).oidcIssuers).toEqual([{ issuer: 'https://idp.example', audience: 'tidegate' }]);
+    expect(signingConfigFromEnv({ TIDEGATE_OIDC_ISSUERS: '[{"issuer":"https://idp.example","audience":"tidegate","principals":["*@example.com"]}]' }).oidcIssuers).toEqual([{ issuer: 'https://idp.example', audience: 'tidegate', principals: ['*@example.com'] }]);
   });
 
   test.each<[string, string]>([
-    ['not json', 'TIDEGATE_OIDC_ISSUERS must be JSON: a list of {"issuer": URL, "audience": client id, "jwksUri"?: URL, "principalClaim"?: claim}'],
-    ['{"issuer":"https://idp.example"}', 'TIDEGATE_OIDC_ISSUERS must be a JSON list of {"issuer", "audience"}'],
-    ['["https://idp.example"]', 'TIDEGATE_OIDC_ISSUERS[0] must be an object {"issuer", "audience"}'],
+    ['not json', 'TIDEGATE_OIDC_ISSUERS must be JSON: a list of {"issuer": URL, "audience": client id, "principals": [patterns], "jwksUri"?: URL, "principalClaim"?: claim}'],
+    ['{"issuer":"https://idp.example"}', 'TIDEGATE_OIDC_ISSUERS must be a JSON list of {"issuer", "audience", "principals"}'],
+    ['["https://idp.example"]', 'TIDEGATE_OIDC_ISSUERS[0] must be an object {"issuer", "audience", "principals"}'],
+    ['[{"issuer":"https://idp.example","audience":"tidegate"}]', 'TIDEGATE_OIDC_ISSUERS[0].principals must list whom the issuer may prove, as allowed-signers patterns (like ["*@example.com"])'],
+    ['[{"issuer":"https://idp.example","audience":"tidegate","principals":[]}]', 'TIDEGATE_OIDC_ISSUERS[0].principals must list whom the issuer may prove, as allowed-signers patterns (like ["*@example.com"])'],
     ['[{"issuer":"idp.example","audience":"tidegate"}]', 'TIDEGATE_OIDC_ISSUERS[0].issuer must be an http(s) URL, got "idp.example"'],
     ['[{"issuer":"https://idp.example"}]', 'TIDEGATE_OIDC_ISSUERS[0].audience must be the client id the tokens are issued for'],
     ['[{"issuer":"https://idp.example","audience":"t","jwks":"x"}]', 'TIDEGATE_OIDC_ISSUERS[0] has unknown fields: jwks'],
@@ -328,18 +340,19 @@ describe('the ID token command (--id-token-command)', () => {
 
 describe('the signing activities with an ID token, through the payload converter', () => {
   test('readSignerTrust records the trusted issuers; verifyStatement returns the issuer, key, subject and public key, retries an unreachable issuer and refuses a bad token for good', async () => {
-    const issuers = [{ issuer: idp.issuer, audience: idp.audience }];
+    const issuers = [{ issuer: idp.issuer, audience: idp.audience, principals: ['*@example.com'] }];
     const activities = throughPayloads(createSigningActivities({ requireSigned: false, oidcIssuers: issuers }));
+    const keys = [idp.issuer];
     await expect(activities.readSignerTrust({ for: 'start' })).resolves.toEqual({ source: 'none', sha256: '', signers: [], oidc: issuers, requireSigned: false });
     const token = await idp.mint({ sub: 'u-1', email: 'alice@example.com', nonce });
-    const verified = await activities.verifyStatement({ signed: { statement, signature: token, kind: 'oidc' }, keys: [], namespace: 'tidegate' });
+    const verified = await activities.verifyStatement({ signed: { statement, signature: token, kind: 'oidc' }, keys, namespace: 'tidegate' });
     expect(verified).toEqual({ kind: 'oidc', keyType: 'oidc RS256', fingerprint: `${idp.issuer}#${idp.kid}`, oidc: { issuer: idp.issuer, kid: idp.kid, subject: 'u-1', jwk: expect.objectContaining({ kty: 'RSA', kid: idp.kid, e: 'AQAB' }) } });
     expect(verified.oidc?.jwk).not.toHaveProperty('d');
     const other = await idp.mint({ sub: 'u-1', email: 'alice@example.com', nonce: statementNonce(otherStatement) });
-    await expect(activities.verifyStatement({ signed: { statement, signature: other, kind: 'oidc' }, keys: [], namespace: 'tidegate' })).rejects.toMatchObject({ type: 'SignatureInvalid', nonRetryable: true });
+    await expect(activities.verifyStatement({ signed: { statement, signature: other, kind: 'oidc' }, keys, namespace: 'tidegate' })).rejects.toMatchObject({ type: 'SignatureInvalid', nonRetryable: true });
     // an issuer nobody answers for: an ordinary error, which the activity's retry policy retries
-    const gone = throughPayloads(createSigningActivities({ requireSigned: false, oidcIssuers: [{ issuer: 'http://127.0.0.1:9', audience: 'tidegate' }] }));
-    const err = await gone.verifyStatement({ signed: { statement, signature: await stray(), kind: 'oidc' }, keys: [], namespace: 'tidegate' }).catch((e: unknown) => e);
+    const gone = throughPayloads(createSigningActivities({ requireSigned: false, oidcIssuers: [{ issuer: 'http://127.0.0.1:9', audience: 'tidegate', principals: ['*'] }] }));
+    const err = await gone.verifyStatement({ signed: { statement, signature: await stray(), kind: 'oidc' }, keys: ['http://127.0.0.1:9'], namespace: 'tidegate' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as { nonRetryable?: boolean }).nonRetryable).not.toBe(true);
     expect((err as Error).message).toMatch(/^cannot fetch the OpenID discovery document http:\/\/127\.0\.0\.1:9\/.well-known\/openid-configuration: .*try again$/);

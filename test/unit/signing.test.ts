@@ -55,6 +55,8 @@ describe('statements', () => {
     ['another version', canonicalJson({ ...base, v: 2 }), "the statement's version is 2; this worker reads version 1"],
     ['another decision', canonicalJson({ ...base, decision: 'deploy' }), "the statement's decision must be one of start, approve, reject, promote, abort"],
     ['a local time', canonicalJson({ ...base, issuedAt: '2026-12-02 10:00' }), "the statement's issuedAt must be an ISO time in UTC, like 2026-12-02T10:00:00Z"],
+    ['a day that does not exist', canonicalJson({ ...base, expiresAt: '2026-02-30T10:00:00Z' }), "the statement's expiresAt must be an ISO time in UTC, like 2026-12-02T10:00:00Z"],
+    ['an hour that does not exist', canonicalJson({ ...base, issuedAt: '2026-12-02T24:30:00Z' }), "the statement's issuedAt must be an ISO time in UTC, like 2026-12-02T10:00:00Z"],
     ['no services', canonicalJson({ ...base, services: [] }), "the statement's services must be a non-empty list of {service, image}"],
   ])('parseStatement refuses %s', (_, text, reason) => {
     expect(parseStatement(text)).toEqual({ ok: false, reason });
@@ -331,16 +333,35 @@ describe('promote and abort: checkControl and checkSupersede', () => {
     expect(checkControl(trust, { decision: 'promote', by: 'alice', signed }, release, new Set([signed.statement]))).toEqual({ ok: false, reason: 'this signed promote was already used in this release: sign a new one' });
   });
 
-  const start = (edit: Partial<Statement>): SignedStatement => ({ statement: canonicalJson({ ...makeStatement({ ...base, decision: 'start', releaseId: 'checkout@1.4.3', runId: undefined, gate: undefined, comment: undefined }), ...edit }), signature: 'sig' });
+  const start = (edit: Partial<Statement>): SignedStatement => ({ statement: canonicalJson({ ...makeStatement({ ...base, decision: 'start', releaseId: 'checkout@1.4.3', runId: undefined, gate: undefined, comment: undefined, supersede: true }), ...edit }), signature: 'sig' });
+  const oldRelease = { ...release, startedAt: Date.parse('2026-12-02T09:30:00Z') };
   test.each<[string, SignedStatement | undefined, string, ReturnType<typeof checkSupersede>]>([
     ['no signed start', undefined, 'alice', { ok: false, reason: 'superseding by checkout@1.4.3 needs its signed start: this release requires signed decisions (start checkout@1.4.3 with --key)' }],
+    ['a start not signed as a supersede', start({ supersede: undefined }), 'alice', { ok: false, reason: 'the start of checkout@1.4.3 was not signed as a supersede (tidegate start … --supersede --key)' }],
+    ['a start signed before this release began', start({ issuedAt: '2026-12-02T09:00:00Z', expiresAt: '2026-12-02T10:00:00Z' }), 'alice', { ok: false, reason: 'the start of checkout@1.4.3 was signed at 2026-12-02T09:00:00Z, before this release started (2026-12-02T09:30:00.000Z)' }],
+    ['a start valid for a year', start({ expiresAt: '2027-12-02T10:00:00Z' }), 'alice', { ok: false, reason: 'the start of checkout@1.4.3 is valid for 525600 min; at most 60 min is accepted' }],
     ['an approval, not a start', start({ decision: 'approve' }), 'alice', { ok: false, reason: 'the statement sent with the supersede is a "approve" of checkout@1.4.3, not the start of checkout@1.4.3' }],
     ['the start of another release', start({ releaseId: 'checkout@9.9.9' }), 'alice', { ok: false, reason: 'the statement sent with the supersede is a "start" of checkout@9.9.9, not the start of checkout@1.4.3' }],
     ['sent by someone else', start({}), 'mallory', { ok: false, reason: 'the start of checkout@1.4.3 is signed as alice, but the supersede was sent as mallory' }],
     ['another service', start({ services: [{ service: 'cart', image: 'r/cart:1' }] }), 'alice', { ok: false, reason: "checkout@1.4.3 releases none of this release's services" }],
-    ['expired', start({ issuedAt: '2026-12-02T09:00:00Z', expiresAt: '2026-12-02T09:10:00Z' }), 'alice', { ok: false, reason: 'the start of checkout@1.4.3 is valid from 2026-12-02T09:00:00Z to 2026-12-02T09:10:00Z, not now (2026-12-02T10:01:00.000Z)' }],
+    ['expired', start({ issuedAt: '2026-12-02T09:40:00Z', expiresAt: '2026-12-02T09:50:00Z' }), 'alice', { ok: false, reason: 'the start of checkout@1.4.3 is valid from 2026-12-02T09:40:00Z to 2026-12-02T09:50:00Z, not now (2026-12-02T10:01:00.000Z)' }],
     ['a good one', start({}), 'alice', { ok: true, signed: true, keys: ['AAAAC3NzaC1lZDI1NTE5AAAAIKc'] }],
   ])('checkSupersede: %s', (_, signed, by, verdict) => {
-    expect(checkSupersede(trust, { by, supersededBy: 'checkout@1.4.3' }, signed, release)).toEqual(verdict);
+    expect(checkSupersede(trust, { by, supersededBy: 'checkout@1.4.3' }, signed, oldRelease)).toEqual(verdict);
+  });
+
+  test('checkSupersede: a release cannot supersede itself, even with its own signed start', () => {
+    expect(checkSupersede(trust, { by: 'alice', supersededBy: 'checkout@1.4.2' }, start({ releaseId: 'checkout@1.4.2' }), oldRelease)).toEqual({ ok: false, reason: 'a release cannot supersede itself' });
+  });
+
+  test('an ID token is checked only against the issuers trusted for its principal', () => {
+    const withIssuers = { ...trust, oidc: [{ issuer: 'https://corp.example', audience: 'tidegate', principals: ['*@corp.example', '!mallory@corp.example'] }, { issuer: 'https://partner.example', audience: 'tidegate', principals: ['*@partner.example'] }] };
+    const token = (principal: string): SignedStatement => ({ ...control({ principal }), kind: 'oidc' });
+    expect(checkControl(withIssuers, { decision: 'promote', by: 'alice@corp.example', signed: token('alice@corp.example') }, release, none)).toEqual({ ok: true, signed: true, keys: ['https://corp.example'] });
+    expect(checkControl(withIssuers, { decision: 'promote', by: 'mallory@corp.example', signed: token('mallory@corp.example') }, release, none)).toEqual({
+      ok: false,
+      reason: 'no OIDC issuer the worker trusts may prove mallory@corp.example (TIDEGATE_OIDC_ISSUERS principals: https://corp.example → *@corp.example !mallory@corp.example; https://partner.example → *@partner.example)',
+    });
+    expect(checkControl(trust, { decision: 'promote', by: 'alice', signed: { ...control({}), kind: 'oidc' } }, release, none)).toEqual({ ok: false, reason: 'the decision is proven by an OIDC ID token, but the worker trusts no OIDC issuer (TIDEGATE_OIDC_ISSUERS)' });
   });
 });

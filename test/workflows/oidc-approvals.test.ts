@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   h = await startHarness();
-  h.world.signing = { allowedSignersFile: join(dir, 'allowed_signers'), requireSigned: false, oidcIssuers: [{ issuer: idp.issuer, audience: idp.audience }] };
+  h.world.signing = { allowedSignersFile: join(dir, 'allowed_signers'), requireSigned: false, oidcIssuers: [{ issuer: idp.issuer, audience: idp.audience, principals: ['*@example.com', '!mallory@example.com'] }] };
 });
 afterEach(async () => h?.stop());
 
@@ -121,3 +121,26 @@ test('a worker that trusts no OIDC issuer refuses an ID-token approval at once, 
   await expect(h.releases.approve(releaseId, 'alice@example.com')).resolves.toEqual({ service: 'ledger', approvals: 1, needed: 0 });
   expect((await h.finish(releaseId)).outcome).toBe('released');
 });
+
+test('an issuer that cannot be reached is retried, then the approval is refused as unverifiable for now (not as a bad signature), on record', async () => {
+  // the worker trusts an issuer on a port nobody listens on; the token claims to come from it
+  const down = 'http://127.0.0.1:9';
+  h.world.signing = { allowedSignersFile: join(dir, 'allowed_signers'), requireSigned: false, oidcIssuers: [{ issuer: down, audience: 'tidegate', principals: ['*@example.com'] }] };
+  const spec = specFor('ledger', '3.0.2', (doc) => {
+    delete doc.staging;
+    delete doc.production.monitor;
+    delete doc.production.canary;
+    doc.production.approval = { approvers: ['alice@example.com'], minApprovals: 1, timeout: '24h', onTimeout: 'rollback' };
+  });
+  const { releaseId } = await h.releases.start(spec, { initiator: 'carol', signer: sshKeygenSigner(join(dir, 'carol')) });
+  await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined);
+  const signer: Signer = Object.assign(async (statement: string) => idp.mint({ sub: 'a', email: 'alice@example.com', nonce: statementNonce(statement), iss: down }), { kind: 'oidc' as const });
+  // three attempts, a few seconds apart
+  const err = await h.releases.approve(releaseId, 'alice@example.com', undefined, signer).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(RefusedError);
+  expect((err as Error).message).toMatch(/^the signature could not be verified now \(cannot fetch the OpenID discovery document http:\/\/127\.0\.0\.1:9\/\.well-known\/openid-configuration: .*\): send the decision again$/);
+  const status = await h.until(releaseId, (s) => (s.refusals ?? []).length === 1);
+  expect(status.refusals?.[0]?.reason).toBe((err as Error).message);
+  // the gate is still open: an unsigned approval (signatures are optional here) still counts
+  await expect(h.releases.approve(releaseId, 'alice@example.com')).resolves.toEqual({ service: 'ledger', approvals: 1, needed: 0 });
+}, 120_000);

@@ -347,10 +347,11 @@ test('when signatures are required, promote and abort must be signed too: unsign
   const history = await h.env.client.workflow.getHandle(releaseId).fetchHistory();
   const attestation = await attest(history, allowedSigners(['alice', 'bob', 'carol']), releaseId);
   expect(attestation.ok).toBe(true);
-  expect(attestation.decisions.filter((d) => d.outcome === 'accepted' || d.outcome === 'signal').map((d) => [d.decision, d.by, d.outcome, d.signature?.ok, d.binding?.ok])).toEqual([
-    ['promote', 'alice', 'accepted', true, true],
-    ['abort', 'mallory', 'signal', undefined, undefined],
-    ['abort', 'bob', 'accepted', true, true],
+  // (the bare signal has no answer in the history: the final status says the release refused it)
+  expect(attestation.decisions.filter((d) => d.outcome === 'accepted' || d.by === 'mallory').map((d) => [d.decision, d.by, d.outcome, d.signature?.ok, d.binding?.ok, d.refusal])).toEqual([
+    ['promote', 'alice', 'accepted', true, true, undefined],
+    ['abort', 'mallory', 'refused', undefined, undefined, 'this release requires a signed abort: run `tidegate abort … --key <your SSH key>` (an abort signal carries no signature)'],
+    ['abort', 'bob', 'accepted', true, true, undefined],
   ]);
 });
 
@@ -378,7 +379,7 @@ test('an abort while no worker answers is queued as the signal, on record in the
   const idle = new Releases(h.env.client, 'no-worker-here');
   const { releaseId } = await idle.start(specFor('quiet', '1.0.0'), { initiator: 'dave', lockWaitMs: 0 });
   await expect(idle.abort(releaseId, 'dave', 'changed my mind', sshKeygenSigner(key('alice')))).rejects.toThrow(
-    new RefusedError(`${releaseId} does not answer (no worker is running?): a signed abort needs a worker to verify it; send it without --key to queue it as a signal`),
+    new RefusedError(`${releaseId} does not answer (no worker is running?): a signed abort needs a worker to verify it; try again when one runs`),
   );
   await expect(idle.abort(releaseId, 'dave', 'changed my mind')).resolves.toEqual({ abortedBy: 'dave', accepted: true, queued: true });
   const history = await h.env.client.workflow.getHandle(releaseId).fetchHistory();

@@ -23,10 +23,12 @@ export interface SigningConfig {
 }
 
 /**
- * TIDEGATE_OIDC_ISSUERS: a JSON list of {issuer, audience, jwksUri?, principalClaim?}. Throws naming
- * the first problem (the worker does not start with a trust list it cannot read).
+ * TIDEGATE_OIDC_ISSUERS: a JSON list of {issuer, audience, principals, jwksUri?, principalClaim?},
+ * `principals` being whom the issuer may prove (allowed-signers patterns). Throws naming the first
+ * problem (the worker does not start with a trust list it cannot read).
  *
- *   '[{"issuer":"https://idp.example","audience":"tidegate"}]' → [{issuer: 'https://idp.example', audience: 'tidegate'}]
+ *   '[{"issuer":"https://idp.example","audience":"tidegate","principals":["*@example.com"]}]'
+ *     → [{issuer: 'https://idp.example', audience: 'tidegate', principals: ['*@example.com']}]
  *   '[{"issuer":"idp"}]' → throws 'TIDEGATE_OIDC_ISSUERS[0].issuer must be an http(s) URL …'
  */
 export function parseOidcIssuers(text: string): TrustedIssuer[] {
@@ -34,14 +36,14 @@ export function parseOidcIssuers(text: string): TrustedIssuer[] {
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new Error('TIDEGATE_OIDC_ISSUERS must be JSON: a list of {"issuer": URL, "audience": client id, "jwksUri"?: URL, "principalClaim"?: claim}');
+    throw new Error('TIDEGATE_OIDC_ISSUERS must be JSON: a list of {"issuer": URL, "audience": client id, "principals": [patterns], "jwksUri"?: URL, "principalClaim"?: claim}');
   }
-  if (!Array.isArray(raw)) throw new Error('TIDEGATE_OIDC_ISSUERS must be a JSON list of {"issuer", "audience"}');
+  if (!Array.isArray(raw)) throw new Error('TIDEGATE_OIDC_ISSUERS must be a JSON list of {"issuer", "audience", "principals"}');
   return raw.map((entry: unknown, i) => {
     const at = `TIDEGATE_OIDC_ISSUERS[${i}]`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error(`${at} must be an object {"issuer", "audience"}`);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error(`${at} must be an object {"issuer", "audience", "principals"}`);
     const e = entry as Record<string, unknown>;
-    const unknown = Object.keys(e).filter((k) => !['issuer', 'audience', 'jwksUri', 'principalClaim'].includes(k));
+    const unknown = Object.keys(e).filter((k) => !['issuer', 'audience', 'principals', 'jwksUri', 'principalClaim'].includes(k));
     if (unknown.length) throw new Error(`${at} has unknown fields: ${unknown.join(', ')}`);
     const url = (key: string): string | undefined => {
       const v = e[key];
@@ -53,7 +55,11 @@ export function parseOidcIssuers(text: string): TrustedIssuer[] {
     const jwksUri = url('jwksUri');
     if (typeof e.audience !== 'string' || e.audience === '') throw new Error(`${at}.audience must be the client id the tokens are issued for`);
     if (e.principalClaim !== undefined && (typeof e.principalClaim !== 'string' || e.principalClaim === '')) throw new Error(`${at}.principalClaim must be a claim name, like email`);
-    return { issuer, audience: e.audience, ...(jwksUri ? { jwksUri } : {}), ...(typeof e.principalClaim === 'string' ? { principalClaim: e.principalClaim } : {}) };
+    const principals = e.principals;
+    if (!Array.isArray(principals) || principals.length === 0 || !principals.every((p): p is string => typeof p === 'string' && p.trim() !== '')) {
+      throw new Error(`${at}.principals must list whom the issuer may prove, as allowed-signers patterns (like ["*@example.com"])`);
+    }
+    return { issuer, audience: e.audience, principals, ...(jwksUri ? { jwksUri } : {}), ...(typeof e.principalClaim === 'string' ? { principalClaim: e.principalClaim } : {}) };
   });
 }
 
@@ -91,7 +97,8 @@ export function createSigningActivities(config: SigningConfig): SigningActivitie
     async verifyStatement({ signed, keys, namespace, spec }): Promise<VerifiedSignature> {
       let verified: VerifiedSignature;
       if (signed.kind === 'oidc') {
-        const token = await verifyIdToken(signed.statement, signed.signature, config.oidcIssuers ?? []);
+        // `keys` names the issuers the workflow found trusted for this principal
+        const token = await verifyIdToken(signed.statement, signed.signature, (config.oidcIssuers ?? []).filter((i) => keys.includes(i.issuer)));
         if (!token.ok) {
           // an issuer that cannot be reached now is retried (the activity's policy); a bad token is final
           if (token.retryable) throw new Error(token.reason);
