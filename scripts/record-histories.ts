@@ -196,6 +196,23 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.finish(second.releaseId);
     return { 'signed-superseded': first.releaseId, 'signed-superseding': second.releaseId };
   },
+  async 'awaiting-aborted'(h) {
+    // the gate advertises who may approve (TidegateAwaiting), one approval narrows it, an abort clears it
+    const { releaseId } = await h.releases.start(
+      specFor('checkout', '2.1.6', (doc) => {
+        delete doc.staging;
+        delete doc.production.canary;
+        delete doc.production.monitor;
+      }),
+      { initiator: 'dave' },
+    );
+    await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.approvalsNeeded === 2);
+    await h.releases.approve(releaseId, 'alice', 'looks good');
+    await h.releases.abort(releaseId, 'erin', 'customer incident');
+    await h.until(releaseId, (s) => s.outcome !== undefined);
+    await h.finish(releaseId);
+    return releaseId;
+  },
   async 'aborted-during-pause'(h) {
     const { releaseId } = await h.releases.start(specFor('checkout', '1.4.5'), { initiator: 'dave' });
     await h.until(releaseId, pausedAt('step-pause', 2));

@@ -99,9 +99,9 @@ async function startDevServerOnce(options: DevServerOptions): Promise<DevServer>
  * --search-attribute; the test server and real clusters through the operator API). Idempotent.
  */
 export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
-  // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (the CJS enum object is not
+  // temporal.api.enums.v1.IndexedValueType: KEYWORD 2, KEYWORD_LIST 7 (the CJS enum object is not
   // importable by name from plain Node ESM).
-  const KEYWORD = 2;
+  const TYPES: Record<string, number> = { Keyword: 2, KeywordList: 7 };
   // The Java time-skipping server implements add but not list: treat an unimplemented list as empty.
   const existing = await connection.operatorService.listSearchAttributes({ namespace }).catch((err: unknown) => {
     if ((err as { code?: number }).code === 12) return { customAttributes: {} };
@@ -111,6 +111,6 @@ export async function registerSearchAttributes(connection: Connection, namespace
   if (missing.length === 0) return;
   await connection.operatorService.addSearchAttributes({
     namespace,
-    searchAttributes: Object.fromEntries(missing.map((name) => [name, KEYWORD])),
+    searchAttributes: Object.fromEntries(missing.map((name) => [name, TYPES[SEARCH_ATTRIBUTES[name as keyof typeof SEARCH_ATTRIBUTES]] ?? 2])),
   });
 }

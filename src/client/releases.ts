@@ -59,6 +59,18 @@ async function signStatement(fields: Omit<Statement, 'v' | 'issuedAt' | 'expires
   return { statement: text, signature: await signer(text, SIGNATURE_NAMESPACE), ...(signer.kind ? { kind: signer.kind } : {}) };
 }
 
+/**
+ * What the Temporal UI shows under a release's summary from its start: what it releases, from which
+ * commit, who started it, and the digest of the spec it runs (which a signed start vouches for).
+ */
+export function startDetails(id: string, spec: ReleaseSpec, initiator: string, signed: boolean): string {
+  const lines = [`**${id}** started by ${initiator}${signed ? ' (signed start)' : ''}`, ''];
+  for (const s of spec.services) lines.push(`- **${s.service}** ${s.version} \`${s.image}\``);
+  if (spec.source) lines.push('', `Source: ${spec.source.repo}@${spec.source.sha}`);
+  lines.push('', `Spec sha256 ${specDigest(spec)}`, '', `Act on it: \`tidegate status ${id}\`, \`tidegate approve ${id}\`, \`tidegate abort ${id} --reason …\``);
+  return lines.join('\n');
+}
+
 export interface StartOptions {
   initiator: string;
   /** Signs the start as the initiator (tidegate start --key): the release then knows who started it. */
@@ -141,6 +153,7 @@ export class Releases {
           { key: STAGE_KEY, value: 'lock' },
         ],
         staticSummary: `release ${spec.services.map((s) => `${s.service} ${s.image}`).join(', ')}`,
+        staticDetails: startDetails(id, spec, options.initiator, Boolean(signedStart)),
       });
       await this.awaitLocks(id, options.lockWaitMs ?? 15_000);
       return { releaseId: id, created: true };

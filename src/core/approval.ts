@@ -104,6 +104,8 @@ export interface ApprovalGate {
   /** A fresh nonce per gate, which a signed decision must name (absent in releases started before signed decisions). */
   nonce?: string;
   trust?: GateTrust;
+  /** Whether the gate keeps the TidegateAwaiting search attribute (releases started with it). */
+  advertised?: boolean;
 }
 
 export type Verdict = { ok: true } | { ok: false; reason: string };
@@ -307,6 +309,16 @@ function proofKeys(trust: GateTrust, signed: SignedStatement, principal: string,
   if (keys.length > 0) return { ok: true, signed: true, keys: keys.map((k) => k.key) };
   const listed = trust.source === 'none' ? 'the worker has no allowed signers (TIDEGATE_ALLOWED_SIGNERS)' : `${trust.source} (sha256 ${trust.sha256.slice(0, 12)}…)${when}`;
   return { ok: false, reason: `${principal} has no key valid now for namespace "${SIGNATURE_NAMESPACE}" in the allowed signers: ${listed}` };
+}
+
+/**
+ * Who may still approve at a gate: the listed approvers who have not approved, less the initiator
+ * when self-approval is not allowed (what the UI and the awaiting search attribute name).
+ *
+ *   approversLeft({approvers: ['alice', 'bob', 'dave'], allowSelfApproval: false, …}, [{by: 'alice', …}], 'dave') → ['bob']
+ */
+export function approversLeft(rule: ApprovalSpec, approvals: readonly { by: string }[], initiator: string): string[] {
+  return rule.approvers.filter((a) => !approvals.some((x) => x.by === a) && (rule.allowSelfApproval || a !== initiator));
 }
 
 export function approvalsNeeded(gate: ApprovalGate): number {

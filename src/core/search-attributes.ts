@@ -5,6 +5,8 @@ export const SEARCH_ATTRIBUTES = {
   TidegateVersion: 'Keyword',
   TidegateStage: 'Keyword',
   TidegateOutcome: 'Keyword',
+  /** Who may approve the release now (set while an approval gate waits): "everything waiting for me" is `TidegateAwaiting = 'alice'`. */
+  TidegateAwaiting: 'KeywordList',
 } as const;
 
 export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;

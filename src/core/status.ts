@@ -79,6 +79,8 @@ export interface Pause {
   /** 1-based canary step. */
   step?: number;
   analysis?: string;
+  /** A timed pause: when it goes on by itself (ISO workflow time). */
+  until?: string;
 }
 
 export interface AnalysisRun {
@@ -146,6 +148,8 @@ export interface ServiceStatus {
   approvals: ApprovalRecord[];
   rejection?: RejectionRecord;
   approvalsNeeded?: number;
+  /** When the open approval gate times out (ISO workflow time). */
+  approvalUntil?: string;
   /** The approval gate as it opened: what a signed decision must name, and whom the worker trusts. */
   gate?: GateStatus;
 }

@@ -3,6 +3,7 @@
 // credentials for Kubernetes, Prometheus and GitHub stay in this process's environment.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -90,8 +91,32 @@ export function prebuiltBundle(env: NodeJS.ProcessEnv = process.env): string | u
   return path && existsSync(path) ? path : undefined;
 }
 
+/**
+ * The search attributes a release sets that the namespace has not registered (a release would fail
+ * its workflow task on the first upsert), or undefined when the namespace cannot be asked (the
+ * operator API unimplemented or not allowed, as on some hosted namespaces).
+ */
+export async function missingSearchAttributes(connection: Pick<NativeConnection, 'operatorService'>, namespace: string): Promise<string[] | undefined> {
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    return Object.keys(SEARCH_ATTRIBUTES).filter((name) => !(name in (customAttributes ?? {})));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The command that registers `names` (what the worker prints when they are missing). */
+export function registerCommand(names: readonly string[], namespace: string): string {
+  return `temporal operator search-attribute create --namespace ${namespace} ${names.map((n) => `--name ${n} --type ${SEARCH_ATTRIBUTES[n as keyof typeof SEARCH_ATTRIBUTES]}`).join(' ')}`;
+}
+
 export async function createWorker(config: WorkerConfig): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
+  const missing = await missingSearchAttributes(connection, config.temporal.namespace);
+  if (missing?.length) {
+    await connection.close();
+    throw new Error(`the namespace ${config.temporal.namespace} has not registered the search attributes ${missing.join(', ')}, which releases set: register them first with\n  ${registerCommand(missing, config.temporal.namespace)}`);
+  }
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const worker = await Worker.create({
     connection,

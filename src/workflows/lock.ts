@@ -20,10 +20,14 @@ export interface ServiceLockInput {
 
 export async function serviceLock(input: ServiceLockInput): Promise<{ released: 'by-holder' | 'holder-gone' }> {
   let unlocked = false;
-  setHandler(unlockSignal, (releaseId) => {
-    if (releaseId === input.holder) unlocked = true;
-  });
-  setHandler(lockHolderQuery, () => input.holder);
+  setHandler(
+    unlockSignal,
+    (releaseId) => {
+      if (releaseId === input.holder) unlocked = true;
+    },
+    { description: 'Sent by the holding release once it has ended: the lock ends and the service is free.' },
+  );
+  setHandler(lockHolderQuery, () => input.holder, { description: 'The release id that holds this service.' });
   const every = input.checkEveryMs ?? 3_600_000;
   for (;;) {
     if (await condition(() => unlocked, every, { summary: `held by ${input.holder}` })) return { released: 'by-holder' };

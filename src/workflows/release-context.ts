@@ -1,7 +1,8 @@
 // What one release run shares across its stages, analyses, rollback, GitHub reporting and handlers:
 // the spec and plan, the status `status` shows, the saga's undo list and the traffic picture. One
 // object per run, passed explicitly; no module holds state of its own.
-import { condition, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, log, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { currentDetails } from '../core/details.js';
 import type { DecisionContext, GateTrust } from '../core/approval.js';
 import type { ExpectedTraffic } from '../core/drift.js';
 import { statementServices } from '../core/statement.js';
@@ -109,11 +110,18 @@ export class ReleaseContext {
   record(code: TimelineCode, event: string, extra: { service?: string; stage?: TimelineStage; undo?: TimelineEntry['undo'] } = {}): void {
     this.status.timeline.push({ at: this.now(), ...extra, code, event });
     log.info(event, { releaseId: this.releaseId, ...extra });
+    this.refreshDetails();
+  }
+
+  /** The release's page in the Temporal UI (its current details) says what the status says now: not a command, so not in the history. */
+  refreshDetails(): void {
+    setCurrentDetails(currentDetails(this.status, this.spec));
   }
 
   setStage(stage: ReleaseStatus['stage']): void {
     this.status.stage = stage;
     upsertSearchAttributes([{ key: STAGE_KEY, value: stage }]);
+    this.refreshDetails();
   }
 
   /** Registers the undo of an effect about to happen (once per key). */
@@ -133,12 +141,13 @@ export class ReleaseContext {
   async pause(pause: Pause, why: string, durationMs?: number): Promise<void> {
     this.requests.promoted = false;
     this.status.pausedFor = why;
-    this.status.pause = pause;
+    this.status.pause = durationMs === undefined ? pause : { ...pause, until: new Date(Date.now() + durationMs).toISOString() };
     this.record('paused', `paused: ${why}`);
     if (durationMs === undefined) await condition(() => this.requests.promoted);
     else await condition(() => this.requests.promoted, durationMs, { summary: why });
     this.status.pausedFor = undefined;
     this.status.pause = undefined;
+    this.refreshDetails();
   }
 
   /** Records how the release ended and returns its result. */

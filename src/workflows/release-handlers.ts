@@ -9,6 +9,7 @@ import { failure } from '../core/failures.js';
 import { SIGNATURE_NAMESPACE, type SignedStatement } from '../core/statement.js';
 import { abortSignal, abortUpdate, approveUpdate, lockFreedSignal, promoteUpdate, refusedSignal, rejectUpdate, statusQuery, type AbortRequest, type AbortResponse, type RefusedRequest } from './definitions.js';
 import { failureMessage, verification } from './release-activities.js';
+import { advertiseAwaiting } from './awaiting.js';
 import type { ReleaseContext } from './release-context.js';
 
 /** Refusals kept in status at most (the oldest are dropped; the history keeps every one). */
@@ -36,7 +37,7 @@ export class Requests {
 export function installHandlers(ctx: ReleaseContext): void {
   const { status, requests } = ctx;
 
-  setHandler(statusQuery, () => status);
+  setHandler(statusQuery, () => status, { description: "The release's status: stages, weights, analyses with every measurement, approvals, refusals, the rollback's undos, the timeline (what `tidegate status --json` prints)." });
 
   type Checked = SignatureCheck | Verdict;
   /**
@@ -133,13 +134,17 @@ export function installHandlers(ctx: ReleaseContext): void {
         svc.approvals = [...gate.approvals];
         svc.approvalsNeeded = approvalsNeeded(gate);
       }
+      advertiseAwaiting(gate);
       ctx.record('approved', `approved by ${by}${comment ? `: ${comment}` : ''} (${gate.approvals.length}/${gate.rule.minApprovals}; ${how(proof)})`, {
         service: gate.service,
         stage: 'approval',
       });
       return { service: gate.service, approvals: gate.approvals.length, needed: approvalsNeeded(gate) };
     },
-    { validator: ({ by, comment, signed }) => validate(() => checkDecision('approve', by, signed, comment)) },
+    {
+      validator: ({ by, comment, signed }) => validate(() => checkDecision('approve', by, signed, comment)),
+      description: 'Approve the open gate as {by, comment?, signed?}; a signed statement is verified before it counts. Use `tidegate approve <release> --as <you> [--key <SSH key>]`.',
+    },
   );
 
   setHandler(
@@ -154,7 +159,10 @@ export function installHandlers(ctx: ReleaseContext): void {
       ctx.record('rejected', `rejected by ${by}: ${reason}${proof ? ` (signed, ${proof.keyType} ${proof.fingerprint})` : ''}`, { service: gate.service, stage: 'approval' });
       return { service: gate.service };
     },
-    { validator: ({ by, reason, signed }) => validate(() => checkDecision('reject', by, signed, reason)) },
+    {
+      validator: ({ by, reason, signed }) => validate(() => checkDecision('reject', by, signed, reason)),
+      description: 'Reject the open gate as {by, reason, signed?}: the release rolls back. Use `tidegate reject <release> --as <you> --reason <why> [--key <SSH key>]`.',
+    },
   );
 
   // a refused update leaves no history: the client reports it, and the workflow records its own reason
@@ -166,7 +174,7 @@ export function installHandlers(ctx: ReleaseContext): void {
           ? checkPromote(by, full, signed)
           : checkAbort(by, text ?? '', signed);
     refuse(decision, by, now.ok ? `${answer} (as the client reported it; the same decision passes the checks now)` : now.reason);
-  });
+  }, { description: 'Sent by the CLI when an update was refused before it entered the history, so that the refusal is on record with the reason the release gives.' });
 
   setHandler(
     promoteUpdate,
@@ -180,10 +188,13 @@ export function installHandlers(ctx: ReleaseContext): void {
       ctx.record('promoted', `promoted by ${by}: ${what}${ctx.controls ? ` (${how(proof)})` : ''}`, { ...(status.service ? { service: status.service } : {}), stage: 'canary' });
       return { promoted: what };
     },
-    { validator: ({ by, full, signed }) => validate(() => checkPromote(by, full, signed)) },
+    {
+      validator: ({ by, full, signed }) => validate(() => checkPromote(by, full, signed)),
+      description: 'Go on from the current pause as {by, full?, signed?}; full skips the remaining canary steps. Use `tidegate promote <release> [--full] [--key <SSH key>]`.',
+    },
   );
 
-  setHandler(lockFreedSignal, (service) => void requests.freedLocks.add(service));
+  setHandler(lockFreedSignal, (service) => void requests.freedLocks.add(service), { description: 'Sent by a release this one supersedes once it has given back the lock of a service.' });
 
   /** Starts the abort: the pipeline is cancelled, and the release rolls back. */
   const beginAbort = (req: AbortRequest, proof?: DecisionProof): void => {
@@ -216,7 +227,7 @@ export function installHandlers(ctx: ReleaseContext): void {
     const proof = await verified('abort', req.by, req.startProof, () => checkSupersede(trust, { by: req.by, supersededBy }, req.startProof, { ...ctx.decisionContext(), startedAt: workflowInfo().startTime.getTime() })).catch(() => undefined);
     if (!proof || requests.abort || status.outcome) return;
     beginAbort(req, proof);
-  });
+  }, { description: 'Abort as {by, reason}: the release rolls back. Accepted while no worker runs; a release that requires signed decisions refuses it (use the abort update with a signed statement), except a supersede carrying the newer release\'s signed start.' });
 
   setHandler(
     abortUpdate,
@@ -227,6 +238,9 @@ export function installHandlers(ctx: ReleaseContext): void {
       beginAbort({ by: req.by, reason: req.reason }, proof);
       return { abortedBy: req.by, accepted: true };
     },
-    { validator: ({ by, reason, signed }) => validate(() => checkAbort(by, reason, signed)) },
+    {
+      validator: ({ by, reason, signed }) => validate(() => checkAbort(by, reason, signed)),
+      description: 'Abort as {by, reason, signed?}, answered at once: the release rolls back. Use `tidegate abort <release> --reason <why> [--key <SSH key>]`.',
+    },
   );
 }

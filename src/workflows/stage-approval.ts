@@ -1,9 +1,12 @@
 // The approval stage: a gate that the approve/reject updates act on (src/workflows/release-handlers.ts),
 // open until enough approvers approved, one rejected, or the rule's timeout passed. When it opens, the
 // worker's allowed signers and signature policy are read by an activity (so the list used is in the
-// history) and the gate gets a fresh nonce that signed decisions must name.
-import { condition, patched, uuid4 } from '@temporalio/workflow';
+// history) and the gate gets a fresh nonce that signed decisions must name. While it waits, the
+// TidegateAwaiting search attribute names who may still approve.
+import { condition, patched, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
 import { isApproved, type ApprovalGate } from '../core/approval.js';
+import { advertiseAwaiting } from './awaiting.js';
+import { AWAITING_KEY } from './search-attributes.js';
 import type { ApprovalSpec } from '../core/release-spec.js';
 import { PATCHES } from './patches.js';
 import { signing } from './release-activities.js';
@@ -30,12 +33,25 @@ export async function approval(ctx: ReleaseContext, { svc, status: st }: Service
     });
   }
   requests.gate = gate;
+  if (patched(PATCHES.awaitingApproval.id)) {
+    gate.advertised = true;
+    advertiseAwaiting(gate);
+  }
   st.approvalsNeeded = rule.minApprovals;
-  const decided = await condition(() => isApproved(gate) || Boolean(gate.rejection), rule.timeout, {
-    summary: `approval of ${svc.service}: ${rule.minApprovals} of ${rule.approvers.join(', ')}`,
-  });
-  gate.open = false;
-  requests.gate = undefined;
+  st.approvalUntil = new Date(Date.now() + rule.timeout).toISOString();
+  ctx.refreshDetails();
+  let decided: boolean;
+  try {
+    decided = await condition(() => isApproved(gate) || Boolean(gate.rejection), rule.timeout, {
+      summary: `approval of ${svc.service}: ${rule.minApprovals} of ${rule.approvers.join(', ')}`,
+    });
+  } finally {
+    // decided, timed out, or cancelled by an abort: the gate closes, and nobody is waited for
+    gate.open = false;
+    requests.gate = undefined;
+    st.approvalUntil = undefined;
+    if (gate.advertised) upsertSearchAttributes([{ key: AWAITING_KEY, value: null }]);
+  }
   if (gate.rejection) throw new ReleaseStop('rejected', 'rejected', `${gate.rejection.by} rejected ${svc.service}: ${gate.rejection.reason}`);
   if (!decided) {
     const why = `approval of ${svc.service} timed out after ${Math.round(rule.timeout / 60_000)}m with ${gate.approvals.length} of ${rule.minApprovals} approvals`;

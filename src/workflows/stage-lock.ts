@@ -58,6 +58,7 @@ async function acquireLock(ctx: ReleaseContext, service: string): Promise<void> 
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         memo: { holder: releaseId },
         staticSummary: `${service} is being released by ${releaseId}`,
+        staticDetails: `The lock of **${service}**: one release at a time changes it. Held by **${releaseId}** until that release ends (it signals unlock), or until it is found no longer running.`,
       });
       ctx.heldLocks.push(service);
       return;

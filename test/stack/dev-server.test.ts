@@ -1,17 +1,19 @@
 // Given the Temporal dev server built from the Go module proxy, with tidegate's search attributes,
 // a workflow runs on it, its history is fetched through the client, and that history replays —
-// while a deliberately changed workflow fails the replay with a determinism error.
+// while a deliberately changed workflow fails the replay with a determinism error; a worker will not
+// start on a namespace that lacks those search attributes.
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { temporal } from '@temporalio/proto';
+import { google, temporal } from '@temporalio/proto';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../../src/core/search-attributes.js';
-import type { DevServer } from '../../devkit/stack/temporal.js';
+import { registerSearchAttributes, type DevServer } from '../../devkit/stack/temporal.js';
+import { createWorker, missingSearchAttributes, registerCommand } from '../../src/workers/main.js';
 import { eventually } from '../../devkit/testing/e2e.js';
 import { startTestDevServer } from '../../devkit/testing/servers.js';
 import { approvalTimer, approveSignal } from './workflows/approval-timer.js';
@@ -106,3 +108,21 @@ test('a deliberately changed workflow fails the replay with a determinism error'
     Worker.runReplayHistory({ workflowsPath: changedWorkflowsPath }, history, 'dev-approval-timer'),
   ).rejects.toBeInstanceOf(DeterminismViolationError);
 });
+
+test('a worker refuses to start on a namespace that lacks the search attributes a release sets, printing the command that registers them', async () => {
+  const namespace = 'bare';
+  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: google.protobuf.Duration.fromObject({ seconds: 86_400 }) });
+  await eventually('the namespace to exist', () => connection.workflowService.describeNamespace({ namespace }).then(() => true, () => false), (ok) => ok, 30_000);
+  const native = await NativeConnection.connect({ address: server.address });
+  try {
+    expect(await missingSearchAttributes(native, namespace)).toEqual(Object.keys(SEARCH_ATTRIBUTES));
+    await expect(createWorker({ temporal: { address: server.address, namespace }, taskQueue: 'bare', adapters: {}, options: {} })).rejects.toThrow(
+      `the namespace bare has not registered the search attributes ${Object.keys(SEARCH_ATTRIBUTES).join(', ')}, which releases set: register them first with\n  ${registerCommand(Object.keys(SEARCH_ATTRIBUTES), 'bare')}`,
+    );
+    expect(registerCommand(['TidegateStage', 'TidegateAwaiting'], 'bare')).toBe('temporal operator search-attribute create --namespace bare --name TidegateStage --type Keyword --name TidegateAwaiting --type KeywordList');
+    await registerSearchAttributes(connection, namespace);
+    await eventually('the search attributes to be registered', () => missingSearchAttributes(native, namespace), (missing) => missing?.length === 0, 30_000);
+  } finally {
+    await native.close();
+  }
+}, 120_000);

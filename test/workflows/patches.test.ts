@@ -93,6 +93,8 @@ const reachesGuardedCode: Record<PatchId, (r: Recorded) => boolean> = {
   'signed-start': (r) => r.result.status.timeline.length > 0,
   // the start was checked (signed-start), where signed controls are decided
   'signed-controls': (r) => markers(r).has('signed-start'),
+  // an approval gate opened (and waited: a gate timed out or decided by the handlers)
+  'awaiting-approval': (r) => r.result.status.timeline.some((t) => t.event === 'approval started'),
   // an approval gate opened
   'signed-decisions': (r) => r.result.status.timeline.some((t) => t.event === 'approval started'),
   // the build gate ran for a spec that dispatches a workflow
