@@ -199,7 +199,7 @@ export const PATCHES = {
     id: 'awaiting-approval',
     guards:
       'The TidegateAwaiting search attribute: while an approval gate waits it lists who may still approve (updated with every approval, cleared when the gate closes), for saved views like "everything waiting for me". Releases started without it never set it.',
-    since: 'HEAD',
+    since: '9bc203a',
     fixtures: {
       new: ['awaiting-aborted'],
       // every gate recorded before it advertised nobody
