@@ -5,6 +5,7 @@
 // They run against the real Temporal dev server (the time-skipping server for history sizes) with
 // in-memory cluster and metrics adapters that answer at once, so the figures are the orchestration's
 // own cost — tidegate's workflow plus Temporal — not a cluster's or Prometheus's speed.
+import { dataConverterFor, payloadKeysFromEnv } from '../src/temporal/codec.js';
 import '../test/support/quiet-runtime.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,9 @@ import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
 import { startTestDevServer, tempDir } from '../devkit/testing/servers.js';
 import { FakeWorld, pausedAt, specFor, startHarness } from '../devkit/testing/harness.js';
 import { judgeAccuracy } from './judge-accuracy/index.js';
+
+/** Benchmarks encrypt as the production worker would when TIDEGATE_PAYLOAD_KEYS is set (the figures then include the codec). */
+const benchKeys = ((keys) => (keys ? { payloadKeys: keys } : {}))(payloadKeysFromEnv(process.env));
 
 const results = join(repoRoot, 'bench', 'results');
 type Row = Record<string, string | number>;
@@ -63,13 +67,13 @@ async function devWorld(): Promise<{ releases: Releases; world: FakeWorld; stamp
   ) as unknown as typeof inner;
   const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, ...kubernetes } = timed;
   const { worker, close } = await createWorker({
-    temporal: { address: server.address, namespace: server.namespace },
+    temporal: { address: server.address, namespace: server.namespace, ...benchKeys },
     taskQueue: 'bench',
     adapters: { kubernetes, metrics: { measure }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus } },
   });
   const running = (worker as Worker).run();
   return {
-    releases: new Releases(new Client({ connection, namespace: server.namespace }), 'bench'),
+    releases: new Releases(new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(benchKeys.payloadKeys) }), 'bench'),
     world,
     stamps,
     stop: async () => {
@@ -247,7 +251,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
       ready: async () => readFileSync(log, 'utf8').includes('bench worker ready'),
     });
     const connection = await Connection.connect({ address: server.address });
-    const releases = new Releases(new Client({ connection, namespace: server.namespace }), 'bench');
+    const releases = new Releases(new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(benchKeys.payloadKeys) }), 'bench');
     const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
     const ids: string[] = [];
     const rows: Row[] = [];

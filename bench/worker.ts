@@ -2,11 +2,12 @@
 // with the in-memory cluster and metrics adapters, so its memory and latency are tidegate's own.
 import '../test/support/quiet-runtime.js';
 import { createWorker, workerOptionsFromEnv } from '../src/workers/main.js';
+import { payloadKeysFromEnv } from '../src/temporal/codec.js';
 import { FakeWorld } from '../devkit/testing/harness.js';
 
 const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, ...kubernetes } = new FakeWorld().activities();
 const { worker, close } = await createWorker({
-  temporal: { address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233', namespace: 'default' },
+  temporal: { address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233', namespace: 'default', ...((keys) => (keys ? { payloadKeys: keys } : {}))(payloadKeysFromEnv(process.env)) },
   taskQueue: 'bench',
   adapters: { kubernetes, metrics: { measure }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus } },
   options: workerOptionsFromEnv(),

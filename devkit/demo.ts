@@ -6,6 +6,7 @@
 // prints a summary table, and stops everything it started. Every run releases versions of its own
 // (1.1.0 and 1.2.0, then 1.1.0-demo.2 and 1.2.0-demo.2, …): the stack's Temporal history outlives
 // the stack, and a release id that already ran would only show its old outcome.
+import { AesGcmCodec } from '../src/temporal/codec.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -209,7 +210,9 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
     if (result.status.services.some((svc) => svc.approvals.length > 0)) {
       // what an auditor runs: tidegate verify <release> --allowed-signers <file>
       say(`  tidegate verify ${releaseId} --allowed-signers ${keys.allowedSigners}:`);
-      const attestation = await attest(await client.workflow.getHandle(releaseId).fetchHistory(), readFileSync(keys.allowedSigners, 'utf8'), releaseId);
+      // the stack encrypts payloads: the auditor reads the history with the same keys
+      const codec = settings.payloadKeys ? new AesGcmCodec(settings.payloadKeys) : undefined;
+      const attestation = await attest(await client.workflow.getHandle(releaseId).fetchHistory(), readFileSync(keys.allowedSigners, 'utf8'), releaseId, codec ? { codec } : {});
       for (const line of renderAttestation(attestation).split('\n')) say(`    ${line}`);
     }
     say('');

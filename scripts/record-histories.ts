@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sshKeygenSigner } from '../src/signing/sign.js';
 import { abortSignal } from '../src/workflows/definitions.js';
+import { parsePayloadKeys } from '../src/temporal/codec.js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
 import { pausedAt, specFor, startHarness, type Harness, type SpecDoc } from '../devkit/testing/harness.js';
@@ -195,6 +196,23 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.releases.approve(second.releaseId, 'alice', undefined, key('alice'));
     await h.finish(second.releaseId);
     return { 'signed-superseded': first.releaseId, 'signed-superseding': second.releaseId };
+  },
+  async 'encrypted-released'(h) {
+    // every payload encrypted with the fixtures' key: start input, activity inputs and results, updates, the result
+    const { releaseId } = await h.releases.start(
+      specFor('checkout', '2.1.7', (doc) => {
+        delete doc.staging;
+        delete doc.production.monitor;
+      }),
+      { initiator: 'dave' },
+    );
+    await h.until(releaseId, pausedAt('awaiting-promote', 5), 10_000);
+    await h.releases.promote(releaseId, 'dave');
+    await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.approvalsNeeded === 2);
+    await h.releases.approve(releaseId, 'alice', 'looks good');
+    await h.releases.approve(releaseId, 'bob');
+    await h.finish(releaseId);
+    return releaseId;
   },
   async 'awaiting-aborted'(h) {
     // the gate advertises who may approve (TidegateAwaiting), one approval narrows it, an abort clears it
@@ -433,8 +451,10 @@ mkdirSync(out, { recursive: true });
 const only = process.argv.slice(2);
 const unknown = only.filter((n) => !(n in scenarios));
 if (unknown.length > 0) throw new Error(`unknown scenarios ${unknown.join(', ')}; known: ${Object.keys(scenarios).join(', ')}`);
+// encrypted-* scenarios run with the fixtures' throw-away payload key (test/fixtures/histories/payload-keys)
+const fixtureKeys = parsePayloadKeys(readFileSync(new URL('payload-keys', out), 'utf8'));
 for (const [name, scenario] of Object.entries(scenarios).filter(([n]) => only.length === 0 || only.includes(n))) {
-  const h = await startHarness();
+  const h = await startHarness('tidegate-test', name.startsWith('encrypted-') ? { payloadKeys: fixtureKeys } : {});
   try {
     const recorded = await scenario(h);
     for (const [file, releaseId] of Object.entries(typeof recorded === 'string' ? { [name]: recorded } : recorded)) {

@@ -16,6 +16,7 @@ import { freePort } from './ports.js';
 import { commandLine, httpOk, pidAlive, startDetached, stopProcessGroup } from './process.js';
 import { prometheusConfig, startPrometheus } from './prometheus.js';
 import { canConnect, startDevServer } from './temporal.js';
+import { newPayloadKey } from '../../src/temporal/codec.js';
 import { repoRoot, toolPath } from '../toolchain/tools.js';
 
 export const COMPONENTS = ['temporal', 'kubernetes', 'simulator', 'prometheus', 'github'] as const;
@@ -41,6 +42,8 @@ export interface StackOptions {
 
 export interface StackState {
   temporal?: { pid: number; address: string; uiUrl: string; namespace: string };
+  /** The codec server the Web UI decodes with, and the payload keys file every client and worker of the stack encrypts with. */
+  codec?: { pid: number; url: string; port: number; keysFile: string };
   kubernetes?: { cluster: string; kubeconfig: string; dir: string };
   simulator?: { pid: number; url: string; port: number; config: string };
   prometheus?: { pid: number; url: string; port: number };
@@ -82,6 +85,10 @@ export function stackEnv(state: StackState): Record<string, string> {
     env.TEMPORAL_NAMESPACE = state.temporal.namespace;
     env.TEMPORAL_UI_URL = state.temporal.uiUrl;
   }
+  if (state.codec) {
+    env.TIDEGATE_PAYLOAD_KEYS_FILE = state.codec.keysFile;
+    env.TIDEGATE_CODEC_URL = state.codec.url;
+  }
   if (state.kubernetes) env.KUBECONFIG = state.kubernetes.kubeconfig;
   if (state.prometheus) env.PROMETHEUS_URL = state.prometheus.url;
   if (state.simulator) env.TIDEGATE_SIM_URL = state.simulator.url;
@@ -96,6 +103,7 @@ export function stackEnv(state: StackState): Record<string, string> {
 /** Entry points of our Node servers, by the path they run from now and the one before devkit/ (a stack started then is still stopped). */
 const SIMULATOR = ['devkit/simulator/main', 'src/sim/main'];
 const GITHUB_FAKE = ['devkit/github-fake/main', 'src/fakes/github/main'];
+const CODEC_SERVER = 'codec-server';
 
 function ours(pid: number | undefined, program: string | readonly string[]): pid is number {
   const cmd = pid !== undefined && pidAlive(pid) ? (commandLine(pid) ?? '') : '';
@@ -121,7 +129,9 @@ async function probe(component: Component, state: StackState): Promise<Component
       const t = state.temporal;
       if (!t) return down('not started');
       const ok = (await canConnect(t.address)) && (await httpOk(t.uiUrl).catch(() => false));
-      return ok ? { component, up: true, detail: `${t.address}, Web UI ${t.uiUrl}` } : down(`not answering on ${t.address}`);
+      const codec = !state.codec || (await httpOk(`${state.codec.url}/healthz`).catch(() => false));
+      if (ok && !codec) return down(`the codec server is not answering on ${state.codec?.url ?? '?'}`);
+      return ok ? { component, up: true, detail: `${t.address}, Web UI ${t.uiUrl}${state.codec ? `, codec server ${state.codec.url}` : ''}` } : down(`not answering on ${t.address}`);
     }
     case 'kubernetes': {
       const k = state.kubernetes;
@@ -209,14 +219,34 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
 
   if (want.has('temporal') && !(await probe('temporal', state)).up) {
     if (ours(state.temporal?.pid, 'start-dev')) await stopProcessGroup(state.temporal.pid);
+    if (ours(state.codec?.pid, CODEC_SERVER)) await stopProcessGroup(state.codec.pid);
+    const uiPort = await portFor(state.temporal ? Number(new URL(state.temporal.uiUrl).port) : undefined);
+    // payloads are encrypted in the stack as they should be on a shared Temporal: one key, kept in the stack's directory
+    const keysFile = join(dir, 'payload-keys');
+    if (!existsSync(keysFile)) writeFileSync(keysFile, `# the local stack's payload key (id:base64); the first line encrypts\n${newPayloadKey('stack-1')}\n`, { mode: 0o600 });
+    log('starting the codec server…');
+    const codecPort = await portFor(state.codec?.port);
+    const codecUrl = `http://127.0.0.1:${codecPort}`;
+    const codecPid = await startDetached({
+      name: 'codec server',
+      command: process.execPath,
+      args: [join(repoRoot, 'bin', 'tidegate.js'), 'codec-server', '--port', String(codecPort), '--origin', `http://127.0.0.1:${uiPort}`, '--origin', `http://localhost:${uiPort}`],
+      env: { ...childEnv(), TIDEGATE_PAYLOAD_KEYS_FILE: keysFile },
+      logFile: join(dir, 'logs', 'codec.log'),
+      ready: () => httpOk(`${codecUrl}/healthz`),
+      guard,
+    });
+    state.codec = { pid: codecPid, url: codecUrl, port: codecPort, keysFile };
+    save();
     log('starting the Temporal dev server and Web UI…');
     const server = await startDevServer({
       dbFile: join(dir, 'temporal.db'),
       logFile: join(dir, 'logs', 'temporal.log'),
       port: await portFor(state.temporal ? Number(state.temporal.address.split(':')[1]) : undefined),
-      uiPort: await portFor(state.temporal ? Number(new URL(state.temporal.uiUrl).port) : undefined),
+      uiPort,
       detached: true,
       guard,
+      codecEndpoint: codecUrl,
     });
     state.temporal = { pid: server.process.pid, address: server.address, uiUrl: server.uiUrl ?? '', namespace: server.namespace };
     save();
@@ -336,6 +366,10 @@ export async function stackDown(dir: string = defaultStackDir(), log: (line: str
   if (ours(state.temporal?.pid, 'start-dev')) {
     log('stopping the Temporal dev server…');
     await stopProcessGroup(state.temporal.pid);
+  }
+  if (ours(state.codec?.pid, CODEC_SERVER)) {
+    log('stopping the codec server…');
+    await stopProcessGroup(state.codec.pid);
   }
   writeState(dir, {});
 }

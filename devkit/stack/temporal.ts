@@ -19,6 +19,8 @@ export interface DevServerOptions {
   detached?: boolean;
   /** Stopped by a guardian if this process dies first (default: unless detached; always in tests). */
   guard?: boolean;
+  /** The codec server the Web UI decodes payloads with (--ui-codec-endpoint). */
+  codecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -79,6 +81,7 @@ async function startDevServerOnce(options: DevServerOptions): Promise<DevServer>
     '--log-level', 'warn',
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
+    ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
   ];
   const uiUrl = uiPort === undefined ? undefined : `http://127.0.0.1:${uiPort}`;
   const proc = await ManagedProcess.start({

@@ -15,6 +15,7 @@ import { legacyTimelineCode, type PauseCode, type ReleaseResult, type ReleaseSta
 import { validateSpec, type ReleaseSpec } from '../../src/spec/index.js';
 import { statusQuery } from '../../src/workflows/definitions.js';
 import { createTimeSkippingEnv } from './servers.js';
+import { dataConverterFor, type PayloadKey } from '../../src/temporal/codec.js';
 
 const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
 
@@ -254,12 +255,15 @@ function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
  * result() (a lock is left held: SDK 1.24 with test server 1.38), which would make later tests sleep in
  * real time.
  */
-export async function startHarness(taskQueue = 'tidegate-test'): Promise<Harness> {
-  const env = await createTimeSkippingEnv();
+export async function startHarness(taskQueue = 'tidegate-test', options: { payloadKeys?: PayloadKey[] } = {}): Promise<Harness> {
+  // with payload keys, the test client and the worker encrypt through the same data converter as the CLI and worker do
+  const dataConverter = dataConverterFor(options.payloadKeys);
+  const env = await createTimeSkippingEnv({ dataConverter });
   const world = new FakeWorld();
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
+    dataConverter,
     workflowBundle: await workflowBundle(),
     activities: { ...world.activities(), ...createCoordinationActivities(env.client) },
   });

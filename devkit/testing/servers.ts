@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment, type ClientOptionsForTestEnv } from '@temporalio/testing';
 import { freePort, listening } from '../stack/ports.js';
 import { ManagedProcess } from '../stack/process.js';
 import { registerSearchAttributes, startDevServer, type DevServer } from '../stack/temporal.js';
@@ -20,7 +20,7 @@ export function tempDir(prefix: string): string {
  * Here it runs in a process group of its own, stopped by a guardian if this process dies, and gets
  * 60 s; the SDK then connects to it as an existing server that supports time skipping.
  */
-async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+async function startTimeSkipping(client: ClientOptionsForTestEnv = {}): Promise<TestWorkflowEnvironment> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const server = await ManagedProcess.start({
@@ -35,7 +35,7 @@ async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
     // `create` is the SDK's own path behind createTimeSkipping() and createFromExistingServer();
     // only it lets an existing server keep time skipping (pinned by test/stack/time-skipping.test.ts).
     const create = (TestWorkflowEnvironment as unknown as { create(opts: object): Promise<TestWorkflowEnvironment> }).create.bind(TestWorkflowEnvironment);
-    const env = await create({ server: { type: 'existing' }, address, supportsTimeSkipping: true });
+    const env = await create({ server: { type: 'existing' }, address, supportsTimeSkipping: true, client });
     const teardown = env.teardown.bind(env);
     env.teardown = async () => {
       try {
@@ -51,8 +51,9 @@ async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   }
 }
 
-export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const env = await startTimeSkipping();
+/** The time-skipping test server; `client` options (a data converter that encrypts) go to its client. */
+export async function createTimeSkippingEnv(client: ClientOptionsForTestEnv = {}): Promise<TestWorkflowEnvironment> {
+  const env = await startTimeSkipping(client);
   try {
     await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   } catch (err) {

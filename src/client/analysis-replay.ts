@@ -4,6 +4,7 @@
 // completion, re-judges every recorded analysis run under that spec and optionally another one, and
 // prints the verdicts side by side. Running releases are refused (exit 3): their runs may still be
 // measuring, and a half-recorded run would be re-judged as if it were complete.
+import { ENCRYPTED_ENCODING, type AesGcmCodec } from '../temporal/codec.js';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
@@ -28,19 +29,30 @@ export interface RecordedRelease {
 
 
 /** Payloads of a history event, decoded with the SDK's default converter; a payload it cannot read is bad input. */
-export function decodePayloads(payloads: Payloads, what = 'payload'): unknown[] {
+export function decodePayloads(payloads: Payloads, what = 'payload', codec?: AesGcmCodec): unknown[] {
   return (payloads?.payloads ?? []).map((payload) => {
+    let plain = payload;
     try {
-      return defaultPayloadConverter.fromPayload<unknown>(payload);
+      if (codec) plain = codec.decryptSync(payload);
     } catch (err) {
-      throw new InvalidInputError(`cannot decode the history's ${what}: ${err instanceof Error ? err.message : String(err)} (a payload codec or encryption is not supported)`);
+      throw new InvalidInputError(`cannot decrypt the history's ${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    try {
+      return defaultPayloadConverter.fromPayload<unknown>(plain);
+    } catch (err) {
+      const encrypted = new TextDecoder().decode(plain.metadata?.encoding ?? new Uint8Array()) === ENCRYPTED_ENCODING;
+      throw new InvalidInputError(
+        encrypted
+          ? `the history's ${what} is encrypted: give its keys in TIDEGATE_PAYLOAD_KEYS (or TIDEGATE_PAYLOAD_KEYS_FILE)`
+          : `cannot decode the history's ${what}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   });
 }
 
-function firstPayload(payloads: Payloads, what: string): unknown {
+function firstPayload(payloads: Payloads, what: string, codec?: AesGcmCodec): unknown {
   if (!payloads?.payloads?.[0]) throw new InvalidInputError(`the history's ${what} carries no payload`);
-  return decodePayloads(payloads, what)[0];
+  return decodePayloads(payloads, what, codec)[0];
 }
 
 /**
@@ -49,14 +61,14 @@ function firstPayload(payloads: Payloads, what: string): unknown {
  * decoded with the SDK's default payload converter. A history without a completion is refused
  * (still running, or ended without a result: terminated, failed, timed out).
  */
-export function recordedRelease(history: History, where: string): RecordedRelease {
+export function recordedRelease(history: History, where: string, codec?: AesGcmCodec): RecordedRelease {
   const events = history.events ?? [];
   if (events.length === 0) throw new InvalidInputError(`${where} holds no history events`);
   const started = events.find((e) => e.workflowExecutionStartedEventAttributes)?.workflowExecutionStartedEventAttributes;
   if (!started) throw new InvalidInputError(`${where} has no WorkflowExecutionStarted event`);
   const type = started.workflowType?.name ?? '?';
   if (type !== 'release') throw new InvalidInputError(`${where} is not a release (workflow type "${type}")`);
-  const input = firstPayload(started.input, 'start input');
+  const input = firstPayload(started.input, 'start input', codec);
   if (!isObject(input) || !isObject(input.spec)) throw new InvalidInputError(`${where}: the start input has no release spec`);
   let spec: ReleaseSpec;
   try {
@@ -90,7 +102,7 @@ export function recordedRelease(history: History, where: string): RecordedReleas
             : 'continued as new';
     throw new RefusedError(`${fallbackId} ${how}: its history holds no final status to re-judge`);
   }
-  const result = firstPayload(completed.result, 'completion result');
+  const result = firstPayload(completed.result, 'completion result', codec);
   if (!isObject(result) || !isObject(result.status)) throw new InvalidInputError(`${where}: the completion result has no release status`);
   const status = upgradeStatus(result.status as unknown as ReleaseStatus);
   const releaseId = typeof result.releaseId === 'string' ? result.releaseId : typeof status.releaseId === 'string' ? status.releaseId : fallbackId;

@@ -15,6 +15,8 @@ import { InvalidInputError, RefusedError } from './errors.js';
 import { exitCodeOf, renderList, renderStatus } from './render.js';
 import { Releases } from './releases.js';
 import type { JSONWebKeySet } from 'jose';
+import { AesGcmCodec, PayloadKeyError, payloadKeysFromEnv } from '../temporal/codec.js';
+import { startCodecServer } from '../temporal/codec-server.js';
 import { idTokenSigner, SigningError, sshKeygenSigner, type Signer } from '../signing/sign.js';
 
 export interface CliIO {
@@ -47,6 +49,10 @@ const USAGE = `usage: tidegate <command> [options]
   verify RELEASE --allowed-signers FILE [--jwks FILE] [--history FILE] [--json]
                                            re-verify every recorded decision of a release against FILE, offline
   worker [--check]                         run a worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, …)
+  codec-server [--host H] [--port P] [--origin UI_URL]…
+                                           serve /encode and /decode for the Temporal UI and CLI with the payload
+                                           keys (TIDEGATE_PAYLOAD_KEYS); a bearer token TIDEGATE_CODEC_TOKEN
+                                           is required unless it listens on 127.0.0.1 (the default)
 
 in a checkout of tidegate, the development kit adds: npm run dev (local stack + worker), npm run demo
 
@@ -74,6 +80,9 @@ const OPTIONS = {
   full: { type: 'boolean' },
   history: { type: 'string' },
   check: { type: 'boolean' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  origin: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -129,7 +138,7 @@ function loadSpec(flags: Flags, overridable = true): ReturnType<typeof parseSpec
   return parseSpec(text, overrides);
 }
 
-const COMMANDS = ['validate', 'start', 'status', 'list', 'analysis', 'verify', 'approve', 'reject', 'promote', 'abort', 'worker'];
+const COMMANDS = ['validate', 'start', 'status', 'list', 'analysis', 'verify', 'approve', 'reject', 'promote', 'abort', 'worker', 'codec-server'];
 /** Commands of the development kit (devkit/cli.ts), which the installed CLI does not ship. */
 const DEVKIT_COMMANDS = ['dev', 'demo'];
 
@@ -161,7 +170,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   try {
     return await dispatch(argv, io);
   } catch (err) {
-    if (err instanceof SigningError) {
+    if (err instanceof SigningError || err instanceof PayloadKeyError) {
       io.stderr(`error: ${err.message}\n`);
       return EXIT_CODES.invalid;
     }
@@ -208,6 +217,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
 
+  if (command === 'codec-server') return codecServer(flags, io);
   if (command === 'analysis') return analysis(positionals, flags, io, print);
   if (command === 'verify') return verify(positionals, flags, io, print);
 
@@ -324,13 +334,13 @@ async function analysis(positionals: string[], flags: Flags, io: CliIO, print: (
   }
   let recorded;
   if (flags.history) {
-    recorded = recordedRelease(readHistoryFile(flags.history), flags.history);
+    recorded = recordedRelease(readHistoryFile(flags.history), flags.history, codecFromEnv(io.env));
     if (id && id !== recorded.releaseId) throw new InvalidInputError(`${flags.history} is the history of ${recorded.releaseId}, not ${id}`);
   } else {
     if (!id) throw new InvalidInputError('analysis replay needs a release id, like checkout@1.4.2 (or --history FILE)');
     const { client, close } = await (io.connect ?? (() => connectClient(temporalSettings(io.env))))();
     try {
-      recorded = recordedRelease(await fetchReleaseHistory(client, id), id);
+      recorded = recordedRelease(await fetchReleaseHistory(client, id), id, codecFromEnv(io.env));
     } finally {
       await close();
     }
@@ -382,7 +392,8 @@ async function verify(positionals: string[], flags: Flags, io: CliIO, print: (hu
       await close();
     }
   }
-  const attestation = await attest(history, signersText, where, jwks ? { jwks } : {});
+  const codec = codecFromEnv(io.env);
+  const attestation = await attest(history, signersText, where, { ...(jwks ? { jwks } : {}), ...(codec ? { codec } : {}) });
   if (id && flags.history && attestation.releaseId !== id) throw new InvalidInputError(`${flags.history} is the history of ${attestation.releaseId}, not ${id}`);
   print(() => renderAttestation(attestation), attestation);
   return attestation.ok ? 0 : EXIT_CODES.error;
@@ -414,4 +425,33 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
 // Run directly (`tsx src/client/cli.ts …`, `node dist/client/cli.js …`).
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   await main();
+}
+
+/** The payload codec of the CLI's environment (TIDEGATE_PAYLOAD_KEYS), to read encrypted histories. */
+function codecFromEnv(env: NodeJS.ProcessEnv): AesGcmCodec | undefined {
+  const keys = payloadKeysFromEnv(env);
+  return keys ? new AesGcmCodec(keys) : undefined;
+}
+
+/** `codec-server`: runs until SIGINT / SIGTERM. */
+async function codecServer(flags: Flags, io: CliIO): Promise<number> {
+  const codec = codecFromEnv(io.env);
+  if (!codec) throw new InvalidInputError('codec-server needs the payload keys: TIDEGATE_PAYLOAD_KEYS (id:base64, the first encrypts) or TIDEGATE_PAYLOAD_KEYS_FILE');
+  const port = flags.port === undefined ? 8081 : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidInputError(`--port must be a port number, got "${flags.port}"`);
+  const host = flags.host ?? '127.0.0.1';
+  const token = io.env.TIDEGATE_CODEC_TOKEN || undefined;
+  let server;
+  try {
+    server = await startCodecServer({ codec, host, port, origins: flags.origin ?? [], ...(token ? { token } : {}) });
+  } catch (err) {
+    throw new InvalidInputError(err instanceof Error ? err.message : String(err));
+  }
+  io.stderr(`tidegate codec server: ${server.url} (encrypts with key ${codec.currentKeyId}; decodes with ${codec.keys.map((k) => k.id).join(', ')}; ${token ? 'bearer token required' : 'loopback only, no token'}; CORS for ${flags.origin?.join(', ') || 'no browser origin'})\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.stop();
+  return 0;
 }

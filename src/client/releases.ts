@@ -13,6 +13,7 @@ import { upgradeStatus, type ReleaseResult, type ReleaseStatus } from '../core/s
 import type { ReleaseSpec } from '../spec/schema.js';
 import { contractFor, requiresSignatures, upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
 import { decodePayloads } from './analysis-replay.js';
+import { AesGcmCodec } from '../temporal/codec.js';
 import {
   abortSignal,
   abortUpdate,
@@ -288,7 +289,8 @@ export class Releases {
     try {
       const history = await this.handle(id).fetchHistory();
       const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-      return started ? upgradeReleaseInput(decodePayloads(started.input)[0] as StoredReleaseInput) : undefined;
+      const codec = this.client.options.loadedDataConverter.payloadCodecs.find((c): c is AesGcmCodec => c instanceof AesGcmCodec);
+      return started ? upgradeReleaseInput(decodePayloads(started.input, 'start input', codec)[0] as StoredReleaseInput) : undefined;
     } catch {
       return undefined;
     }

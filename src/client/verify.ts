@@ -11,6 +11,7 @@ import { parseAllowedSigners, signersFor, type AllowedSigner } from '../core/all
 import { isObject, requiresSignatures, upgradeReleaseInput, type ReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
 import { checkStatement, CLOCK_SKEW_MS, MAX_STATEMENT_LIFETIME_MS, parseStatement, SIGNATURE_NAMESPACE, statementServices, type SignedStatement, type Statement, type StatementService } from '../core/statement.js';
 import { decodePayloads } from './analysis-replay.js';
+import type { AesGcmCodec } from '../temporal/codec.js';
 import { specDigest } from '../signing/digest.js';
 import type { ReleaseStatus } from '../core/status.js';
 import type { SignerTrust } from '../activities/types.js';
@@ -162,13 +163,14 @@ async function checkedDecision(d: VerifiedDecision, signed: SignedStatement, tru
  * file) and, for ID tokens, `options.jwks` (the issuer's keys the auditor trusts). Offline: the
  * history and the files are inputs.
  */
-export async function attest(history: History, allowedSignersText: string, where: string, options: { jwks?: JSONWebKeySet } = {}): Promise<Attestation> {
+export async function attest(history: History, allowedSignersText: string, where: string, options: { jwks?: JSONWebKeySet; codec?: AesGcmCodec } = {}): Promise<Attestation> {
+  const decode = (payloads: Parameters<typeof decodePayloads>[0], what?: string): unknown[] => decodePayloads(payloads, what, options.codec);
   const events = history.events ?? [];
   const started = events.find((e) => e.workflowExecutionStartedEventAttributes)?.workflowExecutionStartedEventAttributes;
   if (!started || started.workflowType?.name !== 'release') throw new InvalidInputError(`${where} is not the history of a release`);
   let input: ReleaseInput;
   try {
-    input = upgradeReleaseInput(decodePayloads(started.input)[0] as StoredReleaseInput);
+    input = upgradeReleaseInput(decode(started.input)[0] as StoredReleaseInput);
   } catch (err) {
     throw new InvalidInputError(`${where}: the start input cannot be read: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -180,7 +182,7 @@ export async function attest(history: History, allowedSignersText: string, where
 
   // the final status (when the release ended) names each gate's nonce
   const completed = events.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes;
-  const [result] = completed ? decodePayloads(completed.result) : [];
+  const [result] = completed ? decode(completed.result) : [];
   const status = isObject(result) && isObject(result.status) ? (result.status as unknown as ReleaseStatus) : undefined;
   const releaseId = status?.releaseId ?? `${input.spec.name}@${input.spec.version}`;
   const release = {
@@ -194,7 +196,7 @@ export async function attest(history: History, allowedSignersText: string, where
     events
       .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'readSignerTrust')
       .map((e) => {
-        const [what] = decodePayloads(e.activityTaskScheduledEventAttributes?.input) as [{ for?: string; service?: string } | undefined];
+        const [what] = decode(e.activityTaskScheduledEventAttributes?.input) as [{ for?: string; service?: string } | undefined];
         return [String(e.eventId), what?.for === 'gate' ? `the approval gate of ${what.service ?? '?'}` : 'start'] as const;
       }),
   );
@@ -203,7 +205,7 @@ export async function attest(history: History, allowedSignersText: string, where
   for (const e of events) {
     const done = e.activityTaskCompletedEventAttributes;
     if (!done || !trustActivities.has(String(done.scheduledEventId))) continue;
-    const [read] = decodePayloads(done.result) as [SignerTrust | undefined];
+    const [read] = decode(done.result) as [SignerTrust | undefined];
     for (const i of read?.oidc ?? []) if (!issuers.some((k) => k.issuer === i.issuer)) issuers.push(i);
   }
   const trust: AuditorTrust = { signers, issuers, ...(options.jwks ? { jwks: options.jwks } : {}) };
@@ -214,7 +216,7 @@ export async function attest(history: History, allowedSignersText: string, where
     const done = e.activityTaskCompletedEventAttributes;
     const label = done ? trustActivities.get(String(done.scheduledEventId)) : undefined;
     if (done && label) {
-      const [trust] = decodePayloads(done.result) as [SignerTrust | undefined];
+      const [trust] = decode(done.result) as [SignerTrust | undefined];
       if (trust) {
         gates.push({
           for: label,
@@ -230,7 +232,7 @@ export async function attest(history: History, allowedSignersText: string, where
     const accepted = e.workflowExecutionUpdateAcceptedEventAttributes;
     const name = accepted?.acceptedRequest?.input?.name;
     if (accepted && (name === 'approve' || name === 'reject' || name === 'promote' || name === 'abort')) {
-      const [request] = decodePayloads(accepted.acceptedRequest?.input?.args) as [{ by?: string; comment?: string; reason?: string; full?: boolean; signed?: SignedStatement } | undefined];
+      const [request] = decode(accepted.acceptedRequest?.input?.args) as [{ by?: string; comment?: string; reason?: string; full?: boolean; signed?: SignedStatement } | undefined];
       const d: VerifiedDecision = { decision: name, at: timeOf(e), by: request?.by ?? '?', outcome: 'pending', signed: Boolean(request?.signed) };
       if (request?.signed) {
         const text = name === 'approve' ? request.comment : name === 'promote' ? undefined : (request.reason ?? '');
@@ -242,7 +244,7 @@ export async function attest(history: History, allowedSignersText: string, where
     }
     const signal = e.workflowExecutionSignaledEventAttributes;
     if (signal?.signalName === 'abort') {
-      const [request] = decodePayloads(signal.input) as [{ by?: string; reason?: string; supersededBy?: string; startProof?: SignedStatement } | undefined];
+      const [request] = decode(signal.input) as [{ by?: string; reason?: string; supersededBy?: string; startProof?: SignedStatement } | undefined];
       const d: VerifiedDecision = { decision: request?.supersededBy ? 'supersede' : 'abort', at: timeOf(e), by: request?.by ?? '?', outcome: 'signal', signed: Boolean(request?.startProof) };
       const supersededBy = request?.supersededBy;
       if (request?.startProof && supersededBy) await checkedDecision(d, request.startProof, trust, (st) => supersedeProblem(st, { by: d.by, supersededBy, at: d.at }, { ...release, startedAt }), false);

@@ -1,14 +1,18 @@
 // Temporal connection settings from the standard environment: TEMPORAL_ADDRESS,
-// TEMPORAL_NAMESPACE, TEMPORAL_API_KEY and the TLS variables. Secrets stay in the environment.
+// TEMPORAL_NAMESPACE, TEMPORAL_API_KEY and the TLS variables, and the payload keys every client and
+// worker encrypts with (TIDEGATE_PAYLOAD_KEYS). Secrets stay in the environment.
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import type { NativeConnectionOptions } from '@temporalio/worker';
+import { dataConverterFor, payloadKeysFromEnv, type PayloadKey } from './codec.js';
 
 export interface TemporalSettings {
   address: string;
   namespace: string;
   apiKey?: string;
   tls?: { serverName?: string; clientCertPair?: { crt: Buffer; key: Buffer }; serverRootCACertificate?: Buffer } | true;
+  /** Payload encryption keys (the first encrypts); absent: payloads are plaintext. */
+  payloadKeys?: PayloadKey[];
 }
 
 export function temporalSettings(env: NodeJS.ProcessEnv = process.env): TemporalSettings {
@@ -29,7 +33,8 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env): Temporal
     };
     tls = Object.keys(detail).length > 0 ? detail : true;
   }
-  return { address, namespace, ...(apiKey ? { apiKey } : {}), ...(tls ? { tls } : {}) };
+  const payloadKeys = payloadKeysFromEnv(env);
+  return { address, namespace, ...(apiKey ? { apiKey } : {}), ...(tls ? { tls } : {}), ...(payloadKeys ? { payloadKeys } : {}) };
 }
 
 export function connectionOptions(s: TemporalSettings): ConnectionOptions & NativeConnectionOptions {
@@ -38,5 +43,5 @@ export function connectionOptions(s: TemporalSettings): ConnectionOptions & Nati
 
 export async function connectClient(s: TemporalSettings = temporalSettings()): Promise<{ client: Client; close: () => Promise<void> }> {
   const connection = await Connection.connect({ ...connectionOptions(s), connectTimeout: 5_000 });
-  return { client: new Client({ connection, namespace: s.namespace }), close: () => connection.close() };
+  return { client: new Client({ connection, namespace: s.namespace, dataConverter: dataConverterFor(s.payloadKeys) }), close: () => connection.close() };
 }

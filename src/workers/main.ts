@@ -13,6 +13,7 @@ import { createGitHubActivities } from '../activities/github/index.js';
 import { createPrometheusActivities } from '../activities/prometheus/index.js';
 import { signingConfigFromEnv } from '../activities/signing/index.js';
 import { connectionOptions, temporalSettings, type TemporalSettings } from '../temporal/connection.js';
+import { dataConverterFor } from '../temporal/codec.js';
 import { TASK_QUEUE } from '../core/ids.js';
 
 /** The workflow sources next to this file: .ts when run from source (tsx, jest), .js from dist/. */
@@ -117,10 +118,12 @@ export async function createWorker(config: WorkerConfig): Promise<{ worker: Work
     await connection.close();
     throw new Error(`the namespace ${config.temporal.namespace} has not registered the search attributes ${missing.join(', ')}, which releases set: register them first with\n  ${registerCommand(missing, config.temporal.namespace)}`);
   }
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const dataConverter = dataConverterFor(config.temporal.payloadKeys);
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
+    dataConverter,
     taskQueue: config.taskQueue,
     ...((): { workflowBundle: { codePath: string } } | { workflowsPath: string } => {
       const bundle = prebuiltBundle();

@@ -54,6 +54,7 @@ export const PATCHES = {
         'signed-promoted-aborted',
         'signed-superseded',
         'signed-superseding',
+        'encrypted-released',
       ],
       // before-drift-guard-scaled-down-serving recorded at 2fdc8c0: traffic reset to blue, blue scaled down anyway
       old: [
@@ -96,6 +97,7 @@ export const PATCHES = {
         'signed-approved',
         'signed-rejected',
         'signed-promoted-aborted',
+        'encrypted-released',
       ],
       // before-analysis-fail-fast-rolled-back recorded at 86add04: a failed threshold waits out the 30-minute compare beside it
       old: [
@@ -168,7 +170,7 @@ export const PATCHES = {
       "Signed approvals: when an approval gate opens, the worker's allowed signers and signature policy are read (readSignerTrust) and the gate gets a nonce that signed approve / reject statements must name. Releases started without it have no nonce or signer list: they accept unsigned decisions only.",
     since: '5f2809d',
     fixtures: {
-      new: ['signed-approved', 'signed-rejected', 'signed-superseding', 'awaiting-aborted'],
+      new: ['signed-approved', 'signed-rejected', 'signed-superseding', 'awaiting-aborted', 'encrypted-released'],
       // every gate recorded before it: no signer list read, no nonce
       old: ['released', 'rejected', 'approval-timed-out-proceeded', 'promoted-full', 'reported-to-github', 'before-github-reporting-released'],
     },
@@ -179,7 +181,7 @@ export const PATCHES = {
       "Before the locks: the worker's allowed signers and policy are read (readSignerTrust), a signed start is verified (its initiator proven, for the no-self-approval rule), and a release that must be signed but is not stops refused (cause unsigned, exit 3). Releases started without it begin with the locks, their initiator as the client named it.",
     since: '4f2bb96',
     fixtures: {
-      new: ['signed-approved', 'signed-rejected', 'unsigned-start-refused', 'signed-promoted-aborted', 'signed-superseded', 'signed-superseding', 'awaiting-aborted'],
+      new: ['signed-approved', 'signed-rejected', 'unsigned-start-refused', 'signed-promoted-aborted', 'signed-superseded', 'signed-superseding', 'awaiting-aborted', 'encrypted-released'],
       // every release recorded before it begins with its locks
       old: ['released', 'rejected', 'rolled-back-by-analysis', 'superseded', 'before-github-reporting-released'],
     },
@@ -190,7 +192,7 @@ export const PATCHES = {
       "Signed promote and abort: the start's signing policy and allowed signers (refreshed when a gate opens) apply to promote and to abort, which gains an update that can carry a signed statement; when signatures are required an unsigned promote or abort is refused, and a supersede must carry the newer release's signed start. Releases started without it accept promote and abort from anyone, unverified.",
     since: '6772fae',
     fixtures: {
-      new: ['signed-promoted-aborted', 'signed-superseded', 'signed-superseding', 'awaiting-aborted'],
+      new: ['signed-promoted-aborted', 'signed-superseded', 'signed-superseding', 'awaiting-aborted', 'encrypted-released'],
       // releases recorded before it took promote and abort unverified
       old: ['signed-approved', 'signed-rejected', 'unsigned-start-refused'],
     },
@@ -201,7 +203,7 @@ export const PATCHES = {
       'The TidegateAwaiting search attribute: while an approval gate waits it lists who may still approve (updated with every approval, cleared when the gate closes), for saved views like "everything waiting for me". Releases started without it never set it.',
     since: '9bc203a',
     fixtures: {
-      new: ['awaiting-aborted'],
+      new: ['awaiting-aborted', 'encrypted-released'],
       // every gate recorded before it advertised nobody
       old: ['released', 'rejected', 'signed-approved', 'signed-rejected', 'signed-superseding'],
     },

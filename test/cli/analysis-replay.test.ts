@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/client/cli.js';
 import type { ReplayReport } from '../../src/client/analysis-replay.js';
 import { tempDir } from '../../devkit/testing/servers.js';
-import { fakeClient, historiesDir, historyFiles, loadRecorded, type FakeRelease } from './support/recorded.js';
+import { fakeClient, fixtureKeysFile, historiesDir, historyFiles, loadRecorded, type FakeRelease } from './support/recorded.js';
 
 const specs = fileURLToPath(new URL('./specs/', import.meta.url));
 const history = (name: string): string => join(historiesDir, name);
@@ -20,7 +20,8 @@ async function cli(argv: string[], releases: Record<string, FakeRelease> = {}): 
   const code = await runCli(argv, {
     stdout: (t) => void (stdout += t),
     stderr: (t) => void (stderr += t),
-    env: {},
+    // the encrypted fixtures are read with their key, as a user's CLI reads with theirs
+    env: { TIDEGATE_PAYLOAD_KEYS_FILE: fixtureKeysFile },
     connect: async () => {
       connected = true;
       return { client: fakeClient(releases), close: async () => undefined };

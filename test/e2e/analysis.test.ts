@@ -5,6 +5,7 @@
 // of requests fails within interval × (failureLimit + 1) plus a scrape and traffic goes back to
 // blue; a latency regression fails the compare judge; Prometheus stopped mid-analysis gives Error
 // measurements, then Inconclusive and the configured policy — never a pass.
+import { AesGcmCodec, ENCRYPTED_ENCODING, payloadKeysFromEnv } from '../../src/temporal/codec.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnalysisRun, ReleaseStatus } from '../../src/core/status.js';
@@ -259,8 +260,13 @@ test('every measurement and verdict of a release is in its Temporal history', as
     const client = new Client({ connection });
     const history = await client.workflow.getHandle('checkout@1.1.0').fetchHistory();
     const completed = history.events?.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes;
-    const payload = completed?.result?.payloads?.[0]?.data;
-    expect(payload).toBeDefined();
+    const stored = completed?.result?.payloads?.[0];
+    expect(stored).toBeDefined();
+    // stored encrypted (the stack's payload key); the same key reads it
+    expect(Buffer.from(stored?.metadata?.encoding ?? []).toString()).toBe(ENCRYPTED_ENCODING);
+    const keys = payloadKeysFromEnv(env);
+    if (!keys || !stored) throw new Error('no payload keys in the stack environment, or no result');
+    const payload = new AesGcmCodec(keys).decryptSync(stored).data;
     const result = JSON.parse(Buffer.from(payload ?? new Uint8Array()).toString('utf8')) as { status: ReleaseStatus };
     const latency = result.status.analyses.find((a) => a.analysis === 'latency' && a.stage === 'canary');
     expect(latency?.compare?.metrics[0]?.verdict).toBe('Pass');

@@ -1,6 +1,7 @@
 // GitHub on the whole local stack: a `tidegate worker` with GITHUB_TOKEN and GITHUB_API_URL (the
 // fake, validated against GitHub's OpenAPI description) reports releases as Deployments and commit
 // statuses and gates them on check runs. Given / when / then, read back through GitHub's API.
+import { AesGcmCodec, payloadKeysFromEnv } from '../../src/temporal/codec.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -35,11 +36,17 @@ const deploymentsOf = async (sha: string, releaseId: string): Promise<Deployment
 const statesOf = async (id: number): Promise<string[]> => (await github<{ state: string }[]>(`/repos/${REPO}/deployments/${id}/statuses`)).map((s) => s.state).reverse();
 
 /** Every payload's data in an exported history, decoded from base64, joined. */
-function decodedPayloads(node: unknown): string {
-  if (Array.isArray(node)) return node.map(decodedPayloads).join('\n');
+function decodedPayloads(node: unknown, codec: AesGcmCodec): string {
+  if (Array.isArray(node)) return node.map((n) => decodedPayloads(n, codec)).join('\n');
   if (!node || typeof node !== 'object') return '';
-  return Object.entries(node as Record<string, unknown>)
-    .map(([key, value]) => (key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : decodedPayloads(value)))
+  const o = node as { metadata?: Record<string, string>; data?: unknown };
+  if (o.metadata && typeof o.data === 'string') {
+    // a payload: the stack encrypts them, so decrypt with its key first
+    const payload = { metadata: Object.fromEntries(Object.entries(o.metadata).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])), data: new Uint8Array(Buffer.from(o.data, 'base64')) };
+    return Buffer.from(codec.decryptSync(payload).data ?? []).toString('utf8');
+  }
+  return Object.values(node as Record<string, unknown>)
+    .map((value) => decodedPayloads(value, codec))
     .join('\n');
 }
 
@@ -147,7 +154,10 @@ test('a released release ends success, and its full history contains no token', 
       const history = historyToJSON(await client.workflow.getHandle(id).fetchHistory());
       expect(history.length).toBeGreaterThan(1_000);
       expect(history).not.toContain(token);
-      const payloads = decodedPayloads(JSON.parse(history));
+      const keys = payloadKeysFromEnv(env);
+      if (!keys) throw new Error('the stack gives no payload keys');
+      expect(history).not.toContain('"checkout@'); // encrypted: no payload is readable as it is stored
+      const payloads = decodedPayloads(JSON.parse(history), new AesGcmCodec(keys));
       expect(payloads).toContain('checkout@'); // the payloads were decoded: the release id is in them
       expect(payloads).not.toContain(token);
     }

@@ -5,7 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
-import { loadRecorded } from '../cli/support/recorded.js';
+import { dataConverterFor } from '../../src/temporal/codec.js';
+import { fixtureCodec, loadRecorded } from '../cli/support/recorded.js';
 
 const dir = new URL('../fixtures/histories/', import.meta.url);
 const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
@@ -21,7 +22,8 @@ test('every recorded history replays without a determinism error', async () => {
   const fileOf = new Map(histories.map((h, i) => [h.workflowId, files[i]]));
   const failures: string[] = [];
   let replayed = 0;
-  for await (const result of Worker.runReplayHistories({ workflowsPath, replayName: 'tidegate-replay' }, histories)) {
+  // the encrypted fixtures replay through the same data converter a worker with their key uses
+  for await (const result of Worker.runReplayHistories({ workflowsPath, replayName: 'tidegate-replay', dataConverter: dataConverterFor(fixtureCodec.keys) }, histories)) {
     replayed++;
     if (result.error) failures.push(`${fileOf.get(result.workflowId) ?? result.workflowId}: ${result.error.message}`);
   }

@@ -1,6 +1,7 @@
 // Given the local stack brought up by its own command (`npm run stack -- up` with a directory of
 // this test's), the sample service runs on the real control plane, the traffic simulator follows
 // the HTTPRoute's weights and the admin API's behaviours, and Prometheus records what it sends.
+import { payloadKeysFromEnv } from '../../src/temporal/codec.js';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -89,7 +90,7 @@ afterAll(async () => {
 });
 
 test('up prints the environment of every component, and each answers there', async () => {
-  expect(Object.keys(env).sort()).toEqual(['GITHUB_API_URL', 'GITHUB_TOKEN', 'KUBECONFIG', 'PROMETHEUS_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_UI_URL', 'TIDEGATE_SIM_URL']);
+  expect(Object.keys(env).sort()).toEqual(['GITHUB_API_URL', 'GITHUB_TOKEN', 'KUBECONFIG', 'PROMETHEUS_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_UI_URL', 'TIDEGATE_CODEC_URL', 'TIDEGATE_PAYLOAD_KEYS_FILE', 'TIDEGATE_SIM_URL']);
   expect((await fetch(`${env.GITHUB_API_URL}/_fake/health`)).status).toBe(200);
   expect(await canConnect(env.TEMPORAL_ADDRESS ?? '')).toBe(true);
   expect((await fetch(env.TEMPORAL_UI_URL ?? '')).status).toBe(200);
@@ -101,6 +102,17 @@ test('up prints the environment of every component, and each answers there', asy
   expect(status.stdout).toMatch(/^kubernetes\s+up/m);
   const printed = await stack('env');
   expect(parseExports(printed.stdout)).toEqual(env);
+});
+
+test('payloads are encrypted in the stack: the codec server answers with its key, and the Web UI decodes through it', async () => {
+  expect(payloadKeysFromEnv(env)?.map((k) => k.id)).toEqual(['stack-1']);
+  const health = (await (await fetch(`${env.TIDEGATE_CODEC_URL}/healthz`)).json()) as { encryptsWith: string };
+  expect(health.encryptsWith).toBe('stack-1');
+  // the UI's settings name the codec endpoint (the browser calls it from the UI's origin)
+  const settings = (await (await fetch(`${env.TEMPORAL_UI_URL}/api/v1/settings`)).json()) as { Codec?: { Endpoint?: string } };
+  expect(settings.Codec?.Endpoint).toBe(env.TIDEGATE_CODEC_URL);
+  const preflight = await fetch(`${env.TIDEGATE_CODEC_URL}/decode`, { method: 'OPTIONS', headers: { origin: env.TEMPORAL_UI_URL ?? '', 'access-control-request-method': 'POST' } });
+  expect(preflight.headers.get('access-control-allow-origin')).toBe(env.TEMPORAL_UI_URL);
 });
 
 test('the sample service starts with blue live on 1.0.0 and green scaled to 0', async () => {
@@ -174,7 +186,7 @@ test('down stops every process of the stack', async () => {
   expect(status.code).toBe(1);
   expect(status.stdout).not.toMatch(/\bup\b/);
   expect(processesUsing(dir)).toEqual([]);
-  const pids = [state.temporal?.pid, state.simulator?.pid, state.prometheus?.pid, state.github?.pid];
+  const pids = [state.temporal?.pid, state.codec?.pid, state.simulator?.pid, state.prometheus?.pid, state.github?.pid];
   expect(pids.every((pid) => pid !== undefined)).toBe(true);
   // A stopped server may stay a zombie until the machine's init reaps it (PID 1 here reaps lazily):
   // it holds no port and runs nothing, so "still running" is what counts, not "pid still exists".

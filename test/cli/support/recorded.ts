@@ -9,9 +9,13 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
 import type { ReleaseResult, ReleaseStatus } from '../../../src/core/status.js';
 import type { ReleaseInput } from '../../../src/workflows/definitions.js';
+import { AesGcmCodec, parsePayloadKeys } from '../../../src/temporal/codec.js';
 import { OUTCOME_KEY, SERVICE_KEY, STAGE_KEY, VERSION_KEY } from '../../../src/workflows/search-attributes.js';
 
 export const historiesDir = fileURLToPath(new URL('../../fixtures/histories/', import.meta.url));
+/** The throw-away key the encrypted fixtures (encrypted-*.json) were recorded with. */
+export const fixtureKeysFile = `${historiesDir}payload-keys`;
+export const fixtureCodec = new AesGcmCodec(parsePayloadKeys(readFileSync(fixtureKeysFile, 'utf8'), fixtureKeysFile));
 
 /** Every recorded history, by file name (the directory is read each time: new fixtures are covered). */
 export function historyFiles(): string[] {
@@ -25,14 +29,19 @@ export interface Recorded {
   result: ReleaseResult;
 }
 
-/** A history with its start input and its result, each decoded with the SDK's default payload converter. */
+/** A history with its start input and its result, decrypted (the encrypted fixtures) and decoded with the SDK's default payload converter. */
 export function loadRecorded(file: string): Recorded {
   const history = historyFromJSON(JSON.parse(readFileSync(`${historiesDir}${file}`, 'utf8')));
   const events = history.events ?? [];
   const started = events.find((e) => e.workflowExecutionStartedEventAttributes)?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   const completed = events.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
   if (!started || !completed) throw new Error(`${file}: no start input or no completion result`);
-  return { file, history, input: defaultPayloadConverter.fromPayload<ReleaseInput>(started), result: defaultPayloadConverter.fromPayload<ReleaseResult>(completed) };
+  return {
+    file,
+    history,
+    input: defaultPayloadConverter.fromPayload<ReleaseInput>(fixtureCodec.decryptSync(started)),
+    result: defaultPayloadConverter.fromPayload<ReleaseResult>(fixtureCodec.decryptSync(completed)),
+  };
 }
 
 /** A release the fake client knows: ended (result, history), or running through a list of statuses. */
