@@ -7,7 +7,7 @@
 // ID token against the issuer's keys the auditor holds (a JWKS file), as of when it was accepted.
 import { createHash } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
-import { parseAllowedSigners, signersFor, type AllowedSigner } from '../core/allowed-signers.js';
+import { matchesPatternList, parseAllowedSigners, signersFor, type AllowedSigner } from '../core/allowed-signers.js';
 import { isObject, requiresSignatures, upgradeReleaseInput, type ReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
 import { checkStatement, CLOCK_SKEW_MS, MAX_STATEMENT_LIFETIME_MS, parseStatement, SIGNATURE_NAMESPACE, statementServices, type SignedStatement, type Statement, type StatementService } from '../core/statement.js';
 import { decodePayloads } from './analysis-replay.js';
@@ -112,6 +112,10 @@ async function checkedToken(signed: SignedStatement, trust: AuditorTrust, at: st
   }
   const issuer = trust.issuers.find((i) => i.issuer === iss);
   if (!issuer) return { ok: false, reason: `the ID token's issuer ${iss ?? '(none)'} is not one the worker recorded trusting` };
+  // the same scope the worker applied: an issuer proves only the principals it was trusted for
+  const parsed = parseStatement(signed.statement);
+  const principal = parsed.ok ? parsed.value.principal : '';
+  if (!matchesPatternList(issuer.principals, principal)) return { ok: false, reason: `${issuer.issuer} was not trusted to prove ${principal} (its principals: ${issuer.principals.join(' ')})` };
   const v = await verifyIdTokenWithKeys(signed.statement, signed.signature, trust.jwks, { issuer: issuer.issuer, audience: issuer.audience, principalClaim: issuer.principalClaim ?? 'email', at: new Date(at) });
   if (!v.ok) return { ok: false, reason: v.reason };
   return { ok: true, keyType: `oidc ${v.value.alg}`, fingerprint: `${v.value.issuer}#${v.value.kid}` };

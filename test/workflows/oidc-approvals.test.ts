@@ -4,6 +4,8 @@
 // issuer the worker does not trust is refused with the reason; an auditor re-verifies the tokens
 // offline against the issuer's keys.
 import { execFileSync } from 'node:child_process';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,14 +102,29 @@ test('approvals proven by OIDC ID tokens release it; tokens for someone else, an
   const blind = await attest(history, signers, releaseId);
   expect(blind.ok).toBe(false);
   expect(blind.decisions.find((d) => d.outcome === 'accepted')?.signature).toEqual({ ok: false, reason: "an OIDC ID token: pass --jwks FILE (the issuer's published keys you trust) to check it" });
+  // a token from an issuer recorded as trusted for other principals only does not verify for the auditor either
+  const narrowed = historyFromJSON(JSON.parse(historyToJSON(history)));
+  for (const e of narrowed.events ?? []) {
+    const done = e.activityTaskCompletedEventAttributes;
+    const [trust] = (done?.result?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload<{ oidc?: { principals: string[] }[] }>(p));
+    if (!done || !Array.isArray(trust?.oidc)) continue; // readSignerTrust's results (verifyStatement's carry an oidc proof object)
+    done.result = { payloads: [defaultPayloadConverter.toPayload({ ...trust, oidc: (trust?.oidc ?? []).map((i) => ({ ...i, principals: ['bob@example.com'] })) })] };
+  }
+  const scoped = await attest(narrowed, signers, releaseId, { jwks: keptJwks });
+  expect(scoped.ok).toBe(false);
+  expect(scoped.decisions.filter((d) => d.outcome === 'accepted').map((d) => [d.by, d.signature?.ok])).toEqual([
+    ['alice@example.com', false],
+    ['bob@example.com', true],
+  ]);
+  expect(scoped.decisions.find((d) => d.outcome === 'accepted')?.signature?.reason).toBe(`${idp.issuer} was not trusted to prove alice@example.com (its principals: bob@example.com)`);
   const wrongKeys = await attest(history, signers, releaseId, { jwks: idp.jwks() });
   expect(wrongKeys.ok).toBe(false);
   expect(wrongKeys.decisions.find((d) => d.outcome === 'accepted')?.signature?.reason).toMatch(/has no signing key with kid/);
 });
 
-test('a worker that trusts no OIDC issuer refuses an ID-token approval at once, naming the setting', async () => {
-  h.world.signing = { allowedSignersFile: join(dir, 'allowed_signers'), requireSigned: false };
-  const spec = specFor('ledger', '3.0.1', (doc) => {
+/** A release of ledger whose gate alice@example.com alone may approve, started signed by carol and waiting at its gate. */
+async function atGate(version: string): Promise<string> {
+  const spec = specFor('ledger', version, (doc) => {
     delete doc.staging;
     delete doc.production.monitor;
     delete doc.production.canary;
@@ -115,6 +132,12 @@ test('a worker that trusts no OIDC issuer refuses an ID-token approval at once, 
   });
   const { releaseId } = await h.releases.start(spec, { initiator: 'carol', signer: sshKeygenSigner(join(dir, 'carol')) });
   await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined);
+  return releaseId;
+}
+
+test('a worker that trusts no OIDC issuer refuses an ID-token approval at once, naming the setting', async () => {
+  h.world.signing = { allowedSignersFile: join(dir, 'allowed_signers'), requireSigned: false };
+  const releaseId = await atGate('3.0.1');
   await expect(h.releases.approve(releaseId, 'alice@example.com', undefined, tokenSigner(idp, 'alice@example.com'))).rejects.toThrow(
     new RefusedError('the decision is proven by an OIDC ID token, but the worker trusts no OIDC issuer (TIDEGATE_OIDC_ISSUERS)'),
   );
@@ -126,14 +149,7 @@ test('an issuer that cannot be reached is retried, then the approval is refused 
   // the worker trusts an issuer on a port nobody listens on; the token claims to come from it
   const down = 'http://127.0.0.1:9';
   h.world.signing = { allowedSignersFile: join(dir, 'allowed_signers'), requireSigned: false, oidcIssuers: [{ issuer: down, audience: 'tidegate', principals: ['*@example.com'] }] };
-  const spec = specFor('ledger', '3.0.2', (doc) => {
-    delete doc.staging;
-    delete doc.production.monitor;
-    delete doc.production.canary;
-    doc.production.approval = { approvers: ['alice@example.com'], minApprovals: 1, timeout: '24h', onTimeout: 'rollback' };
-  });
-  const { releaseId } = await h.releases.start(spec, { initiator: 'carol', signer: sshKeygenSigner(join(dir, 'carol')) });
-  await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined);
+  const releaseId = await atGate('3.0.2');
   const signer: Signer = Object.assign(async (statement: string) => idp.mint({ sub: 'a', email: 'alice@example.com', nonce: statementNonce(statement), iss: down }), { kind: 'oidc' as const });
   // three attempts, a few seconds apart
   const err = await h.releases.approve(releaseId, 'alice@example.com', undefined, signer).catch((e: unknown) => e);
