@@ -131,7 +131,7 @@ export class Releases {
       for (const { service } of spec.services) {
         const lock = await describeServiceLock(this.client, service);
         if (!lock.holder || lock.holder === id || !lock.holderRunning) continue;
-        const held = await this.client.withDeadline(Date.now() + ABORT_STATUS_MS, () => this.handle(lock.holder ?? '').query(statusQuery)).catch(() => undefined);
+        const held = await this.answeringStatus(lock.holder);
         if (held?.controls?.requireSigned) throw new RefusedError(`${lock.holder} requires signed decisions: supersede it with --key <your SSH key> (it rolls back only for a signed start)`);
       }
     }
@@ -264,7 +264,7 @@ export class Releases {
   async abort(id: string, by: string, reason: string, signer?: Signer): Promise<AbortOutcome> {
     if (!reason.trim()) throw new InvalidInputError('abort needs a reason (--reason)');
     await this.requireRunning(id);
-    const status = await this.client.withDeadline(Date.now() + ABORT_STATUS_MS, () => this.handle(id).query(statusQuery)).catch(() => undefined);
+    const status = await this.answeringStatus(id);
     if (status && !status.controls) {
       if (signer) throw new RefusedError(`${id} started before signed aborts: send it without --key`);
       await this.handle(id).signal(abortSignal, { by, reason });
@@ -282,6 +282,11 @@ export class Releases {
     const request = { by, reason, ...(signed ? { signed } : {}) };
     const answer = await this.update(id, () => this.handle(id).executeUpdate(abortUpdate, { args: [request] }), (refusal) => ({ decision: 'abort', by, answer: refusal, text: reason, ...(signed ? { signed } : {}) }));
     return { ...answer, queued: false };
+  }
+
+  /** A running release's status if its worker answers within ABORT_STATUS_MS, else undefined (no worker runs, or none answers now). */
+  private async answeringStatus(id: string): Promise<ReleaseStatus | undefined> {
+    return this.client.withDeadline(Date.now() + ABORT_STATUS_MS, () => this.handle(id).query(statusQuery)).catch(() => undefined);
   }
 
   /** The release's start input, read from its history (no worker needed); undefined when it cannot be read. */
