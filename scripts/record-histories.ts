@@ -438,6 +438,35 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.finish(releaseId);
     return releaseId;
   },
+  async 'failed-ending-rolled-back'(h) {
+    // a rollback by analysis closes the workflow as failed (ReleaseRolledBack), the result in its details
+    h.world.setMetric('checkout', 'green', 0.8);
+    const { releaseId } = await h.releases.start(specFor('checkout', '2.2.0'), { initiator: 'dave' });
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'failed-ending-aborted'(h) {
+    const { releaseId } = await h.releases.start(specFor('checkout', '2.2.1'), { initiator: 'dave' });
+    await h.until(releaseId, pausedAt('step-pause', 2));
+    await h.releases.abort(releaseId, 'erin', 'incident');
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'encrypted-rejected'(h) {
+    // the failure's details (the result) are encrypted like every other payload; its message is not
+    const { releaseId } = await h.releases.start(
+      specFor('checkout', '2.2.2', (doc) => {
+        delete doc.staging;
+        delete doc.production.canary;
+        delete doc.production.monitor;
+      }),
+      { initiator: 'dave' },
+    );
+    await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.approvalsNeeded === 2);
+    await h.releases.reject(releaseId, 'bob', 'error budget is spent');
+    await h.finish(releaseId);
+    return releaseId;
+  },
   async 'compensation-retried'(h) {
     h.world.setMetric('checkout', 'green', 0.5);
     h.world.failures.set('restoreTraffic', 1);

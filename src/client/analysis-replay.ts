@@ -11,7 +11,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
-import { upgradeStatus, type AnalysisRun, type ReleaseStatus } from '../core/status.js';
+import { isEndingFailureType, upgradeStatus, type AnalysisRun, type ReleaseStatus } from '../core/status.js';
 import { judgeConfigFor, rejudgeRun, releaseRejudged, type Rejudged, type ReleaseRejudged } from '../core/rejudge.js';
 import type { ReleaseSpec } from '../spec/schema.js';
 import { isObject, UnsupportedInputError, upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
@@ -48,6 +48,21 @@ export function decodePayloads(payloads: Payloads, what = 'payload', codec?: Aes
       );
     }
   });
+}
+
+/**
+ * The payloads of a release's result in its history: the completion result of a released one, or the
+ * details of the failure a release that did not ship ends with (src/core/status.ts endingFailure);
+ * undefined while it runs, or when it ended some other way (terminated, timed out, a bug).
+ */
+export function resultPayloads(events: readonly temporal.api.history.v1.IHistoryEvent[]): Payloads | undefined {
+  for (const e of events) {
+    const completed = e.workflowExecutionCompletedEventAttributes;
+    if (completed) return completed.result ?? undefined;
+    const info = e.workflowExecutionFailedEventAttributes?.failure?.applicationFailureInfo;
+    if (info && isEndingFailureType(info.type)) return info.details ?? undefined;
+  }
+  return undefined;
 }
 
 function firstPayload(payloads: Payloads, what: string, codec?: AesGcmCodec): unknown {
@@ -89,8 +104,8 @@ export function recordedRelease(history: History, where: string, codec?: AesGcmC
       e.workflowExecutionContinuedAsNewEventAttributes,
   );
   if (!closing) throw new RefusedError(`${fallbackId} is still running (its history has not ended); replay re-judges finished releases — see \`tidegate status ${fallbackId}\``);
-  const completed = closing.workflowExecutionCompletedEventAttributes;
-  if (!completed) {
+  const resultOf = resultPayloads([closing]);
+  if (!resultOf) {
     const how = closing.workflowExecutionTerminatedEventAttributes
       ? `was terminated${closing.workflowExecutionTerminatedEventAttributes.reason ? ` (${closing.workflowExecutionTerminatedEventAttributes.reason})` : ''}`
       : closing.workflowExecutionFailedEventAttributes
@@ -102,7 +117,7 @@ export function recordedRelease(history: History, where: string, codec?: AesGcmC
             : 'continued as new';
     throw new RefusedError(`${fallbackId} ${how}: its history holds no final status to re-judge`);
   }
-  const result = firstPayload(completed.result, 'completion result', codec);
+  const result = firstPayload(resultOf, 'result', codec);
   if (!isObject(result) || !isObject(result.status)) throw new InvalidInputError(`${where}: the completion result has no release status`);
   const status = upgradeStatus(result.status as unknown as ReleaseStatus);
   const releaseId = typeof result.releaseId === 'string' ? result.releaseId : typeof status.releaseId === 'string' ? status.releaseId : fallbackId;

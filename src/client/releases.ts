@@ -3,13 +3,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import {
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { TASK_QUEUE, releaseId as makeReleaseId } from '../core/ids.js';
-import { upgradeStatus, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
+import { isEndingFailureType, upgradeStatus, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
 import type { ReleaseSpec } from '../spec/schema.js';
 import { contractFor, requiresSignatures, upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
 import { decodePayloads } from './analysis-replay.js';
@@ -324,6 +325,9 @@ export class Releases {
       return result && typeof result === 'object' ? { ...result, status: upgradeStatus(result.status) } : result;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new ReleaseNotFoundError(id);
+      // a release that did not ship ends as a failed workflow whose details are its result
+      const ended = endedResult(err);
+      if (ended) return { ...ended, status: upgradeStatus(ended.status) };
       throw err;
     }
   }
@@ -387,4 +391,15 @@ export class Releases {
       throw err;
     }
   }
+}
+
+/** The ReleaseResult a release that did not ship ended with (the failure's details), if `err` is that failure. */
+function endedResult(err: unknown): ReleaseResult | undefined {
+  if (!(err instanceof WorkflowFailedError) || !(err.cause instanceof ApplicationFailure) || !isEndingFailureType(err.cause.type)) return undefined;
+  const [result] = err.cause.details ?? [];
+  return isReleaseResult(result) ? result : undefined;
+}
+
+function isReleaseResult(value: unknown): value is ReleaseResult {
+  return typeof value === 'object' && value !== null && 'outcome' in value && 'status' in value && typeof (value as { status: unknown }).status === 'object';
 }

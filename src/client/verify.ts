@@ -10,7 +10,7 @@ import type { temporal } from '@temporalio/proto';
 import { matchesPatternList, parseAllowedSigners, signersFor, type AllowedSigner } from '../core/allowed-signers.js';
 import { isObject, requiresSignatures, upgradeReleaseInput, type ReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
 import { checkStatement, CLOCK_SKEW_MS, MAX_STATEMENT_LIFETIME_MS, parseStatement, SIGNATURE_NAMESPACE, statementServices, type SignedStatement, type Statement, type StatementService } from '../core/statement.js';
-import { decodePayloads } from './analysis-replay.js';
+import { decodePayloads, resultPayloads } from './analysis-replay.js';
 import type { AesGcmCodec } from '../temporal/codec.js';
 import { specDigest } from '../signing/digest.js';
 import type { ReleaseStatus } from '../core/status.js';
@@ -185,8 +185,8 @@ export async function attest(history: History, allowedSignersText: string, where
   const yours = createHash('sha256').update(allowedSignersText).digest('hex');
 
   // the final status (when the release ended) names each gate's nonce
-  const completed = events.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes;
-  const [result] = completed ? decode(completed.result) : [];
+  const ended = resultPayloads(events);
+  const [result] = ended ? decode(ended) : [];
   const status = isObject(result) && isObject(result.status) ? (result.status as unknown as ReleaseStatus) : undefined;
   const releaseId = status?.releaseId ?? `${input.spec.name}@${input.spec.version}`;
   const release = {

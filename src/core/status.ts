@@ -211,6 +211,43 @@ export interface ReleaseResult {
   status: ReleaseStatus;
 }
 
+/**
+ * How a release that did not end released closes its workflow: as a *failed* workflow execution
+ * whose failure has this type and carries the full ReleaseResult as its only detail, so the Temporal
+ * UI's list shows it red ("Failed") beside the green "Completed" of a released one, and
+ * `ExecutionStatus = "Failed"` finds every release that did not ship. The message names the
+ * outcome and cause only: the reason (numbers, names) stays in the details, which the payload codec
+ * encrypts.
+ *
+ *   endingFailure({ outcome: 'rolled-back', cause: 'analysis' })
+ *     → { type: 'ReleaseRolledBack', message: 'release rolled back (analysis); the result is in the failure details' }
+ *   endingFailure({ outcome: 'rejected', cause: 'rejected' })
+ *     → { type: 'ReleaseRejected', message: 'release rejected; the result is in the failure details' }
+ *   endingFailure({ outcome: 'aborted', cause: 'superseded' })
+ *     → { type: 'ReleaseAborted', message: 'release aborted (superseded); the result is in the failure details' }
+ *   endingFailure({ outcome: 'released' }) → undefined (a released release completes)
+ */
+export function endingFailure(result: Pick<ReleaseResult, 'outcome' | 'cause'>): { type: EndingFailureType; message: string } | undefined {
+  if (result.outcome === 'released') return undefined;
+  const type = ENDING_FAILURE_TYPES[result.outcome];
+  const cause = result.cause && result.cause !== result.outcome ? ` (${result.cause})` : '';
+  return { type, message: `release ${result.outcome.replace('-', ' ')}${cause}; the result is in the failure details` };
+}
+
+const ENDING_FAILURE_TYPES = {
+  'rolled-back': 'ReleaseRolledBack',
+  rejected: 'ReleaseRejected',
+  aborted: 'ReleaseAborted',
+  failed: 'ReleaseFailed',
+} as const satisfies Record<Exclude<Outcome, 'released'>, string>;
+
+export type EndingFailureType = (typeof ENDING_FAILURE_TYPES)[keyof typeof ENDING_FAILURE_TYPES];
+
+/** Whether a workflow failure's type is one a release ends with (its details then hold the ReleaseResult). */
+export function isEndingFailureType(type: string | null | undefined): type is EndingFailureType {
+  return typeof type === 'string' && (Object.values(ENDING_FAILURE_TYPES) as string[]).includes(type);
+}
+
 export const EXIT_CODES = {
   released: 0,
   error: 1,

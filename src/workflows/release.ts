@@ -3,9 +3,10 @@
 // down. Each stage is its own module (stage-*.ts) acting on one ReleaseContext; every forward effect
 // registers its undo first, and any failure, rejection, abort or timeout runs the undos
 // (release-rollback.ts) in a scope that cannot be cancelled. All decisions come from src/core; activities only act and observe.
-import { allHandlersFinished, CancellationScope, condition } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, patched } from '@temporalio/workflow';
 import type { PlannedStage } from '../core/plan.js';
-import type { ReleaseResult } from '../core/status.js';
+import { endingFailure, type ReleaseResult } from '../core/status.js';
+import { PATCHES } from './patches.js';
 import { upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
 import { ReleaseContext, type Ending, type ServiceRun } from './release-context.js';
 import { installHandlers } from './release-handlers.js';
@@ -38,7 +39,13 @@ export async function release(stored: StoredReleaseInput): Promise<ReleaseResult
   await CancellationScope.nonCancellable(() => ctx.github.outcome(ending));
   // a decision being verified when the release ends finishes (and is recorded) before the result
   await condition(allHandlersFinished);
-  return ctx.conclude(ending);
+  const result = ctx.conclude(ending);
+  // a release that did not ship ends as a failed workflow carrying its whole result (red in the UI's list)
+  const failure = endingFailure(result);
+  if (failure && patched(PATCHES.failedEnding.id)) {
+    throw ApplicationFailure.create({ ...failure, nonRetryable: true, details: [result] });
+  }
+  return result;
 }
 
 /** The forward stages; a stop anywhere throws. */

@@ -6,7 +6,7 @@ import { holds, parseCondition } from '../../src/core/condition.js';
 import { parseReleaseId, releaseId } from '../../src/core/ids.js';
 import { monitorBatchMs, planService, planSteps, releaseOrder } from '../../src/core/plan.js';
 import type { ProductionSnapshot } from '../../src/core/snapshot.js';
-import { causeOfFailure, exitCodeFor, initialStatus, type Cause, type Outcome } from '../../src/core/status.js';
+import { causeOfFailure, endingFailure, exitCodeFor, initialStatus, isEndingFailureType, type Cause, type Outcome } from '../../src/core/status.js';
 import { planRelease } from '../../src/core/plan.js';
 import { renderQuery } from '../../src/core/template.js';
 import { validateSpec, type ServiceSpec } from '../../src/spec/index.js';
@@ -199,6 +199,26 @@ test.each<[string | undefined, Cause, number]>([
 ])('a release stopped by a %s failure: cause %s, exit %d', (type, cause, code) => {
   expect(causeOfFailure(type)).toBe(cause);
   expect(exitCodeFor({ outcome: 'rolled-back', cause: causeOfFailure(type) })).toBe(code);
+});
+
+test.each<[Outcome, Cause | undefined, string | undefined, string | undefined]>([
+  ['released', undefined, undefined, undefined],
+  ['rolled-back', 'analysis', 'ReleaseRolledBack', 'release rolled back (analysis); the result is in the failure details'],
+  ['rolled-back', 'timeout', 'ReleaseRolledBack', 'release rolled back (timeout); the result is in the failure details'],
+  ['rejected', 'rejected', 'ReleaseRejected', 'release rejected; the result is in the failure details'],
+  ['aborted', 'aborted', 'ReleaseAborted', 'release aborted; the result is in the failure details'],
+  ['aborted', 'superseded', 'ReleaseAborted', 'release aborted (superseded); the result is in the failure details'],
+  ['failed', 'locked', 'ReleaseFailed', 'release failed (locked); the result is in the failure details'],
+])('a release ending %s/%s closes its workflow as failure %s', (outcome, cause, type, message) => {
+  const failure = endingFailure({ outcome, ...(cause ? { cause } : {}) });
+  expect(failure?.type).toBe(type);
+  expect(failure?.message).toBe(message);
+  // readers recognise exactly these types as a release's ending (an activity's or a bug's failure is not one)
+  expect(isEndingFailureType(failure?.type)).toBe(type !== undefined);
+});
+
+test('only the ending failures carry a release result', () => {
+  for (const type of ['ApplicationFailure', 'RolloutTimeout', 'KubernetesNotFound', '', null, undefined]) expect(isEndingFailureType(type)).toBe(false);
 });
 
 test('release ids and query templates', () => {

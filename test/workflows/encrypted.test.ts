@@ -56,3 +56,35 @@ test('an encrypted release runs, its history holds no plaintext payload, and onl
     ['approve', 'bob', 'accepted'],
   ]);
 });
+
+test('a release that does not ship ends as a failed workflow whose encrypted details are its result, and every reader still gets the result', async () => {
+  const spec = specFor('vault', '1.3.0', (doc) => {
+    delete doc.staging;
+    delete doc.production.canary;
+    delete doc.production.monitor;
+  });
+  const { releaseId } = await h.releases.start(spec, { initiator: 'dave' });
+  await h.until(releaseId, (s) => s.stage === 'approval');
+  await h.releases.reject(releaseId, 'alice', 'the secret migration plan is not ready');
+  // the client library and the CLI read the result as before
+  const result = await h.finish(releaseId);
+  expect([result.outcome, result.cause, result.status.services[0]?.rejection?.by]).toEqual(['rejected', 'rejected', 'alice']);
+
+  // the Temporal UI's list shows it as Failed, not as a green Completed row
+  const handle = h.env.client.workflow.getHandle(releaseId);
+  expect((await handle.describe()).status.name).toBe('FAILED');
+  const history = await handle.fetchHistory();
+  const failed = history.events?.find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes?.failure;
+  expect(failed?.applicationFailureInfo?.type).toBe('ReleaseRejected');
+  expect(failed?.applicationFailureInfo?.nonRetryable).toBe(true);
+  // the message is plaintext (the UI shows it without a codec): the outcome only, never the reason
+  expect(failed?.message).toBe('release rejected; the result is in the failure details');
+  const details = failed?.applicationFailureInfo?.details?.payloads ?? [];
+  expect(details.map((p) => Buffer.from(p.metadata?.encoding ?? []).toString())).toEqual([ENCRYPTED_ENCODING]);
+  expect(Buffer.concat(details.map((p) => Buffer.from(p.data ?? []))).includes(Buffer.from('the secret migration plan'))).toBe(false);
+  // history readers take the result from the failure's details
+  const codec = new AesGcmCodec(keys);
+  expect(recordedRelease(history, releaseId, codec).status.outcome).toBe('rejected');
+  const attestation = await attest(history, '', releaseId, { codec });
+  expect(attestation.decisions.map((d) => [d.decision, d.by, d.outcome])).toEqual([['reject', 'alice', 'accepted']]);
+});

@@ -3,11 +3,12 @@
 // --watch, list, analysis replay) run against recorded data without a server.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { defaultPayloadConverter, TypedSearchAttributes } from '@temporalio/common';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter, TypedSearchAttributes } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
-import type { ReleaseResult, ReleaseStatus } from '../../../src/core/status.js';
+import { endingFailure, type ReleaseResult, type ReleaseStatus } from '../../../src/core/status.js';
+import { resultPayloads } from '../../../src/client/analysis-replay.js';
 import type { ReleaseInput } from '../../../src/workflows/definitions.js';
 import { AesGcmCodec, parsePayloadKeys } from '../../../src/temporal/codec.js';
 import { OUTCOME_KEY, SERVICE_KEY, STAGE_KEY, VERSION_KEY } from '../../../src/workflows/search-attributes.js';
@@ -34,7 +35,7 @@ export function loadRecorded(file: string): Recorded {
   const history = historyFromJSON(JSON.parse(readFileSync(`${historiesDir}${file}`, 'utf8')));
   const events = history.events ?? [];
   const started = events.find((e) => e.workflowExecutionStartedEventAttributes)?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  const completed = events.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
+  const completed = resultPayloads(events)?.payloads?.[0];
   if (!started || !completed) throw new Error(`${file}: no start input or no completion result`);
   return {
     file,
@@ -72,6 +73,12 @@ export function fakeClient(releases: Record<string, FakeRelease>): Client {
     if (!r.live?.length) return !r.result;
     return !live(id)?.outcome;
   };
+  // as the server tells it: a release that did not ship is a failed workflow (src/core/status.ts endingFailure)
+  const closed = (id: string): 'RUNNING' | 'COMPLETED' | 'FAILED' => {
+    if (running(id)) return 'RUNNING';
+    const outcome = releases[id]?.result?.outcome;
+    return outcome && outcome !== 'released' ? 'FAILED' : 'COMPLETED';
+  };
   const known = (id: string): FakeRelease => {
     const r = releases[id];
     if (!r) throw new WorkflowNotFoundError(`workflow not found: ${id}`, id, undefined);
@@ -80,7 +87,7 @@ export function fakeClient(releases: Record<string, FakeRelease>): Client {
   const handle = (id: string) => ({
     describe: async () => {
       const r = known(id);
-      return { type: r.type ?? 'release', status: { name: running(id) ? 'RUNNING' : 'COMPLETED' }, typedSearchAttributes: new TypedSearchAttributes() };
+      return { type: r.type ?? 'release', status: { name: closed(id) }, typedSearchAttributes: new TypedSearchAttributes() };
     },
     query: async () => {
       known(id);
@@ -92,6 +99,8 @@ export function fakeClient(releases: Record<string, FakeRelease>): Client {
     result: async () => {
       const r = known(id);
       if (!r.result) throw new Error(`${id} has no result`);
+      const failure = endingFailure(r.result);
+      if (failure) throw new WorkflowFailedError('Workflow execution failed', ApplicationFailure.create({ ...failure, nonRetryable: true, details: [r.result] }), 'NON_RETRYABLE_FAILURE');
       return r.result;
     },
     fetchHistory: async () => {
@@ -105,7 +114,7 @@ export function fakeClient(releases: Record<string, FakeRelease>): Client {
       const s = r.result?.status ?? r.live?.at(-1);
       yield {
         workflowId: id,
-        status: { name: running(id) ? 'RUNNING' : 'COMPLETED' },
+        status: { name: closed(id) },
         startTime: new Date(s?.startedAt ?? 0),
         ...(s?.endedAt ? { closeTime: new Date(s.endedAt) } : {}),
         typedSearchAttributes: new TypedSearchAttributes([
