@@ -216,7 +216,7 @@ export const PATCHES = {
     id: 'failed-ending',
     guards:
       "A release that ends rolled back, rejected, aborted or failed closes as a failed workflow execution (failure type ReleaseRolledBack / ReleaseRejected / ReleaseAborted / ReleaseFailed, the ReleaseResult as its details), so the Temporal UI's list tells it apart from a released one. Releases started without it complete with the result, whatever the outcome.",
-    since: 'HEAD',
+    since: '743adf4',
     fixtures: {
       new: ['failed-ending-rolled-back', 'failed-ending-aborted', 'encrypted-rejected'],
       // every release recorded before it completed, rolled back or not
