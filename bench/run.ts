@@ -1,11 +1,13 @@
 // tidegate's benchmarks: each prints a table and writes bench/results/<name>.json.
 //   npm run bench                      all of them
-//   npm run bench -- approval-switch   one (approval-switch, detection-rollback, overhead, history-events, concurrent-paused)
+//   npm run bench -- approval-switch   one (approval-switch, detection-rollback, overhead, history-events, concurrent-paused, codec)
 //   npm run bench -- judge-accuracy    the judges' accuracy on a real Prometheus and the simulator (≈ 60 min; not in "all")
 // They run against the real Temporal dev server (the time-skipping server for history sizes) with
 // in-memory cluster and metrics adapters that answer at once, so the figures are the orchestration's
 // own cost — tidegate's workflow plus Temporal — not a cluster's or Prometheus's speed.
-import { dataConverterFor, payloadKeysFromEnv } from '../src/temporal/codec.js';
+import { AesGcmCodec, dataConverterFor, parsePayloadKeys, payloadKeysFromEnv, type PayloadKey } from '../src/temporal/codec.js';
+import { randomBytes } from 'node:crypto';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import '../test/support/quiet-runtime.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,7 +49,7 @@ function report(name: string, what: string, rows: Row[], extra: Record<string, u
 }
 
 /** A dev server and a worker in this process whose adapters are the in-memory world, timed. */
-async function devWorld(): Promise<{ releases: Releases; world: FakeWorld; stamps: Map<string, number[]>; stop: () => Promise<void> }> {
+async function devWorld(payloadKeys = benchKeys.payloadKeys): Promise<{ releases: Releases; world: FakeWorld; stamps: Map<string, number[]>; stop: () => Promise<void> }> {
   const server = await startTestDevServer();
   const connection = await Connection.connect({ address: server.address });
   const world = new FakeWorld();
@@ -67,13 +69,13 @@ async function devWorld(): Promise<{ releases: Releases; world: FakeWorld; stamp
   ) as unknown as typeof inner;
   const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, ...kubernetes } = timed;
   const { worker, close } = await createWorker({
-    temporal: { address: server.address, namespace: server.namespace, ...benchKeys },
+    temporal: { address: server.address, namespace: server.namespace, ...(payloadKeys ? { payloadKeys } : {}) },
     taskQueue: 'bench',
     adapters: { kubernetes, metrics: { measure }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus } },
   });
   const running = (worker as Worker).run();
   return {
-    releases: new Releases(new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(benchKeys.payloadKeys) }), 'bench'),
+    releases: new Releases(new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(payloadKeys) }), 'bench'),
     world,
     stamps,
     stop: async () => {
@@ -96,6 +98,7 @@ const production = (service: string, extra: Record<string, unknown>) => ({
   blueGreen: { activeService: service, deploymentPrefix: service, scaleDownDelay: '1s' },
   ...extra,
 });
+const OVERHEAD_CONFIGURED_MS = 2_000 + 1_000 + 2_000 + 2_000 + 1_000; // pause, analysis interval, pause, monitor, scale-down delay
 const SUCCESS = { query: 'ok{service="{{service}}",color="{{color}}"}', successCondition: '>= 0.99', interval: '1s', count: 1 };
 
 async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, pollMs = 5): Promise<T> {
@@ -167,35 +170,10 @@ const benchmarks: Record<string, () => Promise<void>> = {
 
   /** Wall time of a full release minus the pauses, intervals and delays its spec configures. */
   async overhead() {
-    const { releases, stop } = await devWorld();
-    const samples: number[] = [];
-    const configuredMs = 2_000 + 1_000 + 2_000 + 2_000 + 1_000; // pause, analysis interval, pause, monitor, scale-down delay
-    try {
-      for (let i = 0; i < 5; i++) {
-        const service = `ovh-${i}`;
-        const started = Date.now();
-        const { releaseId } = await releases.start(
-          spec({
-            service, version: '1.0.0', image: `r/${service}:1`,
-            staging: { namespace: 'staging', deployment: service, verify: ['ok'] },
-            production: production(service, {
-              canary: { traffic: { router: 'gateway-api', httpRoute: service }, steps: [{ setWeight: 10 }, { pause: { duration: '2s' } }, { analysis: { analyses: ['ok2'] } }, { setWeight: 50 }, { pause: { duration: '2s' } }] },
-              monitor: { duration: '2s' },
-            }),
-            analyses: { ok: SUCCESS, ok2: { ...SUCCESS, count: 2 } },
-          }),
-          { initiator: 'ci' },
-        );
-        const result = await releases.result(releaseId);
-        if (result.outcome !== 'released') throw new Error(`${releaseId} ${result.outcome}: ${result.reason ?? ''}`);
-        samples.push(Date.now() - started - configuredMs);
-      }
-    } finally {
-      await stop();
-    }
-    report('overhead', `full release (staging verify, 5 canary steps, switch, monitor, scale-down) wall time minus ${configuredMs} ms configured, 5 releases, ms`, [
+    const samples = await overheadSamples(5);
+    report('overhead', `full release (staging verify, 5 canary steps, switch, monitor, scale-down) wall time minus ${OVERHEAD_CONFIGURED_MS} ms configured, 5 releases, ms`, [
       { releases: samples.length, p50: round(quantile(samples, 0.5)), max: round(Math.max(...samples)), target: '< 1000' },
-    ], { samples, configuredMs });
+    ], { samples, configuredMs: OVERHEAD_CONFIGURED_MS });
   },
 
   /** History events of releases with a 1-hour monitor window (time-skipping server: real durations). */
@@ -233,68 +211,62 @@ const benchmarks: Record<string, () => Promise<void>> = {
   /** 1,000 releases paused at once on one worker process: its RSS, and `status` latency. */
   async 'concurrent-paused'() {
     const count = Number(process.env.BENCH_PAUSED ?? 1000);
-    const server = await startTestDevServer();
-    const dir = tempDir('bench-worker');
-    const log = join(dir, 'worker.log');
-    // the worker loads a prebuilt workflow bundle, as a production worker from `npm run build` does
-    const bundle = join(dir, 'workflow-bundle.js');
-    const { bundleWorkflowCode } = await import('@temporalio/worker');
-    writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath: join(repoRoot, 'src', 'workflows', 'index.ts'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } })).code);
-    const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: server.address, TIDEGATE_WORKFLOW_BUNDLE: bundle };
-    delete env.NODE_OPTIONS;
-    const worker = await ManagedProcess.start({
-      name: 'bench worker',
-      command: process.execPath,
-      args: ['--import', 'tsx', join(repoRoot, 'bench', 'worker.ts')],
-      env,
-      logFile: log,
-      ready: async () => readFileSync(log, 'utf8').includes('bench worker ready'),
-    });
-    const connection = await Connection.connect({ address: server.address });
-    const releases = new Releases(new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(benchKeys.payloadKeys) }), 'bench');
-    const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-    const ids: string[] = [];
+    const row = await pausedReleases(count, benchKeys.payloadKeys);
+    report(`concurrent-paused${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ? `-cache-${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS}` : ''}`, `${count} releases paused at once on one worker process (each also holds a lock workflow); workflow cache ${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ?? 'SDK default'}`, [{ ...row, target: 'RSS < 512' }]);
+  },
+
+  /**
+   * What payload encryption costs: AES-256-GCM per payload (a recorded release's own payloads), and
+   * the same releases with and without keys — orchestration overhead of a full release, and the RSS
+   * and `status` latency of a worker holding paused releases.
+   */
+  async codec() {
+    const keys = [{ id: 'bench', key: randomBytes(32) }];
+    const codec = new AesGcmCodec(keys);
+    // the payloads of a recorded release (start input, every activity input and result, the result), in plaintext
+    const fixtures = join(repoRoot, 'test', 'fixtures', 'histories');
+    const recorded = new AesGcmCodec(parsePayloadKeys(readFileSync(join(fixtures, 'payload-keys'), 'utf8')));
+    const history = historyFromJSON(JSON.parse(readFileSync(join(fixtures, 'encrypted-released.json'), 'utf8')));
+    const payloads = (history.events ?? []).flatMap((e) => [
+      ...(e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []),
+      ...(e.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
+      ...(e.activityTaskCompletedEventAttributes?.result?.payloads ?? []),
+      ...(e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads ?? []),
+      ...(e.workflowExecutionCompletedEventAttributes?.result?.payloads ?? []),
+    ]).map((p) => recorded.decryptSync(p));
+    const plainBytes = payloads.reduce((n, p) => n + (p.data?.length ?? 0), 0);
+    const encrypted = await codec.encode(payloads);
+    const cipherBytes = encrypted.reduce((n, p) => n + (p.data?.length ?? 0), 0);
+    const rounds = 200;
+    const t0 = performance.now();
+    for (let i = 0; i < rounds; i++) await codec.decode(await codec.encode(payloads));
+    const perRelease = (performance.now() - t0) / rounds;
+    const micro: Row[] = [{
+      payloads_per_release: payloads.length,
+      plain_kb: round(plainBytes / 1024),
+      encrypted_kb: round(cipherBytes / 1024),
+      encode_decode_ms_per_release: round(perRelease, 2),
+      us_per_payload: round((perRelease * 1000) / payloads.length),
+    }];
+    console.log(`codec: payloads of the recorded release encrypted-released, encrypted and decrypted ${rounds} times`);
+    console.table(micro);
+
+    const paused = Number(process.env.BENCH_CODEC_PAUSED ?? 300);
     const rows: Row[] = [];
-    try {
-      const rssIdle = rss();
-      const started = Date.now();
-      for (let i = 0; i < count; i += 25) {
-        const batch = Array.from({ length: Math.min(25, count - i) }, (_, j) => `p${String(i + j).padStart(4, '0')}`);
-        const out = await Promise.all(
-          batch.map((service) =>
-            releases.start(spec({ service, version: '1.0.0', image: `r/${service}:1`, production: production(service, { canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 10 }, { pause: {} }] } }) }), { initiator: 'ci' }),
-          ),
-        );
-        ids.push(...out.map((o) => o.releaseId));
-      }
-      // every release paused at its canary step
-      for (const id of ids) await until(() => releases.status(id), (s) => Boolean(s.pausedFor), 20);
-      const startMs = Date.now() - started;
-      const latencies: number[] = [];
-      for (let i = 0; i < 300; i++) {
-        const id = ids[Math.floor(Math.random() * ids.length)] ?? '';
-        const t = performance.now();
-        await releases.status(id);
-        latencies.push(performance.now() - t);
-      }
+    for (const [label, k] of [['plaintext', undefined], ['AES-256-GCM', keys]] as const) {
+      const overhead = await overheadSamples(5, k);
+      const row = await pausedReleases(paused, k);
       rows.push({
-        paused_releases: ids.length,
-        workflows: ids.length * 2,
-        start_all_s: round(startMs / 1000),
-        worker_rss_idle_mb: round(rssIdle),
-        worker_rss_mb: round(rss()),
-        status_p50_ms: round(quantile(latencies, 0.5)),
-        status_p99_ms: round(quantile(latencies, 0.99)),
-        cached_workflows: process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ?? 'default',
-        target: 'RSS < 512',
+        payloads: label,
+        overhead_p50_ms: round(quantile(overhead, 0.5)),
+        overhead_max_ms: round(Math.max(...overhead)),
+        paused_releases: row.paused_releases ?? paused,
+        worker_rss_mb: row.worker_rss_mb ?? NaN,
+        status_p50_ms: row.status_p50_ms ?? NaN,
+        status_p99_ms: row.status_p99_ms ?? NaN,
       });
-    } finally {
-      await Promise.allSettled(ids.map((id) => releases.abort(id, 'bench', 'benchmark over')));
-      await worker.stop();
-      await connection.close();
-      await server.stop();
     }
-    report(`concurrent-paused${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ? `-cache-${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS}` : ''}`, `${count} releases paused at once on one worker process (each also holds a lock workflow); workflow cache ${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ?? 'SDK default'}`, rows);
+    report('codec', `payload encryption's cost: a full release's orchestration overhead (5 releases) and a worker holding ${paused} paused releases, without and with keys`, rows, { micro });
   },
 
   /** A/A false rollbacks and A/B detection of both judges at the documented configs (≈ 60 min; only when named). */
@@ -314,3 +286,100 @@ for (const [name, bench] of Object.entries(benchmarks)) {
   await bench();
 }
 process.exit(0);
+
+
+/** Wall times of `n` full releases minus what their specs configure (pauses, intervals, delays), ms. */
+async function overheadSamples(n: number, payloadKeys = benchKeys.payloadKeys): Promise<number[]> {
+  const { releases, stop } = await devWorld(payloadKeys);
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const service = `ovh-${i}`;
+      const started = Date.now();
+      const { releaseId } = await releases.start(
+        spec({
+          service, version: '1.0.0', image: `r/${service}:1`,
+          staging: { namespace: 'staging', deployment: service, verify: ['ok'] },
+          production: production(service, {
+            canary: { traffic: { router: 'gateway-api', httpRoute: service }, steps: [{ setWeight: 10 }, { pause: { duration: '2s' } }, { analysis: { analyses: ['ok2'] } }, { setWeight: 50 }, { pause: { duration: '2s' } }] },
+            monitor: { duration: '2s' },
+          }),
+          analyses: { ok: SUCCESS, ok2: { ...SUCCESS, count: 2 } },
+        }),
+        { initiator: 'ci' },
+      );
+      const result = await releases.result(releaseId);
+      if (result.outcome !== 'released') throw new Error(`${releaseId} ${result.outcome}: ${result.reason ?? ''}`);
+      samples.push(Date.now() - started - OVERHEAD_CONFIGURED_MS);
+    }
+  } finally {
+    await stop();
+  }
+  return samples;
+}
+
+/** `count` releases paused at once on one worker process (the production worker, a prebuilt bundle): its RSS and `status` latency. */
+async function pausedReleases(count: number, payloadKeys: PayloadKey[] | undefined): Promise<Row> {
+  const server = await startTestDevServer();
+  const dir = tempDir('bench-worker');
+  const log = join(dir, 'worker.log');
+  // the worker loads a prebuilt workflow bundle, as a production worker from `npm run build` does
+  const bundle = join(dir, 'workflow-bundle.js');
+  const { bundleWorkflowCode } = await import('@temporalio/worker');
+  writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath: join(repoRoot, 'src', 'workflows', 'index.ts'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } })).code);
+  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: server.address, TIDEGATE_WORKFLOW_BUNDLE: bundle };
+  delete env.NODE_OPTIONS;
+  delete env.TIDEGATE_PAYLOAD_KEYS_FILE;
+  if (payloadKeys) env.TIDEGATE_PAYLOAD_KEYS = payloadKeys.map((k) => `${k.id}:${k.key.toString('base64')}`).join(',');
+  else delete env.TIDEGATE_PAYLOAD_KEYS;
+  const worker = await ManagedProcess.start({
+    name: 'bench worker',
+    command: process.execPath,
+    args: ['--import', 'tsx', join(repoRoot, 'bench', 'worker.ts')],
+    env,
+    logFile: log,
+    ready: async () => readFileSync(log, 'utf8').includes('bench worker ready'),
+  });
+  const connection = await Connection.connect({ address: server.address });
+  const releases = new Releases(new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(payloadKeys) }), 'bench');
+  const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+  const ids: string[] = [];
+  try {
+    const rssIdle = rss();
+    const started = Date.now();
+    for (let i = 0; i < count; i += 25) {
+      const batch = Array.from({ length: Math.min(25, count - i) }, (_, j) => `p${String(i + j).padStart(4, '0')}`);
+      const out = await Promise.all(
+        batch.map((service) =>
+          releases.start(spec({ service, version: '1.0.0', image: `r/${service}:1`, production: production(service, { canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 10 }, { pause: {} }] } }) }), { initiator: 'ci' }),
+        ),
+      );
+      ids.push(...out.map((o) => o.releaseId));
+    }
+    // every release paused at its canary step
+    for (const id of ids) await until(() => releases.status(id), (s) => Boolean(s.pausedFor), 20);
+    const startMs = Date.now() - started;
+    const latencies: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const id = ids[Math.floor(Math.random() * ids.length)] ?? '';
+      const t = performance.now();
+      await releases.status(id);
+      latencies.push(performance.now() - t);
+    }
+    return {
+      paused_releases: ids.length,
+      workflows: ids.length * 2,
+      start_all_s: round(startMs / 1000),
+      worker_rss_idle_mb: round(rssIdle),
+      worker_rss_mb: round(rss()),
+      status_p50_ms: round(quantile(latencies, 0.5)),
+      status_p99_ms: round(quantile(latencies, 0.99)),
+      cached_workflows: process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ?? 'default',
+    };
+  } finally {
+    await Promise.allSettled(ids.map((id) => releases.abort(id, 'bench', 'benchmark over')));
+    await worker.stop();
+    await connection.close();
+    await server.stop();
+  }
+}
