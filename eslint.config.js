@@ -73,8 +73,9 @@ export default tseslint.config(
               message: 'Workflows import activities type-only (proxyActivities<...>).',
             },
             {
-              group: ['@temporalio/*', '!@temporalio/workflow', '!@temporalio/common'],
-              message: 'Workflows may import only @temporalio/workflow and @temporalio/common.',
+              // the OpenTelemetry workflow interceptors are workflow-safe code of the SDK (src/workflows/tracing-interceptors.ts)
+              group: ['@temporalio/*', '!@temporalio/workflow', '!@temporalio/common', '!@temporalio/interceptors-opentelemetry', '!@temporalio/interceptors-opentelemetry/lib/workflow/index.js'],
+              message: 'Workflows may import only @temporalio/workflow, @temporalio/common and the OpenTelemetry workflow interceptors.',
             },
           ],
         },

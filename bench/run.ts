@@ -17,6 +17,7 @@ import { Releases } from '../src/client/releases.js';
 import { ManagedProcess } from '../devkit/stack/process.js';
 import { repoRoot } from '../devkit/toolchain/tools.js';
 import { createWorker } from '../src/workers/main.js';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../src/workers/tracing.js';
 import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
 import { startTestDevServer, tempDir } from '../devkit/testing/servers.js';
 import { FakeWorld, pausedAt, specFor, startHarness } from '../devkit/testing/harness.js';
@@ -326,7 +327,7 @@ async function pausedReleases(count: number, payloadKeys: PayloadKey[] | undefin
   // the worker loads a prebuilt workflow bundle, as a production worker from `npm run build` does
   const bundle = join(dir, 'workflow-bundle.js');
   const { bundleWorkflowCode } = await import('@temporalio/worker');
-  writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath: join(repoRoot, 'src', 'workflows', 'index.ts'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } })).code);
+  writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath: join(repoRoot, 'src', 'workflows', 'index.ts'), workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES], logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } })).code);
   const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: server.address, TIDEGATE_WORKFLOW_BUNDLE: bundle };
   delete env.NODE_OPTIONS;
   delete env.TIDEGATE_PAYLOAD_KEYS_FILE;

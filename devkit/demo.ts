@@ -11,7 +11,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { TASK_QUEUE, releaseId as makeReleaseId } from '../src/core/ids.js';
 import { exitCodeFor, type ReleaseResult, type ReleaseStatus } from '../src/core/status.js';
 import { parseSpec, formatProblem } from '../src/spec/index.js';
@@ -19,6 +18,7 @@ import { ensureTools } from './toolchain/setup.js';
 import { defaultStackDir, stackDown, stackEnv, stackReset, stackStatus, stackUp } from './stack/stack.js';
 import { repoRoot } from './toolchain/tools.js';
 import { adaptersFromEnv, createWorker } from '../src/workers/main.js';
+import { installWorkerRuntimeOrWarn } from '../src/workers/runtime.js';
 import type { CliIO } from '../src/client/cli.js';
 import { connectClient, temporalSettings } from '../src/temporal/connection.js';
 import { Releases } from '../src/client/releases.js';
@@ -99,7 +99,6 @@ export function demoKeys(dir: string): { keyOf: (who: string) => string; allowed
 }
 
 export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, options: DemoOptions): Promise<number> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   const say = (line = ''): void => io.stdout(`${line}\n`);
   await ensureTools((line) => io.stderr(`${line}\n`));
   const dir = defaultStackDir();
@@ -109,6 +108,8 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
   // What the demo starts it also stops (unless --keep), so it must not outlive a killed demo either.
   const state = await stackUp({ dir, log: (l) => io.stderr(`  ${l}\n`), guard: !options.keep });
   const env = { ...io.env, ...stackEnv(state) };
+  // before the worker's connection: the stack's Prometheus scrapes this worker at TIDEGATE_METRICS_ADDRESS
+  installWorkerRuntimeOrWarn(env, 'WARN', (line) => io.stderr(`${line}\n`));
   await stackReset(dir);
   const settings = temporalSettings(env);
   const taskQueue = env.TIDEGATE_TASK_QUEUE || TASK_QUEUE;

@@ -1,5 +1,6 @@
 // Bundles the workflow code ahead of time into dist/workflow-bundle.js (part of `npm run build`),
-// so that workers load it instead of running webpack at every start (see prebuiltBundle).
+// so that workers load it instead of running webpack at every start (see prebuiltBundle). Like every
+// bundle a worker makes, it includes the workflow interceptors (src/workers/tracing.ts).
 //   tsx scripts/bundle-workflows.ts [out-file]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,6 +15,7 @@ const out = process.argv[2] ?? join(repoRoot, 'dist', 'workflow-bundle.js');
 const noop = (): void => undefined;
 const { code } = await bundleWorkflowCode({
   workflowsPath: join(repoRoot, 'src', 'workflows', 'index.ts'),
+  workflowInterceptorModules: [join(repoRoot, 'src', 'workflows', 'tracing-interceptors.ts')],
   logger: { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop },
 });
 mkdirSync(dirname(out), { recursive: true });

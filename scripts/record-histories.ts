@@ -93,6 +93,24 @@ function signedSpec(version: string): ReleaseSpec {
  * Each scenario returns the id of the release to record (as `<scenario>.json`), or several:
  * fixture name → release id.
  */
+/**
+ * Two signed approvals; an unsigned one refused by the validator (reported by the client), and a
+ * signature by a key that is not the approver's refused after verification. Recorded twice: before
+ * the otel-tracing patch (signed-approved) and through the workflow interceptors
+ * (traced-signed-approved), where update handlers and the main line resume in one activation.
+ */
+async function signedApproved(h: Harness, version: string): Promise<string> {
+  const key = signingKeys(h, { alice: ['-t', 'ed25519'], bob: ['-t', 'rsa', '-b', '3072'], dave: ['-t', 'ed25519'], mallory: ['-t', 'ed25519'] });
+  const { releaseId } = await h.releases.start(signedSpec(version), { initiator: 'dave', signer: key('dave') });
+  await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined);
+  await h.releases.approve(releaseId, 'bob').catch(() => undefined);
+  await h.releases.approve(releaseId, 'bob', undefined, key('mallory')).catch(() => undefined);
+  await h.releases.approve(releaseId, 'alice', 'looks good', key('alice'));
+  await h.releases.approve(releaseId, 'bob', undefined, key('bob'));
+  await h.finish(releaseId);
+  return releaseId;
+}
+
 const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, string>>> = {
   async 'released'(h) {
     const { releaseId } = await h.releases.start(specFor('checkout', '1.4.2'), { initiator: 'dave' });
@@ -127,19 +145,8 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.finish(releaseId);
     return releaseId;
   },
-  async 'signed-approved'(h) {
-    // two signed approvals; an unsigned one refused by the validator (reported by the client), and a
-    // signature by a key that is not the approver's refused after verification
-    const key = signingKeys(h, { alice: ['-t', 'ed25519'], bob: ['-t', 'rsa', '-b', '3072'], dave: ['-t', 'ed25519'], mallory: ['-t', 'ed25519'] });
-    const { releaseId } = await h.releases.start(signedSpec('2.1.0'), { initiator: 'dave', signer: key('dave') });
-    await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined);
-    await h.releases.approve(releaseId, 'bob').catch(() => undefined);
-    await h.releases.approve(releaseId, 'bob', undefined, key('mallory')).catch(() => undefined);
-    await h.releases.approve(releaseId, 'alice', 'looks good', key('alice'));
-    await h.releases.approve(releaseId, 'bob', undefined, key('bob'));
-    await h.finish(releaseId);
-    return releaseId;
-  },
+  'signed-approved': (h) => signedApproved(h, '2.1.0'),
+  'traced-signed-approved': (h) => signedApproved(h, '2.3.0'),
   async 'signed-rejected'(h) {
     const key = signingKeys(h, { alice: ['-t', 'ecdsa', '-b', '256'], carol: ['-t', 'ed25519'], dave: ['-t', 'ecdsa', '-b', '384'] });
     const { releaseId } = await h.releases.start(signedSpec('2.1.1'), { initiator: 'dave', signer: key('dave') });

@@ -1,6 +1,7 @@
 // The local stack of real servers behind `npm run stack -- up|down|status|env|reset`:
 // the Temporal dev server with its Web UI, a Kubernetes control plane on kwok nodes with the sample
-// service applied, the traffic simulator, Prometheus scraping it, and the GitHub fake. Every process runs detached
+// service applied, the traffic simulator, Prometheus scraping it and the stack's worker (at the
+// metrics address `stack env` gives it as TIDEGATE_METRICS_ADDRESS), and the GitHub fake. Every process runs detached
 // and is recorded in a state file, so `up` is idempotent (it starts only what is not answering),
 // `down` stops exactly what `up` started, and tests use the same code with a directory of their own.
 import { execFile } from 'node:child_process';
@@ -47,6 +48,8 @@ export interface StackState {
   kubernetes?: { cluster: string; kubeconfig: string; dir: string };
   simulator?: { pid: number; url: string; port: number; config: string };
   prometheus?: { pid: number; url: string; port: number };
+  /** Where a worker of the stack serves its metrics (TIDEGATE_METRICS_ADDRESS in `stack env`; `npm run dev` and the demo bind it), scraped as job tidegate-worker. */
+  workerMetrics?: { address: string };
   /** The GitHub fake and the token it accepts (a local, throw-away credential). */
   github?: { pid: number; url: string; port: number; token: string };
 }
@@ -91,6 +94,7 @@ export function stackEnv(state: StackState): Record<string, string> {
   }
   if (state.kubernetes) env.KUBECONFIG = state.kubernetes.kubeconfig;
   if (state.prometheus) env.PROMETHEUS_URL = state.prometheus.url;
+  if (state.workerMetrics) env.TIDEGATE_METRICS_ADDRESS = state.workerMetrics.address;
   if (state.simulator) env.TIDEGATE_SIM_URL = state.simulator.url;
   if (state.github) {
     env.GITHUB_API_URL = state.github.url;
@@ -295,13 +299,21 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
 
   if (want.has('prometheus') && state.simulator) {
     const promDir = join(dir, 'prometheus');
-    const jobs = [{ job: 'traffic-simulator', targets: [`127.0.0.1:${state.simulator.port}`] }];
+    // the worker's port is picked once and kept (a worker may be listening on it now); down until a worker runs
+    if (!state.workerMetrics) {
+      state.workerMetrics = { address: `127.0.0.1:${await freePort()}` };
+      save();
+    }
+    const jobs = [
+      { job: 'traffic-simulator', targets: [`127.0.0.1:${state.simulator.port}`] },
+      { job: 'tidegate-worker', targets: [state.workerMetrics.address] },
+    ];
     const configFile = join(promDir, 'prometheus.yml');
     const status = await probe('prometheus', state);
     if (status.up && state.prometheus) {
       const config = prometheusConfig(jobs);
       if (readFileSync(configFile, 'utf8') !== config) {
-        log('reloading Prometheus (the simulator moved)…');
+        log('reloading Prometheus (its scrape targets changed)…');
         writeFileSync(configFile, config);
         await fetch(`${state.prometheus.url}/-/reload`, { method: 'POST' });
       }

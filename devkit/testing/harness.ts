@@ -16,6 +16,8 @@ import { validateSpec, type ReleaseSpec } from '../../src/spec/index.js';
 import { statusQuery } from '../../src/workflows/definitions.js';
 import { createTimeSkippingEnv } from './servers.js';
 import { dataConverterFor, type PayloadKey } from '../../src/temporal/codec.js';
+import { releaseMetricsSinks } from '../../src/workers/runtime.js';
+import { tracingSinks, WORKFLOW_INTERCEPTOR_MODULES } from '../../src/workers/tracing.js';
 
 const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
 
@@ -245,7 +247,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The workflow code, bundled once per test file. */
 function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+  bundle ??= bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES], logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
   return bundle;
 }
 
@@ -266,6 +268,7 @@ export async function startHarness(taskQueue = 'tidegate-test', options: { paylo
     dataConverter,
     workflowBundle: await workflowBundle(),
     activities: { ...world.activities(), ...createCoordinationActivities(env.client) },
+    sinks: { ...releaseMetricsSinks(), ...tracingSinks(undefined) },
   });
   const running = worker.run();
   const releases = new Releases(env.client, taskQueue);

@@ -2,13 +2,15 @@
 // adapters are not wired yet fail at once, non-retryably, with a message naming what is missing —
 // a release on such a worker ends "failed" with that reason instead of retrying forever. Every result
 // is checked before it leaves the worker: one JSON cannot carry unchanged (a NaN becomes null) fails
-// loudly here instead of being judged as something else inside the workflow.
+// loudly here instead of being judged as something else inside the workflow. Failed calls to
+// Kubernetes, Prometheus and GitHub are counted (./metrics.ts).
 import type { Client } from '@temporalio/client';
 import { createCoordinationActivities } from './temporal/index.js';
 import { createSigningActivities, type SigningConfig } from './signing/index.js';
 import { payloadHazards } from '../core/values.js';
 import type { GitHubActivities, KubernetesActivities, MetricsActivities, ReleaseActivities } from './types.js';
 import { failure } from '../core/failures.js';
+import { countingErrors } from './metrics.js';
 
 export interface ActivityDeps {
   temporal: Client;
@@ -33,9 +35,9 @@ const KUBERNETES: (keyof KubernetesActivities)[] = [
 
 export function createActivities(deps: ActivityDeps): ReleaseActivities {
   return payloadSafe({
-    ...(deps.kubernetes ?? unavailable<KubernetesActivities>('Kubernetes', KUBERNETES)),
-    ...(deps.metrics ?? unavailable<MetricsActivities>('Prometheus', ['measure'])),
-    ...(deps.github ?? unavailable<GitHubActivities>('GitHub', ['awaitChecks', 'dispatchWorkflow', 'createDeployment', 'setDeploymentStatus', 'setCommitStatus'])),
+    ...(deps.kubernetes ? countingErrors('kubernetes', deps.kubernetes) : unavailable<KubernetesActivities>('Kubernetes', KUBERNETES)),
+    ...(deps.metrics ? countingErrors('prometheus', deps.metrics) : unavailable<MetricsActivities>('Prometheus', ['measure'])),
+    ...(deps.github ? countingErrors('github', deps.github) : unavailable<GitHubActivities>('GitHub', ['awaitChecks', 'dispatchWorkflow', 'createDeployment', 'setDeploymentStatus', 'setCommitStatus'])),
     ...createCoordinationActivities(deps.temporal),
     ...createSigningActivities(deps.signing ?? { requireSigned: false }),
   });

@@ -27,6 +27,11 @@ export const PERMANENT_FAILURE_TYPES = [
   'GitHubInvalid',
   'AllowedSignersInvalid',
   'SignatureInvalid',
+  // how a release that did not ship ends its workflow (src/core/status.ts endingFailure); details: its ReleaseResult
+  'ReleaseRolledBack',
+  'ReleaseRejected',
+  'ReleaseAborted',
+  'ReleaseFailed',
 ] as const;
 export type PermanentFailureType = (typeof PERMANENT_FAILURE_TYPES)[number];
 
@@ -53,14 +58,15 @@ export const TIMEOUT_FAILURES: ReadonlySet<FailureType> = new Set<FailureType>([
  *   failure('RolloutTimeout', 'rollout of … did not finish within 10m') → non-retryable
  *   failure('KubernetesHttp503', 'patch …: (HTTP 503; will retry)')     → retryable
  */
-export function failure(type: PermanentFailureType, message: string): ApplicationFailure;
+export function failure(type: PermanentFailureType, message: string, options?: { details?: unknown[] }): ApplicationFailure;
 export function failure(type: TransientFailureType, message: string, options?: { nextRetryDelayMs?: number }): ApplicationFailure;
-export function failure(type: FailureType, message: string, options: { nextRetryDelayMs?: number } = {}): ApplicationFailure {
+export function failure(type: FailureType, message: string, options: { nextRetryDelayMs?: number; details?: unknown[] } = {}): ApplicationFailure {
   return ApplicationFailure.create({
     message,
     type,
     nonRetryable: isPermanentType(type),
     ...(options.nextRetryDelayMs !== undefined ? { nextRetryDelay: options.nextRetryDelayMs } : {}),
+    ...(options.details ? { details: options.details } : {}),
   });
 }
 

@@ -5,7 +5,7 @@ import type { Measurement, RunPhase } from './analysis.js';
 import { STAGES, type ReleasePlan, type Stage } from './plan.js';
 import type { ReleaseSpec } from './release-spec.js';
 import type { Color } from './snapshot.js';
-import { TIMEOUT_FAILURES } from './failures.js';
+import { TIMEOUT_FAILURES, type PermanentFailureType } from './failures.js';
 
 export type Outcome = 'released' | 'rolled-back' | 'rejected' | 'aborted' | 'failed';
 /** Why a release did not end released. */
@@ -234,14 +234,14 @@ export function endingFailure(result: Pick<ReleaseResult, 'outcome' | 'cause'>):
   return { type, message: `release ${result.outcome.replace('-', ' ')}${cause}; the result is in the failure details` };
 }
 
-const ENDING_FAILURE_TYPES = {
+const ENDING_FAILURE_TYPES: Record<Exclude<Outcome, 'released'>, Extract<PermanentFailureType, `Release${string}`>> = {
   'rolled-back': 'ReleaseRolledBack',
   rejected: 'ReleaseRejected',
   aborted: 'ReleaseAborted',
   failed: 'ReleaseFailed',
-} as const satisfies Record<Exclude<Outcome, 'released'>, string>;
+};
 
-export type EndingFailureType = (typeof ENDING_FAILURE_TYPES)[keyof typeof ENDING_FAILURE_TYPES];
+export type EndingFailureType = Extract<PermanentFailureType, `Release${string}`>;
 
 /** Whether a workflow failure's type is one a release ends with (its details then hold the ReleaseResult). */
 export function isEndingFailureType(type: string | null | undefined): type is EndingFailureType {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { dataConverterFor, payloadKeysFromEnv, type PayloadKey } from './codec.js';
+import { tracingClientInterceptors, tracingFromEnv } from './tracing.js';
 
 export interface TemporalSettings {
   address: string;
@@ -41,7 +42,15 @@ export function connectionOptions(s: TemporalSettings): ConnectionOptions & Nati
   return { address: s.address, ...(s.tls ? { tls: s.tls } : {}), ...(s.apiKey ? { apiKey: s.apiKey } : {}) };
 }
 
-export async function connectClient(s: TemporalSettings = temporalSettings()): Promise<{ client: Client; close: () => Promise<void> }> {
+/** A client; when the environment enables tracing (src/temporal/tracing.ts), its calls start traces, sent by close(). */
+export async function connectClient(s: TemporalSettings = temporalSettings(), env: NodeJS.ProcessEnv = process.env): Promise<{ client: Client; close: () => Promise<void> }> {
+  const tracing = tracingFromEnv('tidegate-cli', env);
   const connection = await Connection.connect({ ...connectionOptions(s), connectTimeout: 5_000 });
-  return { client: new Client({ connection, namespace: s.namespace, dataConverter: dataConverterFor(s.payloadKeys) }), close: () => connection.close() };
+  return {
+    client: new Client({ connection, namespace: s.namespace, dataConverter: dataConverterFor(s.payloadKeys), interceptors: tracingClientInterceptors(tracing) }),
+    close: async () => {
+      await connection.close();
+      await tracing?.flush();
+    },
+  };
 }

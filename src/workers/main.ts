@@ -15,6 +15,9 @@ import { signingConfigFromEnv } from '../activities/signing/index.js';
 import { connectionOptions, temporalSettings, type TemporalSettings } from '../temporal/connection.js';
 import { dataConverterFor } from '../temporal/codec.js';
 import { TASK_QUEUE } from '../core/ids.js';
+import { tracesEndpoint, tracingClientInterceptors, tracingFromEnv, type Tracing } from '../temporal/tracing.js';
+import { tracingWorkerOptions } from './tracing.js';
+import { installWorkerRuntime, releaseMetricsSinks } from './runtime.js';
 
 /** The workflow sources next to this file: .ts when run from source (tsx, jest), .js from dist/. */
 export const workflowsPath = fileURLToPath(new URL(`../workflows/index.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
@@ -25,6 +28,8 @@ export interface WorkerConfig {
   adapters?: Omit<ActivityDeps, 'temporal'>;
   /** Extra Worker options (tests tune concurrency). */
   options?: Partial<WorkerOptions>;
+  /** Traces workflows and activities (src/temporal/tracing.ts); undefined: off. */
+  tracing?: Tracing;
 }
 
 /**
@@ -79,7 +84,8 @@ export function workerOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Part
 
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig & { configured: string[] } {
   const { adapters, configured } = adaptersFromEnv(env);
-  return { temporal: temporalSettings(env), taskQueue: env.TIDEGATE_TASK_QUEUE || TASK_QUEUE, adapters, configured, options: workerOptionsFromEnv(env) };
+  const tracing = tracingFromEnv('tidegate-worker', env);
+  return { temporal: temporalSettings(env), taskQueue: env.TIDEGATE_TASK_QUEUE || TASK_QUEUE, adapters, configured, options: workerOptionsFromEnv(env), ...(tracing ? { tracing } : {}) };
 }
 
 /**
@@ -119,30 +125,43 @@ export async function createWorker(config: WorkerConfig): Promise<{ worker: Work
     throw new Error(`the namespace ${config.temporal.namespace} has not registered the search attributes ${missing.join(', ')}, which releases set: register them first with\n  ${registerCommand(missing, config.temporal.namespace)}`);
   }
   const dataConverter = dataConverterFor(config.temporal.payloadKeys);
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter, interceptors: tracingClientInterceptors(config.tracing) });
+  // the workflow interceptors are in every bundle (a prebuilt one has them built in); tracing off drops their spans
+  const { interceptors, sinks } = tracingWorkerOptions(config.tracing);
+  const bundle = prebuiltBundle();
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     dataConverter,
     taskQueue: config.taskQueue,
-    ...((): { workflowBundle: { codePath: string } } | { workflowsPath: string } => {
-      const bundle = prebuiltBundle();
-      return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath };
-    })(),
+    ...(bundle ? { workflowBundle: { codePath: bundle }, interceptors: { ...interceptors, workflowModules: [] } } : { workflowsPath, interceptors }),
     activities: createActivities({ temporal: client, ...config.adapters }),
+    sinks: { ...releaseMetricsSinks(), ...sinks },
     ...config.options,
   });
-  return { worker, close: () => connection.close() };
+  return {
+    worker,
+    close: async () => {
+      await connection.close();
+      await config.tracing?.flush();
+    },
+  };
 }
 
-/** Runs until SIGINT/SIGTERM (the SDK installs the handlers and drains in-flight tasks). */
-export async function runWorker(config: WorkerConfig & { configured?: string[] } = workerConfigFromEnv()): Promise<void> {
+/**
+ * Runs until SIGINT/SIGTERM (the SDK installs the handlers and drains in-flight tasks). The Runtime
+ * (metrics endpoint: TIDEGATE_METRICS_ADDRESS, src/workers/runtime.ts) is installed first.
+ */
+export async function runWorker(config: WorkerConfig & { configured?: string[] } = workerConfigFromEnv(), env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const { metricsUrl } = installWorkerRuntime(env);
   const { worker, close } = await createWorker(config);
   console.error(`tidegate worker: ${config.temporal.address} namespace ${config.temporal.namespace}, task queue ${config.taskQueue}`);
   console.error(`adapters: ${config.configured?.length ? config.configured.join(', ') : 'none configured (releases fail naming the missing adapter)'}`);
+  console.error(`metrics: ${metricsUrl ?? 'off (set TIDEGATE_METRICS_ADDRESS)'}; traces: ${config.tracing ? `OTLP to ${new URL(tracesEndpoint(env) ?? '').origin}` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT)'}`);
   try {
     await worker.run();
   } finally {
     await close();
+    await config.tracing?.shutdown();
   }
 }

@@ -3,6 +3,7 @@
 // `tidegate worker --check` (container health, CI) and by the tests that pin the module system.
 import { pathToFileURL } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from './tracing.js';
 
 /** Each runtime dependency with one export that must be a function (class or factory). */
 export const RUNTIME_DEPENDENCIES = {
@@ -12,6 +13,10 @@ export const RUNTIME_DEPENDENCIES = {
   '@temporalio/common': 'ApplicationFailure',
   '@kubernetes/client-node': 'KubeConfig',
   '@octokit/rest': 'Octokit',
+  '@temporalio/interceptors-opentelemetry': 'OpenTelemetryWorkflowClientInterceptor',
+  '@opentelemetry/exporter-trace-otlp-http': 'OTLPTraceExporter',
+  '@opentelemetry/sdk-trace-base': 'BasicTracerProvider',
+  '@opentelemetry/context-async-hooks': 'AsyncLocalStorageContextManager',
   zod: 'object',
   yaml: 'parse',
 } as const;
@@ -33,7 +38,7 @@ export async function preflight(workflowsPath: string): Promise<PreflightReport>
     modules[name] = 'ok';
   }
   const started = performance.now();
-  const bundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  const bundle = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES], logger: quietLogger });
   return {
     node: process.version,
     modules,

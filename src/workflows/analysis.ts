@@ -14,6 +14,7 @@ import { waitForWindow } from './analysis-window.js';
 import { ReleaseStop, type ReleaseContext } from './release-context.js';
 import { PATCHES } from './patches.js';
 import { failure } from '../core/failures.js';
+import { analysisVerdict } from './release-metrics.js';
 
 export interface AnalysisOptions {
   /** Canary step index. */
@@ -131,5 +132,6 @@ async function runAnalysis(ctx: ReleaseContext, svc: ServiceSpec, where: Stage, 
   run.phase = verdict.phase;
   if (verdict.reason) run.reason = verdict.reason;
   ctx.record('analysis-verdict', `analysis ${name}: ${verdict.phase}${verdict.reason ? ` (${verdict.reason})` : ''}`, { service: svc.service, stage: where });
+  analysisVerdict(analysis.kind, verdict.phase, where);
   return verdict;
 }

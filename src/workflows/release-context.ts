@@ -15,6 +15,7 @@ import type { ReleaseInput } from './definitions.js';
 import { GitHubReport } from './release-github.js';
 import { Requests } from './release-handlers.js';
 import { OUTCOME_KEY, STAGE_KEY } from './search-attributes.js';
+import { releaseEnded, releaseStarted } from './release-metrics.js';
 
 /** How a release stops early; thrown inside the pipeline, caught once at the top. */
 export class ReleaseStop extends Error {
@@ -101,6 +102,7 @@ export class ReleaseContext {
     this.specOf = new Map(this.spec.services.map((s) => [s.service, s]));
     this.status = { ...initialStatus({ releaseId: this.releaseId, spec: this.spec, plan: this.plan, initiator: this.initiator, startedAt: this.now() }), runId: workflowInfo().originalExecutionRunId };
     this.github = new GitHubReport(this);
+    releaseStarted(this.spec.services.map((s) => s.service));
   }
 
   now(): string {
@@ -165,6 +167,7 @@ export class ReleaseContext {
       { key: OUTCOME_KEY, value: outcome },
     ]);
     this.record('release-ended', `release ${outcome}${reason ? `: ${reason}` : ''}`, { stage: 'release' });
+    releaseEnded(this.spec.services.map((s) => s.service), outcome, cause, Date.now() - Date.parse(status.startedAt));
     return { releaseId: this.releaseId, outcome, ...(cause ? { cause } : {}), ...(reason ? { reason } : {}), status };
   }
 }

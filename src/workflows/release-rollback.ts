@@ -10,6 +10,7 @@ import { failureMessage, undo } from './release-activities.js';
 import { ReleaseStop, type Ending, type ReleaseContext } from './release-context.js';
 import { observeTraffic } from './release-traffic.js';
 import { PATCHES } from './patches.js';
+import { compensationAttempt, rollbackEnded } from './release-metrics.js';
 
 const COMPENSATION_ATTEMPTS = 6;
 
@@ -42,6 +43,7 @@ export async function rollBack(ctx: ReleaseContext, err: unknown): Promise<Endin
   const rollingBack = ctx.compensations.length > 0;
   ctx.setStage('rollback');
   ctx.record('stopped', `${outcome}: ${reason}${rollingBack ? '; rolling back' : ''}`, { stage: 'rollback' });
+  const stoppedAt = Date.now();
   const failures = await CancellationScope.nonCancellable(() => compensate(ctx));
   if (failures.length > 0) {
     reason = `${reason}; rollback incomplete: ${failures.join('; ')}`;
@@ -49,6 +51,7 @@ export async function rollBack(ctx: ReleaseContext, err: unknown): Promise<Endin
   } else if (outcome === 'failed' && rollingBack) {
     outcome = 'rolled-back';
   }
+  if (rollingBack) rollbackEnded(outcome, Date.now() - stoppedAt);
   if (ctx.leftAlone.length > 0) reason = `${reason}; the rollback left alone what changed outside this release: ${ctx.leftAlone.join('; ')}`;
   return { outcome, cause, reason };
 }
@@ -86,6 +89,7 @@ async function compensate(ctx: ReleaseContext): Promise<string[]> {
     const scope = await stillOurs(ctx, c).catch((err: unknown) => ({ failed: `could not read where ${c.service} traffic goes before undoing: ${failureMessage(err)}` }));
     if ('failed' in scope) {
       entry.status = 'failed';
+      compensationAttempt(c.action.type, 'failed');
       entry.errors.push(scope.failed);
       failures.push(`${c.label}: ${scope.failed}`);
       ctx.record('rollback-step-failed', `rollback step failed: ${c.label}: ${scope.failed}`, { service: c.service, stage: 'rollback', undo: c.action.type });
@@ -111,13 +115,16 @@ async function compensate(ctx: ReleaseContext): Promise<string[]> {
           await undo.restoreWorkloads.executeWithOptions(opts, [{ target: c.action.target, snapshot: c.action.snapshot, ...(scope.spare.length > 0 ? { spare: scope.spare } : {}) }]);
         } else await undo.restoreStaging.executeWithOptions(opts, [{ snapshot: c.action.snapshot }]);
         entry.status = 'done';
+        compensationAttempt(c.action.type, 'done');
         ctx.record('rollback-step', `rollback: ${c.label}${attempt > 1 ? ` (attempt ${attempt})` : ''}`, { service: c.service, stage: 'rollback', undo: c.action.type });
         break;
       } catch (err) {
         const message = failureMessage(err);
         entry.errors.push(message);
         const permanent = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable;
-        if (permanent || attempt === COMPENSATION_ATTEMPTS) {
+        const givingUp = permanent || attempt === COMPENSATION_ATTEMPTS;
+        compensationAttempt(c.action.type, givingUp ? 'failed' : 'retry');
+        if (givingUp) {
           entry.status = 'failed';
           failures.push(`${c.label}: ${message}`);
           ctx.record('rollback-step-failed', `rollback step failed: ${c.label}: ${message}`, { service: c.service, stage: 'rollback', undo: c.action.type });

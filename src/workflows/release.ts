@@ -3,7 +3,8 @@
 // down. Each stage is its own module (stage-*.ts) acting on one ReleaseContext; every forward effect
 // registers its undo first, and any failure, rejection, abort or timeout runs the undos
 // (release-rollback.ts) in a scope that cannot be cancelled. All decisions come from src/core; activities only act and observe.
-import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, patched } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, patched } from '@temporalio/workflow';
+import { failure as raise } from '../core/failures.js';
 import type { PlannedStage } from '../core/plan.js';
 import { endingFailure, type ReleaseResult } from '../core/status.js';
 import { PATCHES } from './patches.js';
@@ -21,6 +22,7 @@ import { snapshot } from './stage-snapshot.js';
 import { staging } from './stage-staging.js';
 import { verifyStart } from './stage-start.js';
 import { switchTraffic } from './stage-switch.js';
+import { stageEnded } from './release-metrics.js';
 
 export async function release(stored: StoredReleaseInput): Promise<ReleaseResult> {
   const ctx = new ReleaseContext(upgradeReleaseInput(stored));
@@ -41,10 +43,8 @@ export async function release(stored: StoredReleaseInput): Promise<ReleaseResult
   await condition(allHandlersFinished);
   const result = ctx.conclude(ending);
   // a release that did not ship ends as a failed workflow carrying its whole result (red in the UI's list)
-  const failure = endingFailure(result);
-  if (failure && patched(PATCHES.failedEnding.id)) {
-    throw ApplicationFailure.create({ ...failure, nonRetryable: true, details: [result] });
-  }
+  const ended = endingFailure(result);
+  if (ended && patched(PATCHES.failedEnding.id)) throw raise(ended.type, ended.message, { details: [result] });
   return result;
 }
 
@@ -91,12 +91,15 @@ async function stage(ctx: ReleaseContext, service: ServiceRun, planned: PlannedS
   ctx.setStage(name);
   st.stages[name] = 'running';
   ctx.record('stage-started', `${name} started`, { service: id, stage: name });
+  const startedAt = Date.now();
   try {
     await run(ctx, service, planned);
     st.stages[name] = 'done';
     ctx.record('stage-done', `${name} done`, { service: id, stage: name });
+    stageEnded(name, 'done', Date.now() - startedAt);
   } catch (err) {
     st.stages[name] = 'failed';
+    stageEnded(name, 'failed', Date.now() - startedAt);
     throw err;
   }
 }

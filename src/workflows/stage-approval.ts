@@ -11,6 +11,7 @@ import type { ApprovalSpec } from '../core/release-spec.js';
 import { PATCHES } from './patches.js';
 import { signing } from './release-activities.js';
 import { ReleaseStop, type ReleaseContext, type ServiceRun } from './release-context.js';
+import { approvalClosed } from './release-metrics.js';
 
 export async function approval(ctx: ReleaseContext, { svc, status: st }: ServiceRun, rule: ApprovalSpec): Promise<void> {
   const { requests } = ctx;
@@ -40,7 +41,8 @@ export async function approval(ctx: ReleaseContext, { svc, status: st }: Service
   st.approvalsNeeded = rule.minApprovals;
   st.approvalUntil = new Date(Date.now() + rule.timeout).toISOString();
   ctx.refreshDetails();
-  let decided: boolean;
+  let decided: boolean | undefined;
+  const openedAt = Date.now();
   try {
     decided = await condition(() => isApproved(gate) || Boolean(gate.rejection), rule.timeout, {
       summary: `approval of ${svc.service}: ${rule.minApprovals} of ${rule.approvers.join(', ')}`,
@@ -51,6 +53,7 @@ export async function approval(ctx: ReleaseContext, { svc, status: st }: Service
     requests.gate = undefined;
     st.approvalUntil = undefined;
     if (gate.advertised) upsertSearchAttributes([{ key: AWAITING_KEY, value: null }]);
+    approvalClosed(gate.rejection ? 'rejected' : decided === undefined ? 'aborted' : decided ? 'approved' : 'timed-out', Date.now() - openedAt);
   }
   if (gate.rejection) throw new ReleaseStop('rejected', 'rejected', `${gate.rejection.by} rejected ${svc.service}: ${gate.rejection.reason}`);
   if (!decided) {

@@ -7,6 +7,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { dataConverterFor } from '../../src/temporal/codec.js';
 import { fixtureCodec, loadRecorded } from '../cli/support/recorded.js';
+import { tracingSinks, WORKFLOW_INTERCEPTOR_MODULES } from '../../src/workers/tracing.js';
 
 const dir = new URL('../fixtures/histories/', import.meta.url);
 const workflowsPath = fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url));
@@ -22,8 +23,16 @@ test('every recorded history replays without a determinism error', async () => {
   const fileOf = new Map(histories.map((h, i) => [h.workflowId, files[i]]));
   const failures: string[] = [];
   let replayed = 0;
-  // the encrypted fixtures replay through the same data converter a worker with their key uses
-  for await (const result of Worker.runReplayHistories({ workflowsPath, replayName: 'tidegate-replay', dataConverter: dataConverterFor(fixtureCodec.keys) }, histories)) {
+  // as a worker runs them: with the workflow interceptors every bundle has (off for releases before
+  // the otel-tracing patch), and the encrypted fixtures through the data converter of a worker with their key
+  const options = {
+    workflowsPath,
+    replayName: 'tidegate-replay',
+    dataConverter: dataConverterFor(fixtureCodec.keys),
+    interceptors: { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] },
+    sinks: tracingSinks(undefined),
+  };
+  for await (const result of Worker.runReplayHistories(options, histories)) {
     replayed++;
     if (result.error) failures.push(`${fileOf.get(result.workflowId) ?? result.workflowId}: ${result.error.message}`);
   }

@@ -90,8 +90,13 @@ afterAll(async () => {
 });
 
 test('up prints the environment of every component, and each answers there', async () => {
-  expect(Object.keys(env).sort()).toEqual(['GITHUB_API_URL', 'GITHUB_TOKEN', 'KUBECONFIG', 'PROMETHEUS_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_UI_URL', 'TIDEGATE_CODEC_URL', 'TIDEGATE_PAYLOAD_KEYS_FILE', 'TIDEGATE_SIM_URL']);
+  expect(Object.keys(env).sort()).toEqual(['GITHUB_API_URL', 'GITHUB_TOKEN', 'KUBECONFIG', 'PROMETHEUS_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_UI_URL', 'TIDEGATE_CODEC_URL', 'TIDEGATE_METRICS_ADDRESS', 'TIDEGATE_PAYLOAD_KEYS_FILE', 'TIDEGATE_SIM_URL']);
   expect((await fetch(`${env.GITHUB_API_URL}/_fake/health`)).status).toBe(200);
+  // Prometheus scrapes the worker's metrics address (down until a worker of the stack serves it)
+  type Targets = { data: { activeTargets: { labels: { job: string; instance: string } }[] } };
+  const readTargets = async (): Promise<Targets['data']['activeTargets']> => ((await (await fetch(`${env.PROMETHEUS_URL}/api/v1/targets`)).json()) as Targets).data.activeTargets;
+  const targets = await eventually('Prometheus to load its targets', readTargets, (t) => t.length >= 2, 15_000);
+  expect(targets.map((t) => t.labels)).toContainEqual({ job: 'tidegate-worker', instance: env.TIDEGATE_METRICS_ADDRESS });
   expect(await canConnect(env.TEMPORAL_ADDRESS ?? '')).toBe(true);
   expect((await fetch(env.TEMPORAL_UI_URL ?? '')).status).toBe(200);
   expect((await fetch(`${env.PROMETHEUS_URL}/-/ready`)).status).toBe(200);

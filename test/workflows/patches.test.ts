@@ -95,6 +95,8 @@ const reachesGuardedCode: Record<PatchId, (r: Recorded) => boolean> = {
   'signed-controls': (r) => markers(r).has('signed-start'),
   // an approval gate opened (and waited: a gate timed out or decided by the handlers)
   'awaiting-approval': (r) => r.result.status.timeline.some((t) => t.event === 'approval started'),
+  // the first activation of every release asks (its start runs through the interceptors)
+  'otel-tracing': () => true,
   // the release ended without shipping (the patch is asked only then, as the workflow ends)
   'failed-ending': (r) => r.result.outcome !== 'released',
   // an approval gate opened

@@ -1,0 +1,41 @@
+// Counts the calls to GitHub, Kubernetes and Prometheus that fail, as tidegate_external_call_errors
+// {system, operation} (src/core/metrics.ts) on the activity's metric meter, so they leave the worker
+// with the SDK's own metrics. An adapter's activity that throws is one error (a cancellation is not:
+// the workflow asked for it); Prometheus answers a failing backend with an Error measurement instead
+// of a throw, so a measure whose answer holds one counts too. Outside an activity (tests and
+// scripts call adapters directly) nothing is recorded.
+import { CancelledFailure } from '@temporalio/common';
+import { METRICS } from '../core/metrics.js';
+import { activityContext } from './context.js';
+
+export type ExternalSystem = 'github' | 'kubernetes' | 'prometheus';
+
+function countError(system: ExternalSystem, operation: string): void {
+  const meter = activityContext()?.metricMeter;
+  meter?.createCounter('tidegate_external_call_errors', undefined, METRICS.tidegate_external_call_errors.description).add(1, { system, operation });
+}
+
+/** Whether an answer carries an Error measurement (a Prometheus answer: TimedObservation[]). */
+function answeredWithError(result: unknown): boolean {
+  return Array.isArray(result) && result.some((r: unknown) => typeof r === 'object' && r !== null && (r as { observation?: { kind?: unknown } }).observation?.kind === 'error');
+}
+
+/** The same activities, each failure of which is counted for `system`. */
+export function countingErrors<T extends object>(system: ExternalSystem, activities: T): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities)) {
+    if (typeof fn !== 'function') continue;
+    wrapped[name] = async (...args: unknown[]): Promise<unknown> => {
+      let result: unknown;
+      try {
+        result = await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+      } catch (err) {
+        if (!(err instanceof CancelledFailure)) countError(system, name);
+        throw err;
+      }
+      if (system === 'prometheus' && answeredWithError(result)) countError(system, name);
+      return result;
+    };
+  }
+  return wrapped as T;
+}
