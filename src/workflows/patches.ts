@@ -229,7 +229,7 @@ export const PATCHES = {
     id: 'otel-tracing',
     guards:
       "The OpenTelemetry workflow interceptors (src/workflows/tracing-interceptors.ts): a RunWorkflow span, a StartActivity span per activity, spans for signals and updates, the trace context in activity headers. They run on every worker, tracing on or off, because their awaits order commands differently. Releases started without it never run them (their recorded order stays).",
-    since: 'HEAD',
+    since: '222a236',
     fixtures: {
       new: ['traced-signed-approved'],
       // signed-approved, signed-rejected and signed-superseding do not replay with the interceptors: the patch keeps them off
