@@ -18,6 +18,7 @@
 #   .tools/etcd                   etcd built from go.etcd.io/etcd/server/v3 (devkit/toolchain/etcd/)
 #   .tools/kwok, .tools/kwokctl   fake nodes, and the binary runtime that wires the control plane
 #   .tools/gateway-api-crds/      Gateway API standard CRDs (HTTPRoute), from sigs.k8s.io/gateway-api
+#   .tools/chromium               Debian's chromium, the headless browser test/e2e/browser.test.ts drives (playwright-core downloads none)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -129,6 +130,14 @@ link "$(command -v prometheus)" prometheus
 if ! need ssh-keygen || ! need ssh-agent; then
   progress "installing the OpenSSH client" apt_install openssh-client
 fi
+
+# --- Chromium (Debian package): the browser test drives the stack's Temporal Web UI with it --------
+# playwright-core brings no browser and the test downloads none; it launches this one headless.
+if [ ! -x /usr/bin/chromium ]; then
+  log "installing Chromium from Debian's packages (for test/e2e/browser.test.ts)"
+  progress "installing Chromium" apt_install chromium
+fi
+link /usr/bin/chromium chromium
 
 # --- Kubernetes control plane (k8s.io/kubernetes with published staging modules) --------------
 kube_dir="$cache/kubernetes-$KUBERNETES_VERSION"

@@ -15,7 +15,8 @@ export type ToolName =
   | 'kubectl'
   | 'etcd'
   | 'kwok'
-  | 'kwokctl';
+  | 'kwokctl'
+  | 'chromium';
 
 /** Repository root: this file is devkit/toolchain/tools.ts. */
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -52,6 +53,7 @@ const envVar: Record<ToolName, string> = {
   etcd: 'TIDEGATE_ETCD_BIN',
   kwok: 'TIDEGATE_KWOK_BIN',
   kwokctl: 'TIDEGATE_KWOKCTL_BIN',
+  chromium: 'TIDEGATE_CHROMIUM_BIN',
 };
 
 /**
