@@ -40,21 +40,22 @@ export function currentDetails(status: ReleaseStatus, spec: ReleaseSpec): string
     const waiting = waitingFor(status, spec);
     if (waiting.length) lines.push('', ...waiting);
   }
+  // the commands next to what the release waits for: the UI shows the panel at a fixed height
+  if (!status.outcome && status.stage !== 'rollback') {
+    const key = status.controls?.requireSigned ? ' --key <your SSH key>' : '';
+    lines.push('', `Abort: ${code(`tidegate abort ${id} --reason <why>${key}`)} · Status: ${code(`tidegate status ${id} --watch`)}`);
+  }
   const verdicts = lastVerdicts(status.analyses);
-  if (verdicts.length) lines.push('', '**Analyses** (last verdict of each)', ...verdicts);
+  if (verdicts.length) lines.push('', '**Analyses** (last verdict of each)', '', ...verdicts);
   const approvals = status.services.filter((s) => s.approvals.length > 0 || s.rejection);
   if (approvals.length) {
-    lines.push('', '**Decisions**');
+    lines.push('', '**Decisions**', '');
     for (const s of approvals) {
       for (const a of s.approvals) lines.push(`- ${md(s.service)}: approved by ${md(a.by)} ${a.proof ? `(signed ${a.proof.fingerprint})` : '(unverified)'}${a.comment ? `: ${md(a.comment)}` : ''}`);
       if (s.rejection) lines.push(`- ${md(s.service)}: rejected by ${md(s.rejection.by)} ${s.rejection.proof ? `(signed ${s.rejection.proof.fingerprint})` : '(unverified)'}: ${md(s.rejection.reason)}`);
     }
   }
   if (status.refusals?.length) lines.push('', `**Refused decisions:** ${status.refusals.length} (the last: ${status.refusals.at(-1)?.decision} by ${md(status.refusals.at(-1)?.by ?? '')}: ${md(status.refusals.at(-1)?.reason ?? '')})`);
-  if (!status.outcome && status.stage !== 'rollback') {
-    const key = status.controls?.requireSigned ? ' --key <your SSH key>' : '';
-    lines.push('', `Abort: ${code(`tidegate abort ${id} --reason <why>${key}`)} · Status: ${code(`tidegate status ${id} --watch`)}`);
-  }
   return lines.join('\n');
 }
 
@@ -82,6 +83,7 @@ function waitingFor(status: ReleaseStatus, spec: ReleaseSpec): string[] {
   const n = svc.approvalsNeeded;
   return [
     `**Waiting for** ${n} more approval${n === 1 ? '' : 's'} of ${md(svc.service)} from ${left.length ? left.map(md).join(' or ') : 'nobody left who may approve'}${until}`,
+    '',
     `- approve: ${code(`tidegate approve ${id} --as <you>${sign}`)}`,
     `- reject: ${code(`tidegate reject ${id} --as <you> --reason <why>${sign}`)}`,
   ];
