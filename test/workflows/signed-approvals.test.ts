@@ -190,7 +190,8 @@ test('signed approvals from listed keys release it; forged, stale, misdirected, 
   expect(without.ok).toBe(false);
   expect(without.gates[1]?.sameAsYours).toBe(false);
   expect(without.decisions.at(-1)?.signature).toEqual({ ok: false, reason: 'bob has no key in your allowed signers' });
-});
+  // about 25 round trips to the time-skipping server: 13 s alone, past 120 s once beside the browser test in a full run
+}, 300_000);
 
 /** A worker that requires signed decisions, trusting alice, bob and carol. */
 function requiringWorker(): void {
