@@ -3,7 +3,8 @@
 // coordination activities talking to the test server. Specs use real durations (24h, 30m).
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type DataConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { BuildCheckResult, MeasureRequest, ReleaseActivities, TimedObservation } from '../../src/activities/types.js';
 import { createCoordinationActivities } from '../../src/activities/temporal/index.js';
@@ -231,6 +232,19 @@ export class FakeWorld {
   }
 }
 
+/**
+ * Replays a release's history as a worker that lost it from its cache would (a restart, an eviction):
+ * the same workflow bundle, interceptors and sinks as the harness's worker. Throws the SDK's
+ * DeterminismViolationError when the workflow code takes another path than the history recorded.
+ */
+export async function replayAsWorker(history: temporal.api.history.v1.IHistory, workflowId: string, dataConverter?: DataConverter): Promise<void> {
+  await Worker.runReplayHistory(
+    { workflowBundle: await workflowBundle(), replayName: 'tidegate-harness-replay', sinks: { ...releaseMetricsSinks(), ...tracingSinks(undefined) }, ...(dataConverter ? { dataConverter } : {}) },
+    history,
+    workflowId,
+  );
+}
+
 export interface Harness {
   env: TestWorkflowEnvironment;
   world: FakeWorld;
@@ -273,6 +287,14 @@ export async function startHarness(taskQueue = 'tidegate-test', options: { paylo
   const running = worker.run();
   const releases = new Releases(env.client, taskQueue);
   const until: Harness['until'] = async (releaseId, pred, stepMs = 1_000) => {
+      const stop = watchdog(env, releaseId, 'until');
+      try {
+        return await polls(releaseId, pred, stepMs);
+      } finally {
+        stop();
+      }
+  };
+  const polls: Harness['until'] = async (releaseId, pred, stepMs = 1_000) => {
       let last: ReleaseStatus | undefined;
       for (let i = 0; i < 5_000; i++) {
         last = await env.client.workflow.getHandle(releaseId).query(statusQuery);
@@ -290,7 +312,8 @@ export async function startHarness(taskQueue = 'tidegate-test', options: { paylo
     taskQueue,
     until,
     finish: async (releaseId) => {
-      const result = await releases.result(releaseId);
+      const stop = watchdog(env, releaseId, 'finish');
+      const result = await releases.result(releaseId).finally(stop);
       // Today's texts are the ones releases recorded before codes existed: each must upgrade to the
       // code recorded beside it, or statuses of older releases would read differently (upgradeStatus).
       const disagree = result.status.timeline.filter((t) => t.code !== legacyTimelineCode(t.event)).map((t) => `${t.code} ← "${t.event}" (${legacyTimelineCode(t.event)})`);
@@ -303,6 +326,40 @@ export async function startHarness(taskQueue = 'tidegate-test', options: { paylo
       await env.teardown();
     },
   };
+}
+
+/**
+ * While a harness wait lasts longer than a test normally takes, says every WATCHDOG_MS on stderr what
+ * the release is doing and whether workflow time moves: a wait that outlasts its test's timeout then
+ * leaves a trace of where it stood (a stuck worker, or a test server that stopped skipping time).
+ */
+const WATCHDOG_MS = 30_000;
+function watchdog(env: TestWorkflowEnvironment, releaseId: string, what: string): () => void {
+  const startedAt = Date.now();
+  let lastTime: number | undefined;
+  // each probe gives up after 5 s: a stuck worker does not answer the status query
+  const within = <T>(p: Promise<T>): Promise<T | 'no answer in 5 s'> => Promise.race([p, new Promise<'no answer in 5 s'>((resolve) => setTimeout(() => resolve('no answer in 5 s'), 5_000).unref())]);
+  const timer = setInterval(() => {
+    void (async () => {
+      const waited = Math.round((Date.now() - startedAt) / 1000);
+      const workflowTime = await within(env.currentTimeMs()).catch(() => undefined);
+      const status = await within(
+        env.client.workflow
+          .getHandle(releaseId)
+          .query(statusQuery)
+          .then((s) => `stage ${s.stage}, pause ${s.pause?.code ?? 'none'}, outcome ${s.outcome ?? 'none'}, last event "${s.timeline.at(-1)?.event ?? ''}"`),
+      ).catch((err: unknown) => `status query failed: ${err instanceof Error ? err.message : String(err)}`);
+      const described = await within(env.client.workflow.getHandle(releaseId).describe().then((d) => d.status.name)).catch(() => 'describe failed');
+      let moved = '';
+      if (typeof workflowTime === 'number') {
+        if (lastTime !== undefined) moved = workflowTime > lastTime ? `, workflow time moved ${Math.round((workflowTime - lastTime) / 1000)} s` : ', workflow time did not move';
+        lastTime = workflowTime;
+      }
+      process.stderr.write(`[harness] ${what}(${releaseId}) still waiting after ${waited} s: ${described}; ${status}${moved}\n`);
+    })();
+  }, WATCHDOG_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Matches a status paused for `code` (at 1-based canary step `step`, when given): tools match pauses by code, not text. */
@@ -338,6 +395,19 @@ export function specFor(service: string, version = '1.0.1', patch: (doc: SpecDoc
   const result = validateSpec(doc);
   if (!result.ok) throw new Error(`test spec invalid: ${JSON.stringify(result.problems)}`);
   return result.spec;
+}
+
+/**
+ * A release of `service` that goes straight to its approval gate and then switches: no staging,
+ * canary or monitor window. `approval` replaces the default gate (two of alice, bob and carol, 24h).
+ */
+export function approvalOnlySpec(service: string, version: string, approval?: SpecDoc['production']['approval']): ReleaseSpec {
+  return specFor(service, version, (doc) => {
+    delete doc.staging;
+    delete doc.production.canary;
+    delete doc.production.monitor;
+    if (approval) doc.production.approval = approval;
+  });
 }
 
 // Loose shape of a spec document for tests to edit.

@@ -4,6 +4,13 @@
 // in one activation — so the same release must run them on every worker, or on none. Releases started
 // with the patch run them always (a worker with tracing off just drops the spans: its `exporter` sink
 // is a no-op); releases started before it never do, so their histories replay as recorded.
+//
+// Queries and update validators are never traced. They run only when the workflow runs live, never
+// when it replays, and a span's ids come from the workflow's seeded random numbers: a span made there
+// shifted every later uuid4() — the approval gate's nonce — so that a replay (a worker restart, a
+// cache eviction) computed another nonce, refused the signed approvals the run had accepted, failed
+// with a nondeterminism error and left the release stuck. test/workflows/signed-approvals.test.ts
+// replays a release queried and refused before its gate opened.
 import { patched, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
 import { OpenTelemetryInboundInterceptor, OpenTelemetryInternalsInterceptor, OpenTelemetryOutboundInterceptor } from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
 import { PATCHES } from './patches.js';
@@ -12,13 +19,13 @@ import { PATCHES } from './patches.js';
 class Gate {
   private on: boolean | undefined;
 
-  /** Records the patch marker in a new workflow; in one started before the patch, false. Never from a query or a validator (read-only). */
+  /** Records the patch marker in a new workflow; in one started before the patch, false. Never from a read-only call. */
   decide(): boolean {
     this.on ??= patched(PATCHES.otelTracing.id);
     return this.on;
   }
 
-  /** For read-only calls (queries, validators, log attributes): traced only once decided. */
+  /** For read-only calls (log attributes): traced only once decided. */
   get decided(): boolean {
     return this.on === true;
   }
@@ -35,8 +42,9 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
         execute: (input, next) => (gate.decide() ? inbound.execute(input, next) : next(input)),
         handleSignal: (input, next) => (gate.decide() ? inbound.handleSignal(input, next) : next(input)),
         handleUpdate: (input, next) => (gate.decide() ? inbound.handleUpdate(input, next) : next(input)),
-        validateUpdate: (input, next) => (gate.decided ? inbound.validateUpdate(input, next) : next(input)),
-        handleQuery: (input, next) => (gate.decided ? inbound.handleQuery(input, next) : next(input)),
+        // not traced: see the top of this file
+        validateUpdate: (input, next) => next(input),
+        handleQuery: (input, next) => next(input),
       },
     ],
     outbound: [
