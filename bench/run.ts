@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { Releases } from '../src/client/releases.js';
+import { historyPayloads } from '../src/client/analysis-replay.js';
 import { ManagedProcess } from '../devkit/stack/process.js';
 import { repoRoot } from '../devkit/toolchain/tools.js';
 import { createWorker } from '../src/workers/main.js';
@@ -228,13 +229,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
     const fixtures = join(repoRoot, 'test', 'fixtures', 'histories');
     const recorded = new AesGcmCodec(parsePayloadKeys(readFileSync(join(fixtures, 'payload-keys'), 'utf8')));
     const history = historyFromJSON(JSON.parse(readFileSync(join(fixtures, 'encrypted-released.json'), 'utf8')));
-    const payloads = (history.events ?? []).flatMap((e) => [
-      ...(e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []),
-      ...(e.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
-      ...(e.activityTaskCompletedEventAttributes?.result?.payloads ?? []),
-      ...(e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads ?? []),
-      ...(e.workflowExecutionCompletedEventAttributes?.result?.payloads ?? []),
-    ]).map((p) => recorded.decryptSync(p));
+    const payloads = historyPayloads(history.events ?? []).map((p) => recorded.decryptSync(p));
     const plainBytes = payloads.reduce((n, p) => n + (p.data?.length ?? 0), 0);
     const encrypted = await codec.encode(payloads);
     const cipherBytes = encrypted.reduce((n, p) => n + (p.data?.length ?? 0), 0);

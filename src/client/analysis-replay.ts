@@ -65,6 +65,22 @@ export function resultPayloads(events: readonly temporal.api.history.v1.IHistory
   return undefined;
 }
 
+/**
+ * Every payload a history carries that the data converter wrote: the start input, signal and update
+ * arguments, activity inputs and results, and the ending's result or failure details. What payload
+ * encryption must cover, and what its cost is measured on.
+ */
+export function historyPayloads(events: readonly temporal.api.history.v1.IHistoryEvent[]): temporal.api.common.v1.IPayload[] {
+  return events.flatMap((e) => [
+    ...(e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []),
+    ...(e.workflowExecutionSignaledEventAttributes?.input?.payloads ?? []),
+    ...(e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads ?? []),
+    ...(e.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
+    ...(e.activityTaskCompletedEventAttributes?.result?.payloads ?? []),
+    ...(resultPayloads([e])?.payloads ?? []),
+  ]);
+}
+
 function firstPayload(payloads: Payloads, what: string, codec?: AesGcmCodec): unknown {
   if (!payloads?.payloads?.[0]) throw new InvalidInputError(`the history's ${what} carries no payload`);
   return decodePayloads(payloads, what, codec)[0];

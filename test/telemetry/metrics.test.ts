@@ -3,18 +3,14 @@
 // TIDEGATE_METRICS_ADDRESS asks: one release is released and one rolled back by its canary analysis
 // (its first traffic undo failing once), and the endpoint, scraped over HTTP, shows the SDK's metrics
 // and tidegate's counters with the right labels and counts.
-import { Client, Connection } from '@temporalio/client';
-import { Runtime, type Worker } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { FakeWorld } from '../../devkit/testing/harness.js';
 import { eventually } from '../../devkit/testing/e2e.js';
-import { startTestDevServer } from '../../devkit/testing/servers.js';
 import { freePort } from '../../devkit/stack/ports.js';
-import type { DevServer } from '../../devkit/stack/temporal.js';
-import { Releases } from '../../src/client/releases.js';
+import type { Releases } from '../../src/client/releases.js';
 import { METRICS } from '../../src/core/metrics.js';
-import { createWorker } from '../../src/workers/main.js';
 import { installWorkerRuntime, runtimeOptionsFromEnv } from '../../src/workers/runtime.js';
-import { fakeAdapters, quickSpec } from './support.js';
+import { fakeAdapters, quickSpec, startWorkerOnDevServer, type WorkerOnDevServer } from './support.js';
 
 interface Sample {
   name: string;
@@ -41,12 +37,8 @@ function total(samples: Sample[], name: string, labels: Record<string, string> =
 }
 
 const TASK_QUEUE = 'telemetry-metrics';
-let server: (DevServer & { dir: string }) | undefined;
 let metricsUrl: string;
-let worker: Worker;
-let running: Promise<void>;
-let closeWorker: () => Promise<void>;
-let connection: Connection;
+let stack: WorkerOnDevServer | undefined;
 let releases: Releases;
 const world = new FakeWorld();
 
@@ -55,22 +47,11 @@ beforeAll(async () => {
   // yet: this file's Runtime serves metrics, as `tidegate worker` installs it before any connection
   await Runtime.instance().shutdown();
   ({ metricsUrl = '' } = installWorkerRuntime({ TIDEGATE_METRICS_ADDRESS: `127.0.0.1:${await freePort()}` }, 'WARN'));
-  server = await startTestDevServer();
-  ({ worker, close: closeWorker } = await createWorker({ temporal: { address: server.address, namespace: server.namespace }, taskQueue: TASK_QUEUE, adapters: fakeAdapters(world) }));
-  running = worker.run();
-  connection = await Connection.connect({ address: server.address });
-  releases = new Releases(new Client({ connection, namespace: server.namespace }), TASK_QUEUE);
+  stack = await startWorkerOnDevServer(TASK_QUEUE, fakeAdapters(world));
+  ({ releases } = stack);
 }, 240_000);
 
-afterAll(async () => {
-  if (running) {
-    worker.shutdown();
-    await running;
-    await closeWorker();
-  }
-  await connection?.close();
-  await server?.stop();
-});
+afterAll(async () => stack?.stop());
 
 test('the metrics endpoint is off without TIDEGATE_METRICS_ADDRESS, and a malformed address is refused', () => {
   expect(runtimeOptionsFromEnv({}).telemetryOptions).toBeUndefined();
@@ -107,7 +88,7 @@ test('a released and a rolled-back release: SDK metrics and tidegate counters by
 
   // tidegate's, with the labels the worker adds to custom metrics (namespace, taskQueue, and workflowType or activityType)
   const ours = samples.filter((s) => s.name.startsWith('tidegate_'));
-  expect(ours.every((s) => s.labels.namespace === server?.namespace && s.labels.taskQueue === TASK_QUEUE && (s.labels.workflowType === 'release' || s.labels.activityType === s.labels.operation))).toBe(true);
+  expect(ours.every((s) => s.labels.namespace === stack?.namespace && s.labels.taskQueue === TASK_QUEUE && (s.labels.workflowType === 'release' || s.labels.activityType === s.labels.operation))).toBe(true);
   expect(new Set(ours.map((s) => s.name.replace(/_(bucket|sum|count)$/, '')))).toEqual(new Set(Object.keys(METRICS)));
 
   expect(total(samples, 'tidegate_releases_started', { service: 'good' })).toBe(1);

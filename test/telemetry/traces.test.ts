@@ -5,17 +5,12 @@
 // the parent of a StartActivity span per activity, each the parent of the worker's RunActivity span
 // — and a credential in an activity's error message reaches the receiver masked.
 import { createServer, type Server } from 'node:http';
-import type { Worker } from '@temporalio/worker';
 import { FakeWorld } from '../../devkit/testing/harness.js';
 import { eventually } from '../../devkit/testing/e2e.js';
-import { startTestDevServer } from '../../devkit/testing/servers.js';
 import { freePort } from '../../devkit/stack/ports.js';
-import type { DevServer } from '../../devkit/stack/temporal.js';
-import { Releases } from '../../src/client/releases.js';
-import { connectClient } from '../../src/temporal/connection.js';
+import type { Releases } from '../../src/client/releases.js';
 import { secretsOf, tracesEndpoint, tracingFromEnv, type Tracing } from '../../src/temporal/tracing.js';
-import { createWorker } from '../../src/workers/main.js';
-import { fakeAdapters, quickSpec } from './support.js';
+import { fakeAdapters, quickSpec, startWorkerOnDevServer, type WorkerOnDevServer } from './support.js';
 
 interface OtlpSpan {
   traceId: string;
@@ -29,12 +24,8 @@ const SECRET = 'ghp_telemetryTestSecret0123456789';
 const TASK_QUEUE = 'telemetry-traces';
 const bodies: string[] = [];
 let receiver: Server;
-let server: (DevServer & { dir: string }) | undefined;
 let tracing: Tracing | undefined;
-let worker: Worker;
-let running: Promise<void>;
-let closeWorker: () => Promise<void>;
-let closeClient: (() => Promise<void>) | undefined;
+let stack: WorkerOnDevServer | undefined;
 let releases: Releases;
 let failedOnce = false;
 
@@ -65,7 +56,6 @@ beforeAll(async () => {
   const env: NodeJS.ProcessEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, GITHUB_TOKEN: SECRET };
   tracing = tracingFromEnv('tidegate-worker', env);
 
-  server = await startTestDevServer();
   const world = new FakeWorld();
   const adapters = fakeAdapters(world);
   const kubernetes = adapters.kubernetes;
@@ -81,23 +71,13 @@ beforeAll(async () => {
       return kubernetes.deployImage(input);
     },
   };
-  const temporal = { address: server.address, namespace: server.namespace };
-  ({ worker, close: closeWorker } = await createWorker({ temporal, taskQueue: TASK_QUEUE, adapters, ...(tracing ? { tracing } : {}) }));
-  running = worker.run();
-  const connected = await connectClient(temporal, env);
-  closeClient = connected.close;
-  releases = new Releases(connected.client, TASK_QUEUE);
+  stack = await startWorkerOnDevServer(TASK_QUEUE, adapters, { ...(tracing ? { tracing } : {}), clientEnv: env });
+  ({ releases } = stack);
 }, 240_000);
 
 afterAll(async () => {
-  if (running) {
-    worker.shutdown();
-    await running;
-    await closeWorker();
-  }
-  await closeClient?.();
+  await stack?.stop();
   await tracing?.shutdown();
-  await server?.stop();
   await new Promise<void>((resolve) => receiver?.close(() => resolve()));
 });
 

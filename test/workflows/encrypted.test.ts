@@ -4,8 +4,8 @@
 // readers (verify, analysis replay) read it; without it they say which variable to set.
 import { randomBytes } from 'node:crypto';
 import type { Harness } from '../../devkit/testing/harness.js';
-import { specFor, startHarness } from '../../devkit/testing/harness.js';
-import { recordedRelease } from '../../src/client/analysis-replay.js';
+import { approvalOnlySpec, startHarness } from '../../devkit/testing/harness.js';
+import { historyPayloads, recordedRelease } from '../../src/client/analysis-replay.js';
 import { InvalidInputError } from '../../src/client/errors.js';
 import { attest } from '../../src/client/verify.js';
 import { AesGcmCodec, ENCRYPTED_ENCODING } from '../../src/temporal/codec.js';
@@ -19,11 +19,7 @@ beforeEach(async () => {
 afterEach(async () => h?.stop());
 
 test('an encrypted release runs, its history holds no plaintext payload, and only a reader with the key reads it', async () => {
-  const spec = specFor('vault', '1.2.0', (doc) => {
-    delete doc.staging;
-    delete doc.production.canary;
-    delete doc.production.monitor;
-  });
+  const spec = approvalOnlySpec('vault', '1.2.0');
   const { releaseId } = await h.releases.start(spec, { initiator: 'dave' });
   await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.approvalsNeeded === 2);
   await h.releases.approve(releaseId, 'alice', 'the secret migration plan');
@@ -33,13 +29,7 @@ test('an encrypted release runs, its history holds no plaintext payload, and onl
 
   const handle = h.env.client.workflow.getHandle(releaseId);
   const history = await handle.fetchHistory();
-  const payloads = (history.events ?? []).flatMap((e) => [
-    ...(e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []),
-    ...(e.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
-    ...(e.activityTaskCompletedEventAttributes?.result?.payloads ?? []),
-    ...(e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads ?? []),
-    ...(e.workflowExecutionCompletedEventAttributes?.result?.payloads ?? []),
-  ]);
+  const payloads = historyPayloads(history.events ?? []);
   expect(payloads.length).toBeGreaterThan(10);
   expect(new Set(payloads.map((p) => Buffer.from(p.metadata?.encoding ?? []).toString()))).toEqual(new Set([ENCRYPTED_ENCODING]));
   const bytes = Buffer.concat(payloads.map((p) => Buffer.from(p.data ?? [])));
@@ -58,11 +48,7 @@ test('an encrypted release runs, its history holds no plaintext payload, and onl
 });
 
 test('a release that does not ship ends as a failed workflow whose encrypted details are its result, and every reader still gets the result', async () => {
-  const spec = specFor('vault', '1.3.0', (doc) => {
-    delete doc.staging;
-    delete doc.production.canary;
-    delete doc.production.monitor;
-  });
+  const spec = approvalOnlySpec('vault', '1.3.0');
   const { releaseId } = await h.releases.start(spec, { initiator: 'dave' });
   await h.until(releaseId, (s) => s.stage === 'approval');
   await h.releases.reject(releaseId, 'alice', 'the secret migration plan is not ready');

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Harness } from '../../devkit/testing/harness.js';
-import { specFor, startHarness } from '../../devkit/testing/harness.js';
+import { approvalOnlySpec, startHarness } from '../../devkit/testing/harness.js';
 import { startOidcIssuer, type LocalIssuer } from '../../devkit/testing/oidc-issuer.js';
 import { RefusedError } from '../../src/client/errors.js';
 import { attest, renderAttestation } from '../../src/client/verify.js';
@@ -45,12 +45,7 @@ const tokenSigner = (issuer: LocalIssuer, email: string, nonceOf: (statement: st
   Object.assign(async (statement: string) => issuer.mint({ sub: `sub-${email}`, email, nonce: nonceOf(statement) }), { kind: 'oidc' as const });
 
 test('approvals proven by OIDC ID tokens release it; tokens for someone else, another statement or an untrusted issuer are refused; an auditor re-verifies them offline', async () => {
-  const spec = specFor('ledger', '3.0.0', (doc) => {
-    delete doc.staging;
-    delete doc.production.monitor;
-    delete doc.production.canary;
-    doc.production.approval = { approvers: ['alice@example.com', 'bob@example.com'], minApprovals: 2, timeout: '24h', onTimeout: 'rollback', requireSignature: true };
-  });
+  const spec = approvalOnlySpec('ledger', '3.0.0', { approvers: ['alice@example.com', 'bob@example.com'], minApprovals: 2, timeout: '24h', onTimeout: 'rollback', requireSignature: true });
   const { releaseId } = await h.releases.start(spec, { initiator: 'carol', signer: sshKeygenSigner(join(dir, 'carol')) });
   await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined);
 
@@ -124,12 +119,7 @@ test('approvals proven by OIDC ID tokens release it; tokens for someone else, an
 
 /** A release of ledger whose gate alice@example.com alone may approve, started signed by carol and waiting at its gate. */
 async function atGate(version: string): Promise<string> {
-  const spec = specFor('ledger', version, (doc) => {
-    delete doc.staging;
-    delete doc.production.monitor;
-    delete doc.production.canary;
-    doc.production.approval = { approvers: ['alice@example.com'], minApprovals: 1, timeout: '24h', onTimeout: 'rollback' };
-  });
+  const spec = approvalOnlySpec('ledger', version, { approvers: ['alice@example.com'], minApprovals: 1, timeout: '24h', onTimeout: 'rollback' });
   const { releaseId } = await h.releases.start(spec, { initiator: 'carol', signer: sshKeygenSigner(join(dir, 'carol')) });
   await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.gate !== undefined);
   return releaseId;

@@ -4,7 +4,7 @@
 // details, and the TidegateAwaiting search attribute names who may still approve — cleared when the
 // gate closes, an abort included.
 import type { Harness } from '../../devkit/testing/harness.js';
-import { specFor, startHarness } from '../../devkit/testing/harness.js';
+import { approvalOnlySpec, startHarness } from '../../devkit/testing/harness.js';
 import { AWAITING_KEY } from '../../src/workflows/search-attributes.js';
 
 let h: Harness;
@@ -19,11 +19,7 @@ interface Metadata {
 }
 
 test("a release's page says what it waits for, whom, until when and how to act; its handlers say what they do; TidegateAwaiting follows the gate", async () => {
-  const spec = specFor('orders', '2.0.0', (doc) => {
-    delete doc.staging;
-    delete doc.production.canary;
-    delete doc.production.monitor;
-  });
+  const spec = approvalOnlySpec('orders', '2.0.0');
   const { releaseId } = await h.releases.start(spec, { initiator: 'dave' });
   const handle = h.env.client.workflow.getHandle(releaseId);
   await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.approvalsNeeded === 2);
