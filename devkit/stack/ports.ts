@@ -1,17 +1,31 @@
 // Free loopback ports for servers that tests and the local stack start, and whether one is listened on.
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 
+/**
+ * A loopback port nothing listens on, kept from being handed out again for about a minute.
+ *
+ * A port picked by listening on port 0 and closing is free, but the kernel may give the same
+ * number to the next process that asks for any port — for example the Temporal dev server, which
+ * picks its metrics, HTTP and membership ports the same way at start-up. Under load, with suites
+ * starting servers side by side, both then bind it and the second dies (seen in CI: the dev
+ * server exited with code 2 before it was ready). As the Temporal CLI's own GetFreePort does, this
+ * connects to the port and closes the accepted side first, which leaves the port in TIME_WAIT for
+ * about 60 s: Linux does not hand it out for port-0 binds while that lasts, and a server binding it
+ * by number may (Go, Node, the JVM and PostgreSQL all set SO_REUSEADDR).
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolvePort(address.port);
-        else reject(new Error('could not allocate a free port'));
-      });
+      const port = (server.address() as AddressInfo).port;
+      // the accepted side closes first, so the TIME_WAIT is on 127.0.0.1:port
+      server.once('connection', (accepted) => accepted.end());
+      const client = connect({ host: '127.0.0.1', port });
+      client.on('error', (err) => server.close(() => reject(err)));
+      client.on('end', () => client.end());
+      client.on('close', () => server.close(() => resolvePort(port)));
     });
   });
 }

@@ -2,7 +2,7 @@
 // answers, and stops it (and every child) for sure — so tests and `stack down` leave nothing behind,
 // and a guardian stops it if the process that started it dies first (see guardian.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { guard, guardingEverything } from './guardian.js';
 import { commandLine as procCommandLine, running } from './procfs.js';
 
@@ -33,6 +33,8 @@ export class ManagedProcess {
     readonly name: string,
     private readonly child: ChildProcess,
     readonly logFile: string,
+    /** Where this run's output starts in the (appended) log. */
+    private readonly logFrom = 0,
   ) {
     child.on('exit', (code) => {
       this.exited = true;
@@ -47,6 +49,7 @@ export class ManagedProcess {
 
   static async start(options: ManagedProcessOptions): Promise<ManagedProcess> {
     const fd = openSync(options.logFile, 'a');
+    const logFrom = fstatSync(fd).size;
     const child = spawn(options.command, options.args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
@@ -59,7 +62,7 @@ export class ManagedProcess {
       const release = guard(options.name, { group: child.pid });
       child.once('exit', release);
     }
-    const proc = new ManagedProcess(options.name, child, options.logFile);
+    const proc = new ManagedProcess(options.name, child, options.logFile, logFrom);
     await new Promise<void>((resolveSpawn, reject) => {
       child.once('spawn', () => resolveSpawn());
       child.once('error', (err) => reject(new Error(`${options.name}: cannot start ${options.command}: ${err.message}`)));
@@ -67,7 +70,7 @@ export class ManagedProcess {
     const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
     for (;;) {
       if (proc.exited) {
-        throw new Error(`${options.name} exited with code ${proc.exitCode} before it was ready; log ${options.logFile}:\n${proc.tail()}`);
+        throw new Error(`${options.name} exited with code ${proc.exitCode} before it was ready; log ${options.logFile}:\n${proc.cause()}${proc.tail()}`);
       }
       if (await options.ready().catch(() => false)) return proc;
       if (Date.now() > deadline) {
@@ -75,6 +78,19 @@ export class ManagedProcess {
         throw new Error(`${options.name} was not ready after ${options.readyTimeoutMs ?? 60_000} ms; log ${options.logFile}:\n${proc.tail()}`);
       }
       await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /**
+   * The log's first lines that say why a server died (a Go panic's message is followed by a stack
+   * trace longer than any tail), for error messages.
+   */
+  cause(): string {
+    try {
+      const lines = readFileSync(this.logFile).subarray(this.logFrom).toString('utf8').split('\n').filter((line) => /^panic: |^fatal error: |address already in use|^Error: /.test(line));
+      return lines.length === 0 ? '' : `${lines.slice(0, 3).join('\n')}\n…\n`;
+    } catch {
+      return '';
     }
   }
 

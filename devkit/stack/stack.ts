@@ -224,34 +224,47 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
   if (want.has('temporal') && !(await probe('temporal', state)).up) {
     if (ours(state.temporal?.pid, 'start-dev')) await stopProcessGroup(state.temporal.pid);
     if (ours(state.codec?.pid, CODEC_SERVER)) await stopProcessGroup(state.codec.pid);
-    const uiPort = await portFor(state.temporal ? Number(new URL(state.temporal.uiUrl).port) : undefined);
     // payloads are encrypted in the stack as they should be on a shared Temporal: one key, kept in the stack's directory
     const keysFile = join(dir, 'payload-keys');
     if (!existsSync(keysFile)) writeFileSync(keysFile, `# the local stack's payload key (id:base64); the first line encrypts\n${newPayloadKey('stack-1')}\n`, { mode: 0o600 });
-    log('starting the codec server…');
-    const codecPort = await portFor(state.codec?.port);
-    const codecUrl = `http://127.0.0.1:${codecPort}`;
-    const codecPid = await startDetached({
-      name: 'codec server',
-      command: process.execPath,
-      args: [join(repoRoot, 'bin', 'tidegate.js'), 'codec-server', '--port', String(codecPort), '--origin', `http://127.0.0.1:${uiPort}`, '--origin', `http://localhost:${uiPort}`],
-      env: { ...childEnv(), TIDEGATE_PAYLOAD_KEYS_FILE: keysFile },
-      logFile: join(dir, 'logs', 'codec.log'),
-      ready: () => httpOk(`${codecUrl}/healthz`),
-      guard,
-    });
-    state.codec = { pid: codecPid, url: codecUrl, port: codecPort, keysFile };
-    save();
-    log('starting the Temporal dev server and Web UI…');
-    const server = await startDevServer({
-      dbFile: join(dir, 'temporal.db'),
-      logFile: join(dir, 'logs', 'temporal.log'),
-      port: await portFor(state.temporal ? Number(state.temporal.address.split(':')[1]) : undefined),
-      uiPort,
-      detached: true,
-      guard,
-      codecEndpoint: codecUrl,
-    });
+    // The ports of the last `up` are reused when free, so bookmarks keep working. A port can still be
+    // taken between the pick and the dev server's bind (another server starting beside it): then the
+    // codec server, whose CORS origin names the UI's port, and the dev server start again on new ports.
+    let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
+    for (let attempt = 1; !server; attempt++) {
+      const previous: StackState = attempt === 1 ? state : {};
+      const uiPort = await portFor(previous.temporal ? Number(new URL(previous.temporal.uiUrl).port) : undefined);
+      log('starting the codec server…');
+      const codecPort = await portFor(previous.codec?.port);
+      const codecUrl = `http://127.0.0.1:${codecPort}`;
+      const codecPid = await startDetached({
+        name: 'codec server',
+        command: process.execPath,
+        args: [join(repoRoot, 'bin', 'tidegate.js'), 'codec-server', '--port', String(codecPort), '--origin', `http://127.0.0.1:${uiPort}`, '--origin', `http://localhost:${uiPort}`],
+        env: { ...childEnv(), TIDEGATE_PAYLOAD_KEYS_FILE: keysFile },
+        logFile: join(dir, 'logs', 'codec.log'),
+        ready: () => httpOk(`${codecUrl}/healthz`),
+        guard,
+      });
+      state.codec = { pid: codecPid, url: codecUrl, port: codecPort, keysFile };
+      save();
+      log('starting the Temporal dev server and Web UI…');
+      try {
+        server = await startDevServer({
+          dbFile: join(dir, 'temporal.db'),
+          logFile: join(dir, 'logs', 'temporal.log'),
+          port: await portFor(previous.temporal ? Number(previous.temporal.address.split(':')[1]) : undefined),
+          uiPort,
+          detached: true,
+          guard,
+          codecEndpoint: codecUrl,
+        });
+      } catch (err) {
+        if (attempt >= 3 || !/address already in use/.test(String(err))) throw err;
+        log(`a port was taken as the dev server started (attempt ${attempt}); starting again on new ports…`);
+        await stopProcessGroup(codecPid);
+      }
+    }
     state.temporal = { pid: server.process.pid, address: server.address, uiUrl: server.uiUrl ?? '', namespace: server.namespace };
     save();
   }
