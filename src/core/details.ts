@@ -74,6 +74,11 @@ function waitingFor(status: ReleaseStatus, spec: ReleaseSpec): string[] {
     const until = status.pause?.until ? `, until ${when(status.pause.until)}` : '';
     return [`**Waiting for** promote: ${md(status.pausedFor)}${until} — ${code(`tidegate promote ${id}${key}`)}`];
   }
+  if (status.waiting) {
+    const w = status.waiting;
+    const opens = w.opensAt ? ` for the window that opens at ${when(w.opensAt)}` : '';
+    return [`**Waiting**${opens} before ${w.stage} of ${md(w.service)}: ${md(w.reason)}`];
+  }
   const svc = status.stage === 'approval' ? status.services.find((s) => s.service === status.service) : undefined;
   const rule = spec.services.find((s) => s.service === svc?.service)?.production.approval;
   if (!svc || !rule || svc.stages.approval !== 'running' || svc.approvalsNeeded === undefined) return [];

@@ -27,6 +27,7 @@ export const PERMANENT_FAILURE_TYPES = [
   'GitHubInvalid',
   'AllowedSignersInvalid',
   'SignatureInvalid',
+  'CalendarInvalid',
   // how a release that did not ship ends its workflow (src/core/status.ts endingFailure); details: its ReleaseResult
   'ReleaseRolledBack',
   'ReleaseRejected',

@@ -9,12 +9,20 @@ import type { SignedStatement } from './statement.js';
  * The newest contract version this tidegate reads. 1: the input since 0.1.0. 2: the same shape, and
  * its spec requires signed decisions (approval.requireSignature), which a worker that reads only 1
  * would not enforce — so such a release is written as 2 and an older worker refuses it instead.
+ * 3: its spec has allowed windows or freezes (`windows`), which a worker that reads only 2 would
+ * ignore (it would release inside a freeze); it may require signatures too.
  */
-export const RELEASE_INPUT_CONTRACT = 2;
+export const RELEASE_INPUT_CONTRACT = 3;
 
-/** The contract a release of this spec is written with: 2 when it requires signatures, else 1. */
-export function contractFor(spec: ReleaseSpec): 1 | 2 {
+/** The contract a release of this spec is written with: the lowest that a worker honouring all of it reads. */
+export function contractFor(spec: ReleaseSpec): 1 | 2 | 3 {
+  if (hasWindows(spec)) return 3;
   return requiresSignatures(spec) ? 2 : 1;
+}
+
+/** Whether the spec limits when the release may move on (allowed windows or freezes). */
+export function hasWindows(spec: ReleaseSpec): boolean {
+  return (spec.windows?.allow.length ?? 0) > 0 || (spec.windows?.freezes.length ?? 0) > 0;
 }
 
 /** Whether any service's approval gate requires signed decisions (approval.requireSignature). */
@@ -23,8 +31,8 @@ export function requiresSignatures(spec: ReleaseSpec): boolean {
 }
 
 export interface ReleaseInput {
-  /** 1 or 2 (see RELEASE_INPUT_CONTRACT); absent in inputs written before the contract was versioned (read as 1). */
-  contract?: 1 | 2;
+  /** 1, 2 or 3 (see RELEASE_INPUT_CONTRACT); absent in inputs written before the contract was versioned (read as 1). */
+  contract?: 1 | 2 | 3;
   spec: ReleaseSpec;
   /** Who started the release (for the self-approval rule and the record). */
   initiator: string;
@@ -98,7 +106,7 @@ export function normaliseAnalysis(raw: unknown): AnalysisSpec | undefined {
  */
 export function upgradeReleaseInput(stored: StoredReleaseInput): ReleaseInput {
   const contract = stored.contract ?? 1;
-  if (contract !== 1 && contract !== 2) {
+  if (contract !== 1 && contract !== 2 && contract !== 3) {
     throw new UnsupportedInputError(`release input contract ${contract} is newer than this tidegate reads (${RELEASE_INPUT_CONTRACT}): upgrade the worker`);
   }
   const analyses: ReleaseSpec['analyses'] = {};

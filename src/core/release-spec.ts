@@ -6,6 +6,9 @@
 // purpose, with `upgradeReleaseInput` (src/core/release-input.ts) reading what older releases stored.
 // Durations are milliseconds.
 import type { Condition } from './condition.js';
+import type { AllowedWindow, Freeze } from './windows.js';
+
+export type { AllowedWindow, Freeze };
 
 export type Direction = 'increase' | 'decrease' | 'either';
 export type OnInconclusive = 'pause' | 'rollback';
@@ -118,6 +121,15 @@ export interface ServiceSpec {
   dependsOn: string[];
 }
 
+/**
+ * When the release may move on at a stage boundary: one of the allowed windows open (none listed:
+ * any time) and no freeze covering the time. The worker's calendar and a global freeze apply too.
+ */
+export interface WindowsSpec {
+  allow: AllowedWindow[];
+  freezes: Freeze[];
+}
+
 export interface ReleaseSpec {
   /** The service name, or the release name of a multi-service spec. */
   name: string;
@@ -127,4 +139,5 @@ export interface ReleaseSpec {
   /** In spec order; the plan orders them by dependsOn. */
   services: ServiceSpec[];
   analyses: Record<string, AnalysisSpec>;
+  windows?: WindowsSpec;
 }

@@ -32,6 +32,8 @@ export const TIMELINE_CODES = [
   'canary-weight',
   'canary-step-skipped',
   'paused',
+  'window-waiting',
+  'window-open',
   'analysis-delayed',
   'analysis-verdict',
   'approval-gate-opened',
@@ -81,6 +83,20 @@ export interface Pause {
   analysis?: string;
   /** A timed pause: when it goes on by itself (ISO workflow time). */
   until?: string;
+}
+
+/** A release held at a stage boundary by its calendar (src/core/windows.ts). */
+export interface WindowWait {
+  service: string;
+  /** The stage that waits to start. */
+  stage: Stage;
+  reason: string;
+  /** Whose rule holds it: the global freeze (`tidegate freeze`), the spec's windows, the worker's calendar. */
+  source: 'global-freeze' | 'spec' | 'worker';
+  /** When every rule allows it to go on (ISO); absent while a global freeze holds, or when no window opens within weeks. */
+  opensAt?: string;
+  /** When it began to wait (ISO workflow time). */
+  since: string;
 }
 
 export interface AnalysisRun {
@@ -189,6 +205,8 @@ export interface ReleaseStatus {
   pausedFor?: string;
   /** The same, as data to match on. */
   pause?: Pause;
+  /** Set while the release waits at a stage boundary for its window, a freeze's end or an unfreeze. */
+  waiting?: WindowWait;
   services: ServiceStatus[];
   analyses: AnalysisRun[];
   compensations: CompensationRecord[];
@@ -358,6 +376,8 @@ const LEGACY_TIMELINE: readonly (readonly [RegExp, TimelineCode])[] = [
   [/^snapshot: /, 'snapshot'],
   [/^canary weight \d+% on /, 'canary-weight'],
   [/^paused: /, 'paused'],
+  [/^[a-z-]+ of \S+ waits: /, 'window-waiting'],
+  [/^[a-z-]+ of \S+ goes on: /, 'window-open'],
   [/^analysis \S+: first measurement in /, 'analysis-delayed'],
   [/^analysis \S+: (Successful|Failed|Error|Inconclusive)\b/, 'analysis-verdict'],
   [/^approval gate of \S+ open: /, 'approval-gate-opened'],

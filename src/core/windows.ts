@@ -187,3 +187,44 @@ export function describeWindow(window: AllowedWindow): string {
   const days = run ? `${WEEKDAYS[indices[0] ?? 0]}–${WEEKDAYS[indices[indices.length - 1] ?? 0]}` : indices.map((d) => WEEKDAYS[d]).join(',');
   return `${days} ${window.from}–${window.to} ${window.timeZone}`;
 }
+
+/** Whether a release may move on now, and if not, why and when it may. */
+export type CalendarAnswer =
+  | { open: true }
+  | {
+      open: false;
+      reason: string;
+      /** Whose rule holds the release: a global freeze, the spec's windows or freezes, the worker's calendar. */
+      source: 'global-freeze' | 'spec' | 'worker';
+      /** The first time every rule allows (absent: a global freeze, or windows that never open together). */
+      opensAt?: string;
+    };
+
+/** The rules one calendar check weighs: the spec's, the worker's, and the global freeze. */
+export interface CalendarRules {
+  spec?: { allow: readonly AllowedWindow[]; freezes: readonly Freeze[] };
+  worker?: { allow: readonly AllowedWindow[]; freezes: readonly Freeze[] };
+  globalFreeze?: { by: string; reason: string; since: string };
+}
+
+/**
+ * The answer a release waits on at a stage boundary. A global freeze holds it with no opening time
+ * (it ends when someone lifts it); otherwise the reason names the first rule that holds it (the
+ * spec's before the worker's) and `opensAt` is the first time both allow.
+ *
+ *   spec Mon–Fri 09:00–17:00 Europe/Berlin, worker freeze Dec 24–27, at Thu 2026-12-24 10:00 CET
+ *     → { open: false, source: 'worker', reason: 'frozen until 2026-12-27T00:00:00+01:00: holidays
+ *         (the worker\'s calendar)', opensAt: '2026-12-28T08:00:00.000Z' } (Monday 09:00 CET)
+ */
+export function calendarAnswer(rules: CalendarRules, at: number): CalendarAnswer {
+  const frozen = rules.globalFreeze;
+  if (frozen) return { open: false, reason: `frozen by ${frozen.by} since ${frozen.since}: ${frozen.reason} (tidegate unfreeze lifts it)`, source: 'global-freeze' };
+  const spec = rules.spec ?? { allow: [], freezes: [] };
+  const worker = rules.worker ?? { allow: [], freezes: [] };
+  const both = nextOpen({ windows: [spec.allow, worker.allow], freezes: [...spec.freezes, ...worker.freezes] }, at);
+  if (both.open) return { open: true };
+  const specHere = openAt({ windows: [spec.allow], freezes: spec.freezes }, at);
+  const workerHere = openAt({ windows: [worker.allow], freezes: worker.freezes }, at);
+  const [source, reason] = !specHere.open ? (['spec', specHere.reason] as const) : !workerHere.open ? (['worker', `${workerHere.reason} (the worker's calendar)`] as const) : (['spec', both.reason] as const);
+  return { open: false, reason, source, ...(both.opensAt !== undefined ? { opensAt: new Date(both.opensAt).toISOString() } : {}) };
+}

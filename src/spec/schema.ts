@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parseCondition, type Condition } from '../core/condition.js';
 import { longestWindowMs } from '../core/promql.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
+import { isTimeZone, parseClock, WEEKDAYS } from '../core/windows.js';
 import type {
   AnalysisSpec,
   ApprovalSpec,
@@ -20,6 +21,9 @@ import type {
   StagingSpec,
   ThresholdAnalysisSpec,
   TrafficSpec,
+  AllowedWindow,
+  Freeze,
+  WindowsSpec,
 } from '../core/release-spec.js';
 
 const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -288,11 +292,46 @@ const serviceBlock = z
   .object({ ...serviceFields, version: version.optional(), dependsOn: z.array(dnsLabel).default([]) })
   .strict();
 
+/** "HH:MM" local time; `to` may be 24:00. */
+const clock = (endOfDay: boolean) =>
+  z
+    .string('must be a time of day like "09:00" (quote it in YAML)')
+    .refine((t) => parseClock(t, endOfDay) !== undefined, endOfDay ? 'must be a time HH:MM from 00:00 to 24:00' : 'must be a time HH:MM from 00:00 to 23:59');
+
+const allowedWindow = z
+  .object({
+    days: z.array(z.enum(WEEKDAYS, `must be one of ${WEEKDAYS.join(', ')}`)).min(1, 'must name at least one day'),
+    from: clock(false),
+    to: clock(true),
+    timeZone: z.string('must be a string').refine(isTimeZone, 'must be an IANA time zone like Europe/Berlin, America/New_York or UTC'),
+  })
+  .strict()
+  .refine((w) => w.from !== w.to, { path: ['to'], message: 'must differ from "from": a window of no time never opens' });
+
+/** An instant with its offset: a freeze means the same moment on every worker, whatever its zone. */
+const instant = z
+  .string('must be a time with an offset, like 2026-12-24T00:00:00+01:00')
+  .refine(
+    (t) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(t) && Number.isFinite(Date.parse(t)),
+    'must be a time with an offset, like 2026-12-24T00:00:00+01:00 or 2026-12-23T23:00:00Z',
+  );
+
+const freeze = z
+  .object({ from: instant, until: instant, reason: z.string('must be a string').trim().min(1, 'must say why (it is shown to whoever waits)').max(500, 'must be at most 500 characters') })
+  .strict()
+  .refine((f) => Date.parse(f.until) > Date.parse(f.from), { path: ['until'], message: 'must be after "from"' });
+
+/** When a release may move on; also the shape of the worker's calendar file (TIDEGATE_CALENDAR). */
+export const windowsSchema = z
+  .object({ allow: z.array(allowedWindow).default([]), freezes: z.array(freeze).default([]) })
+  .strict();
+
 const common = {
   version,
   source: source.optional(),
   build: build.optional(),
   analyses: z.record(z.string().regex(/^[a-z0-9][-a-z0-9_]*$/, 'analysis names are lowercase letters, digits, "-" and "_"'), analysis).default({}),
+  windows: windowsSchema.optional(),
 };
 
 const singleServiceDoc = z.object({ ...serviceFields, ...common }).strict();
@@ -359,8 +398,8 @@ function findCycle(services: { service: string; dependsOn: string[] }[]): string
 }
 
 function normalise(doc: z.output<typeof singleServiceDoc> | z.output<typeof multiServiceDoc>): ReleaseSpec {
-  const { version: v, source: src, build: b, analyses } = doc;
-  const shared = { version: v, ...(src ? { source: src } : {}), ...(b ? { build: b } : {}), analyses };
+  const { version: v, source: src, build: b, analyses, windows: w } = doc;
+  const shared = { version: v, ...(src ? { source: src } : {}), ...(b ? { build: b } : {}), analyses, ...(w ? { windows: w } : {}) };
   if ('services' in doc) {
     return { name: doc.release, ...shared, services: doc.services.map((s) => ({ ...s, version: s.version ?? v })) };
   }
@@ -419,6 +458,9 @@ const schemaMatchesContract: [
   Check<z.output<typeof staging>, StagingSpec>,
   Check<z.output<typeof build>, BuildSpec>,
   Check<z.output<typeof source>, SourceSpec>,
+  Check<z.output<typeof allowedWindow>, AllowedWindow>,
+  Check<z.output<typeof freeze>, Freeze>,
+  Check<z.output<typeof windowsSchema>, WindowsSpec>,
   Check<z.output<typeof serviceBlock> & { version: string }, ServiceSpec>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 void schemaMatchesContract;

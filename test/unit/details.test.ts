@@ -44,6 +44,25 @@ test('a timed pause says until when, and the command that goes on now', () => {
   expect(details).toContain('Abort: `tidegate abort checkout@1.4.2 --reason <why>`');
 });
 
+test('a release waiting for its window says until when and why; one held by a global freeze says who froze it', () => {
+  const windowed = currentDetails(
+    live((s) => {
+      s.stage = 'build';
+      s.waiting = { service: 'checkout', stage: 'staging', reason: 'outside the allowed window (mon–fri 09:00–17:00 Europe/Berlin)', source: 'spec', opensAt: '2026-12-07T08:00:00.000Z', since: '2026-12-05T10:00:00.000Z' };
+    }),
+    spec,
+  );
+  expect(windowed).toContain('**Waiting** for the window that opens at 2026-12-07 08:00 UTC before staging of checkout: outside the allowed window (mon–fri 09:00–17:00 Europe/Berlin)');
+  expect(windowed).toContain('Abort: `tidegate abort checkout@1.4.2 --reason <why>`');
+  const frozen = currentDetails(
+    live((s) => {
+      s.waiting = { service: 'checkout', stage: 'switch', reason: 'frozen by erin since 2026-12-05T10:00:00.000Z: incident 4711 (tidegate unfreeze lifts it)', source: 'global-freeze', since: '2026-12-05T10:00:00.000Z' };
+    }),
+    spec,
+  );
+  expect(frozen).toContain('**Waiting** before switch of checkout: frozen by erin since 2026-12-05T10:00:00.000Z: incident 4711 (tidegate unfreeze lifts it)');
+});
+
 test('an approval gate names who may still approve (not the initiator), until when, and the commands — with --key where signatures are required', () => {
   const details = currentDetails(
     live((s) => {

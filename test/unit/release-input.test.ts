@@ -31,7 +31,7 @@ test('an input of this contract, with or without its version, is read as stored'
 });
 
 test('an input of a later contract is refused with what to do: a newer worker must run it', () => {
-  expect(() => upgradeReleaseInput(input({}, 3))).toThrow('release input contract 3 is newer than this tidegate reads (2): upgrade the worker');
+  expect(() => upgradeReleaseInput(input({}, 4))).toThrow('release input contract 4 is newer than this tidegate reads (3): upgrade the worker');
 });
 
 test('a spec that requires signed decisions is written as contract 2, which a worker reading only 1 refuses; any other as 1', () => {
@@ -47,6 +47,17 @@ test('a spec that requires signed decisions is written as contract 2, which a wo
   expect(contractFor(spec())).toBe(1);
   const two = { ...input({}, 2), spec: spec(true) } as unknown as StoredReleaseInput;
   expect(upgradeReleaseInput(two).contract).toBe(2);
+});
+
+test('a spec with windows or freezes is written as contract 3, which a worker that would ignore them (reading only 2) refuses', () => {
+  const base = { ...(input({}, 1).spec as unknown as Parameters<typeof contractFor>[0]) };
+  const window = { days: ['mon' as const], from: '09:00', to: '17:00', timeZone: 'UTC' };
+  expect(contractFor({ ...base, windows: { allow: [window], freezes: [] } })).toBe(3);
+  expect(contractFor({ ...base, windows: { allow: [], freezes: [{ from: '2026-12-24T00:00:00Z', until: '2026-12-27T00:00:00Z', reason: 'holidays' }] } })).toBe(3);
+  // an empty block limits nothing
+  expect(contractFor({ ...base, windows: { allow: [], freezes: [] } })).toBe(contractFor(base));
+  const three = { ...input({}, 3), spec: { ...base, windows: { allow: [window], freezes: [] } } } as unknown as StoredReleaseInput;
+  expect(upgradeReleaseInput(three).contract).toBe(3);
 });
 
 test.each(historyFiles().map((f) => [f]))('%s: its input upgrades, and every compare analysis has its metrics', (file) => {
