@@ -1,6 +1,7 @@
 // Workflow-test harness: the release workflow on the time-skipping test server, with typed mock
 // activities over an in-memory cluster (jest mocks cannot reach the workflow bundle) and the real
 // coordination activities talking to the test server. Specs use real durations (24h, 30m).
+import { calendarAnswer, type CalendarAnswer, type CalendarRules } from '../../src/core/windows.js';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, type DataConverter } from '@temporalio/common';
@@ -60,6 +61,11 @@ export class FakeWorld {
   readonly commitStatuses: string[] = [];
   /** The worker's allowed signers and policy (the real signing activities run on it). */
   signing: SigningConfig = { requireSigned: false };
+  /** The worker's calendar (TIDEGATE_CALENDAR) and the global freeze, as the real calendar rule weighs them. */
+  workerCalendar: CalendarRules['worker'];
+  globalFreeze: CalendarRules['globalFreeze'];
+  /** Every calendar check's time and answer (kept apart from `calls`, whose order tests assert). */
+  readonly calendarChecks: { at: string; answer: CalendarAnswer }[] = [];
 
   service(name: string): FakeService {
     let svc = this.services.get(name);
@@ -228,6 +234,11 @@ export class FakeWorld {
       },
       readSignerTrust: (input) => createSigningActivities(this.signing).readSignerTrust(input),
       verifyStatement: (input) => createSigningActivities(this.signing).verifyStatement(input),
+      checkCalendar: async ({ windows, at }) => {
+        const answer = calendarAnswer({ ...(windows ? { spec: windows } : {}), ...(this.workerCalendar ? { worker: this.workerCalendar } : {}), ...(this.globalFreeze ? { globalFreeze: this.globalFreeze } : {}) }, Date.parse(at));
+        this.calendarChecks.push({ at, answer });
+        return answer;
+      },
     };
   }
 }

@@ -6,6 +6,7 @@
 // Kubernetes, Prometheus and GitHub are counted (./metrics.ts).
 import type { Client } from '@temporalio/client';
 import { createCoordinationActivities } from './temporal/index.js';
+import { createCalendarActivities, type CalendarConfig } from './calendar/index.js';
 import { createSigningActivities, type SigningConfig } from './signing/index.js';
 import { payloadHazards } from '../core/values.js';
 import type { GitHubActivities, KubernetesActivities, MetricsActivities, ReleaseActivities } from './types.js';
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   github?: GitHubActivities;
   /** Allowed signers and policy; none: no signer is trusted and signatures are not required. */
   signing?: SigningConfig;
+  /** The worker's calendar (TIDEGATE_CALENDAR); none: the spec's windows and the global freeze only. */
+  calendar?: CalendarConfig;
 }
 
 function unavailable<T extends object>(system: string, names: (keyof T)[]): T {
@@ -40,6 +43,7 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
     ...(deps.github ? countingErrors('github', deps.github) : unavailable<GitHubActivities>('GitHub', ['awaitChecks', 'dispatchWorkflow', 'createDeployment', 'setDeploymentStatus', 'setCommitStatus'])),
     ...createCoordinationActivities(deps.temporal),
     ...createSigningActivities(deps.signing ?? { requireSigned: false }),
+    ...createCalendarActivities(deps.temporal, deps.calendar),
   });
 }
 

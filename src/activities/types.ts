@@ -7,6 +7,8 @@ import type { Color, ProductionSnapshot, ProductionTarget, StagingSnapshot } fro
 import type { AllowedSigner } from '../core/allowed-signers.js';
 import type { OidcProof, TrustedIssuer } from '../core/approval.js';
 import type { SignedStatement } from '../core/statement.js';
+import type { WindowsSpec } from '../core/release-spec.js';
+import type { CalendarAnswer } from '../core/windows.js';
 
 export type { ProductionTarget, TrafficState };
 
@@ -104,6 +106,13 @@ export interface CoordinationActivities {
   isReleaseRunning(input: { releaseId: string }): Promise<boolean>;
 }
 
+export type { CalendarAnswer };
+
+export interface CalendarActivities {
+  /** The spec's windows against the worker's calendar and the global freeze, at `at` (the workflow's time, ISO). */
+  checkCalendar(input: { windows?: WindowsSpec; at: string }): Promise<CalendarAnswer>;
+}
+
 /** The worker's allowed signers and signature policy, as read when an approval gate opens. */
 export interface SignerTrust {
   /** Where the list came from (a file path), or "none" when the worker has none configured. */
@@ -138,4 +147,4 @@ export interface SigningActivities {
   verifyStatement(input: { signed: SignedStatement; keys: string[]; namespace: string; spec?: unknown }): Promise<VerifiedSignature>;
 }
 
-export type ReleaseActivities = KubernetesActivities & MetricsActivities & GitHubActivities & CoordinationActivities & SigningActivities;
+export type ReleaseActivities = KubernetesActivities & MetricsActivities & GitHubActivities & CoordinationActivities & SigningActivities & CalendarActivities;

@@ -1,7 +1,7 @@
 // The tidegate worker: polls the `tidegate` task queue (TIDEGATE_TASK_QUEUE), runs release and lock
 // workflows and their activities. Connection from the standard Temporal environment variables;
 // credentials for Kubernetes, Prometheus and GitHub stay in this process's environment.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SEARCH_ATTRIBUTES } from '../core/search-attributes.js';
 import { Client } from '@temporalio/client';
@@ -12,6 +12,7 @@ import { createKubernetesActivities, kubeApis } from '../activities/kubernetes/i
 import { createGitHubActivities } from '../activities/github/index.js';
 import { createPrometheusActivities } from '../activities/prometheus/index.js';
 import { signingConfigFromEnv } from '../activities/signing/index.js';
+import { parseCalendar } from '../activities/calendar/index.js';
 import { connectionOptions, temporalSettings, type TemporalSettings } from '../temporal/connection.js';
 import { dataConverterFor } from '../temporal/codec.js';
 import { TASK_QUEUE } from '../core/ids.js';
@@ -38,7 +39,8 @@ export interface WorkerConfig {
  * Prometheus: PROMETHEUS_URL, with PROMETHEUS_BEARER_TOKEN when it needs one.
  * GitHub: GITHUB_TOKEN, and GITHUB_API_URL for GitHub Enterprise (or the local fake); releases link
  * to TEMPORAL_UI_URL when it is set. Signed decisions: TIDEGATE_ALLOWED_SIGNERS (an allowed signers
- * file, as ssh-keygen and git read it) and TIDEGATE_REQUIRE_SIGNED.
+ * file, as ssh-keygen and git read it) and TIDEGATE_REQUIRE_SIGNED. Windows and freezes for every
+ * release: TIDEGATE_CALENDAR (a YAML or JSON file in the spec's `windows` shape, read at every check).
  */
 export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapters: NonNullable<WorkerConfig['adapters']>; configured: string[] } {
   const adapters: NonNullable<WorkerConfig['adapters']> = {};
@@ -63,6 +65,12 @@ export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapter
       ...(ui ? { releaseUrl: (id: string) => `${ui}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(id)}` } : {}),
     });
     configured.push(`github (${env.GITHUB_API_URL ?? 'https://api.github.com'})`);
+  }
+  if (env.TIDEGATE_CALENDAR) {
+    // read now, so that a broken file stops the worker at start rather than holding releases later
+    const calendar = parseCalendar(readFileSync(env.TIDEGATE_CALENDAR, 'utf8'), `TIDEGATE_CALENDAR=${env.TIDEGATE_CALENDAR}`);
+    adapters.calendar = { file: env.TIDEGATE_CALENDAR };
+    configured.push(`calendar (${env.TIDEGATE_CALENDAR}: ${calendar.allow.length} allowed windows, ${calendar.freezes.length} freezes)`);
   }
   adapters.signing = signingConfigFromEnv(env);
   if (adapters.signing.allowedSignersFile) configured.push(`allowed signers (${adapters.signing.allowedSignersFile}${adapters.signing.requireSigned ? ', signatures required' : ''})`);

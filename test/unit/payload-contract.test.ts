@@ -98,6 +98,17 @@ const samples: Samples = {
     inputs: [[{ signed: { statement: '{"v":1}', signature: '-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----' }, keys: [], namespace: 'tidegate' }]],
     results: [{ keyType: 'ssh-ed25519', fingerprint: 'SHA256:4FZBTirmdgGL/hGyVQC3HRMKrHIF1NiF4ME/8cH0M08' }],
   },
+  checkCalendar: {
+    inputs: [
+      [{ at }],
+      [{ at, windows: { allow: [{ days: ['mon', 'fri'], from: '22:00', to: '06:00', timeZone: 'Europe/Berlin' }], freezes: [{ from: '2026-12-24T00:00:00+01:00', until: '2026-12-27T00:00:00+01:00', reason: 'holidays' }] } }],
+    ],
+    results: [
+      { open: true },
+      { open: false, reason: 'frozen until 2026-12-27T00:00:00+01:00: holidays', source: 'spec', opensAt: '2026-12-28T08:00:00.000Z' },
+      { open: false, reason: 'frozen by alice since 2026-12-02T10:00:00.000Z: incident 4711 (tidegate unfreeze lifts it)', source: 'global-freeze' },
+    ],
+  },
 };
 
 describe.each(Object.entries(samples))('%s', (name, { inputs, results }) => {

@@ -1,5 +1,8 @@
 // Allowed windows and freezes, table-driven, with the daylight-saving days that break naive clocks.
+import { parseCalendar } from '../../src/activities/calendar/index.js';
+import { validateSpec } from '../../src/spec/index.js';
 import {
+  calendarAnswer,
   describeWindow,
   instantOf,
   isTimeZone,
@@ -113,4 +116,63 @@ describe('clocks', () => {
     [fridayNight, 'fri 22:00–06:00 UTC'],
     [{ days: ['sun', 'sat'], from: '10:00', to: '12:00', timeZone: 'UTC' }, 'sun,sat 10:00–12:00 UTC'],
   ])('%j reads %s', (window, text) => expect(describeWindow(window)).toBe(text));
+});
+
+describe('the answer a release waits on (spec, worker, global freeze)', () => {
+  const holidays: Freeze = { from: '2026-12-24T00:00:00+01:00', until: '2026-12-27T00:00:00+01:00', reason: 'holidays' };
+  test.each<[string, Parameters<typeof calendarAnswer>[0], string, ReturnType<typeof calendarAnswer>]>([
+    ['no rules: open', {}, '2026-12-05T10:00:00Z', { open: true }],
+    ['inside the spec window, no worker rules: open', { spec: { allow: [office], freezes: [] } }, '2026-12-07T10:00:00Z', { open: true }],
+    [
+      "the spec's window is open, the worker's freeze holds it until Monday's window",
+      { spec: { allow: [office], freezes: [] }, worker: { allow: [], freezes: [holidays] } },
+      '2026-12-24T09:00:00Z',
+      { open: false, source: 'worker', reason: "frozen until 2026-12-27T00:00:00+01:00: holidays (the worker's calendar)", opensAt: '2026-12-28T08:00:00.000Z' },
+    ],
+    [
+      "outside the spec's window on a Saturday: the spec's rule is named first",
+      { spec: { allow: [office], freezes: [] }, worker: { allow: [], freezes: [holidays] } },
+      '2026-12-05T10:00:00Z',
+      { open: false, source: 'spec', reason: 'outside the allowed window (mon–fri 09:00–17:00 Europe/Berlin)', opensAt: '2026-12-07T08:00:00.000Z' },
+    ],
+    [
+      'a global freeze wins over an open window, and has no opening time',
+      { spec: { allow: [office], freezes: [] }, globalFreeze: { by: 'erin', reason: 'incident 4711', since: '2026-12-07T09:00:00.000Z' } },
+      '2026-12-07T10:00:00Z',
+      { open: false, source: 'global-freeze', reason: 'frozen by erin since 2026-12-07T09:00:00.000Z: incident 4711 (tidegate unfreeze lifts it)' },
+    ],
+  ])('%s', (_, rules, now, expected) => expect(calendarAnswer(rules, at(now))).toEqual(expected));
+});
+
+describe('windows in the spec and in the worker calendar file: bad input names the field', () => {
+  const base = { service: 'checkout', version: '1.0.0', image: 'r/checkout:1', production: { namespace: 'prod', blueGreen: { activeService: 'checkout', deploymentPrefix: 'checkout' } } };
+  test.each<[string, unknown, string[]]>([
+    ['an unknown day', { allow: [{ days: ['mon', 'funday'], from: '09:00', to: '17:00', timeZone: 'UTC' }] }, ['windows.allow[0].days[1]: must be one of sun, mon, tue, wed, thu, fri, sat']],
+    ['no days', { allow: [{ days: [], from: '09:00', to: '17:00', timeZone: 'UTC' }] }, ['windows.allow[0].days: must name at least one day']],
+    ['an hour that is not a clock', { allow: [{ days: ['mon'], from: '9:00', to: '24:01', timeZone: 'UTC' }] }, ['windows.allow[0].from: must be a time HH:MM from 00:00 to 23:59', 'windows.allow[0].to: must be a time HH:MM from 00:00 to 24:00']],
+    ['an unquoted YAML-ish number', { allow: [{ days: ['mon'], from: 900, to: '17:00', timeZone: 'UTC' }] }, ['windows.allow[0].from: must be a time of day like "09:00" (quote it in YAML)']],
+    ['an empty window', { allow: [{ days: ['mon'], from: '09:00', to: '09:00', timeZone: 'UTC' }] }, ['windows.allow[0].to: must differ from "from": a window of no time never opens']],
+    ['an unknown time zone', { allow: [{ days: ['mon'], from: '09:00', to: '17:00', timeZone: 'CEST' }] }, ['windows.allow[0].timeZone: must be an IANA time zone like Europe/Berlin, America/New_York or UTC']],
+    ['a freeze without an offset', { freezes: [{ from: '2026-12-24T00:00:00', until: '2026-12-27T00:00:00+01:00', reason: 'x' }] }, ['windows.freezes[0].from: must be a time with an offset, like 2026-12-24T00:00:00+01:00 or 2026-12-23T23:00:00Z']],
+    ['a freeze that ends before it starts', { freezes: [{ from: '2026-12-27T00:00:00Z', until: '2026-12-24T00:00:00Z', reason: 'x' }] }, ['windows.freezes[0].until: must be after "from"']],
+    ['a freeze without a reason', { freezes: [{ from: '2026-12-24T00:00:00Z', until: '2026-12-27T00:00:00Z', reason: ' ' }] }, ['windows.freezes[0].reason: must say why (it is shown to whoever waits)']],
+    ['an unknown key', { allow: [], blackout: [] }, ['windows: Unrecognized key: "blackout"']],
+  ])('%s', (_, windows, problems) => {
+    const result = validateSpec({ ...base, windows });
+    expect(result.ok ? [] : result.problems.map((p) => `${p.path}: ${p.message}`)).toEqual(problems);
+  });
+
+  test('a valid block is kept as written, with empty lists for what it leaves out', () => {
+    const result = validateSpec({ ...base, windows: { allow: [office] } });
+    expect(result.ok && result.spec.windows).toEqual({ allow: [office], freezes: [] });
+    const without = validateSpec(base);
+    expect(without.ok && 'windows' in without.spec).toBe(false);
+  });
+
+  test("the worker's calendar file: YAML in the same shape, a problem names the file and the field", () => {
+    expect(parseCalendar('allow:\n  - { days: [mon], from: "09:00", to: "17:00", timeZone: UTC }\n', 'cal.yaml')).toEqual({ allow: [{ days: ['mon'], from: '09:00', to: '17:00', timeZone: 'UTC' }], freezes: [] });
+    expect(parseCalendar('', 'empty.yaml')).toEqual({ allow: [], freezes: [] });
+    expect(() => parseCalendar('freezes:\n  - { from: "2026-12-24T00:00:00Z", until: "2026-12-20T00:00:00Z", reason: x }\n', 'cal.yaml')).toThrow('cal.yaml: freezes[0].until: must be after "from"');
+    expect(() => parseCalendar('allow: [', 'cal.yaml')).toThrow(/^cal\.yaml: /);
+  });
 });
