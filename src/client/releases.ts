@@ -137,7 +137,7 @@ export class Releases {
       }
     }
     const contract = contractFor(spec);
-    if (contract === 2 && !options.signer) throw new RefusedError(`${id}'s spec requires signed decisions (approval.requireSignature): start it with --key <your SSH key>`);
+    if (requiresSignatures(spec) && !options.signer) throw new RefusedError(`${id}'s spec requires signed decisions (approval.requireSignature): start it with --key <your SSH key>`);
     const signedStart = options.signer
       ? await signStatement({ decision: 'start', principal: options.initiator, releaseId: id, services: statementServices(spec), spec: specDigest(spec), ...(options.supersede ? { supersede: true as const } : {}) }, options.signer)
       : undefined;

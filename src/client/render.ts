@@ -215,6 +215,15 @@ export function renderStatus(status: ReleaseStatus | Loose<ReleaseStatus>): stri
     lines.push(services.length ? '  no stage ran: the release ended before its first stage' : '  no service was started');
   }
   if (present(s?.pausedFor)) lines.push(`  PAUSED: ${text(s?.pausedFor)}`);
+  const waiting = s?.waiting;
+  if (waiting && !present(s?.outcome)) {
+    const what = `${text(waiting.stage)} of ${text(waiting.service)}`;
+    lines.push(
+      present(waiting.opensAt)
+        ? `  WAITING (${what}) for the window that opens at ${text(waiting.opensAt)}: ${text(waiting.reason)}`
+        : `  WAITING (${what}): ${text(waiting.reason)}`,
+    );
+  }
   const analyses = each(s?.analyses);
   if (analyses.length) {
     lines.push('  analyses:');

@@ -74,3 +74,11 @@ export const lockFreedSignal = defineSignal<[string]>('lockFreed');
 /** Lock workflow handlers. */
 export const unlockSignal = defineSignal<[string]>('unlock');
 export const lockHolderQuery = defineQuery<string>('holder');
+
+/** Global freeze workflow handlers (src/workflows/freeze.ts). */
+export interface UnfreezeRequest {
+  by: string;
+}
+export const unfreezeSignal = defineSignal<[UnfreezeRequest]>('unfreeze');
+/** Sent to running releases when their calendar may have changed (a freeze lifted): a release waiting for its window checks again now. */
+export const calendarChangedSignal = defineSignal<[]>('calendarChanged');

@@ -1,3 +1,4 @@
 // The workflows a tidegate worker registers.
 export { release } from './release.js';
 export { serviceLock } from './lock.js';
+export { globalFreeze } from './freeze.js';

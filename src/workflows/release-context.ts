@@ -161,6 +161,7 @@ export class ReleaseContext {
     status.stage = 'done';
     status.pausedFor = undefined;
     status.pause = undefined;
+    status.waiting = undefined;
     status.endedAt = this.now();
     upsertSearchAttributes([
       { key: STAGE_KEY, value: 'done' },

@@ -7,7 +7,7 @@ import { ActivityFailure, ApplicationFailure, condition, setHandler, workflowInf
 import { approvalsNeeded, checkApprove, checkControl, checkReject, checkSignature, checkSupersede, type ApprovalGate, type DecisionProof, type SignatureCheck, type Verdict } from '../core/approval.js';
 import { failure } from '../core/failures.js';
 import { SIGNATURE_NAMESPACE, type SignedStatement } from '../core/statement.js';
-import { abortSignal, abortUpdate, approveUpdate, lockFreedSignal, promoteUpdate, refusedSignal, rejectUpdate, statusQuery, type AbortRequest, type AbortResponse, type RefusedRequest } from './definitions.js';
+import { abortSignal, abortUpdate, calendarChangedSignal, approveUpdate, lockFreedSignal, promoteUpdate, refusedSignal, rejectUpdate, statusQuery, type AbortRequest, type AbortResponse, type RefusedRequest } from './definitions.js';
 import { failureMessage, verification } from './release-activities.js';
 import { advertiseAwaiting } from './awaiting.js';
 import type { ReleaseContext } from './release-context.js';
@@ -32,6 +32,8 @@ export class Requests {
   pipelineScope: CancellationScope | undefined;
   /** Signed statements accepted in this run: each counts once. */
   readonly usedStatements = new Set<string>();
+  /** How often the release was told its calendar changed (a lifted freeze): a release waiting for its window checks again. */
+  calendarChanges = 0;
 }
 
 export function installHandlers(ctx: ReleaseContext): void {
@@ -193,6 +195,8 @@ export function installHandlers(ctx: ReleaseContext): void {
       description: 'Go on from the current pause as {by, full?, signed?}; full skips the remaining canary steps. Use `tidegate promote <release> [--full] [--key <SSH key>]`.',
     },
   );
+
+  setHandler(calendarChangedSignal, () => void requests.calendarChanges++, { description: 'Sent by `tidegate unfreeze` to every running release: one waiting at a stage boundary checks its calendar again now.' });
 
   setHandler(lockFreedSignal, (service) => void requests.freedLocks.add(service), { description: 'Sent by a release this one supersedes once it has given back the lock of a service.' });
 

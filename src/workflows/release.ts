@@ -22,6 +22,7 @@ import { snapshot } from './stage-snapshot.js';
 import { staging } from './stage-staging.js';
 import { verifyStart } from './stage-start.js';
 import { switchTraffic } from './stage-switch.js';
+import { awaitWindow, GATED_STAGES } from './stage-window.js';
 import { stageEnded } from './release-metrics.js';
 
 export async function release(stored: StoredReleaseInput): Promise<ReleaseResult> {
@@ -88,6 +89,7 @@ async function stage(ctx: ReleaseContext, service: ServiceRun, planned: PlannedS
   }
   const st = service.status;
   ctx.status.service = id;
+  if (GATED_STAGES.has(name) && patched(PATCHES.releaseCalendar.id)) await awaitWindow(ctx, id, name);
   ctx.setStage(name);
   st.stages[name] = 'running';
   ctx.record('stage-started', `${name} started`, { service: id, stage: name });

@@ -101,6 +101,8 @@ const reachesGuardedCode: Record<PatchId, (r: Recorded) => boolean> = {
   'failed-ending': (r) => r.result.outcome !== 'released',
   // an approval gate opened
   'signed-decisions': (r) => r.result.status.timeline.some((t) => t.event === 'approval started'),
+  // a staging, canary or switch stage was about to start (the calendar is checked before each)
+  'release-calendar': (r) => r.result.status.timeline.some((t) => (t.code === 'stage-started' || t.event.endsWith(' started')) && ['staging', 'canary', 'switch'].includes(t.stage ?? '')),
   // the build gate ran for a spec that dispatches a workflow
   'build-dispatch': (r) => r.input.spec.build?.dispatch !== undefined && r.result.status.timeline.some((t) => t.event.startsWith('build gate: waiting for')),
 };

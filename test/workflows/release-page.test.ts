@@ -38,7 +38,7 @@ test("a release's page says what it waits for, whom, until when and how to act; 
   const signals = described_(meta.definition?.signalDefinitions);
   const queries = described_(meta.definition?.queryDefinitions);
   expect(Object.keys(updates).sort()).toEqual(['abort', 'approve', 'promote', 'reject']);
-  expect(Object.keys(signals).sort()).toEqual(['abort', 'lockFreed', 'refused']);
+  expect(Object.keys(signals).sort()).toEqual(['abort', 'calendarChanged', 'lockFreed', 'refused']);
   for (const [name, text] of Object.entries({ ...updates, ...signals, status: queries.status ?? '' })) expect({ name, described: text.length > 20 }).toEqual({ name, described: true });
 
   await h.releases.approve(releaseId, 'alice');
