@@ -242,7 +242,7 @@ export const PATCHES = {
     id: 'release-calendar',
     guards:
       "Before staging, each canary stage and each switch, the release checks its calendar (the spec's windows and freezes, the worker's TIDEGATE_CALENDAR, the global freeze) in a local activity and waits durably while it may not go on. Releases started without it never check and never wait.",
-    since: 'HEAD',
+    since: 'daba52c',
     fixtures: {
       new: ['window-waited-released', 'frozen-aborted'],
       // every release recorded before it went through its stages unchecked
