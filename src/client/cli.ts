@@ -14,6 +14,9 @@ import { connectClient, temporalSettings } from '../temporal/connection.js';
 import { InvalidInputError, RefusedError } from './errors.js';
 import { exitCodeOf, renderList, renderStatus } from './render.js';
 import { Releases } from './releases.js';
+import { liftGlobalFreeze, startGlobalFreeze } from './freeze.js';
+import { readGlobalFreeze } from '../temporal/freeze.js';
+import { TASK_QUEUE } from '../core/ids.js';
 import type { JSONWebKeySet } from 'jose';
 import { AesGcmCodec, PayloadKeyError, payloadKeysFromEnv } from '../temporal/codec.js';
 import { startCodecServer } from '../temporal/codec-server.js';
@@ -42,6 +45,13 @@ const USAGE = `usage: tidegate <command> [options]
   reject RELEASE [--as NAME] --reason TEXT [--key SSH_KEY]
   promote RELEASE [--full] [--as NAME] [--key SSH_KEY]
   abort RELEASE --reason TEXT [--as NAME] [--key SSH_KEY]
+  abort --all [--service S] --reason TEXT [--as NAME] [--key SSH_KEY]
+                                           abort every running release (of S: a service, or a multi-service
+                                           release's name), found through the search attributes
+  freeze --reason TEXT [--as NAME]         hold every running release at its next stage boundary (approvals are
+                                           still collected) and every new one before its first change
+  freeze                                   show the freeze in force, if any
+  unfreeze [--as NAME]                     lift the freeze: waiting releases go on at once
                                            --key (or TIDEGATE_SIGNING_KEY) signs the decision with ssh-keygen -Y sign:
                                            a private key, or a .pub whose key ssh-agent holds;
                                            --id-token-command CMD (or TIDEGATE_ID_TOKEN_COMMAND) proves it with
@@ -78,6 +88,7 @@ const OPTIONS = {
   supersede: { type: 'boolean' },
   running: { type: 'boolean' },
   full: { type: 'boolean' },
+  all: { type: 'boolean' },
   history: { type: 'string' },
   check: { type: 'boolean' },
   host: { type: 'string' },
@@ -138,7 +149,7 @@ function loadSpec(flags: Flags, overridable = true): ReturnType<typeof parseSpec
   return parseSpec(text, overrides);
 }
 
-const COMMANDS = ['validate', 'start', 'status', 'list', 'analysis', 'verify', 'approve', 'reject', 'promote', 'abort', 'worker', 'codec-server'];
+const COMMANDS = ['validate', 'start', 'status', 'list', 'analysis', 'verify', 'approve', 'reject', 'promote', 'abort', 'freeze', 'unfreeze', 'worker', 'codec-server'];
 /** Commands of the development kit (devkit/cli.ts), which the installed CLI does not ship. */
 const DEVKIT_COMMANDS = ['dev', 'demo'];
 
@@ -160,9 +171,17 @@ export function parseInvocation(argv: string[]): { command: string; flags: Flags
   const command = positionals[0] ?? '';
   if (!COMMANDS.includes(command)) throw unknownCommand(command);
   if ((command === 'validate' || command === 'start') && !flags.file) throw new InvalidInputError('missing -f FILE (the release spec)');
-  if (['status', 'approve', 'reject', 'promote', 'abort'].includes(command)) releaseArg(positionals, command);
+  checkAbortAll(command, flags, positionals);
+  if (['status', 'approve', 'reject', 'promote'].includes(command) || (command === 'abort' && !flags.all)) releaseArg(positionals, command);
   if ((command === 'reject' || command === 'abort') && !flags.reason?.trim()) throw new InvalidInputError(`${command} needs --reason TEXT`);
   return { command, flags, positionals };
+}
+
+/** --all belongs to abort, and takes no release id; --service narrows list and abort --all only. */
+function checkAbortAll(command: string, flags: Flags, positionals: string[]): void {
+  if (flags.all && command !== 'abort') throw new InvalidInputError('--all applies to abort only');
+  if (flags.all && positionals[1]) throw new InvalidInputError(`give a release id or --all, not both (got "${positionals[1]}")`);
+  if (command === 'abort' && flags.service && !flags.all) throw new InvalidInputError('--service applies to abort --all; to abort one release, name it');
 }
 
 /** Runs one CLI invocation and returns its exit code. */
@@ -229,8 +248,10 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     startSpec = loadSpec(flags);
     if (!startSpec.ok) throw new InvalidInputError(`${flags.file} is not a valid release spec; nothing was started:`, startSpec.problems.map(formatProblem));
   }
-  const id = command === 'start' || command === 'list' ? '' : releaseArg(positionals, command);
+  checkAbortAll(command, flags, positionals);
+  const id = ['start', 'list', 'freeze', 'unfreeze'].includes(command) || (command === 'abort' && flags.all) ? '' : releaseArg(positionals, command);
   if (command === 'reject' && !flags.reason?.trim()) throw new InvalidInputError('reject needs --reason TEXT');
+  if (command === 'freeze' && flags.reason !== undefined && !flags.reason.trim()) throw new InvalidInputError('freeze needs a non-empty --reason TEXT: it is shown to everyone whose release waits');
   if (command === 'abort' && !flags.reason?.trim()) throw new InvalidInputError('abort needs --reason TEXT');
 
   const { client, close } = await (io.connect ?? (() => connectClient(temporalSettings(io.env))))();
@@ -280,6 +301,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       }
       case 'abort': {
         const signer = signerOf(flags, io.env);
+        if (flags.all) return await abortAll(releases, by, flags, signer, io, print);
         const r = await releases.abort(id, by, flags.reason ?? '', signer);
         const text = (): string =>
           !r.accepted
@@ -290,11 +312,65 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
         print(text, { releaseId: id, ...r });
         return 0;
       }
+      case 'freeze': {
+        if (flags.reason === undefined) {
+          const current = await readGlobalFreeze(client);
+          print(() => (current ? `frozen by ${current.by} since ${current.since}: ${current.reason}` : 'no freeze in force (set one with tidegate freeze --reason TEXT)'), { frozen: current ?? null });
+          return 0;
+        }
+        const r = await startGlobalFreeze(client, { by, reason: flags.reason.trim() }, io.env.TIDEGATE_TASK_QUEUE || TASK_QUEUE);
+        print(
+          () =>
+            r.started
+              ? `frozen by ${by}: ${r.freeze.reason}\nrunning releases stop at their next stage boundary (approvals are still collected); tidegate unfreeze lifts it`
+              : `already frozen by ${r.freeze.by} since ${r.freeze.since}: ${r.freeze.reason}; nothing changed`,
+          { started: r.started, frozen: r.freeze },
+        );
+        return 0;
+      }
+      case 'unfreeze': {
+        const r = await liftGlobalFreeze(client, by);
+        print(
+          () => (r.lifted ? `unfrozen by ${by} (frozen by ${r.lifted.by} since ${r.lifted.since}: ${r.lifted.reason}); told ${r.told} running release${r.told === 1 ? '' : 's'}` : `no freeze was in force; told ${r.told} running release${r.told === 1 ? '' : 's'} to check their calendar again`),
+          { lifted: r.lifted ?? null, told: r.told },
+        );
+        return 0;
+      }
     }
     return EXIT_CODES.error;
   } finally {
     await close();
   }
+}
+
+/**
+ * `abort --all [--service S]`: every running release (of S) found through the search attributes is
+ * asked to abort, one after another, each as `abort RELEASE` would. Exit 0 when every one accepted,
+ * 3 when one refused (a release that requires a signed abort), 1 when one could not be asked.
+ */
+async function abortAll(releases: Releases, by: string, flags: Flags, signer: Signer | undefined, io: CliIO, print: (human: () => string, json: unknown) => void): Promise<number> {
+  const reason = flags.reason ?? '';
+  const running = await releases.list({ running: true, ...(flags.service ? { service: flags.service } : {}) }, 10_000);
+  const results: { releaseId: string; outcome: 'accepted' | 'queued' | 'already-aborting' | 'refused' | 'error'; detail?: string }[] = [];
+  for (const { releaseId } of running) {
+    try {
+      const r = await releases.abort(releaseId, by, reason, signer);
+      results.push({ releaseId, outcome: !r.accepted ? 'already-aborting' : r.queued ? 'queued' : 'accepted', ...(r.accepted ? {} : { detail: `requested by ${r.abortedBy}` }) });
+    } catch (err) {
+      results.push({ releaseId, outcome: err instanceof RefusedError ? 'refused' : 'error', detail: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  const scope = flags.service ? ` of ${flags.service}` : '';
+  print(
+    () =>
+      results.length === 0
+        ? `no running release${scope}; nothing to abort`
+        : [`abort requested by ${by} for ${results.length} running release${results.length === 1 ? '' : 's'}${scope}:`, ...results.map((r) => `  ${r.releaseId}: ${r.outcome}${r.detail ? ` (${r.detail})` : ''}`)].join('\n'),
+    { aborted: results },
+  );
+  if (results.some((r) => r.outcome === 'error')) return EXIT_CODES.error;
+  if (results.some((r) => r.outcome === 'refused')) return EXIT_CODES.refused;
+  return 0;
 }
 
 /**

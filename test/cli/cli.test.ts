@@ -124,6 +124,12 @@ test('bad arguments exit 2 with the reason', async () => {
   // the installed CLI has no dev or demo (they need the development kit), and says where they are
   expect(await cli('demo', '--auto-approve')).toMatchObject({ code: 2, stderr: expect.stringContaining('run `npm run demo` in a checkout of tidegate') });
   expect(await cli('dev')).toMatchObject({ code: 2, stderr: expect.stringContaining('run `npm run dev` in a checkout of tidegate') });
+  // stop-the-line and freezes: the release id or --all, never both; a freeze must say why
+  expect(await cli('abort', '--all')).toMatchObject({ code: 2, stderr: 'error: abort needs --reason TEXT\n' });
+  expect(await cli('abort', 'x@1', '--all', '--reason', 'r')).toMatchObject({ code: 2, stderr: 'error: give a release id or --all, not both (got "x@1")\n' });
+  expect(await cli('abort', 'x@1', '--service', 'x', '--reason', 'r')).toMatchObject({ code: 2, stderr: 'error: --service applies to abort --all; to abort one release, name it\n' });
+  expect(await cli('list', '--all')).toMatchObject({ code: 2, stderr: 'error: --all applies to abort only\n' });
+  expect(await cli('freeze', '--reason', '  ')).toMatchObject({ code: 2, stderr: 'error: freeze needs a non-empty --reason TEXT: it is shown to everyone whose release waits\n' });
 });
 
 test('approvals through the CLI: refusals exit 3 with the reason; a retried start is the same release', async () => {
