@@ -2,6 +2,7 @@
 // activities over an in-memory cluster (jest mocks cannot reach the workflow bundle) and the real
 // coordination activities talking to the test server. Specs use real durations (24h, 30m).
 import { calendarAnswer, type CalendarAnswer, type CalendarRules } from '../../src/core/windows.js';
+import type { NotificationEvent } from '../../src/core/notifications.js';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, type DataConverter } from '@temporalio/common';
@@ -66,6 +67,8 @@ export class FakeWorld {
   globalFreeze: CalendarRules['globalFreeze'];
   /** Every calendar check's time and answer (kept apart from `calls`, whose order tests assert). */
   readonly calendarChecks: { at: string; answer: CalendarAnswer }[] = [];
+  /** Every notification attempt, in order (a retried send appears again with the same key). */
+  readonly notifications: NotificationEvent[] = [];
 
   service(name: string): FakeService {
     let svc = this.services.get(name);
@@ -238,6 +241,11 @@ export class FakeWorld {
         const answer = calendarAnswer({ ...(windows ? { spec: windows } : {}), ...(this.workerCalendar ? { worker: this.workerCalendar } : {}), ...(this.globalFreeze ? { globalFreeze: this.globalFreeze } : {}) }, Date.parse(at));
         this.calendarChecks.push({ at, answer });
         return answer;
+      },
+      notify: async (event) => {
+        this.notifications.push(event);
+        this.maybeFail('notify');
+        return { delivered: ['webhook'] };
       },
     };
   }

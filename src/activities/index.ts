@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import { createCoordinationActivities } from './temporal/index.js';
 import { createCalendarActivities, type CalendarConfig } from './calendar/index.js';
 import { createSigningActivities, type SigningConfig } from './signing/index.js';
+import { createNotifyActivities, type NotifyConfig } from './notify/index.js';
 import { payloadHazards } from '../core/values.js';
 import type { GitHubActivities, KubernetesActivities, MetricsActivities, ReleaseActivities } from './types.js';
 import { failure } from '../core/failures.js';
@@ -22,6 +23,8 @@ export interface ActivityDeps {
   signing?: SigningConfig;
   /** The worker's calendar (TIDEGATE_CALENDAR); none: the spec's windows and the global freeze only. */
   calendar?: CalendarConfig;
+  /** Where notifications go; none: releases notify nobody (each notify returns at once). */
+  notify?: NotifyConfig;
 }
 
 function unavailable<T extends object>(system: string, names: (keyof T)[]): T {
@@ -44,6 +47,7 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
     ...createCoordinationActivities(deps.temporal),
     ...createSigningActivities(deps.signing ?? { requireSigned: false }),
     ...createCalendarActivities(deps.temporal, deps.calendar),
+    ...createNotifyActivities(deps.notify),
   });
 }
 

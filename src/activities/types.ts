@@ -9,6 +9,7 @@ import type { OidcProof, TrustedIssuer } from '../core/approval.js';
 import type { SignedStatement } from '../core/statement.js';
 import type { WindowsSpec } from '../core/release-spec.js';
 import type { CalendarAnswer } from '../core/windows.js';
+import type { NotificationEvent } from '../core/notifications.js';
 
 export type { ProductionTarget, TrafficState };
 
@@ -113,6 +114,22 @@ export interface CalendarActivities {
   checkCalendar(input: { windows?: WindowsSpec; at: string }): Promise<CalendarAnswer>;
 }
 
+/** What one notification reached: the sinks that accepted it (by name, never by URL). */
+export interface NotifyResult {
+  delivered: string[];
+  /** Set when the worker has no sink configured: nothing was sent, and nothing needs to be. */
+  none?: true;
+}
+
+export interface NotifyActivities {
+  /**
+   * Sends one event to every sink the worker has (TIDEGATE_SLACK_WEBHOOK_URL, TIDEGATE_WEBHOOK_URL),
+   * each request carrying the event's key as Idempotency-Key; a retried attempt skips the sinks an
+   * earlier attempt recorded as delivered. A sink that refuses the message fails it non-retryably.
+   */
+  notify(event: NotificationEvent): Promise<NotifyResult>;
+}
+
 /** The worker's allowed signers and signature policy, as read when an approval gate opens. */
 export interface SignerTrust {
   /** Where the list came from (a file path), or "none" when the worker has none configured. */
@@ -147,4 +164,4 @@ export interface SigningActivities {
   verifyStatement(input: { signed: SignedStatement; keys: string[]; namespace: string; spec?: unknown }): Promise<VerifiedSignature>;
 }
 
-export type ReleaseActivities = KubernetesActivities & MetricsActivities & GitHubActivities & CoordinationActivities & SigningActivities & CalendarActivities;
+export type ReleaseActivities = KubernetesActivities & MetricsActivities & GitHubActivities & CoordinationActivities & SigningActivities & CalendarActivities & NotifyActivities;

@@ -28,6 +28,7 @@ export const PERMANENT_FAILURE_TYPES = [
   'AllowedSignersInvalid',
   'SignatureInvalid',
   'CalendarInvalid',
+  'NotificationRefused',
   // how a release that did not ship ends its workflow (src/core/status.ts endingFailure); details: its ReleaseResult
   'ReleaseRolledBack',
   'ReleaseRejected',
@@ -44,6 +45,8 @@ export type TransientFailureType =
   | 'KubernetesConflict'
   | 'KubernetesThrottled'
   | 'GitHubDeploymentPending'
+  /** A notification sink that did not answer, or answered 5xx, 408 or 429: the same key is sent again. */
+  | 'NotificationUnavailable'
   /** A signed decision whose verification activity failed for another reason than a bad proof (timed out, an issuer down past the retries): sending it again may pass. */
   | 'SignatureVerificationUnavailable';
 

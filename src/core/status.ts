@@ -54,6 +54,8 @@ export const TIMELINE_CODES = [
   'scale-down-delayed',
   'scale-down-spared',
   'scaled-down',
+  'notified',
+  'notification-failed',
   'release-ended',
   /** Recorded before codes existed, and matching none of the known texts (see upgradeStatus). */
   'unknown',
@@ -398,6 +400,8 @@ const LEGACY_TIMELINE: readonly (readonly [RegExp, TimelineCode])[] = [
   [/^keeping \S+ warm for /, 'scale-down-delayed'],
   [/^left \S+ running: /, 'scale-down-spared'],
   [/^scaled \S+ down$/, 'scaled-down'],
+  [/^notified /, 'notified'],
+  [/^(notification \S+ not delivered: |the release ended with .* still being sent)/, 'notification-failed'],
 ];
 
 export function legacyTimelineCode(event: string): TimelineCode {

@@ -13,6 +13,7 @@ import { createGitHubActivities } from '../activities/github/index.js';
 import { createPrometheusActivities } from '../activities/prometheus/index.js';
 import { signingConfigFromEnv } from '../activities/signing/index.js';
 import { parseCalendar } from '../activities/calendar/index.js';
+import { sinksFromEnv } from '../activities/notify/index.js';
 import { connectionOptions, temporalSettings, type TemporalSettings } from '../temporal/connection.js';
 import { dataConverterFor } from '../temporal/codec.js';
 import { TASK_QUEUE } from '../core/ids.js';
@@ -41,6 +42,8 @@ export interface WorkerConfig {
  * to TEMPORAL_UI_URL when it is set. Signed decisions: TIDEGATE_ALLOWED_SIGNERS (an allowed signers
  * file, as ssh-keygen and git read it) and TIDEGATE_REQUIRE_SIGNED. Windows and freezes for every
  * release: TIDEGATE_CALENDAR (a YAML or JSON file in the spec's `windows` shape, read at every check).
+ * Notifications: TIDEGATE_SLACK_WEBHOOK_URL (a Slack-compatible incoming webhook) and
+ * TIDEGATE_WEBHOOK_URL (the structured event as JSON; TIDEGATE_WEBHOOK_SECRET signs each body).
  */
 export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapters: NonNullable<WorkerConfig['adapters']>; configured: string[] } {
   const adapters: NonNullable<WorkerConfig['adapters']> = {};
@@ -56,13 +59,14 @@ export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapter
     adapters.metrics = createPrometheusActivities({ url: env.PROMETHEUS_URL, ...(env.PROMETHEUS_BEARER_TOKEN ? { bearerToken: env.PROMETHEUS_BEARER_TOKEN } : {}) });
     configured.push(`prometheus (${new URL(env.PROMETHEUS_URL).origin})`);
   }
+  const ui = env.TEMPORAL_UI_URL?.replace(/\/+$/, '');
+  const namespace = env.TEMPORAL_NAMESPACE || 'default';
+  const releaseUrl = ui ? { releaseUrl: (id: string) => `${ui}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(id)}` } : {};
   if (env.GITHUB_TOKEN) {
-    const ui = env.TEMPORAL_UI_URL?.replace(/\/+$/, '');
-    const namespace = env.TEMPORAL_NAMESPACE || 'default';
     adapters.github = createGitHubActivities({
       token: env.GITHUB_TOKEN,
       ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),
-      ...(ui ? { releaseUrl: (id: string) => `${ui}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(id)}` } : {}),
+      ...releaseUrl,
     });
     configured.push(`github (${env.GITHUB_API_URL ?? 'https://api.github.com'})`);
   }
@@ -71,6 +75,11 @@ export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapter
     const calendar = parseCalendar(readFileSync(env.TIDEGATE_CALENDAR, 'utf8'), `TIDEGATE_CALENDAR=${env.TIDEGATE_CALENDAR}`);
     adapters.calendar = { file: env.TIDEGATE_CALENDAR };
     configured.push(`calendar (${env.TIDEGATE_CALENDAR}: ${calendar.allow.length} allowed windows, ${calendar.freezes.length} freezes)`);
+  }
+  const sinks = sinksFromEnv(env);
+  if (sinks.length > 0) {
+    adapters.notify = { sinks, ...releaseUrl };
+    configured.push(`notifications (${sinks.map((s) => s.kind + (s.secret ? ', signed' : '')).join(', ')})`);
   }
   adapters.signing = signingConfigFromEnv(env);
   if (adapters.signing.allowedSignersFile) configured.push(`allowed signers (${adapters.signing.allowedSignersFile}${adapters.signing.requireSigned ? ', signatures required' : ''})`);

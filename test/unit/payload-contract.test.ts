@@ -109,6 +109,43 @@ const samples: Samples = {
       { open: false, reason: 'frozen by alice since 2026-12-02T10:00:00.000Z: incident 4711 (tidegate unfreeze lifts it)', source: 'global-freeze' },
     ],
   },
+  notify: {
+    inputs: [
+      [
+        {
+          key: 'checkout@3.0.0/7f3c/1-approval-needed',
+          kind: 'approval-needed',
+          releaseId: 'checkout@3.0.0',
+          runId: '7f3c',
+          at,
+          name: 'checkout',
+          version: '3.0.0',
+          initiator: 'dave',
+          services: [{ service: 'checkout', version: '3.0.0', image: 'registry.local/checkout:3.0.0' }],
+          service: 'checkout',
+          approval: { approvers: ['alice', 'bob'], minApprovals: 2, approvedBy: [], until: at, requireSigned: false },
+        },
+      ],
+      [
+        {
+          key: 'checkout@3.0.0/7f3c/2-rolled-back',
+          kind: 'rolled-back',
+          releaseId: 'checkout@3.0.0',
+          runId: '7f3c',
+          at,
+          name: 'checkout',
+          version: '3.0.0',
+          initiator: 'dave',
+          services: [{ service: 'checkout', version: '3.0.0', image: 'registry.local/checkout:3.0.0' }],
+          outcome: 'rolled-back',
+          cause: 'analysis',
+          reason: 'analysis success-rate failed',
+          verdicts: [{ analysis: 'success-rate', service: 'checkout', phase: 'Failed', reason: '0.5 is not >= 0.99' }],
+        },
+      ],
+    ],
+    results: [{ delivered: ['slack', 'webhook'] }, { delivered: [], none: true }],
+  },
 };
 
 describe.each(Object.entries(samples))('%s', (name, { inputs, results }) => {
