@@ -271,6 +271,33 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.finish(releaseId);
     return releaseId;
   },
+  async 'notified-stalled-released'(h) {
+    // the approval gate waits two hours (one "no progress" notice after the first), then approved and released
+    const { releaseId } = await h.releases.start(approvalOnlySpec('checkout', '4.0.0'), { initiator: 'dave' });
+    await h.until(releaseId, (s) => s.stage === 'approval');
+    await h.env.sleep(2 * 3_600_000);
+    await h.releases.approve(releaseId, 'alice');
+    await h.releases.approve(releaseId, 'bob');
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'notified-rolled-back'(h) {
+    // the canary's analysis fails: rolled back, and one notification with the verdict
+    h.world.setMetric('checkout', 'green', 0.5);
+    const { releaseId } = await h.releases.start(specFor('checkout', '4.0.1'), { initiator: 'dave' });
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'notified-sink-down'(h) {
+    // every send fails: the release is approved and released all the same, and its end gives up waiting after two minutes
+    h.world.failures.set('notify', 100);
+    const { releaseId } = await h.releases.start(approvalOnlySpec('checkout', '4.0.2'), { initiator: 'dave' });
+    await h.until(releaseId, (s) => s.stage === 'approval');
+    await h.releases.approve(releaseId, 'alice');
+    await h.releases.approve(releaseId, 'bob');
+    await h.finish(releaseId);
+    return releaseId;
+  },
   async 'aborted-during-pause'(h) {
     const { releaseId } = await h.releases.start(specFor('checkout', '1.4.5'), { initiator: 'dave' });
     await h.until(releaseId, pausedAt('step-pause', 2));

@@ -184,7 +184,14 @@ export class Releases {
         if (result.cause === 'unsigned') throw new RefusedError(result.reason ?? `${id} was refused: its start is not signed`);
         return;
       }
-      if (d.typedSearchAttributes.get(STAGE_KEY) !== 'lock') return;
+      const stage = d.typedSearchAttributes.get(STAGE_KEY);
+      if (stage === 'done') {
+        // ended, and finishing (sending its last notifications): its status says whether it was refused
+        const status = await this.handle(id).query(statusQuery);
+        if (status.cause === 'locked' || status.cause === 'unsigned') throw new RefusedError(status.reason ?? `${id} was refused`);
+        return;
+      }
+      if (stage !== 'lock') return;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

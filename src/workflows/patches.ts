@@ -59,6 +59,7 @@ export const PATCHES = {
         'failed-ending-aborted',
         'traced-signed-approved',
         'window-waited-released',
+        'notified-stalled-released', 'notified-rolled-back', 'notified-sink-down',
       ],
       // before-drift-guard-scaled-down-serving recorded at 2fdc8c0: traffic reset to blue, blue scaled down anyway
       old: [
@@ -106,6 +107,7 @@ export const PATCHES = {
         'failed-ending-aborted',
         'traced-signed-approved',
         'window-waited-released',
+        'notified-rolled-back',
       ],
       // before-analysis-fail-fast-rolled-back recorded at 86add04: a failed threshold waits out the 30-minute compare beside it
       old: [
@@ -149,7 +151,7 @@ export const PATCHES = {
       'The minimum-traffic rule: an analysis waits until its initialDelay (by default its query\'s longest range window) has passed since the last traffic change before its first measurement. Releases started without it measure at once.',
     since: 'b6ed0fd',
     fixtures: {
-      new: ['nan-inconclusive-promoted', 'null-inconclusive', 'promoted-full', 'inconclusive-paused-promoted', 'rollout-timed-out', 'signed-approved', 'signed-rejected', 'signed-promoted-aborted', 'failed-ending-rolled-back', 'failed-ending-aborted', 'traced-signed-approved', 'window-waited-released'],
+      new: ['nan-inconclusive-promoted', 'null-inconclusive', 'promoted-full', 'inconclusive-paused-promoted', 'rollout-timed-out', 'signed-approved', 'signed-rejected', 'signed-promoted-aborted', 'failed-ending-rolled-back', 'failed-ending-aborted', 'traced-signed-approved', 'window-waited-released', 'notified-rolled-back'],
       // before-analysis-initial-delay-measured-at-once recorded at 2fdc8c0
       old: [
         'before-analysis-initial-delay-measured-at-once',
@@ -178,7 +180,7 @@ export const PATCHES = {
       "Signed approvals: when an approval gate opens, the worker's allowed signers and signature policy are read (readSignerTrust) and the gate gets a nonce that signed approve / reject statements must name. Releases started without it have no nonce or signer list: they accept unsigned decisions only.",
     since: '5f2809d',
     fixtures: {
-      new: ['signed-approved', 'signed-rejected', 'signed-superseding', 'awaiting-aborted', 'encrypted-released', 'encrypted-rejected', 'traced-signed-approved', 'window-waited-released', 'frozen-aborted'],
+      new: ['signed-approved', 'signed-rejected', 'signed-superseding', 'awaiting-aborted', 'encrypted-released', 'encrypted-rejected', 'traced-signed-approved', 'window-waited-released', 'frozen-aborted', 'notified-stalled-released', 'notified-sink-down'],
       // every gate recorded before it: no signer list read, no nonce
       old: ['released', 'rejected', 'approval-timed-out-proceeded', 'promoted-full', 'reported-to-github', 'before-github-reporting-released'],
     },
@@ -189,7 +191,7 @@ export const PATCHES = {
       "Before the locks: the worker's allowed signers and policy are read (readSignerTrust), a signed start is verified (its initiator proven, for the no-self-approval rule), and a release that must be signed but is not stops refused (cause unsigned, exit 3). Releases started without it begin with the locks, their initiator as the client named it.",
     since: '4f2bb96',
     fixtures: {
-      new: ['signed-approved', 'signed-rejected', 'unsigned-start-refused', 'signed-promoted-aborted', 'signed-superseded', 'signed-superseding', 'awaiting-aborted', 'encrypted-released', 'failed-ending-rolled-back', 'failed-ending-aborted', 'encrypted-rejected', 'traced-signed-approved', 'window-waited-released', 'frozen-aborted'],
+      new: ['signed-approved', 'signed-rejected', 'unsigned-start-refused', 'signed-promoted-aborted', 'signed-superseded', 'signed-superseding', 'awaiting-aborted', 'encrypted-released', 'failed-ending-rolled-back', 'failed-ending-aborted', 'encrypted-rejected', 'traced-signed-approved', 'window-waited-released', 'frozen-aborted', 'notified-stalled-released', 'notified-rolled-back', 'notified-sink-down'],
       // every release recorded before it begins with its locks
       old: ['released', 'rejected', 'rolled-back-by-analysis', 'superseded', 'before-github-reporting-released'],
     },
@@ -200,7 +202,7 @@ export const PATCHES = {
       "Signed promote and abort: the start's signing policy and allowed signers (refreshed when a gate opens) apply to promote and to abort, which gains an update that can carry a signed statement; when signatures are required an unsigned promote or abort is refused, and a supersede must carry the newer release's signed start. Releases started without it accept promote and abort from anyone, unverified.",
     since: '6772fae',
     fixtures: {
-      new: ['signed-promoted-aborted', 'signed-superseded', 'signed-superseding', 'awaiting-aborted', 'encrypted-released', 'failed-ending-rolled-back', 'failed-ending-aborted', 'encrypted-rejected', 'traced-signed-approved', 'window-waited-released', 'frozen-aborted'],
+      new: ['signed-promoted-aborted', 'signed-superseded', 'signed-superseding', 'awaiting-aborted', 'encrypted-released', 'failed-ending-rolled-back', 'failed-ending-aborted', 'encrypted-rejected', 'traced-signed-approved', 'window-waited-released', 'frozen-aborted', 'notified-stalled-released', 'notified-rolled-back', 'notified-sink-down'],
       // releases recorded before it took promote and abort unverified
       old: ['signed-approved', 'signed-rejected', 'unsigned-start-refused'],
     },
@@ -211,7 +213,7 @@ export const PATCHES = {
       'The TidegateAwaiting search attribute: while an approval gate waits it lists who may still approve (updated with every approval, cleared when the gate closes), for saved views like "everything waiting for me". Releases started without it never set it.',
     since: '9bc203a',
     fixtures: {
-      new: ['awaiting-aborted', 'encrypted-released', 'encrypted-rejected', 'traced-signed-approved', 'window-waited-released', 'frozen-aborted'],
+      new: ['awaiting-aborted', 'encrypted-released', 'encrypted-rejected', 'traced-signed-approved', 'window-waited-released', 'frozen-aborted', 'notified-stalled-released', 'notified-sink-down'],
       // every gate recorded before it advertised nobody
       old: ['released', 'rejected', 'signed-approved', 'signed-rejected', 'signed-superseding'],
     },
@@ -222,7 +224,7 @@ export const PATCHES = {
       "A release that ends rolled back, rejected, aborted or failed closes as a failed workflow execution (failure type ReleaseRolledBack / ReleaseRejected / ReleaseAborted / ReleaseFailed, the ReleaseResult as its details), so the Temporal UI's list tells it apart from a released one. Releases started without it complete with the result, whatever the outcome.",
     since: '743adf4',
     fixtures: {
-      new: ['failed-ending-rolled-back', 'failed-ending-aborted', 'encrypted-rejected', 'frozen-aborted'],
+      new: ['failed-ending-rolled-back', 'failed-ending-aborted', 'encrypted-rejected', 'frozen-aborted', 'notified-rolled-back'],
       // every release recorded before it completed, rolled back or not
       old: ['rolled-back-by-analysis', 'rejected', 'aborted-during-pause', 'awaiting-aborted'],
     },
@@ -233,7 +235,7 @@ export const PATCHES = {
       "The OpenTelemetry workflow interceptors (src/workflows/tracing-interceptors.ts): a RunWorkflow span, a StartActivity span per activity, spans for signals and updates, the trace context in activity headers. They run on every worker, tracing on or off, because their awaits order commands differently. Releases started without it never run them (their recorded order stays).",
     since: '222a236',
     fixtures: {
-      new: ['traced-signed-approved', 'window-waited-released', 'frozen-aborted'],
+      new: ['traced-signed-approved', 'window-waited-released', 'frozen-aborted', 'notified-stalled-released', 'notified-rolled-back', 'notified-sink-down'],
       // signed-approved, signed-rejected and signed-superseding do not replay with the interceptors: the patch keeps them off
       old: ['signed-approved', 'signed-rejected', 'signed-superseding', 'released', 'failed-ending-rolled-back', 'encrypted-rejected'],
     },
@@ -244,9 +246,20 @@ export const PATCHES = {
       "Before staging, each canary stage and each switch, the release checks its calendar (the spec's windows and freezes, the worker's TIDEGATE_CALENDAR, the global freeze) in a local activity and waits durably while it may not go on. Releases started without it never check and never wait.",
     since: 'daba52c',
     fixtures: {
-      new: ['window-waited-released', 'frozen-aborted'],
+      new: ['window-waited-released', 'frozen-aborted', 'notified-stalled-released', 'notified-rolled-back', 'notified-sink-down'],
       // every release recorded before it went through its stages unchecked
       old: ['released', 'rejected', 'rolled-back-by-analysis', 'signed-approved', 'traced-signed-approved'],
+    },
+  },
+  notifications: {
+    id: 'notifications',
+    guards:
+      'The release sends notifications from an activity (approval needed, released, rolled back, aborted, and one "no progress" notice when an approval gate or a pause for promote has waited an hour): the approval and pause waits are split at the hour, and the end waits up to two minutes for sends in flight. Releases started without it notify nobody and wait in one timer.',
+    since: 'HEAD',
+    fixtures: {
+      new: ['notified-stalled-released', 'notified-rolled-back', 'notified-sink-down'],
+      // every release recorded before it notified nobody
+      old: ['released', 'rejected', 'rolled-back-by-analysis', 'aborted-during-pause', 'window-waited-released', 'frozen-aborted'],
     },
   },
 } as const satisfies Record<string, Patch>;

@@ -1,7 +1,7 @@
 // What one release run shares across its stages, analyses, rollback, GitHub reporting and handlers:
 // the spec and plan, the status `status` shows, the saga's undo list and the traffic picture. One
 // object per run, passed explicitly; no module holds state of its own.
-import { condition, log, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, log, patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { currentDetails } from '../core/details.js';
 import type { DecisionContext, GateTrust } from '../core/approval.js';
 import type { ExpectedTraffic } from '../core/drift.js';
@@ -16,6 +16,8 @@ import { GitHubReport } from './release-github.js';
 import { Requests } from './release-handlers.js';
 import { OUTCOME_KEY, STAGE_KEY } from './search-attributes.js';
 import { releaseEnded, releaseStarted } from './release-metrics.js';
+import { Notifier } from './release-notify.js';
+import { PATCHES } from './patches.js';
 
 /** How a release stops early; thrown inside the pipeline, caught once at the top. */
 export class ReleaseStop extends Error {
@@ -81,6 +83,8 @@ export class ReleaseContext {
   /** What the handlers were asked (approvals, promote, abort, freed locks). */
   readonly requests = new Requests();
   readonly github: GitHubReport;
+  /** Notifications (undefined: a release started before them, which notifies nobody). */
+  readonly notifier: Notifier | undefined;
 
   /** Where a signed decision is checked now: this release, run and images, at workflow time. */
   decisionContext(): DecisionContext {
@@ -102,6 +106,7 @@ export class ReleaseContext {
     this.specOf = new Map(this.spec.services.map((s) => [s.service, s]));
     this.status = { ...initialStatus({ releaseId: this.releaseId, spec: this.spec, plan: this.plan, initiator: this.initiator, startedAt: this.now() }), runId: workflowInfo().originalExecutionRunId };
     this.github = new GitHubReport(this);
+    this.notifier = patched(PATCHES.notifications.id) ? new Notifier(this) : undefined;
     releaseStarted(this.spec.services.map((s) => s.service));
   }
 
@@ -145,7 +150,8 @@ export class ReleaseContext {
     this.status.pausedFor = why;
     this.status.pause = durationMs === undefined ? pause : { ...pause, until: new Date(Date.now() + durationMs).toISOString() };
     this.record('paused', `paused: ${why}`);
-    if (durationMs === undefined) await condition(() => this.requests.promoted);
+    if (this.notifier) await this.notifier.waitNoticing(() => this.requests.promoted, durationMs, `${why} (tidegate promote ${this.releaseId})`, pause.service, why);
+    else if (durationMs === undefined) await condition(() => this.requests.promoted);
     else await condition(() => this.requests.promoted, durationMs, { summary: why });
     this.status.pausedFor = undefined;
     this.status.pause = undefined;

@@ -43,6 +43,10 @@ export async function release(stored: StoredReleaseInput): Promise<ReleaseResult
   // a decision being verified when the release ends finishes (and is recorded) before the result
   await condition(allHandlersFinished);
   const result = ctx.conclude(ending);
+  if (ctx.notifier) {
+    ctx.notifier.ended(result);
+    await ctx.notifier.drain();
+  }
   // a release that did not ship ends as a failed workflow carrying its whole result (red in the UI's list)
   const ended = endingFailure(result);
   if (ended && patched(PATCHES.failedEnding.id)) throw raise(ended.type, ended.message, { details: [result] });

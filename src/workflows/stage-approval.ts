@@ -41,12 +41,18 @@ export async function approval(ctx: ReleaseContext, { svc, status: st }: Service
   st.approvalsNeeded = rule.minApprovals;
   st.approvalUntil = new Date(Date.now() + rule.timeout).toISOString();
   ctx.refreshDetails();
+  ctx.notifier?.send('approval-needed', {
+    service: svc.service,
+    approval: { approvers: rule.approvers, minApprovals: rule.minApprovals, approvedBy: gate.approvals.map((a) => a.by), until: st.approvalUntil, requireSigned: gate.trust?.requireSigned ?? rule.requireSignature === true },
+  });
   let decided: boolean | undefined;
   const openedAt = Date.now();
+  const summary = `approval of ${svc.service}: ${rule.minApprovals} of ${rule.approvers.join(', ')}`;
+  const decidedOrRejected = (): boolean => isApproved(gate) || Boolean(gate.rejection);
   try {
-    decided = await condition(() => isApproved(gate) || Boolean(gate.rejection), rule.timeout, {
-      summary: `approval of ${svc.service}: ${rule.minApprovals} of ${rule.approvers.join(', ')}`,
-    });
+    decided = ctx.notifier
+      ? await ctx.notifier.waitNoticing(decidedOrRejected, rule.timeout, `${summary} (tidegate approve ${ctx.releaseId})`, svc.service, summary)
+      : await condition(decidedOrRejected, rule.timeout, { summary });
   } finally {
     // decided, timed out, or cancelled by an abort: the gate closes, and nobody is waited for
     gate.open = false;

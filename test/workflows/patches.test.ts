@@ -97,6 +97,8 @@ const reachesGuardedCode: Record<PatchId, (r: Recorded) => boolean> = {
   'awaiting-approval': (r) => r.result.status.timeline.some((t) => t.event === 'approval started'),
   // the first activation of every release asks (its start runs through the interceptors)
   'otel-tracing': () => true,
+  // every release asks once, when its context is built
+  notifications: () => true,
   // the release ended without shipping (the patch is asked only then, as the workflow ends)
   'failed-ending': (r) => r.result.outcome !== 'released',
   // an approval gate opened
