@@ -255,7 +255,7 @@ export const PATCHES = {
     id: 'notifications',
     guards:
       'The release sends notifications from an activity (approval needed, released, rolled back, aborted, and one "no progress" notice when an approval gate or a pause for promote has waited an hour): the approval and pause waits are split at the hour, and the end waits up to two minutes for sends in flight. Releases started without it notify nobody and wait in one timer.',
-    since: 'HEAD',
+    since: '09a65e3',
     fixtures: {
       new: ['notified-stalled-released', 'notified-rolled-back', 'notified-sink-down'],
       // every release recorded before it notified nobody
