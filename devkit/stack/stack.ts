@@ -20,7 +20,7 @@ import { canConnect, startDevServer } from './temporal.js';
 import { newPayloadKey } from '../../src/temporal/codec.js';
 import { repoRoot, toolPath } from '../toolchain/tools.js';
 
-export const COMPONENTS = ['temporal', 'kubernetes', 'simulator', 'prometheus', 'github'] as const;
+export const COMPONENTS = ['temporal', 'kubernetes', 'simulator', 'prometheus', 'github', 'notify'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 export interface StackOptions {
@@ -52,6 +52,8 @@ export interface StackState {
   workerMetrics?: { address: string };
   /** The GitHub fake and the token it accepts (a local, throw-away credential). */
   github?: { pid: number; url: string; port: number; token: string };
+  /** The notification receiver (/slack, /webhook) and the webhook's signing secret (local, throw-away). */
+  notify?: { pid: number; url: string; port: number; secret: string };
 }
 
 export interface ComponentStatus {
@@ -100,6 +102,11 @@ export function stackEnv(state: StackState): Record<string, string> {
     env.GITHUB_API_URL = state.github.url;
     env.GITHUB_TOKEN = state.github.token;
   }
+  if (state.notify) {
+    env.TIDEGATE_SLACK_WEBHOOK_URL = `${state.notify.url}/slack`;
+    env.TIDEGATE_WEBHOOK_URL = `${state.notify.url}/webhook`;
+    env.TIDEGATE_WEBHOOK_SECRET = state.notify.secret;
+  }
   return env;
 }
 
@@ -107,6 +114,7 @@ export function stackEnv(state: StackState): Record<string, string> {
 /** Entry points of our Node servers, by the path they run from now and the one before devkit/ (a stack started then is still stopped). */
 const SIMULATOR = ['devkit/simulator/main', 'src/sim/main'];
 const GITHUB_FAKE = ['devkit/github-fake/main', 'src/fakes/github/main'];
+const NOTIFY_RECEIVER = 'devkit/notify-receiver/main';
 const CODEC_SERVER = 'codec-server';
 
 function ours(pid: number | undefined, program: string | readonly string[]): pid is number {
@@ -144,10 +152,11 @@ async function probe(component: Component, state: StackState): Promise<Component
     }
     case 'simulator':
     case 'prometheus':
-    case 'github': {
+    case 'github':
+    case 'notify': {
       const s = state[component];
       if (!s) return down('not started');
-      const health = { simulator: '/healthz', prometheus: '/-/ready', github: '/_fake/health' }[component];
+      const health = { simulator: '/healthz', prometheus: '/-/ready', github: '/_fake/health', notify: '/_receiver/health' }[component];
       const ok = await httpOk(`${s.url}${health}`).catch(() => false);
       return ok ? { component, up: true, detail: s.url } : down(`not answering on ${s.url}`);
     }
@@ -358,6 +367,26 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
     state.github = { pid, url, port, token };
     save();
   }
+  if (want.has('notify') && !(await probe('notify', state)).up) {
+    if (ours(state.notify?.pid, NOTIFY_RECEIVER)) await stopProcessGroup(state.notify.pid);
+    log('starting the notification receiver…');
+    const port = await portFor(state.notify?.port);
+    const url = `http://127.0.0.1:${port}`;
+    const secret = state.notify?.secret ?? randomBytes(16).toString('hex');
+    const { command, args } = nodeCommand('../notify-receiver/main');
+    const pid = await startDetached({
+      name: 'notification receiver',
+      command,
+      args: [...args, '--port', String(port)],
+      // the secret through the environment, not the command line every process can read
+      env: { ...childEnv(), TIDEGATE_WEBHOOK_SECRET: secret },
+      logFile: join(dir, 'logs', 'notify.log'),
+      ready: () => httpOk(`${url}/_receiver/health`),
+      guard,
+    });
+    state.notify = { pid, url, port, secret };
+    save();
+  }
   return state;
 }
 
@@ -372,6 +401,10 @@ async function stopKube(kubeDir: string): Promise<void> {
 /** Stops everything `up` started and leaves no process behind. The Temporal database is kept. */
 export async function stackDown(dir: string = defaultStackDir(), log: (line: string) => void = () => undefined): Promise<void> {
   const state = readState(dir);
+  if (ours(state.notify?.pid, NOTIFY_RECEIVER)) {
+    log('stopping the notification receiver…');
+    await stopProcessGroup(state.notify.pid);
+  }
   if (ours(state.github?.pid, GITHUB_FAKE)) {
     log('stopping the GitHub fake…');
     await stopProcessGroup(state.github.pid);

@@ -90,8 +90,11 @@ afterAll(async () => {
 });
 
 test('up prints the environment of every component, and each answers there', async () => {
-  expect(Object.keys(env).sort()).toEqual(['GITHUB_API_URL', 'GITHUB_TOKEN', 'KUBECONFIG', 'PROMETHEUS_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_UI_URL', 'TIDEGATE_CODEC_URL', 'TIDEGATE_METRICS_ADDRESS', 'TIDEGATE_PAYLOAD_KEYS_FILE', 'TIDEGATE_SIM_URL']);
+  expect(Object.keys(env).sort()).toEqual(['GITHUB_API_URL', 'GITHUB_TOKEN', 'KUBECONFIG', 'PROMETHEUS_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_UI_URL', 'TIDEGATE_CODEC_URL', 'TIDEGATE_METRICS_ADDRESS', 'TIDEGATE_PAYLOAD_KEYS_FILE', 'TIDEGATE_SIM_URL', 'TIDEGATE_SLACK_WEBHOOK_URL', 'TIDEGATE_WEBHOOK_SECRET', 'TIDEGATE_WEBHOOK_URL']);
   expect((await fetch(`${env.GITHUB_API_URL}/_fake/health`)).status).toBe(200);
+  // the notification receiver takes a Slack message at the URL the worker is given
+  const slack = await fetch(env.TIDEGATE_SLACK_WEBHOOK_URL ?? '', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'stack-test/1' }, body: JSON.stringify({ text: 'hello' }) });
+  expect(slack.status).toBe(200);
   // Prometheus scrapes the worker's metrics address (down until a worker of the stack serves it)
   type Targets = { data: { activeTargets: { labels: { job: string; instance: string } }[] } };
   const readTargets = async (): Promise<Targets['data']['activeTargets']> => ((await (await fetch(`${env.PROMETHEUS_URL}/api/v1/targets`)).json()) as Targets).data.activeTargets;
@@ -191,7 +194,7 @@ test('down stops every process of the stack', async () => {
   expect(status.code).toBe(1);
   expect(status.stdout).not.toMatch(/\bup\b/);
   expect(processesUsing(dir)).toEqual([]);
-  const pids = [state.temporal?.pid, state.codec?.pid, state.simulator?.pid, state.prometheus?.pid, state.github?.pid];
+  const pids = [state.temporal?.pid, state.codec?.pid, state.simulator?.pid, state.prometheus?.pid, state.github?.pid, state.notify?.pid];
   expect(pids.every((pid) => pid !== undefined)).toBe(true);
   // A stopped server may stay a zombie until the machine's init reaps it (PID 1 here reaps lazily):
   // it holds no port and runs nothing, so "still running" is what counts, not "pid still exists".
