@@ -98,6 +98,8 @@ export async function startGitHubFake(options: GitHubFakeOptions): Promise<GitHu
   /** How runs of a dispatched workflow end: "<owner>/<repo>/<workflow>" → conclusion after a delay. */
   const outcomes = new Map<string, { conclusion: string; afterMs: number }>();
   const runs: { id: number; owner: string; repo: string; workflow: string; ref: string; createdMs: number; number: number }[] = [];
+  /** Tags of a repository ("<owner>/<repo>"), newest first as GitHub lists them. */
+  const tags = new Map<string, { name: string; sha: string }[]>();
 
   const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   const repoUrl = (owner: string, repo: string): string => `${base}/repos/${owner}/${repo}`;
@@ -253,6 +255,25 @@ export async function startGitHubFake(options: GitHubFakeOptions): Promise<GitHu
     return { status: 200, body: { workflow_run_id: run.id, run_url: `${repoUrl(run.owner, run.repo)}/actions/runs/${run.id}`, html_url: `${base}/${run.owner}/${run.repo}/actions/runs/${run.id}` } };
   });
 
+  route('GET', '/repos/{owner}/{repo}/tags', ({ params, query }) => {
+    const all = tags.get(`${params.owner}/${params.repo}`) ?? [];
+    const perPage = Math.min(100, Number(query.get('per_page') ?? '30'));
+    const page = Math.max(1, Number(query.get('page') ?? '1'));
+    const slice = all.slice((page - 1) * perPage, page * perPage);
+    const owner = params.owner ?? '';
+    const repo = params.repo ?? '';
+    return {
+      status: 200,
+      body: slice.map((t, i) => ({
+        name: t.name,
+        commit: { sha: t.sha, url: `${repoUrl(owner, repo)}/commits/${t.sha}` },
+        zipball_url: `${repoUrl(owner, repo)}/zipball/refs/tags/${t.name}`,
+        tarball_url: `${repoUrl(owner, repo)}/tarball/refs/tags/${t.name}`,
+        node_id: nodeId('Tag', (page - 1) * perPage + i + 1),
+      })),
+    };
+  });
+
   route('GET', '/repos/{owner}/{repo}/actions/runs/{run_id}', ({ params }) => {
     const r = runs.find((x) => x.owner === params.owner && x.repo === params.repo && x.id === Number(params.run_id));
     return r ? { status: 200, body: runJson(r) } : notFound(`workflow run ${params.run_id}`);
@@ -271,6 +292,11 @@ export async function startGitHubFake(options: GitHubFakeOptions): Promise<GitHu
       const { conclusion, afterSeconds } = body as { conclusion: string; afterSeconds?: number };
       outcomes.set(`${outcome[1]}/${outcome[2]}/${outcome[3]}`, { conclusion, afterMs: (afterSeconds ?? 1) * 1000 });
       return { status: 200, body: { conclusion } };
+    }
+    const tagList = /^\/_fake\/repos\/([^/]+)\/([^/]+)\/tags$/.exec(url.pathname);
+    if (tagList && req.method === 'PUT') {
+      tags.set(`${tagList[1]}/${tagList[2]}`, body as { name: string; sha: string }[]);
+      return { status: 200, body };
     }
     if (url.pathname === '/_fake/calls' && req.method === 'GET') return { status: 200, body: calls };
     if (url.pathname === '/_fake/calls' && req.method === 'DELETE') {

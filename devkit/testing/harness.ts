@@ -60,6 +60,8 @@ export class FakeWorld {
   /** GitHub: deployments by id with their statuses, and commit statuses, in call order. */
   readonly deployments = new Map<number, { environment: string; releaseId: string; statuses: string[] }>();
   readonly commitStatuses: string[] = [];
+  /** Tags of a repository, newest first (GitHub's listTags). */
+  readonly tags = new Map<string, { name: string; sha: string }[]>();
   /** The worker's allowed signers and policy (the real signing activities run on it). */
   signing: SigningConfig = { requireSigned: false };
   /** The worker's calendar (TIDEGATE_CALENDAR) and the global freeze, as the real calendar rule weighs them. */
@@ -231,6 +233,7 @@ export class FakeWorld {
         d.statuses.push(state);
         log(`setDeploymentStatus ${d.environment} ${state}`);
       },
+      listTags: async ({ repo }) => this.tags.get(repo) ?? [],
       setCommitStatus: async ({ state, context }) => {
         this.commitStatuses.push(`${context} ${state}`);
         log(`setCommitStatus ${context} ${state}`);

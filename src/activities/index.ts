@@ -43,7 +43,7 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
   return payloadSafe({
     ...(deps.kubernetes ? countingErrors('kubernetes', deps.kubernetes) : unavailable<KubernetesActivities>('Kubernetes', KUBERNETES)),
     ...(deps.metrics ? countingErrors('prometheus', deps.metrics) : unavailable<MetricsActivities>('Prometheus', ['measure'])),
-    ...(deps.github ? countingErrors('github', deps.github) : unavailable<GitHubActivities>('GitHub', ['awaitChecks', 'dispatchWorkflow', 'createDeployment', 'setDeploymentStatus', 'setCommitStatus'])),
+    ...(deps.github ? countingErrors('github', deps.github) : unavailable<GitHubActivities>('GitHub', ['awaitChecks', 'dispatchWorkflow', 'createDeployment', 'setDeploymentStatus', 'setCommitStatus', 'listTags'])),
     ...createCoordinationActivities(deps.temporal),
     ...createSigningActivities(deps.signing ?? { requireSigned: false }),
     ...createCalendarActivities(deps.temporal, deps.calendar),

@@ -91,6 +91,8 @@ export interface GitHubActivities {
   setDeploymentStatus(input: { repo: string; deploymentId: number; state: GitHubDeploymentState; description: string; releaseId: string }): Promise<void>;
   /** Sets the commit status `context` on sha, linking the release. */
   setCommitStatus(input: { repo: string; sha: string; context: string; state: 'pending' | 'success' | 'failure' | 'error'; description: string; releaseId: string }): Promise<void>;
+  /** The repository's tags with their commits, as GitHub lists them (newest first), at most `limit` (default 300). */
+  listTags(input: { repo: string; limit?: number }): Promise<{ name: string; sha: string }[]>;
 }
 
 export interface LockState {

@@ -176,6 +176,19 @@ describe('deployments and statuses', () => {
   });
 });
 
+describe('tags', () => {
+  test('the tags of a repository across pages, newest first, each with its commit; none for a repository without tags', async () => {
+    const tags = Array.from({ length: 130 }, (_, i) => ({ name: `v1.${129 - i}.0`, sha: `${String(129 - i).padStart(4, '0')}aaaa` }));
+    await admin(`repos/${REPO}/tags`, 'PUT', tags);
+    const listed = await gh.listTags({ repo: REPO });
+    expect(listed).toHaveLength(130);
+    expect(listed[0]).toEqual({ name: 'v1.129.0', sha: '0129aaaa' });
+    expect(listed.at(-1)).toEqual({ name: 'v1.0.0', sha: '0000aaaa' });
+    expect(await gh.listTags({ repo: REPO, limit: 5 })).toHaveLength(5);
+    expect(await gh.listTags({ repo: 'acme/empty' })).toEqual([]);
+  });
+});
+
 describe('errors', () => {
   test('a rate limit retries after the reset time', async () => {
     await admin('rate-limit', 'POST', { requests: 1, resetInSeconds: 3 });

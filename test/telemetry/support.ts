@@ -38,6 +38,7 @@ export function fakeAdapters(world: FakeWorld): Adapters {
       createDeployment: a.createDeployment,
       setDeploymentStatus: a.setDeploymentStatus,
       setCommitStatus: a.setCommitStatus,
+      listTags: a.listTags,
     },
     signing: world.signing,
   };

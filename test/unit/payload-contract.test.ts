@@ -75,6 +75,7 @@ const samples: Samples = {
   },
   createDeployment: { inputs: [[{ repo: 'acme/checkout', sha: '3f2c9e1', environment: 'production', releaseId: 'checkout@1.4.2', description: 'd' }]], results: [{ deploymentId: 2 ** 40 }] },
   setDeploymentStatus: { inputs: [[{ repo: 'acme/checkout', deploymentId: 7, state: 'inactive', description: '', releaseId: 'checkout@1.4.2' }]], results: [undefined] },
+  listTags: { inputs: [[{ repo: 'acme/checkout' }], [{ repo: 'acme/checkout', limit: 50 }]], results: [[{ name: 'v1.4.2', sha: '3f2c9e1a' }], []] },
   setCommitStatus: { inputs: [[{ repo: 'acme/checkout', sha: '3f2c9e1', context: 'tidegate/checkout', state: 'error', description: 'x', releaseId: 'checkout@1.4.2' }]], results: [undefined] },
   describeServiceLock: { inputs: [[{ service: 'checkout' }]], results: [{ holderRunning: false }, { holder: 'checkout@1.4.2', holderRunning: true }] },
   breakStaleLock: { inputs: [[{ service: 'checkout', holder: 'checkout@1.4.1' }]], results: [undefined] },

@@ -192,6 +192,17 @@ export function createGitHubActivities(options: GitHubOptions): GitHubActivities
       );
     },
 
+    async listTags({ repo, limit = 300 }) {
+      const r = splitRepo(repo);
+      const found: { name: string; sha: string }[] = [];
+      for (let page = 1; found.length < limit; page++) {
+        const res = await gh(`list the tags of ${repo}`, () => octokit.rest.repos.listTags({ ...r, per_page: 100, page }));
+        found.push(...res.data.map((t) => ({ name: t.name, sha: t.commit.sha })));
+        if (res.data.length < 100) break;
+      }
+      return found.slice(0, limit);
+    },
+
     async setCommitStatus({ repo, sha, context, state, description, releaseId }) {
       const r = splitRepo(repo);
       const latest = await gh(`read the statuses of ${repo}@${sha}`, () => octokit.rest.repos.listCommitStatusesForRef({ ...r, ref: sha, per_page: 100 }));
