@@ -113,7 +113,7 @@ export class FakeWorld {
     return { kind: 'value', value: behaviour };
   }
 
-  activities(): Omit<ReleaseActivities, 'describeServiceLock' | 'breakStaleLock' | 'isReleaseRunning'> {
+  activities(): Omit<ReleaseActivities, 'describeServiceLock' | 'breakStaleLock' | 'isReleaseRunning' | 'releasesExisting'> {
     const log = (entry: string): void => void this.calls.push(entry);
     const deploymentOf = (svc: FakeService, deployment: string): DeploymentState | undefined =>
       svc.staging.name === deployment && !deployment.endsWith('-blue') && !deployment.endsWith('-green')

@@ -107,6 +107,8 @@ export interface CoordinationActivities {
   /** Ends a lock whose holder release is no longer running. */
   breakStaleLock(input: { service: string; holder: string }): Promise<void>;
   isReleaseRunning(input: { releaseId: string }): Promise<boolean>;
+  /** Which of these release ids a release was ever started with (running or ended, within retention). */
+  releasesExisting(input: { releaseIds: string[] }): Promise<string[]>;
 }
 
 export type { CalendarAnswer };

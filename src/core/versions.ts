@@ -68,3 +68,22 @@ export function newestVersion(tags: readonly string[], options: { preReleases?: 
 export function nextFromList(list: readonly string[], released: ReadonlySet<string>): string | undefined {
   return list.find((v) => !released.has(v));
 }
+
+/** Where a release train takes its version from when its schedule fires. */
+export type VersionSource = { from: 'tags'; preReleases?: boolean } | { from: 'list'; versions: string[] };
+
+/**
+ * The image of a service for `version`: `{{version}}` replaced, else the tag after the last ':' of
+ * the last path segment set to it (a digest pin is left alone: it names one build, not a version).
+ *   imageFor('registry.local/checkout:1.0.0', '1.4.2')          → 'registry.local/checkout:1.4.2'
+ *   imageFor('registry.local:5000/checkout', '1.4.2')           → 'registry.local:5000/checkout:1.4.2'
+ *   imageFor('ghcr.io/acme/checkout:{{version}}-alpine', '1.4.2') → 'ghcr.io/acme/checkout:1.4.2-alpine'
+ */
+export function imageFor(image: string, version: string): string {
+  if (image.includes('{{version}}')) return image.replaceAll('{{version}}', version);
+  if (image.includes('@')) return image;
+  const slash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  const base = colon > slash ? image.slice(0, colon) : image;
+  return `${base}:${version}`;
+}

@@ -2,3 +2,4 @@
 export { release } from './release.js';
 export { serviceLock } from './lock.js';
 export { globalFreeze } from './freeze.js';
+export { releaseTrain } from './train.js';

@@ -80,6 +80,7 @@ const samples: Samples = {
   describeServiceLock: { inputs: [[{ service: 'checkout' }]], results: [{ holderRunning: false }, { holder: 'checkout@1.4.2', holderRunning: true }] },
   breakStaleLock: { inputs: [[{ service: 'checkout', holder: 'checkout@1.4.1' }]], results: [undefined] },
   isReleaseRunning: { inputs: [[{ releaseId: 'checkout@1.4.2' }]], results: [true, false] },
+  releasesExisting: { inputs: [[{ releaseIds: ['checkout@1.4.2', 'checkout@1.4.3'] }]], results: [['checkout@1.4.2'], []] },
   readSignerTrust: {
     inputs: [[{ for: 'start' }], [{ for: 'gate', service: 'checkout' }]],
     results: [

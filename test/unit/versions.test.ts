@@ -1,6 +1,6 @@
 // The version a release train ships (src/core/versions.ts): semver precedence as the spec orders
 // it, the newest release tag, the next entry of an explicit list.
-import { compareVersions, newestVersion, nextFromList, parseVersion } from '../../src/core/versions.js';
+import { compareVersions, imageFor, newestVersion, nextFromList, parseVersion } from '../../src/core/versions.js';
 
 test.each<[string, ReturnType<typeof parseVersion>]>([
   ['v1.4.2', { major: 1, minor: 4, patch: 2, pre: [], text: '1.4.2' }],
@@ -32,4 +32,13 @@ test.each<[string[], boolean, string | undefined]>([
 test('the next entry of a list skips what was released', () => {
   expect(nextFromList(['1.2.0', '1.3.0'], new Set(['1.2.0']))).toBe('1.3.0');
   expect(nextFromList(['1.2.0'], new Set(['1.2.0']))).toBeUndefined();
+});
+
+test.each<[string, string]>([
+  ['registry.local/checkout:1.0.0', 'registry.local/checkout:1.4.2'],
+  ['registry.local:5000/checkout', 'registry.local:5000/checkout:1.4.2'],
+  ['ghcr.io/acme/checkout:{{version}}-alpine', 'ghcr.io/acme/checkout:1.4.2-alpine'],
+  ['ghcr.io/acme/checkout@sha256:abc', 'ghcr.io/acme/checkout@sha256:abc'],
+])('imageFor(%j, "1.4.2") → %j', (image, expected) => {
+  expect(imageFor(image, '1.4.2')).toBe(expected);
 });
