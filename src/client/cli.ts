@@ -15,6 +15,9 @@ import { InvalidInputError, RefusedError } from './errors.js';
 import { exitCodeOf, renderList, renderStatus } from './render.js';
 import { Releases } from './releases.js';
 import { liftGlobalFreeze, startGlobalFreeze } from './freeze.js';
+import { createSchedule, deleteSchedule, listSchedules, pauseSchedule, renderSchedule, resumeSchedule } from './schedules.js';
+import { parseVersion, type VersionSource } from '../core/versions.js';
+import { isTimeZone } from '../core/windows.js';
 import { readGlobalFreeze } from '../temporal/freeze.js';
 import { TASK_QUEUE } from '../core/ids.js';
 import type { JSONWebKeySet } from 'jose';
@@ -52,6 +55,11 @@ const USAGE = `usage: tidegate <command> [options]
                                            still collected) and every new one before its first change
   freeze                                   show the freeze in force, if any
   unfreeze [--as NAME]                     lift the freeze: waiting releases go on at once
+  schedule create ID -f FILE --cron EXPR [--time-zone TZ] (--from-tags [--pre-releases] | --versions V1,V2…) [--paused] [--as NAME]
+                                           a release train: on each firing, release the spec at the newest tag of
+                                           source.repo (or the next listed version not yet released); overlap: skip
+  schedule list [--json]
+  schedule pause ID --reason TEXT | resume ID | delete ID [--as NAME]
                                            --key (or TIDEGATE_SIGNING_KEY) signs the decision with ssh-keygen -Y sign:
                                            a private key, or a .pub whose key ssh-agent holds;
                                            --id-token-command CMD (or TIDEGATE_ID_TOKEN_COMMAND) proves it with
@@ -94,6 +102,12 @@ const OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
   origin: { type: 'string', multiple: true },
+  cron: { type: 'string' },
+  'time-zone': { type: 'string' },
+  'from-tags': { type: 'boolean' },
+  'pre-releases': { type: 'boolean' },
+  versions: { type: 'string' },
+  paused: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -149,7 +163,7 @@ function loadSpec(flags: Flags, overridable = true): ReturnType<typeof parseSpec
   return parseSpec(text, overrides);
 }
 
-const COMMANDS = ['validate', 'start', 'status', 'list', 'analysis', 'verify', 'approve', 'reject', 'promote', 'abort', 'freeze', 'unfreeze', 'worker', 'codec-server'];
+const COMMANDS = ['validate', 'start', 'status', 'list', 'analysis', 'verify', 'approve', 'reject', 'promote', 'abort', 'freeze', 'unfreeze', 'schedule', 'worker', 'codec-server'];
 /** Commands of the development kit (devkit/cli.ts), which the installed CLI does not ship. */
 const DEVKIT_COMMANDS = ['dev', 'demo'];
 
@@ -239,6 +253,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
   if (command === 'codec-server') return codecServer(flags, io);
   if (command === 'analysis') return analysis(positionals, flags, io, print);
   if (command === 'verify') return verify(positionals, flags, io, print);
+  if (command === 'schedule') return schedule(positionals, flags, io, print);
 
   if (!COMMANDS.includes(command)) throw new InvalidInputError(`${unknownCommand(command).message}\n${USAGE}`);
 
@@ -530,4 +545,74 @@ async function codecServer(flags: Flags, io: CliIO): Promise<number> {
   });
   await server.stop();
   return 0;
+}
+
+const SCHEDULE_ACTIONS = ['create', 'list', 'pause', 'resume', 'delete'];
+
+/** The version source of `schedule create`, checked before connecting. */
+function versionSource(flags: Flags): VersionSource {
+  if (flags['from-tags'] && flags.versions) throw new InvalidInputError('give --from-tags or --versions, not both');
+  if (flags['pre-releases'] && !flags['from-tags']) throw new InvalidInputError('--pre-releases applies to --from-tags');
+  if (flags['from-tags']) return { from: 'tags', ...(flags['pre-releases'] ? { preReleases: true } : {}) };
+  if (flags.versions) {
+    const versions = flags.versions.split(',').map((v) => v.trim()).filter(Boolean);
+    const bad = versions.filter((v) => !parseVersion(v));
+    if (bad.length) throw new InvalidInputError(`--versions: ${bad.join(', ')} ${bad.length === 1 ? 'is not a version' : 'are not versions'} (X.Y.Z)`);
+    return { from: 'list', versions: versions.map((v) => v.replace(/^v/, '')) };
+  }
+  throw new InvalidInputError('schedule create needs --from-tags (the newest tag of source.repo) or --versions V1,V2…');
+}
+
+/** `tidegate schedule …`: release trains on Temporal Schedules (src/client/schedules.ts). */
+async function schedule(positionals: string[], flags: Flags, io: CliIO, print: (human: () => string, json: unknown) => void): Promise<number> {
+  const action = positionals[1] ?? '';
+  if (!SCHEDULE_ACTIONS.includes(action)) throw new InvalidInputError(`schedule needs one of ${SCHEDULE_ACTIONS.join(', ')} (got "${action}")`);
+  const id = positionals[2] ?? '';
+  if (action !== 'list' && !id) throw new InvalidInputError(`schedule ${action} needs the schedule's id`);
+  let created: { spec: ReleaseSpec; cron: string; version: VersionSource } | undefined;
+  if (action === 'create') {
+    if (!flags.cron?.trim()) throw new InvalidInputError('schedule create needs --cron EXPR (for example "0 9 * * 1-5")');
+    if (flags['time-zone'] && !isTimeZone(flags['time-zone'])) throw new InvalidInputError(`--time-zone ${flags['time-zone']} is not an IANA time zone (for example Europe/Berlin)`);
+    const version = versionSource(flags);
+    const loaded = loadSpec(flags);
+    if (!loaded.ok) throw new InvalidInputError(`${flags.file ?? '-f FILE'} is not a valid release spec; no schedule was created:`, loaded.problems.map(formatProblem));
+    created = { spec: loaded.spec, cron: flags.cron.trim(), version };
+  }
+  if (action === 'pause' && !flags.reason?.trim()) throw new InvalidInputError('schedule pause needs --reason TEXT');
+  const { client, close } = await (io.connect ?? (() => connectClient(temporalSettings(io.env))))();
+  try {
+    const by = identity(flags, io.env);
+    const taskQueue = io.env.TIDEGATE_TASK_QUEUE || TASK_QUEUE;
+    switch (action) {
+      case 'create': {
+        if (!created) return EXIT_CODES.invalid;
+        const s = await createSchedule(client, taskQueue, { id, ...created, ...(flags['time-zone'] ? { timeZone: flags['time-zone'] } : {}), by, paused: flags.paused ?? false });
+        print(() => `schedule ${s.id} created: ${renderSchedule(s)}`, s);
+        return 0;
+      }
+      case 'list': {
+        const all = await listSchedules(client);
+        print(() => (all.length ? all.map(renderSchedule).join('\n') : 'no release trains (tidegate schedule create …)'), all);
+        return 0;
+      }
+      case 'pause': {
+        const s = await pauseSchedule(client, id, by, flags.reason?.trim() ?? '');
+        print(() => `schedule ${id} paused: ${renderSchedule(s)}`, s);
+        return 0;
+      }
+      case 'resume': {
+        const s = await resumeSchedule(client, id, by);
+        print(() => `schedule ${id} resumed: ${renderSchedule(s)}`, s);
+        return 0;
+      }
+      case 'delete': {
+        await deleteSchedule(client, id);
+        print(() => `schedule ${id} deleted (releases it started go on)`, { deleted: id });
+        return 0;
+      }
+    }
+    return EXIT_CODES.error;
+  } finally {
+    await close();
+  }
 }

@@ -121,3 +121,28 @@ test('an explicit list ships its next version; pause, resume and delete act on t
   expect(await firing).toMatchObject({ started: true, releaseId: 'pay@2.0.0', outcome: 'rejected' });
   await expect(pauseSchedule(client, 'pay-train', 'erin', 'x')).rejects.toThrow('no schedule pay-train (tidegate schedule list shows them)');
 }, 180_000);
+
+test('bad schedule arguments exit 2 naming the problem, before any server is asked', async () => {
+  const { runCli } = await import('../../src/client/cli.js');
+  const specPath = new URL('../fixtures/specs/checkout.yaml', import.meta.url).pathname;
+  const cases: [string[], string][] = [
+    [['schedule'], 'schedule needs one of create, list, pause, resume, delete (got "")'],
+    [['schedule', 'create'], "schedule create needs the schedule's id"],
+    [['schedule', 'create', 'nightly', '-f', specPath, '--from-tags'], 'schedule create needs --cron EXPR'],
+    [['schedule', 'create', 'nightly', '-f', specPath, '--cron', '0 3 * * *'], 'schedule create needs --from-tags'],
+    [['schedule', 'create', 'nightly', '-f', specPath, '--cron', '0 3 * * *', '--from-tags', '--versions', '1.0.0'], 'give --from-tags or --versions, not both'],
+    [['schedule', 'create', 'nightly', '-f', specPath, '--cron', '0 3 * * *', '--versions', '1.0.0,latest'], '--versions: latest is not a version (X.Y.Z)'],
+    [['schedule', 'create', 'nightly', '-f', specPath, '--cron', '0 3 * * *', '--from-tags', '--time-zone', 'Mars/Base'], '--time-zone Mars/Base is not an IANA time zone'],
+    [['schedule', 'pause', 'nightly'], 'schedule pause needs --reason TEXT'],
+  ];
+  for (const [argv, message] of cases) {
+    let stderr = '';
+    const code = await runCli(argv, {
+      stdout: () => undefined,
+      stderr: (t) => void (stderr += t),
+      env: {},
+      connect: () => Promise.reject(new Error('no server should be asked')),
+    });
+    expect({ argv, code, stderr }).toEqual({ argv, code: 2, stderr: expect.stringContaining(message) as unknown as string });
+  }
+});
