@@ -10,7 +10,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { TASK_QUEUE, releaseId as makeReleaseId } from '../core/ids.js';
-import { isEndingFailureType, upgradeStatus, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
+import { isEndingFailureType, refusedAtStart, upgradeStatus, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
 import type { ReleaseSpec } from '../spec/schema.js';
 import { contractFor, requiresSignatures, upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
 import { decodePayloads } from './analysis-replay.js';
@@ -188,7 +188,7 @@ export class Releases {
       if (stage === 'done') {
         // ended, and finishing (sending its last notifications): its status says whether it was refused
         const status = await this.handle(id).query(statusQuery);
-        if (status.cause === 'locked' || status.cause === 'unsigned') throw new RefusedError(status.reason ?? `${id} was refused`);
+        if (refusedAtStart(status.cause)) throw new RefusedError(status.reason ?? `${id} was refused at its start`);
         return;
       }
       if (stage !== 'lock') return;

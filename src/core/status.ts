@@ -10,6 +10,15 @@ import { TIMEOUT_FAILURES, type PermanentFailureType } from './failures.js';
 export type Outcome = 'released' | 'rolled-back' | 'rejected' | 'aborted' | 'failed';
 /** Why a release did not end released. */
 export type Cause = 'analysis' | 'rejected' | 'aborted' | 'superseded' | 'timeout' | 'locked' | 'unsigned' | 'error';
+
+/**
+ * Whether a release was refused at its start (its locks held by another release, or unsigned where
+ * signatures are required): it changed nothing, and the one who started it is answered "refused".
+ *   refusedAtStart('locked') → true;  refusedAtStart('rejected') → false
+ */
+export function refusedAtStart(cause: Cause | undefined): boolean {
+  return cause === 'locked' || cause === 'unsigned';
+}
 export type StageState = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
 
 /**

@@ -7,7 +7,7 @@
 import { CancellationScope, condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { NotifyActivities } from '../activities/types.js';
 import { endingKind, failedVerdicts, notificationKey, type NotificationEvent, type NotificationKind } from '../core/notifications.js';
-import type { ReleaseResult } from '../core/status.js';
+import { refusedAtStart, type ReleaseResult } from '../core/status.js';
 import { failureMessage } from './release-activities.js';
 import type { ReleaseContext } from './release-context.js';
 
@@ -65,7 +65,7 @@ export class Notifier {
    * changed nothing and was answered to the one who started it: nobody else is told.
    */
   ended(result: ReleaseResult): void {
-    if (result.cause === 'locked' || result.cause === 'unsigned') return;
+    if (refusedAtStart(result.cause)) return;
     const kind = endingKind(result.outcome);
     this.send(kind, {
       outcome: result.outcome,
