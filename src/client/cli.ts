@@ -51,6 +51,10 @@ const USAGE = `usage: tidegate <command> [options]
   abort --all [--service S] --reason TEXT [--as NAME] [--key SSH_KEY]
                                            abort every running release (of S: a service, or a multi-service
                                            release's name), found through the search attributes
+                                           --key (or TIDEGATE_SIGNING_KEY) signs the decision with ssh-keygen -Y sign:
+                                           a private key, or a .pub whose key ssh-agent holds;
+                                           --id-token-command CMD (or TIDEGATE_ID_TOKEN_COMMAND) proves it with
+                                           the OIDC ID token CMD prints, signed in with nonce $TIDEGATE_NONCE
   freeze --reason TEXT [--as NAME]         hold every running release at its next stage boundary (approvals are
                                            still collected) and every new one before its first change
   freeze                                   show the freeze in force, if any
@@ -58,12 +62,8 @@ const USAGE = `usage: tidegate <command> [options]
   schedule create ID -f FILE --cron EXPR [--time-zone TZ] (--from-tags [--pre-releases] | --versions V1,V2…) [--paused] [--as NAME]
                                            a release train: on each firing, release the spec at the newest tag of
                                            source.repo (or the next listed version not yet released); overlap: skip
-  schedule list [--json]
+  schedule list [--json]                   each train's cron, next firing and what its newest firing did
   schedule pause ID --reason TEXT | resume ID | delete ID [--as NAME]
-                                           --key (or TIDEGATE_SIGNING_KEY) signs the decision with ssh-keygen -Y sign:
-                                           a private key, or a .pub whose key ssh-agent holds;
-                                           --id-token-command CMD (or TIDEGATE_ID_TOKEN_COMMAND) proves it with
-                                           the OIDC ID token CMD prints, signed in with nonce $TIDEGATE_NONCE
   verify RELEASE --allowed-signers FILE [--jwks FILE] [--history FILE] [--json]
                                            re-verify every recorded decision of a release against FILE, offline
   worker [--check]                         run a worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, …)
@@ -513,11 +513,6 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   process.exitCode = code;
 }
 
-// Run directly (`tsx src/client/cli.ts …`, `node dist/client/cli.js …`).
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await main();
-}
-
 /** The payload codec of the CLI's environment (TIDEGATE_PAYLOAD_KEYS), to read encrypted histories. */
 function codecFromEnv(env: NodeJS.ProcessEnv): AesGcmCodec | undefined {
   const keys = payloadKeysFromEnv(env);
@@ -615,4 +610,9 @@ async function schedule(positionals: string[], flags: Flags, io: CliIO, print: (
   } finally {
     await close();
   }
+}
+
+// Run directly (`tsx src/client/cli.ts …`, `node dist/client/cli.js …`), last: every module-level constant above is initialised.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
 }
