@@ -2,10 +2,10 @@
 // schedule fires the releaseTrain workflow (src/workflows/train.ts) on its cron, with overlap policy
 // skip (a train still running holds the next firing back), and each firing releases the version it
 // resolves then as an ordinary release with its own id. Schedules are named `tidegate-train/<id>`.
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleSummary } from '@temporalio/client';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowNotFoundError, type Client, type ScheduleSummary } from '@temporalio/client';
 import type { ReleaseSpec } from '../core/release-spec.js';
 import type { VersionSource } from '../core/versions.js';
-import type { releaseTrain, TrainInput } from '../workflows/train.js';
+import type { releaseTrain, TrainInput, TrainResult } from '../workflows/train.js';
 import { InvalidInputError, RefusedError } from './errors.js';
 
 export const SCHEDULE_PREFIX = 'tidegate-train/';
@@ -21,7 +21,34 @@ export interface TrainSchedule {
   version?: string;
   nextRuns: string[];
   /** The trains of the latest firings, newest first. */
-  recent: { at: string; train: string }[];
+  recent: { at: string; train: string; runId: string }[];
+  /** What the newest firing did, when there was one: still running, what it shipped and how that ended, or why it started nothing. */
+  last?: string;
+}
+
+/**
+ * What a train did, in one line:
+ *   { started: true, releaseId: 'checkout@1.10.0', outcome: 'released' } → 'shipped checkout@1.10.0: released'
+ *   { started: false, reason: 'checkout@1.0.0 has a release already: nothing new to ship' } → 'started nothing: checkout@1.0.0 has …'
+ */
+export function describeTrainResult(r: TrainResult): string {
+  return r.started ? `shipped ${r.releaseId}: ${r.outcome}${r.reason && r.outcome !== 'released' ? ` (${r.reason})` : ''}` : `started nothing: ${r.reason}`;
+}
+
+/** The newest firing's train, read from the server: running (with its release when it has started one), or its result. */
+async function lastFiring(client: Client, recent: TrainSchedule['recent']): Promise<string | undefined> {
+  const newest = recent[0];
+  if (!newest) return undefined;
+  const handle = client.workflow.getHandle<typeof releaseTrain>(newest.train, newest.runId);
+  try {
+    const d = await handle.describe();
+    if (d.status.name === 'RUNNING') return `running since ${newest.at}`;
+    if (d.status.name === 'COMPLETED') return describeTrainResult(await handle.result());
+    return `the train ${d.status.name.toLowerCase()} (temporal workflow show -w ${newest.train} -r ${newest.runId})`;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return 'the train is no longer in the history (retention)';
+    throw err;
+  }
 }
 
 function describeVersion(v: VersionSource): string {
@@ -71,7 +98,7 @@ function fromSummary(s: Pick<ScheduleSummary, 'scheduleId' | 'spec' | 'memo' | '
     ...(release ? { release } : {}),
     ...(version ? { version } : {}),
     nextRuns: s.info.nextActionTimes.slice(0, 3).map((d) => d.toISOString()),
-    recent: [...s.info.recentActions].reverse().map((a) => ({ at: a.takenAt.toISOString(), train: a.action.workflow.workflowId })),
+    recent: [...s.info.recentActions].reverse().map((a) => ({ at: a.takenAt.toISOString(), train: a.action.workflow.workflowId, runId: a.action.workflow.firstExecutionRunId })),
   };
 }
 
@@ -87,12 +114,19 @@ async function handleOf(client: Client, id: string) {
 
 export async function describeSchedule(client: Client, id: string): Promise<TrainSchedule> {
   const { description } = await handleOf(client, id);
-  return fromSummary(description);
+  const s = fromSummary(description);
+  const last = await lastFiring(client, s.recent);
+  return { ...s, ...(last ? { last } : {}) };
 }
 
 export async function listSchedules(client: Client): Promise<TrainSchedule[]> {
   const found: TrainSchedule[] = [];
-  for await (const s of client.schedule.list()) if (s.scheduleId.startsWith(SCHEDULE_PREFIX)) found.push(fromSummary(s));
+  for await (const summary of client.schedule.list()) {
+    if (!summary.scheduleId.startsWith(SCHEDULE_PREFIX)) continue;
+    const s = fromSummary(summary);
+    const last = await lastFiring(client, s.recent);
+    found.push({ ...s, ...(last ? { last } : {}) });
+  }
   return found.sort((a, b) => a.id.localeCompare(b.id));
 }
 
@@ -117,5 +151,5 @@ export async function deleteSchedule(client: Client, id: string): Promise<void> 
 /** One line per schedule, as `tidegate schedule list` prints it. */
 export function renderSchedule(s: TrainSchedule): string {
   const state = s.paused ? `PAUSED${s.note ? ` (${s.note})` : ''}` : `next ${s.nextRuns[0] ?? '—'}`;
-  return `${s.id}  ${s.release ?? '?'}  "${s.cron}"${s.timeZone ? ` ${s.timeZone}` : ''}  ${s.version ?? ''}  ${state}${s.recent[0] ? `  last fired ${s.recent[0].at}` : ''}`;
+  return `${s.id}  ${s.release ?? '?'}  "${s.cron}"${s.timeZone ? ` ${s.timeZone}` : ''}  ${s.version ?? ''}  ${state}${s.recent[0] ? `  last fired ${s.recent[0].at}${s.last ? `: ${s.last}` : ''}` : ''}`;
 }

@@ -5,7 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { Releases } from '../../src/client/releases.js';
-import { createSchedule, deleteSchedule, listSchedules, pauseSchedule, resumeSchedule, SCHEDULE_PREFIX } from '../../src/client/schedules.js';
+import { createSchedule, deleteSchedule, describeSchedule, describeTrainResult, listSchedules, pauseSchedule, renderSchedule, resumeSchedule, SCHEDULE_PREFIX } from '../../src/client/schedules.js';
 import { validateSpec, type ReleaseSpec } from '../../src/spec/index.js';
 import { createWorker } from '../../src/workers/main.js';
 import type { TrainResult } from '../../src/workflows/train.js';
@@ -96,12 +96,18 @@ test('a firing releases the newest release tag as cart@<version>; the next firin
   const status = await until('cart@1.2.0 to wait for approval', () => releases.status('cart@1.2.0'), (s) => s.stage === 'approval');
   expect(status.initiator).toBe('schedule:cart-nightly (by carol)');
   expect(status.services[0]).toMatchObject({ version: '1.2.0', image: 'registry.local/cart:1.2.0' });
+  expect((await describeSchedule(client, 'cart-nightly')).last).toMatch(/^running since /);
   await releases.approve('cart@1.2.0', 'alice');
   await releases.approve('cart@1.2.0', 'bob');
   expect(await firing).toEqual({ started: true, releaseId: 'cart@1.2.0', version: '1.2.0', outcome: 'released' });
   expect(world.service('cart').active).toBe('green');
 
+  expect((await describeSchedule(client, 'cart-nightly')).last).toBe('shipped cart@1.2.0: released');
   expect(await fire('cart-nightly')).toEqual({ started: false, reason: 'cart@1.2.0 has a release already: nothing new to ship' });
+  // the list says what the newest firing did
+  const [listed] = await listSchedules(client);
+  expect(listed?.recent).toHaveLength(2);
+  expect(renderSchedule(listed!)).toMatch(/^cart-nightly {2}cart {2}"0 3 \* \* \*" Europe\/Berlin {2}newest tag {2}next \S+ {2}last fired \S+: started nothing: cart@1.2.0 has a release already: nothing new to ship$/);
   await deleteSchedule(client, 'cart-nightly');
 }, 180_000);
 
@@ -119,6 +125,7 @@ test('an explicit list ships its next version; pause, resume and delete act on t
   expect(await listSchedules(client)).toEqual([]);
   await releases.reject('pay@2.0.0', 'bob', 'not this week');
   expect(await firing).toMatchObject({ started: true, releaseId: 'pay@2.0.0', outcome: 'rejected' });
+  expect(describeTrainResult(await firing)).toBe('shipped pay@2.0.0: rejected (bob rejected pay: not this week)');
   await expect(pauseSchedule(client, 'pay-train', 'erin', 'x')).rejects.toThrow('no schedule pay-train (tidegate schedule list shows them)');
 }, 180_000);
 
