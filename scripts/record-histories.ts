@@ -13,6 +13,7 @@ import { abortSignal, calendarChangedSignal } from '../src/workflows/definitions
 import { parsePayloadKeys } from '../src/temporal/codec.js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
+import type { TrainInput, TrainResult } from '../src/workflows/train.js';
 import { approvalOnlySpec, pausedAt, specFor, startHarness, type Harness, type SpecDoc } from '../devkit/testing/harness.js';
 
 const out = new URL('../test/fixtures/histories/', import.meta.url);
@@ -110,6 +111,23 @@ async function signedApproved(h: Harness, version: string): Promise<string> {
   await h.finish(releaseId);
   return releaseId;
 }
+
+/**
+ * A release train fired once (what a schedule starts): the repository's tags in the fake, the train
+ * run to its end, its history recorded under trains/ (the train's, not its child release's).
+ */
+async function train(h: Harness, name: string, input: Omit<TrainInput, 'schedule' | 'createdBy'>): Promise<Record<string, string>> {
+  const id = `tidegate-train/${name}-workflow`;
+  const result = await h.env.client.workflow.execute('releaseTrain', { workflowId: id, taskQueue: h.taskQueue, args: [{ ...input, schedule: name, createdBy: 'carol' }] });
+  console.log(`${name}: ${JSON.stringify(result as TrainResult)}`);
+  return { [`trains/${name}`]: id };
+}
+
+/** checkout without staging, approval or monitor: the trains' child releases end on their own. */
+const trainSpec = specFor('checkout', '0.0.0', (doc) => {
+  withoutApproval(doc);
+  doc.source = { repo: 'acme/checkout', sha: '0000000' };
+});
 
 const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, string>>> = {
   async 'released'(h) {
@@ -534,6 +552,28 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.finish(releaseId);
     return releaseId;
   },
+  async 'train-released'(h) {
+    // the newest release tag (v1.10.0, not the pre-release or the older ones) shipped as checkout@1.10.0
+    h.world.tags.set('acme/checkout', [
+      { name: 'v1.9.3', sha: 'a1a1a1a' },
+      { name: 'v1.10.0', sha: 'b2b2b2b' },
+      { name: 'v1.11.0-rc.1', sha: 'c3c3c3c' },
+      { name: 'nightly', sha: 'd4d4d4d' },
+    ]);
+    return train(h, 'train-released', { spec: trainSpec, version: { from: 'tags' } });
+  },
+  async 'train-rolled-back'(h) {
+    // the next version of the list is rolled back by its analysis: the train's result says so
+    h.world.setMetric('checkout', 'green', 0.5);
+    const spec = specFor('checkout', '0.0.0', analysisRightAfterWeight);
+    return train(h, 'train-rolled-back', { spec, version: { from: 'list', versions: ['2.0.0', '2.1.0'] } });
+  },
+  async 'train-nothing-new'(h) {
+    // the newest tag has a release already: nothing started
+    h.world.tags.set('acme/checkout', [{ name: '1.0.0', sha: 'e5e5e5e' }]);
+    await h.releases.start(specFor('checkout', '1.0.0', withoutApproval), { initiator: 'dave' });
+    return train(h, 'train-nothing-new', { spec: trainSpec, version: { from: 'tags' } });
+  },
   async 'compensation-retried'(h) {
     h.world.setMetric('checkout', 'green', 0.5);
     h.world.failures.set('restoreTraffic', 1);
@@ -555,6 +595,7 @@ for (const [name, scenario] of Object.entries(scenarios).filter(([n]) => only.le
     const recorded = await scenario(h);
     for (const [file, releaseId] of Object.entries(typeof recorded === 'string' ? { [name]: recorded } : recorded)) {
       const history = await h.env.client.workflow.getHandle(releaseId).fetchHistory();
+      mkdirSync(new URL('.', new URL(`${file}.json`, out)), { recursive: true });
       writeFileSync(new URL(`${file}.json`, out), `${historyToJSON(history)}\n`);
       console.log(`${file}: ${releaseId}, ${history.events?.length ?? 0} events`);
     }

@@ -41,3 +41,20 @@ test('every recorded history replays without a determinism error', async () => {
   expect(replayed).toBe(files.length);
   // about 45 histories: 46 s on a loaded machine, past 120 s once under a full run and more beside it
 }, 300_000);
+
+// Release trains (what a schedule fires) have their own histories under trains/: each replays under the id it ran with.
+test('every recorded release-train history replays without a determinism error', async () => {
+  const trainsDir = new URL('trains/', dir);
+  const trains = readdirSync(trainsDir).filter((f) => f.endsWith('.json')).sort();
+  expect(trains.length).toBeGreaterThanOrEqual(3);
+  const histories = trains.map((f) => ({ workflowId: `tidegate-train/${f.replace(/\.json$/, '')}-workflow`, history: historyFromJSON(JSON.parse(readFileSync(new URL(f, trainsDir), 'utf8'))) }));
+  const failures: string[] = [];
+  let replayed = 0;
+  const options = { workflowsPath, replayName: 'tidegate-replay-trains', interceptors: { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] }, sinks: tracingSinks(undefined) };
+  for await (const result of Worker.runReplayHistories(options, histories)) {
+    replayed++;
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  expect(failures).toEqual([]);
+  expect(replayed).toBe(trains.length);
+}, 120_000);
