@@ -11,11 +11,14 @@ import type { SignedStatement } from './statement.js';
  * would not enforce — so such a release is written as 2 and an older worker refuses it instead.
  * 3: its spec has allowed windows or freezes (`windows`), which a worker that reads only 2 would
  * ignore (it would release inside a freeze); it may require signatures too.
+ * 4: a service has hooks (`hooks`: a migration before the switch, say), which a worker that reads
+ * only 3 would skip — it would switch traffic to code whose schema was never migrated.
  */
-export const RELEASE_INPUT_CONTRACT = 3;
+export const RELEASE_INPUT_CONTRACT = 4;
 
 /** The contract a release of this spec is written with: the lowest that a worker honouring all of it reads. */
-export function contractFor(spec: ReleaseSpec): 1 | 2 | 3 {
+export function contractFor(spec: ReleaseSpec): 1 | 2 | 3 | 4 {
+  if (hasHooks(spec)) return 4;
   if (hasWindows(spec)) return 3;
   return requiresSignatures(spec) ? 2 : 1;
 }
@@ -25,14 +28,19 @@ export function hasWindows(spec: ReleaseSpec): boolean {
   return (spec.windows?.allow.length ?? 0) > 0 || (spec.windows?.freezes.length ?? 0) > 0;
 }
 
+/** Whether any service runs a hook at any point. */
+export function hasHooks(spec: ReleaseSpec): boolean {
+  return spec.services.some((s) => Object.values(s.hooks ?? {}).some((list) => (list?.length ?? 0) > 0));
+}
+
 /** Whether any service's approval gate requires signed decisions (approval.requireSignature). */
 export function requiresSignatures(spec: ReleaseSpec): boolean {
   return spec.services.some((s) => s.production.approval?.requireSignature === true);
 }
 
 export interface ReleaseInput {
-  /** 1, 2 or 3 (see RELEASE_INPUT_CONTRACT); absent in inputs written before the contract was versioned (read as 1). */
-  contract?: 1 | 2 | 3;
+  /** 1 to 4 (see RELEASE_INPUT_CONTRACT); absent in inputs written before the contract was versioned (read as 1). */
+  contract?: 1 | 2 | 3 | 4;
   spec: ReleaseSpec;
   /** Who started the release (for the self-approval rule and the record). */
   initiator: string;
@@ -106,7 +114,7 @@ export function normaliseAnalysis(raw: unknown): AnalysisSpec | undefined {
  */
 export function upgradeReleaseInput(stored: StoredReleaseInput): ReleaseInput {
   const contract = stored.contract ?? 1;
-  if (contract !== 1 && contract !== 2 && contract !== 3) {
+  if (contract !== 1 && contract !== 2 && contract !== 3 && contract !== 4) {
     throw new UnsupportedInputError(`release input contract ${contract} is newer than this tidegate reads (${RELEASE_INPUT_CONTRACT}): upgrade the worker`);
   }
   const analyses: ReleaseSpec['analyses'] = {};

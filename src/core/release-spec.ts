@@ -112,6 +112,29 @@ export interface BuildSpec {
   dispatch?: { workflow: string; ref: string; inputs?: Record<string, string> };
 }
 
+/** Where a service's hooks run, in this order (see src/core/hooks.ts). */
+export type HookPoint = 'beforeStaging' | 'beforeSwitch' | 'afterSwitch' | 'afterMonitor';
+
+/**
+ * What a hook does: a Kubernetes Job made from `template` (a batch/v1 JobSpec whose strings may name
+ * {{release}}, {{service}}, {{version}}, {{image}}, {{namespace}}), waited for until `timeout`; or
+ * an HTTP call whose 2xx answer is success (headers whose values are secrets name variables of the
+ * worker's environment, never the values).
+ */
+export type HookAction =
+  | { kind: 'job'; namespace?: string; template: Record<string, unknown>; timeout: number }
+  | { kind: 'http'; url: string; method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; headers: Record<string, string>; headersFromEnv: Record<string, string>; body?: string; timeout: number };
+
+export interface HookSpec {
+  /** Unique within the service: it names the Job and the timeline's entries. */
+  name: string;
+  action: HookAction;
+  /** Joins the saga when the hook starts: a failed, rejected or aborted release runs it in rollback. */
+  undo?: HookAction;
+}
+
+export type HooksSpec = Partial<Record<HookPoint, HookSpec[]>>;
+
 export interface ServiceSpec {
   service: string;
   image: string;
@@ -119,6 +142,7 @@ export interface ServiceSpec {
   staging?: StagingSpec;
   production: ProductionSpec;
   dependsOn: string[];
+  hooks?: HooksSpec;
 }
 
 /**

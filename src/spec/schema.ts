@@ -23,6 +23,8 @@ import type {
   TrafficSpec,
   AllowedWindow,
   Freeze,
+  HookAction,
+  HooksSpec,
   WindowsSpec,
 } from '../core/release-spec.js';
 
@@ -281,11 +283,118 @@ const build = z
   .strict()
   .refine((b) => b.requiredChecks.length > 0 || b.dispatch, { message: 'needs requiredChecks or dispatch' });
 
+/** A batch/v1 JobSpec: at least one container with a name and an image; restartPolicy Never or OnFailure (Never when absent). */
+const jobTemplate = z.record(z.string(), z.unknown(), 'must be a batch/v1 JobSpec (a mapping with template.spec.containers)').superRefine((t, ctx) => {
+  const pod = (t.template as { spec?: { containers?: unknown; restartPolicy?: unknown } } | undefined)?.spec;
+  const containers = pod?.containers;
+  if (!Array.isArray(containers) || containers.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['template', 'spec', 'containers'], message: 'must list at least one container (name and image)' });
+    return;
+  }
+  containers.forEach((c: unknown, i) => {
+    const o = (c ?? {}) as { name?: unknown; image?: unknown };
+    if (typeof o.name !== 'string' || !o.name) ctx.addIssue({ code: 'custom', path: ['template', 'spec', 'containers', i, 'name'], message: 'must name the container' });
+    if (typeof o.image !== 'string' || !o.image) ctx.addIssue({ code: 'custom', path: ['template', 'spec', 'containers', i, 'image'], message: 'must give the image' });
+  });
+  if (pod?.restartPolicy !== undefined && pod.restartPolicy !== 'Never' && pod.restartPolicy !== 'OnFailure') {
+    ctx.addIssue({ code: 'custom', path: ['template', 'spec', 'restartPolicy'], message: 'a Job\'s pods restart Never or OnFailure' });
+  }
+});
+
+const SECRET_HEADERS = /^(authorization|proxy-authorization|cookie|x-api-key|x-auth-token)$/i;
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must name an environment variable of the worker');
+
+const jobHook =
+    z
+      .object({
+        job: z
+          .object({ namespace: dnsLabel.optional(), template: jobTemplate, timeout: positiveDuration.default(600_000) })
+          .strict(),
+      })
+      .strict()
+      .transform(({ job }) => ({ kind: 'job' as const, ...(job.namespace ? { namespace: job.namespace } : {}), template: job.template, timeout: job.timeout }));
+
+const httpHook =
+    z
+      .object({
+        http: z
+          .object({
+            url: z.string('must be a URL').regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL'),
+            method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], 'must be GET, POST, PUT, PATCH or DELETE').default('POST'),
+            headers: z.record(z.string(), z.string('must be a string')).default({}),
+            headersFromEnv: z.record(z.string(), envName).default({}),
+            body: z.union([z.string(), z.record(z.string(), z.unknown())], 'must be a string or a mapping (sent as JSON)').optional(),
+            timeout: positiveDuration.default(30_000),
+          })
+          .strict()
+          .superRefine((h, ctx) => {
+            for (const name of Object.keys(h.headers)) {
+              if (SECRET_HEADERS.test(name)) {
+                ctx.addIssue({ code: 'custom', path: ['headers', name], message: `the spec is kept in the release's history: put the secret in the worker's environment and name it under headersFromEnv (${name}: SOME_VARIABLE)` });
+              }
+            }
+          }),
+      })
+      .strict()
+      .transform(({ http }) => ({
+        kind: 'http' as const,
+        url: http.url,
+        method: http.method,
+        headers: typeof http.body === 'object' && !Object.keys(http.headers).some((k) => k.toLowerCase() === 'content-type') ? { ...http.headers, 'content-type': 'application/json' } : http.headers,
+        headersFromEnv: http.headersFromEnv,
+        ...(http.body !== undefined ? { body: typeof http.body === 'string' ? http.body : JSON.stringify(http.body) } : {}),
+        timeout: http.timeout,
+      }));
+
+/** A hook's action or undo: `{job: …}` or `{http: …}`, each checked field by field. */
+const hookAction = z.unknown().transform((v, ctx): HookAction => {
+  const o = (v && typeof v === 'object' && !Array.isArray(v) ? v : {}) as Record<string, unknown>;
+  const schema = 'job' in o && !('http' in o) ? jobHook : 'http' in o && !('job' in o) ? httpHook : undefined;
+  if (!schema) {
+    ctx.addIssue({ code: 'custom', message: 'must be a job ({job: {template, timeout?, namespace?}}) or an http call ({http: {url, method?, headers?, headersFromEnv?, body?, timeout?}}), one of them' });
+    return z.NEVER;
+  }
+  const parsed = schema.safeParse(o);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    return z.NEVER;
+  }
+  return parsed.data as HookAction;
+});
+
+const hook = z
+  .object({ name: dnsLabel, job: z.unknown().optional(), http: z.unknown().optional(), undo: z.unknown().optional() })
+  .strict()
+  .transform((h, ctx) => {
+    const action = hookAction.safeParse(h.job !== undefined ? { job: h.job } : h.http !== undefined ? { http: h.http } : {});
+    if (h.job !== undefined && h.http !== undefined) ctx.addIssue({ code: 'custom', path: ['http'], message: 'a hook is a job or an http call, not both' });
+    if (!action.success) for (const issue of action.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    const undo = h.undo === undefined ? undefined : hookAction.safeParse(h.undo);
+    if (undo && !undo.success) for (const issue of undo.error.issues) ctx.addIssue({ code: 'custom', path: ['undo', ...issue.path], message: issue.message });
+    if (!action.success || (undo && !undo.success)) return z.NEVER;
+    return { name: h.name, action: action.data as HookAction, ...(undo?.success ? { undo: undo.data as HookAction } : {}) };
+  });
+
+const hooks = z
+  .object({ beforeStaging: z.array(hook).optional(), beforeSwitch: z.array(hook).optional(), afterSwitch: z.array(hook).optional(), afterMonitor: z.array(hook).optional() })
+  .strict()
+  .superRefine((h, ctx) => {
+    const seen = new Map<string, string>();
+    for (const [point, list] of Object.entries(h)) {
+      (list ?? []).forEach((x, i) => {
+        const other = seen.get(x.name);
+        if (other) ctx.addIssue({ code: 'custom', path: [point, i, 'name'], message: `"${x.name}" is also a hook at ${other}: names are unique within a service` });
+        seen.set(x.name, point);
+      });
+    }
+  });
+
 const serviceFields = {
   service: dnsLabel,
   image,
   staging: staging.optional(),
   production,
+  hooks: hooks.optional(),
 };
 
 const serviceBlock = z
@@ -403,11 +512,11 @@ function normalise(doc: z.output<typeof singleServiceDoc> | z.output<typeof mult
   if ('services' in doc) {
     return { name: doc.release, ...shared, services: doc.services.map((s) => ({ ...s, version: s.version ?? v })) };
   }
-  const { service, image: img, staging: stg, production: prod } = doc;
+  const { service, image: img, staging: stg, production: prod, hooks: hk } = doc;
   return {
     name: service,
     ...shared,
-    services: [{ service, image: img, version: v, ...(stg ? { staging: stg } : {}), production: prod, dependsOn: [] }],
+    services: [{ service, image: img, version: v, ...(stg ? { staging: stg } : {}), production: prod, dependsOn: [], ...(hk ? { hooks: hk } : {}) }],
   };
 }
 
@@ -461,6 +570,7 @@ const schemaMatchesContract: [
   Check<z.output<typeof allowedWindow>, AllowedWindow>,
   Check<z.output<typeof freeze>, Freeze>,
   Check<z.output<typeof windowsSchema>, WindowsSpec>,
+  Check<z.output<typeof hooks>, HooksSpec>,
   Check<z.output<typeof serviceBlock> & { version: string }, ServiceSpec>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 void schemaMatchesContract;

@@ -31,7 +31,7 @@ test('an input of this contract, with or without its version, is read as stored'
 });
 
 test('an input of a later contract is refused with what to do: a newer worker must run it', () => {
-  expect(() => upgradeReleaseInput(input({}, 4))).toThrow('release input contract 4 is newer than this tidegate reads (3): upgrade the worker');
+  expect(() => upgradeReleaseInput(input({}, 5))).toThrow('release input contract 5 is newer than this tidegate reads (4): upgrade the worker');
 });
 
 test('a spec that requires signed decisions is written as contract 2, which a worker reading only 1 refuses; any other as 1', () => {
@@ -65,4 +65,17 @@ test.each(historyFiles().map((f) => [f]))('%s: its input upgrades, and every com
   const upgraded = upgradeReleaseInput(stored as unknown as StoredReleaseInput);
   for (const a of Object.values(upgraded.spec.analyses)) if (a.kind === 'compare') expect(a.metrics.length).toBeGreaterThan(0);
   expect(upgraded.spec.services).toEqual(stored.spec.services);
+});
+
+test('a spec with hooks is written as contract 4, which a worker that would skip them (reading only 3) refuses', () => {
+  const base = { ...(input({}, 1).spec as unknown as Parameters<typeof contractFor>[0]) };
+  const svc = { service: 'checkout', version: '1.0.0', image: 'r/checkout:1', dependsOn: [], production: { namespace: 'prod', rolloutTimeout: 1, blueGreen: { activeService: 'checkout', deploymentPrefix: 'checkout', colorLabel: 'color', scaleDownDelay: 0 } } };
+  const expand = { name: 'expand', action: { kind: 'job' as const, template: { template: { spec: { containers: [{ name: 'm', image: 'migrate' }] } } }, timeout: 600_000 } };
+  expect(contractFor({ ...base, services: [{ ...svc, hooks: { beforeSwitch: [expand] } }] })).toBe(4);
+  // with windows too it is still 4 (4 reads everything 3 does)
+  expect(contractFor({ ...base, windows: { allow: [], freezes: [{ from: '2026-12-24T00:00:00Z', until: '2026-12-27T00:00:00Z', reason: 'x' }] }, services: [{ ...svc, hooks: { afterMonitor: [expand] } }] })).toBe(4);
+  // an empty list runs nothing
+  expect(contractFor({ ...base, services: [{ ...svc, hooks: { beforeSwitch: [] } }] })).toBe(1);
+  const four = { ...input({}, 4), spec: { ...base, services: [{ ...svc, hooks: { beforeSwitch: [expand] } }] } } as unknown as StoredReleaseInput;
+  expect(upgradeReleaseInput(four).contract).toBe(4);
 });
