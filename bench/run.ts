@@ -69,11 +69,11 @@ async function devWorld(payloadKeys = benchKeys.payloadKeys): Promise<{ releases
       },
     ]),
   ) as unknown as typeof inner;
-  const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags, ...kubernetes } = timed;
+  const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags, runHook, ...kubernetes } = timed;
   const { worker, close } = await createWorker({
     temporal: { address: server.address, namespace: server.namespace, ...(payloadKeys ? { payloadKeys } : {}) },
     taskQueue: 'bench',
-    adapters: { kubernetes, metrics: { measure }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags } },
+    adapters: { kubernetes, metrics: { measure }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags }, hooks: { runHook } },
   });
   const running = (worker as Worker).run();
   return {

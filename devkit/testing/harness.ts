@@ -3,6 +3,7 @@
 // coordination activities talking to the test server. Specs use real durations (24h, 30m).
 import { calendarAnswer, type CalendarAnswer, type CalendarRules } from '../../src/core/windows.js';
 import type { NotificationEvent } from '../../src/core/notifications.js';
+import type { HookOutcome, HookRun } from '../../src/core/hooks.js';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, type DataConverter } from '@temporalio/common';
@@ -62,6 +63,9 @@ export class FakeWorld {
   readonly commitStatuses: string[] = [];
   /** Tags of a repository, newest first (GitHub's listTags). */
   readonly tags = new Map<string, { name: string; sha: string }[]>();
+  /** How hooks end, by `<hook>/<run|undo>` (default: Succeeded); every run the workflow asked for, in order. */
+  readonly hookOutcomes = new Map<string, HookOutcome>();
+  readonly hookRuns: HookRun[] = [];
   /** The worker's allowed signers and policy (the real signing activities run on it). */
   signing: SigningConfig = { requireSigned: false };
   /** The worker's calendar (TIDEGATE_CALENDAR) and the global freeze, as the real calendar rule weighs them. */
@@ -250,6 +254,12 @@ export class FakeWorld {
         this.maybeFail('notify');
         return { delivered: ['webhook'] };
       },
+      runHook: async (run) => {
+        this.hookRuns.push(run);
+        log(`runHook ${run.service} ${run.hook} ${run.phase}`);
+        this.maybeFail('runHook');
+        return this.hookOutcomes.get(`${run.hook}/${run.phase}`) ?? { phase: 'Succeeded', detail: run.job ? `Job ${run.job.namespace}/${run.job.name} succeeded` : `${run.action.kind === 'http' ? run.action.method : ''} → 200` };
+      },
     };
   }
 }
@@ -437,3 +447,16 @@ export type SpecDoc = Record<string, unknown> & {
   production: Record<string, unknown> & { canary?: { traffic: unknown; steps: unknown[] }; approval?: Record<string, unknown>; monitor?: unknown };
   analyses: Record<string, Record<string, unknown>>;
 };
+
+/** A Job hook running the service's migrations image of this version with `args`. */
+export function migrationJob(args: string[]): Record<string, unknown> {
+  return { job: { timeout: '10m', template: { template: { spec: { containers: [{ name: 'migrate', image: 'registry.local/checkout-migrations:{{version}}', args }] } } } } };
+}
+
+/** The migration pattern (examples/checkout/release-with-migrations.yaml): expand before the switch (with an undo), contract after the monitor window. */
+export function withMigrations(doc: SpecDoc): void {
+  doc.hooks = {
+    beforeSwitch: [{ name: 'expand-schema', ...migrationJob(['up', '--phase', 'expand']), undo: migrationJob(['down', '--phase', 'expand']) }],
+    afterMonitor: [{ name: 'contract-schema', ...migrationJob(['up', '--phase', 'contract']) }],
+  };
+}

@@ -10,7 +10,7 @@ import { createCalendarActivities, type CalendarConfig } from './calendar/index.
 import { createSigningActivities, type SigningConfig } from './signing/index.js';
 import { createNotifyActivities, type NotifyConfig } from './notify/index.js';
 import { payloadHazards } from '../core/values.js';
-import type { GitHubActivities, KubernetesActivities, MetricsActivities, ReleaseActivities } from './types.js';
+import type { GitHubActivities, HookActivities, KubernetesActivities, MetricsActivities, ReleaseActivities } from './types.js';
 import { failure } from '../core/failures.js';
 import { countingErrors } from './metrics.js';
 
@@ -25,6 +25,8 @@ export interface ActivityDeps {
   calendar?: CalendarConfig;
   /** Where notifications go; none: releases notify nobody (each notify returns at once). */
   notify?: NotifyConfig;
+  /** Hook stages (Jobs and HTTP calls); none: a release with hooks fails at its first one naming the missing adapter. */
+  hooks?: HookActivities;
 }
 
 function unavailable<T extends object>(system: string, names: (keyof T)[]): T {
@@ -48,6 +50,7 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
     ...createSigningActivities(deps.signing ?? { requireSigned: false }),
     ...createCalendarActivities(deps.temporal, deps.calendar),
     ...createNotifyActivities(deps.notify),
+    ...(deps.hooks ?? unavailable<HookActivities>('hooks', ['runHook'])),
   });
 }
 

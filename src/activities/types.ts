@@ -10,6 +10,7 @@ import type { SignedStatement } from '../core/statement.js';
 import type { WindowsSpec } from '../core/release-spec.js';
 import type { CalendarAnswer } from '../core/windows.js';
 import type { NotificationEvent } from '../core/notifications.js';
+import type { HookOutcome, HookRun } from '../core/hooks.js';
 
 export type { ProductionTarget, TrafficState };
 
@@ -168,4 +169,11 @@ export interface SigningActivities {
   verifyStatement(input: { signed: SignedStatement; keys: string[]; namespace: string; spec?: unknown }): Promise<VerifiedSignature>;
 }
 
-export type ReleaseActivities = KubernetesActivities & MetricsActivities & GitHubActivities & CoordinationActivities & SigningActivities & CalendarActivities & NotifyActivities;
+export type { HookOutcome, HookRun };
+
+export interface HookActivities {
+  /** Runs a hook (or its undo): creates its Job (or finds the one an earlier attempt created) and waits for it, heartbeating; or makes its call. */
+  runHook(run: HookRun): Promise<HookOutcome>;
+}
+
+export type ReleaseActivities = KubernetesActivities & MetricsActivities & GitHubActivities & CoordinationActivities & SigningActivities & CalendarActivities & NotifyActivities & HookActivities;

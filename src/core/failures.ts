@@ -29,6 +29,10 @@ export const PERMANENT_FAILURE_TYPES = [
   'SignatureInvalid',
   'CalendarInvalid',
   'NotificationRefused',
+  // a hook stage (src/core/hooks.ts): its Job failed or its call was refused; ran past its timeout; cannot be run as written
+  'HookFailed',
+  'HookTimedOut',
+  'HookInvalid',
   // how a release that did not ship ends its workflow (src/core/status.ts endingFailure); details: its ReleaseResult
   'ReleaseRolledBack',
   'ReleaseRejected',
@@ -47,13 +51,15 @@ export type TransientFailureType =
   | 'GitHubDeploymentPending'
   /** A notification sink that did not answer, or answered 5xx, 408 or 429: the same key is sent again. */
   | 'NotificationUnavailable'
+  /** A hook's HTTP call that did not answer, or answered 5xx, 408 or 429: called again with the same Idempotency-Key. */
+  | 'HookUnavailable'
   /** A signed decision whose verification activity failed for another reason than a bad proof (timed out, an issuer down past the retries): sending it again may pass. */
   | 'SignatureVerificationUnavailable';
 
 export type FailureType = PermanentFailureType | TransientFailureType;
 
 /** Types that mean "waited too long" rather than "broke": the release ends timed out (exit 13). */
-export const TIMEOUT_FAILURES: ReadonlySet<FailureType> = new Set<FailureType>(['RolloutTimeout', 'SupersedeTimeout']);
+export const TIMEOUT_FAILURES: ReadonlySet<FailureType> = new Set<FailureType>(['RolloutTimeout', 'SupersedeTimeout', 'HookTimedOut']);
 
 /**
  * The ApplicationFailure of a type of the union: permanent types are non-retryable, transient ones

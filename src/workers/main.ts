@@ -9,6 +9,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { KubeConfig } from '@kubernetes/client-node';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { createKubernetesActivities, kubeApis } from '../activities/kubernetes/index.js';
+import { createHookActivities } from '../activities/hooks/index.js';
 import { createGitHubActivities } from '../activities/github/index.js';
 import { createPrometheusActivities } from '../activities/prometheus/index.js';
 import { signingConfigFromEnv } from '../activities/signing/index.js';
@@ -48,13 +49,16 @@ export interface WorkerConfig {
 export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapters: NonNullable<WorkerConfig['adapters']>; configured: string[] } {
   const adapters: NonNullable<WorkerConfig['adapters']> = {};
   const configured: string[] = [];
+  let kc: KubeConfig | undefined;
   if (env.KUBECONFIG || env.KUBERNETES_SERVICE_HOST) {
-    const kc = new KubeConfig();
+    kc = new KubeConfig();
     if (env.KUBECONFIG) kc.loadFromFile(env.KUBECONFIG);
     else kc.loadFromCluster();
     adapters.kubernetes = createKubernetesActivities(kubeApis(kc));
     configured.push(`kubernetes (${kc.getCurrentCluster()?.server ?? 'in-cluster'})`);
   }
+  // hook stages: Jobs in the same cluster, HTTP calls from here; their secret headers come from this environment
+  adapters.hooks = createHookActivities({ ...(kc ? { kubeConfig: kc } : {}), env });
   if (env.PROMETHEUS_URL) {
     adapters.metrics = createPrometheusActivities({ url: env.PROMETHEUS_URL, ...(env.PROMETHEUS_BEARER_TOKEN ? { bearerToken: env.PROMETHEUS_BEARER_TOKEN } : {}) });
     configured.push(`prometheus (${new URL(env.PROMETHEUS_URL).origin})`);

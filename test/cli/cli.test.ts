@@ -76,11 +76,11 @@ beforeAll(async () => {
   server = await startTestDevServer();
   connection = await Connection.connect({ address: server.address });
   world = new FakeWorld();
-  const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags, ...kubernetes } = world.activities();
+  const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags, runHook, ...kubernetes } = world.activities();
   ({ worker, close: closeWorker } = await createWorker({
     temporal: { address: server.address, namespace: server.namespace },
     taskQueue: 'tidegate',
-    adapters: { kubernetes, metrics: { measure }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags } },
+    adapters: { kubernetes, metrics: { measure }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags }, hooks: { runHook } },
   }));
   running = worker.run();
 });

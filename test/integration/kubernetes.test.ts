@@ -20,6 +20,8 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { createKubernetesActivities, kubeApis, type KubeApis } from '../../src/activities/kubernetes/index.js';
+import { createHookActivities } from '../../src/activities/hooks/index.js';
+import { hookRun } from '../../src/core/hooks.js';
 import type { KubernetesActivities } from '../../src/activities/types.js';
 import type { ProductionTarget } from '../../src/core/snapshot.js';
 import { applyManifestFile, applyObjects, readManifests, startKubeCluster, type KubeCluster } from '../../devkit/stack/kube.js';
@@ -383,6 +385,7 @@ describe('deployImage waits for the rollout, heartbeating', () => {
 describe("under deploy/'s ServiceAccount", () => {
   let sa: KubernetesActivities;
   let saApis: KubeApis;
+  let saConfig: KubeConfig;
 
   beforeAll(async () => {
     // given the sample service (namespaces prod and staging) and deploy/'s namespace and RBAC
@@ -393,7 +396,7 @@ describe("under deploy/'s ServiceAccount", () => {
     const token = await core.createNamespacedServiceAccountToken({ name: 'tidegate-worker', namespace: 'tidegate', body: { spec: { audiences: [], expirationSeconds: 3600 } } });
     const admin = kc.getCurrentCluster();
     if (!admin || !token.status?.token) throw new Error('no cluster or token');
-    const saConfig = new KubeConfig();
+    saConfig = new KubeConfig();
     saConfig.loadFromOptions({
       clusters: [admin],
       users: [{ name: 'tidegate-worker', token: token.status.token }],
@@ -427,6 +430,30 @@ describe("under deploy/'s ServiceAccount", () => {
     await sa.restoreWorkloads({ target, snapshot });
     await sa.restoreStaging({ snapshot: staging });
     expect(await sa.snapshotProduction(target)).toEqual(snapshot);
+  });
+
+  test('a hook Job runs under it: created, read until it ends, its pod and log read on failure', async () => {
+    const hooks = createHookActivities({ kubeConfig: saConfig, env: {}, pollMs: 250 });
+    const run = hookRun({
+      releaseId: 'checkout@1.1.0',
+      runId: 'rbac',
+      point: 'beforeSwitch',
+      phase: 'run',
+      vars: { release: 'checkout@1.1.0', service: 'checkout', version: '1.1.0', image: 'registry.local/checkout:1.1.0', namespace: 'prod' },
+      hook: { name: 'expand-schema', action: { kind: 'job', timeout: 60_000, template: { template: { spec: { nodeSelector: { 'tidegate.test/held': 'yes' }, containers: [{ name: 'migrate', image: 'm' }] } } } } },
+    });
+    const outcome = new MockActivityEnvironment().run(hooks.runHook, run);
+    let pod: string | undefined;
+    for (let i = 0; i < 100 && !pod; i++) {
+      pod = (await core.listNamespacedPod({ namespace: 'prod', labelSelector: `job-name=${run.job?.name}` })).items[0]?.metadata?.name;
+      if (!pod) await new Promise((r) => setTimeout(r, 200));
+    }
+    const terminated = { exitCode: 1, reason: 'Error', message: 'migration refused' };
+    await core.patchNamespacedPodStatus({ namespace: 'prod', name: pod ?? '', body: { status: { phase: 'Failed', containerStatuses: [{ name: 'migrate', image: 'm', imageID: '', ready: false, restartCount: 0, state: { terminated } }] } } }, MERGE);
+    expect(await outcome).toMatchObject({ phase: 'Failed', logTail: ['migration refused'] });
+    // and a timed-out Job is deleted under it too
+    const slow = { ...run, key: `${run.key}-slow`, job: { name: `${run.job?.name}-slow`, namespace: 'prod' }, action: { ...run.action, timeout: 500 } } as typeof run;
+    expect(((await new MockActivityEnvironment().run(hooks.runHook, slow)) as { phase: string }).phase).toBe('TimedOut');
   });
 
   test('and nothing broader: other namespaces, secrets and deletes are forbidden', async () => {

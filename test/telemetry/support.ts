@@ -40,6 +40,7 @@ export function fakeAdapters(world: FakeWorld): Adapters {
       setCommitStatus: a.setCommitStatus,
       listTags: a.listTags,
     },
+    hooks: { runHook: a.runHook },
     signing: world.signing,
   };
 }

@@ -10,9 +10,13 @@ import { payloadSafe } from '../../src/activities/index.js';
 import type { ReleaseActivities } from '../../src/activities/types.js';
 import type { ProductionSnapshot, ProductionTarget } from '../../src/core/snapshot.js';
 import { expectPayloadSafe } from '../../devkit/testing/payloads.js';
+import { hookRun, type HookVars } from '../../src/core/hooks.js';
+import type { HookAction } from '../../src/core/release-spec.js';
 
 type Samples = { [K in keyof ReleaseActivities]: { inputs: Parameters<ReleaseActivities[K]>[]; results: Awaited<ReturnType<ReleaseActivities[K]>>[] } };
 
+
+const hookVars: HookVars = { release: 'checkout@3.0.0', service: 'checkout', version: '3.0.0', image: 'registry.local/checkout:3.0.0', namespace: 'prod' };
 const target: ProductionTarget = {
   service: 'checkout',
   namespace: 'prod',
@@ -148,7 +152,31 @@ const samples: Samples = {
     ],
     results: [{ delivered: ['slack', 'webhook'] }, { delivered: [], none: true }],
   },
+  runHook: {
+    inputs: [
+      [hookRun({ releaseId: 'checkout@3.0.0', runId: '7f3c', point: 'beforeSwitch', phase: 'undo', vars: hookVars, hook: { name: 'expand', action: migration('expand'), undo: migration('expand-undo') } })],
+      [
+        hookRun({
+          releaseId: 'checkout@3.0.0',
+          runId: '7f3c',
+          point: 'afterSwitch',
+          phase: 'run',
+          vars: hookVars,
+          hook: { name: 'warm', action: { kind: 'http', url: 'https://cache.internal/warm?v={{version}}', method: 'POST', headers: { 'content-type': 'application/json' }, headersFromEnv: { authorization: 'CACHE_TOKEN' }, body: '{"v":"{{version}}"}', timeout: 30_000 } },
+        }),
+      ],
+    ],
+    results: [
+      { phase: 'Succeeded', detail: 'Job prod/checkout-expand-1a2b3c4d succeeded' },
+      { phase: 'Failed', detail: 'Job prod/checkout-expand-1a2b3c4d failed (BackoffLimitExceeded): pod checkout-expand-1a2b3c4d-x7k2p exited 3 (Error)', logTail: ['ALTER TABLE orders ADD COLUMN note text', 'ERROR: relation "orders" does not exist'] },
+      { phase: 'TimedOut', detail: 'Job prod/checkout-expand-1a2b3c4d did not finish within 600s and was deleted: pod … is Running' },
+    ],
+  },
 };
+
+function migration(arg: string): HookAction {
+  return { kind: 'job', template: { template: { spec: { containers: [{ name: 'migrate', image: 'registry.local/checkout-migrations:{{version}}', args: [arg] }] } } }, timeout: 600_000 };
+}
 
 describe.each(Object.entries(samples))('%s', (name, { inputs, results }) => {
   test('its inputs and results cross the default payload converter unchanged', () => {
