@@ -14,7 +14,7 @@ import { parsePayloadKeys } from '../src/temporal/codec.js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
 import type { TrainInput, TrainResult } from '../src/workflows/train.js';
-import { approvalOnlySpec, pausedAt, specFor, startHarness, type Harness, type SpecDoc } from '../devkit/testing/harness.js';
+import { approvalOnlySpec, pausedAt, withMigrations, specFor, startHarness, type Harness, type SpecDoc } from '../devkit/testing/harness.js';
 
 const out = new URL('../test/fixtures/histories/', import.meta.url);
 
@@ -549,6 +549,45 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     );
     await h.until(releaseId, (s) => s.stage === 'approval' && s.services[0]?.approvalsNeeded === 2);
     await h.releases.reject(releaseId, 'bob', 'error budget is spent');
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'hooks-released'(h) {
+    // the migration pattern: expand before the canary, contract after the monitor window; released
+    const spec = specFor('checkout', '5.1.0', (doc) => {
+      withMigrations(doc);
+      doc.staging = undefined;
+      doc.production.approval = undefined;
+      doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'checkout' }, steps: [{ setWeight: 10 }, { pause: { duration: '2m' } }] };
+      doc.production.monitor = { duration: '10m' };
+    });
+    const { releaseId } = await h.releases.start(spec, { initiator: 'dave' });
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'hooks-canary-failed-undone'(h) {
+    // the canary fails its analysis: traffic and workloads back, then the expand's undo Job
+    h.world.setMetric('checkout', 'green', 0.5);
+    const spec = specFor('checkout', '5.1.1', (doc) => {
+      withMigrations(doc);
+      analysisRightAfterWeight(doc);
+    });
+    const { releaseId } = await h.releases.start(spec, { initiator: 'dave' });
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'hook-failed'(h) {
+    // the expand Job fails: the release stops before any traffic moves, its log tail in status, the undo runs
+    h.world.hookOutcomes.set('expand-schema/run', {
+      phase: 'Failed',
+      detail: 'Job prod/checkout-expand-schema-1a2b3c4d failed (BackoffLimitExceeded): pod checkout-expand-schema-1a2b3c4d-x7k2p exited 3 (Error)',
+      logTail: ['ALTER TABLE orders ADD COLUMN note text', 'ERROR: relation "orders" does not exist'],
+    });
+    const spec = specFor('checkout', '5.1.2', (doc) => {
+      withMigrations(doc);
+      analysisRightAfterWeight(doc);
+    });
+    const { releaseId } = await h.releases.start(spec, { initiator: 'dave' });
     await h.finish(releaseId);
     return releaseId;
   },

@@ -199,6 +199,17 @@ export function renderStatus(status: ReleaseStatus | Loose<ReleaseStatus>): stri
     if (gate && svc?.stages?.approval === 'running') {
       lines.push(`    gate ${text(gate.nonce)}: ${gate.requireSigned ? 'signed decisions required' : 'signatures optional'}; signers ${each(gate.signers?.principals).map(text).join(', ') || 'none'} (${text(gate.signers?.source)})`);
     }
+    if (each(svc?.hooks).some((h) => h?.state !== 'pending')) anyStageRan = true;
+    for (const h of each(svc?.hooks)) {
+      const state = text(h?.state);
+      const mark = { done: '✓', failed: '✗', 'timed-out': '✗', running: '…', pending: '–' }[state] ?? ' ';
+      lines.push(`    ${mark} hook ${text(h?.name)} (${text(h?.point)}) ${state === 'failed' || state === 'timed-out' ? state.toUpperCase() : state}: ${present(h?.detail) ? text(h?.detail) : text(h?.target)}${h?.undo === true ? ' [undo on rollback]' : ''}`);
+      const logTail = each(h?.logTail);
+      if (logTail.length && (state === 'failed' || state === 'timed-out')) {
+        lines.push('        log tail:');
+        for (const l of logTail) lines.push(`          ${text(l)}`);
+      }
+    }
     if (svc?.rejection) lines.push(`    rejected by ${text(svc.rejection.by)} [${proofOf(svc.rejection.proof)}]: ${text(svc.rejection.reason)}`);
   }
   const controls = s?.controls;

@@ -1,12 +1,15 @@
 // The saga's undo list. Every forward effect registers its undo as data; rollback runs
 // them in reverse — with every traffic undo first, because users feel traffic in seconds and a
 // Deployment's image only once traffic reaches it.
+import type { HookRun } from './hooks.js';
 import type { ProductionSnapshot, ProductionTarget, StagingSnapshot } from './snapshot.js';
 
 export type UndoAction =
   | { type: 'restoreTraffic'; target: ProductionTarget; snapshot: ProductionSnapshot }
   | { type: 'restoreWorkloads'; target: ProductionTarget; snapshot: ProductionSnapshot }
-  | { type: 'restoreStaging'; snapshot: StagingSnapshot };
+  | { type: 'restoreStaging'; snapshot: StagingSnapshot }
+  /** A hook's undo (spec `hooks:` … `undo:`), registered when the hook starts: after the workloads are back, newest first — the expand migration's undo once no pod of the new version runs. */
+  | { type: 'runHook'; run: HookRun };
 
 export interface Compensation {
   /** Registration order, 0-based. */

@@ -3,7 +3,8 @@
 import type { ApprovalRecord, ControlRecord, DecisionProof, Refusal, RejectionRecord } from './approval.js';
 import type { Measurement, RunPhase } from './analysis.js';
 import { STAGES, type ReleasePlan, type Stage } from './plan.js';
-import type { ReleaseSpec } from './release-spec.js';
+import type { HookAction, HookPoint, ReleaseSpec, ServiceSpec } from './release-spec.js';
+import { HOOK_POINTS, renderHookValue } from './hooks.js';
 import type { Color } from './snapshot.js';
 import { TIMEOUT_FAILURES, type PermanentFailureType } from './failures.js';
 
@@ -65,6 +66,9 @@ export const TIMELINE_CODES = [
   'scaled-down',
   'notified',
   'notification-failed',
+  'hook-started',
+  'hook-done',
+  'hook-failed',
   'release-ended',
   /** Recorded before codes existed, and matching none of the known texts (see upgradeStatus). */
   'unknown',
@@ -79,7 +83,7 @@ export interface TimelineEntry {
   code: TimelineCode;
   event: string;
   /** Rollback entries: which undo (the saga undoes traffic first). */
-  undo?: 'restoreTraffic' | 'restoreWorkloads' | 'restoreStaging';
+  undo?: 'restoreTraffic' | 'restoreWorkloads' | 'restoreStaging' | 'runHook';
 }
 
 /** Why a release waits for `promote`: a timed pause step, an indefinite one, an inconclusive analysis, traffic moved by someone else. */
@@ -179,6 +183,23 @@ export interface ServiceStatus {
   approvalUntil?: string;
   /** The approval gate as it opened: what a signed decision must name, and whom the worker trusts. */
   gate?: GateStatus;
+  /** The service's hooks in the order they run (spec `hooks:`); absent when it has none. */
+  hooks?: HookStatus[];
+}
+
+/** A hook as `status` shows it: pending until its point comes, then running, done, failed or timed out. */
+export interface HookStatus {
+  point: HookPoint;
+  name: string;
+  /** `Job prod/checkout-expand-schema-1a2b3c4d`, or `POST https://…`. */
+  target: string;
+  state: 'pending' | 'running' | 'done' | 'failed' | 'timed-out';
+  /** How it ended. */
+  detail?: string;
+  /** The last lines its pod logged (or of the answer's body), when it failed. */
+  logTail?: string[];
+  /** Whether it has an undo (which the rollback runs; see `compensations`). */
+  undo: boolean;
 }
 
 export interface GateStatus {
@@ -354,6 +375,7 @@ export function initialStatus(args: { releaseId: string; spec: ReleaseSpec; plan
         stages: Object.fromEntries(STAGES.map((stage) => [stage, state(stage)])) as Record<Stage, StageState>,
         canaryWeight: 0,
         approvals: [],
+        ...(svc && hasHooksOf(svc) ? { hooks: plannedHooks(svc, releaseId) } : {}),
       };
     }),
     analyses: [],
@@ -410,6 +432,9 @@ const LEGACY_TIMELINE: readonly (readonly [RegExp, TimelineCode])[] = [
   [/^left \S+ running: /, 'scale-down-spared'],
   [/^scaled \S+ down$/, 'scaled-down'],
   [/^notified /, 'notified'],
+  [/^hook \S+ \(.+\) started: /, 'hook-started'],
+  [/^hook \S+ done: /, 'hook-done'],
+  [/^hook \S+ (\(undo\) )?\(.+\) (failed|timed out): /, 'hook-failed'],
   [/^(notification \S+ not delivered: |the release ended with .* still being sent)/, 'notification-failed'],
 ];
 
@@ -460,4 +485,23 @@ export function upgradeStatus(status: ReleaseStatus | LegacyStatus): ReleaseStat
     status.pause ??
     (legacy && { ...legacy, ...(legacy.service === undefined && status.service ? { service: status.service } : {}), ...(legacy.stage === undefined ? { stage: status.stage } : {}) });
   return { ...status, timeline, ...(pause ? { pause } : {}) };
+}
+
+function hasHooksOf(svc: ServiceSpec): boolean {
+  return Object.values(svc.hooks ?? {}).some((l) => (l?.length ?? 0) > 0);
+}
+
+/** A service's hooks before any has run, in the order of their points. */
+function plannedHooks(svc: ServiceSpec, release: string): HookStatus[] {
+  const vars = { release, service: svc.service, version: svc.version, image: svc.image, namespace: svc.production.namespace };
+  return HOOK_POINTS.flatMap((point) =>
+    (svc.hooks?.[point] ?? []).map((h): HookStatus => ({ point, name: h.name, target: hookTarget(renderHookValue(h.action, vars), svc), state: 'pending', undo: h.undo !== undefined })),
+  );
+}
+
+/** What a hook acts on, before variables are filled in: `Job <namespace> (<first image>)` or `<METHOD> <url>`. */
+export function hookTarget(action: HookAction, svc: Pick<ServiceSpec, 'production'>): string {
+  if (action.kind === 'http') return `${action.method} ${action.url.replace(/\?.*$/, '?…')}`;
+  const image = ((action.template.template as { spec?: { containers?: { image?: string }[] } } | undefined)?.spec?.containers ?? [])[0]?.image;
+  return `Job in ${action.namespace ?? svc.production.namespace}${image ? ` (${image})` : ''}`;
 }

@@ -11,6 +11,7 @@ import { ReleaseStop, type Ending, type ReleaseContext } from './release-context
 import { observeTraffic } from './release-traffic.js';
 import { PATCHES } from './patches.js';
 import { compensationAttempt, rollbackEnded } from './release-metrics.js';
+import { isPermanentUndoFailure, undoHook } from './stage-hooks.js';
 
 const COMPENSATION_ATTEMPTS = 6;
 
@@ -64,7 +65,7 @@ export async function rollBack(ctx: ReleaseContext, err: unknown): Promise<Endin
  */
 async function stillOurs(ctx: ReleaseContext, c: Compensation): Promise<{ skip: string } | { spare: Color[] }> {
   const action = c.action;
-  if (action.type === 'restoreStaging' || !patched(PATCHES.driftGuard.id)) return { spare: [] };
+  if (action.type === 'restoreStaging' || action.type === 'runHook' || !patched(PATCHES.driftGuard.id)) return { spare: [] };
   const router = action.target.traffic?.router;
   const observed = await observeTraffic(action.target, `before: ${c.label}`);
   if (action.type === 'restoreTraffic') {
@@ -113,7 +114,8 @@ async function compensate(ctx: ReleaseContext): Promise<string[]> {
         if (c.action.type === 'restoreTraffic') await undo.restoreTraffic.executeWithOptions(opts, [{ target: c.action.target, snapshot: c.action.snapshot }]);
         else if (c.action.type === 'restoreWorkloads') {
           await undo.restoreWorkloads.executeWithOptions(opts, [{ target: c.action.target, snapshot: c.action.snapshot, ...(scope.spare.length > 0 ? { spare: scope.spare } : {}) }]);
-        } else await undo.restoreStaging.executeWithOptions(opts, [{ snapshot: c.action.snapshot }]);
+        } else if (c.action.type === 'runHook') await undoHook(c.action.run);
+        else await undo.restoreStaging.executeWithOptions(opts, [{ snapshot: c.action.snapshot }]);
         entry.status = 'done';
         compensationAttempt(c.action.type, 'done');
         ctx.record('rollback-step', `rollback: ${c.label}${attempt > 1 ? ` (attempt ${attempt})` : ''}`, { service: c.service, stage: 'rollback', undo: c.action.type });
@@ -121,7 +123,7 @@ async function compensate(ctx: ReleaseContext): Promise<string[]> {
       } catch (err) {
         const message = failureMessage(err);
         entry.errors.push(message);
-        const permanent = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable;
+        const permanent = isPermanentUndoFailure(err);
         const givingUp = permanent || attempt === COMPENSATION_ATTEMPTS;
         compensationAttempt(c.action.type, givingUp ? 'failed' : 'retry');
         if (givingUp) {

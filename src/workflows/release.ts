@@ -24,6 +24,8 @@ import { verifyStart } from './stage-start.js';
 import { switchTraffic } from './stage-switch.js';
 import { awaitWindow, GATED_STAGES } from './stage-window.js';
 import { stageEnded } from './release-metrics.js';
+import { runHooks } from './stage-hooks.js';
+import { hookSchedule } from '../core/hooks.js';
 
 export async function release(stored: StoredReleaseInput): Promise<ReleaseResult> {
   const ctx = new ReleaseContext(upgradeReleaseInput(stored));
@@ -59,9 +61,19 @@ async function pipeline(ctx: ReleaseContext): Promise<void> {
   await lock(ctx);
   await build(ctx);
   const services = await snapshot(ctx);
+  // asked by every release once (so that releases started before hook stages replay without them)
+  const hookStages = patched(PATCHES.hookStages.id);
   for (const service of services) {
     ctx.status.service = service.svc.service;
-    for (const planned of service.stages) await stage(ctx, service, planned);
+    const hooks = hookSchedule(service.stages);
+    for (const [i, planned] of service.stages.entries()) {
+      // hooks before a stage run once its window is open (a migration waits out a freeze too)
+      const before = hookStages ? (hooks[i]?.before ?? []) : [];
+      await stage(ctx, service, planned, async () => {
+        for (const point of before) await runHooks(ctx, service, point);
+      });
+      if (hookStages) for (const point of hooks[i]?.after ?? []) await runHooks(ctx, service, point);
+    }
   }
   // old colors stay warm for an instant rollback, then scale down
   await scaleDown(ctx, services);
@@ -83,8 +95,11 @@ function run(ctx: ReleaseContext, service: ServiceRun, planned: Exclude<PlannedS
   }
 }
 
-/** A stage as `status` shows it: running, then done or failed; skipped when the spec leaves it out. */
-async function stage(ctx: ReleaseContext, service: ServiceRun, planned: PlannedStage): Promise<void> {
+/**
+ * A stage as `status` shows it: running, then done or failed; skipped when the spec leaves it out.
+ * `before` (the hooks due before it) runs once the calendar lets the stage start.
+ */
+async function stage(ctx: ReleaseContext, service: ServiceRun, planned: PlannedStage, before: () => Promise<void>): Promise<void> {
   const name = planned.stage;
   const { service: id } = service.svc;
   if ('skipped' in planned) {
@@ -94,6 +109,7 @@ async function stage(ctx: ReleaseContext, service: ServiceRun, planned: PlannedS
   const st = service.status;
   ctx.status.service = id;
   if (GATED_STAGES.has(name) && patched(PATCHES.releaseCalendar.id)) await awaitWindow(ctx, id, name);
+  await before();
   ctx.setStage(name);
   st.stages[name] = 'running';
   ctx.record('stage-started', `${name} started`, { service: id, stage: name });
