@@ -218,7 +218,7 @@ export const PATCHES = {
     id: 'hook-stages',
     guards:
       "Hook stages (spec `hooks:`): before staging, before the switch, after the switch and after the monitor window a service's hooks run (a Kubernetes Job or an HTTP call), and a hook's undo joins the saga when it starts. Every release asks once, after its snapshot. Releases started without it run no hooks (their specs have none).",
-    since: 'HEAD',
+    since: '3cce681',
     fixtures: {
       new: ['hooks-released', 'hooks-canary-failed-undone', 'hook-failed'],
       // every release recorded before it ran no hooks
