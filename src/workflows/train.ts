@@ -4,11 +4,11 @@
 // (`<name>@<version>`), as a child that outlives the train (ParentClosePolicy ABANDON), then waits
 // for it so that the schedule's overlap policy (skip) holds the next firing back while it runs. A
 // version that already has a release (shipped, rolled back or running) is not started again.
-import { ParentClosePolicy, proxyActivities, startChild, workflowInfo, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import { ApplicationFailure, ChildWorkflowFailure, ParentClosePolicy, proxyActivities, startChild, workflowInfo, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { CoordinationActivities, GitHubActivities } from '../activities/types.js';
 import { contractFor, type ReleaseInput } from '../core/release-input.js';
 import type { ReleaseSpec } from '../core/release-spec.js';
-import type { ReleaseResult } from '../core/status.js';
+import { isEndingFailureType, type ReleaseResult } from '../core/status.js';
 import { imageFor, newestVersion, nextFromList, type VersionSource } from '../core/versions.js';
 import { RETRY } from './release-activities.js';
 import { release } from './release.js';
@@ -81,7 +81,7 @@ export async function releaseTrain(input: TrainInput): Promise<TrainResult> {
     return { started: true, releaseId, version, outcome: result.outcome, ...(result.reason ? { reason: result.reason } : {}) };
   } catch (err) {
     // a release that did not ship ends as a failed workflow carrying its result (failed-ending)
-    const details = (err as { cause?: { details?: unknown[] } }).cause?.details?.[0] as ReleaseResult | undefined;
-    return { started: true, releaseId, version, outcome: details?.outcome ?? 'failed', ...(details?.reason ? { reason: details.reason } : { reason: String(err) }) };
+    const ending = err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure && isEndingFailureType(err.cause.type) ? (err.cause.details?.[0] as ReleaseResult | undefined) : undefined;
+    return { started: true, releaseId, version, outcome: ending?.outcome ?? 'failed', reason: ending?.reason ?? (err instanceof Error ? err.message : String(err)) };
   }
 }
