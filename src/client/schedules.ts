@@ -35,7 +35,7 @@ export function describeTrainResult(r: TrainResult): string {
   return r.started ? `shipped ${r.releaseId}: ${r.outcome}${r.reason && r.outcome !== 'released' ? ` (${r.reason})` : ''}` : `started nothing: ${r.reason}`;
 }
 
-/** The newest firing's train, read from the server: running (with its release when it has started one), or its result. */
+/** The newest firing's train, read from the server: running since when, or its result in words. */
 async function lastFiring(client: Client, recent: TrainSchedule['recent']): Promise<string | undefined> {
   const newest = recent[0];
   if (!newest) return undefined;

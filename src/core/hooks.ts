@@ -106,6 +106,11 @@ export function hookRun(input: { releaseId: string; runId: string; point: HookPo
   return { ...base, key, action: rendered, job: { name: hookJobName({ ...base, key }), namespace: rendered.namespace ?? input.vars.namespace } };
 }
 
+/** An HTTP hook as status and messages name it, without its query (which may carry parameters nobody needs to read): `POST https://cache/warm?…`. */
+export function callTarget(method: string, url: string): string {
+  return `${method} ${url.replace(/\?.*$/, '?…')}`;
+}
+
 export const HOOK_LABELS = { managedBy: 'app.kubernetes.io/managed-by', hook: 'tidegate.io/hook', service: 'tidegate.io/service' } as const;
 
 /**

@@ -4,7 +4,7 @@ import type { ApprovalRecord, ControlRecord, DecisionProof, Refusal, RejectionRe
 import type { Measurement, RunPhase } from './analysis.js';
 import { STAGES, type ReleasePlan, type Stage } from './plan.js';
 import type { HookAction, HookPoint, ReleaseSpec, ServiceSpec } from './release-spec.js';
-import { HOOK_POINTS, renderHookValue } from './hooks.js';
+import { callTarget, HOOK_POINTS, renderHookValue } from './hooks.js';
 import type { Color } from './snapshot.js';
 import { TIMEOUT_FAILURES, type PermanentFailureType } from './failures.js';
 
@@ -501,7 +501,7 @@ function plannedHooks(svc: ServiceSpec, release: string): HookStatus[] {
 
 /** What a hook acts on, before variables are filled in: `Job <namespace> (<first image>)` or `<METHOD> <url>`. */
 export function hookTarget(action: HookAction, svc: Pick<ServiceSpec, 'production'>): string {
-  if (action.kind === 'http') return `${action.method} ${action.url.replace(/\?.*$/, '?…')}`;
+  if (action.kind === 'http') return callTarget(action.method, action.url);
   const image = ((action.template.template as { spec?: { containers?: { image?: string }[] } } | undefined)?.spec?.containers ?? [])[0]?.image;
   return `Job in ${action.namespace ?? svc.production.namespace}${image ? ` (${image})` : ''}`;
 }

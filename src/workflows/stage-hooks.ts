@@ -6,7 +6,7 @@
 import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { HookActivities } from '../activities/types.js';
 import { failure as raise } from '../core/failures.js';
-import { HOOK_POINT_TEXT, hookFailureMessage, hookRun, hooksAt, type HookOutcome, type HookRun, type HookVars } from '../core/hooks.js';
+import { callTarget, HOOK_POINT_TEXT, hookFailureMessage, hookRun, hooksAt, type HookOutcome, type HookRun, type HookVars } from '../core/hooks.js';
 import type { HookPoint, ServiceSpec } from '../core/release-spec.js';
 import type { HookStatus } from '../core/status.js';
 import { failureMessage, RETRY } from './release-activities.js';
@@ -37,7 +37,7 @@ export function hookVars(ctx: ReleaseContext, svc: ServiceSpec): HookVars {
 /** What a run acts on, filled in: `Job prod/checkout-expand-schema-1a2b3c4d` or `POST https://…`. */
 function targetOf(run: HookRun): string {
   if (run.job) return `Job ${run.job.namespace}/${run.job.name}`;
-  return run.action.kind === 'http' ? `${run.action.method} ${run.action.url.replace(/\?.*$/, '?…')}` : run.hook;
+  return run.action.kind === 'http' ? callTarget(run.action.method, run.action.url) : run.hook;
 }
 
 /** Runs the service's hooks of `point`, in spec order; throws (HookFailed / HookTimedOut, or the activity's failure) at the first that does not succeed. */

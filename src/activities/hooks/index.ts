@@ -6,7 +6,7 @@
 // read here from the worker's environment, by the names the spec gives.
 import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { failure } from '../../core/failures.js';
-import { hookJob, tail, type HookOutcome, type HookRun } from '../../core/hooks.js';
+import { callTarget, hookJob, tail, type HookOutcome, type HookRun } from '../../core/hooks.js';
 import { activityContext, waitOrCancel } from '../context.js';
 import { isConflict, kube, kubeOptional } from '../kubernetes/errors.js';
 import type { HookActivities } from '../types.js';
@@ -126,7 +126,7 @@ async function call(run: HookRun, env: NodeJS.ProcessEnv): Promise<HookOutcome> 
     if (!value) throw failure('HookInvalid', `hook ${run.hook}: header ${header} is read from ${variable}, which the worker's environment does not set`);
     headers[header] = value;
   }
-  const target = `${method} ${url.replace(/\?.*$/, '?…')}`;
+  const target = callTarget(method, url);
   let res: Response;
   try {
     res = await fetch(url, { method, headers, ...(body !== undefined && method !== 'GET' ? { body } : {}), signal: AbortSignal.timeout(timeout), redirect: 'manual' });
