@@ -1,14 +1,15 @@
 // `npm run stack -- up|down|status|env|reset`: the local stack of real servers.
-//   up      start whatever is not answering (idempotent) and print how to reach it
+//   up      start whatever is not answering (idempotent) and print how to reach it; `--temporal cluster`
+//           runs Temporal as production does (four services on PostgreSQL) instead of the dev server
 //   down    stop everything `up` started; nothing is left running
 //   status  what answers where (exit 1 when something is down)
 //   env     `export KEY=VALUE` lines: eval "$(npm run -s stack -- env)"
 //   reset   put the sample service back in its initial state
 // TIDEGATE_STACK_DIR moves the stack's files (default: .stack/ in the checkout).
 import { pathToFileURL } from 'node:url';
-import { COMPONENTS, defaultStackDir, readState, stackDown, stackEnv, stackReset, stackStatus, stackUp, type Component } from './stack.js';
+import { COMPONENTS, defaultStackDir, readState, stackDown, stackEnv, stackReset, stackStatus, stackUp, type Component, type TemporalKind } from './stack.js';
 
-const USAGE = `usage: npm run stack -- <up|down|status|env|reset> [--only temporal,kubernetes,simulator,prometheus,github]`;
+const USAGE = `usage: npm run stack -- <up|down|status|env|reset> [--only ${COMPONENTS.join(',')}] [--temporal dev|cluster]`;
 
 function envLines(env: Record<string, string>): string {
   return Object.entries(env)
@@ -21,7 +22,17 @@ export async function stackCli(argv: string[]): Promise<number> {
   const dir = defaultStackDir();
   const log = (line: string): void => void process.stderr.write(`[stack] ${line}\n`);
   let components: Component[] | undefined;
+  let temporal: TemporalKind | undefined;
   for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '--temporal') {
+      const kind = rest[++i];
+      if (kind !== 'dev' && kind !== 'cluster') {
+        process.stderr.write(`--temporal takes dev (the dev server, the default) or cluster (frontend, history, matching and worker on PostgreSQL), not ${kind ?? 'nothing'}\n`);
+        return 2;
+      }
+      temporal = kind;
+      continue;
+    }
     if (rest[i] === '--only' && rest[i + 1]) {
       const names = (rest[++i] ?? '').split(',');
       const unknown = names.filter((n) => !(COMPONENTS as readonly string[]).includes(n));
@@ -38,7 +49,7 @@ export async function stackCli(argv: string[]): Promise<number> {
   switch (command) {
     case 'up': {
       const started = Date.now();
-      const state = await stackUp({ dir, log, ...(components ? { components } : {}) });
+      const state = await stackUp({ dir, log, ...(components ? { components } : {}), ...(temporal ? { temporal } : {}) });
       const statuses = await stackStatus(dir);
       for (const s of statuses) process.stderr.write(`  ${s.component.padEnd(11)} ${s.up ? 'up  ' : 'down'}  ${s.detail}\n`);
       process.stderr.write(`[stack] ready in ${((Date.now() - started) / 1000).toFixed(1)} s; files in ${dir}\n`);

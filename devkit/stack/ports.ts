@@ -45,3 +45,23 @@ export function listening(address: string, timeoutMs = 5_000): Promise<boolean> 
     socket.once('error', () => done(false));
   });
 }
+
+/**
+ * A free loopback port below `limit`, for servers that cannot take an ephemeral one: Temporal keeps
+ * a service's membership port in a PostgreSQL smallint (at most 32767), and Linux hands out
+ * ephemeral ports from 32768. Ports here are never given to port-0 binds, so a random pick that
+ * binds now stays free unless another pick of this kind chose the same number.
+ */
+export async function freePortBelow(limit: number, from = 20_000): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = from + Math.floor(Math.random() * (limit - from));
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.unref();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free loopback port in ${from}–${limit - 1}`);
+}

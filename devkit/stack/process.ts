@@ -107,8 +107,8 @@ export class ManagedProcess {
     return !this.exited;
   }
 
-  /** SIGTERM to the process group, SIGKILL after graceMs. Safe to call twice. */
-  async stop(graceMs = 5_000): Promise<void> {
+  /** `first` (SIGTERM) to the process group, SIGKILL after graceMs. Safe to call twice. */
+  async stop(graceMs = 5_000, first: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (this.exited) return;
     const group = -this.pid;
     const signal = (sig: NodeJS.Signals): void => {
@@ -119,7 +119,7 @@ export class ManagedProcess {
       }
     };
     const exited = new Promise<void>((r) => (this.exited ? r() : this.child.once('exit', () => r())));
-    signal('SIGTERM');
+    signal(first);
     const timer = setTimeout(() => signal('SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
@@ -185,8 +185,8 @@ export async function startDetached(options: DetachedProcessOptions): Promise<nu
   return proc.pid;
 }
 
-/** SIGTERM to the process group, SIGKILL after graceMs; resolves once the leader is gone. */
-export async function stopProcessGroup(pid: number, graceMs = 5_000): Promise<void> {
+/** `first` (SIGTERM) to the process group, SIGKILL after graceMs; resolves once the leader is gone. */
+export async function stopProcessGroup(pid: number, graceMs = 5_000, first: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   const signal = (sig: NodeJS.Signals): void => {
     try {
       process.kill(-pid, sig);
@@ -198,7 +198,7 @@ export async function stopProcessGroup(pid: number, graceMs = 5_000): Promise<vo
       }
     }
   };
-  signal('SIGTERM');
+  signal(first);
   const killAt = Date.now() + graceMs;
   let killed = false;
   while (running(pid)) {

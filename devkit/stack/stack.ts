@@ -17,6 +17,7 @@ import { freePort } from './ports.js';
 import { commandLine, httpOk, pidAlive, startDetached, stopProcessGroup } from './process.js';
 import { prometheusConfig, startPrometheus } from './prometheus.js';
 import { canConnect, startDevServer } from './temporal.js';
+import { startTemporalCluster, type ClusterPorts, type ClusterProcess } from './temporal-cluster.js';
 import { newPayloadKey } from '../../src/temporal/codec.js';
 import { repoRoot, toolPath } from '../toolchain/tools.js';
 
@@ -35,14 +36,23 @@ export interface StackOptions {
   /** Progress lines. */
   log?: (line: string) => void;
   /**
+   * Which Temporal to run: the dev server (one process, SQLite; the default) or the production-shaped
+   * cluster (frontend, history, matching and worker services on a PostgreSQL of the stack's own).
+   * A stack that runs the other kind is stopped and started as this one (each keeps its own data).
+   */
+  temporal?: TemporalKind;
+  /**
    * Stop what this call starts if the calling process dies (`npm run dev`, a demo that stops
    * its stack anyway). Default: only in tests (guardEverything()); `stack up` leaves it running.
    */
   guard?: boolean;
 }
 
+export type TemporalKind = 'dev' | 'cluster';
+
 export interface StackState {
-  temporal?: { pid: number; address: string; uiUrl: string; namespace: string };
+  /** `pid` is the dev server's, or the cluster's frontend; a cluster's processes are all in `cluster`. */
+  temporal?: { pid: number; address: string; uiUrl: string; namespace: string; kind?: TemporalKind; cluster?: { pids: Partial<Record<ClusterProcess, number>>; ports: ClusterPorts } };
   /** The codec server the Web UI decodes with, and the payload keys file every client and worker of the stack encrypts with. */
   codec?: { pid: number; url: string; port: number; keysFile: string };
   kubernetes?: { cluster: string; kubeconfig: string; dir: string };
@@ -143,7 +153,8 @@ async function probe(component: Component, state: StackState): Promise<Component
       const ok = (await canConnect(t.address)) && (await httpOk(t.uiUrl).catch(() => false));
       const codec = !state.codec || (await httpOk(`${state.codec.url}/healthz`).catch(() => false));
       if (ok && !codec) return down(`the codec server is not answering on ${state.codec?.url ?? '?'}`);
-      return ok ? { component, up: true, detail: `${t.address}, Web UI ${t.uiUrl}${state.codec ? `, codec server ${state.codec.url}` : ''}` } : down(`not answering on ${t.address}`);
+      const kind = t.kind === 'cluster' ? 'cluster on PostgreSQL' : 'dev server';
+      return ok ? { component, up: true, detail: `${kind} ${t.address}, Web UI ${t.uiUrl}${state.codec ? `, codec server ${state.codec.url}` : ''}` } : down(`${kind} not answering on ${t.address}`);
     }
     case 'kubernetes': {
       const k = state.kubernetes;
@@ -230,8 +241,9 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
   const save = (): void => writeState(dir, state);
   const guard = options.guard ?? guardingEverything();
 
-  if (want.has('temporal') && !(await probe('temporal', state)).up) {
-    if (ours(state.temporal?.pid, 'start-dev')) await stopProcessGroup(state.temporal.pid);
+  const kind: TemporalKind = options.temporal ?? state.temporal?.kind ?? 'dev';
+  if (want.has('temporal') && ((state.temporal?.kind ?? 'dev') !== kind || !(await probe('temporal', state)).up)) {
+    await stopTemporal(state);
     if (ours(state.codec?.pid, CODEC_SERVER)) await stopProcessGroup(state.codec.pid);
     // payloads are encrypted in the stack as they should be on a shared Temporal: one key, kept in the stack's directory
     const keysFile = join(dir, 'payload-keys');
@@ -239,7 +251,7 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
     // The ports of the last `up` are reused when free, so bookmarks keep working. A port can still be
     // taken between the pick and the dev server's bind (another server starting beside it): then the
     // codec server, whose CORS origin names the UI's port, and the dev server start again on new ports.
-    let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
+    let server: { address: string; uiUrl: string; namespace: string; pid: number } | undefined;
     for (let attempt = 1; !server; attempt++) {
       const previous: StackState = attempt === 1 ? state : {};
       const uiPort = await portFor(previous.temporal ? Number(new URL(previous.temporal.uiUrl).port) : undefined);
@@ -257,24 +269,41 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
       });
       state.codec = { pid: codecPid, url: codecUrl, port: codecPort, keysFile };
       save();
-      log('starting the Temporal dev server and Web UI…');
       try {
-        server = await startDevServer({
-          dbFile: join(dir, 'temporal.db'),
-          logFile: join(dir, 'logs', 'temporal.log'),
-          port: await portFor(previous.temporal ? Number(previous.temporal.address.split(':')[1]) : undefined),
-          uiPort,
-          detached: true,
-          guard,
-          codecEndpoint: codecUrl,
-        });
+        if (kind === 'cluster') {
+          log('starting the Temporal cluster on PostgreSQL (frontend, history, matching, worker) and its Web UI…');
+          const previousPorts = previous.temporal?.kind === 'cluster' ? previous.temporal.cluster?.ports : undefined;
+          const cluster = await startTemporalCluster({
+            dir: join(dir, 'temporal-cluster'),
+            ports: { ...previousPorts, ui: uiPort },
+            detached: true,
+            guard,
+            codecEndpoint: codecUrl,
+            log,
+          });
+          const pids = cluster.pids();
+          server = { address: cluster.address, uiUrl: cluster.uiUrl ?? '', namespace: cluster.namespace, pid: pids.frontend ?? 0 };
+          state.temporal = { ...server, kind, cluster: { pids, ports: cluster.ports } };
+        } else {
+          log('starting the Temporal dev server and Web UI…');
+          const dev = await startDevServer({
+            dbFile: join(dir, 'temporal.db'),
+            logFile: join(dir, 'logs', 'temporal.log'),
+            port: await portFor(previous.temporal?.kind !== 'cluster' && previous.temporal ? Number(previous.temporal.address.split(':')[1]) : undefined),
+            uiPort,
+            detached: true,
+            guard,
+            codecEndpoint: codecUrl,
+          });
+          server = { address: dev.address, uiUrl: dev.uiUrl ?? '', namespace: dev.namespace, pid: dev.process.pid };
+          state.temporal = { ...server, kind };
+        }
       } catch (err) {
         if (attempt >= 3 || !/address already in use/.test(String(err))) throw err;
-        log(`a port was taken as the dev server started (attempt ${attempt}); starting again on new ports…`);
+        log(`a port was taken as Temporal started (attempt ${attempt}); starting again on new ports…`);
         await stopProcessGroup(codecPid);
       }
     }
-    state.temporal = { pid: server.process.pid, address: server.address, uiUrl: server.uiUrl ?? '', namespace: server.namespace };
     save();
   }
 
@@ -390,6 +419,23 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
   return state;
 }
 
+/** Stops the dev server, or every process of the cluster (the services first, PostgreSQL last). */
+async function stopTemporal(state: StackState): Promise<void> {
+  const t = state.temporal;
+  if (!t) return;
+  if (t.kind !== 'cluster') {
+    if (ours(t.pid, 'start-dev')) await stopProcessGroup(t.pid);
+    return;
+  }
+  const pids = t.cluster?.pids ?? {};
+  for (const name of ['ui', 'worker', 'frontend', 'matching', 'history'] as const) {
+    const pid = pids[name];
+    if (ours(pid, name === 'ui' ? 'temporal-ui-server' : 'temporal-server')) await stopProcessGroup(pid);
+  }
+  // SIGINT: PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave)
+  if (ours(pids.postgres, 'postgres')) await stopProcessGroup(pids.postgres, 30_000, 'SIGINT');
+}
+
 async function stopKube(kubeDir: string): Promise<void> {
   await new Promise<void>((resolve) => {
     execFile(toolPath('kwokctl'), ['delete', 'cluster', '--name', CLUSTER], { env: { ...process.env, KWOK_WORKDIR: join(kubeDir, 'kwok') }, timeout: 120_000 }, () => resolve());
@@ -421,9 +467,9 @@ export async function stackDown(dir: string = defaultStackDir(), log: (line: str
     log('stopping the Kubernetes control plane…');
     await stopKube(state.kubernetes.dir);
   }
-  if (ours(state.temporal?.pid, 'start-dev')) {
-    log('stopping the Temporal dev server…');
-    await stopProcessGroup(state.temporal.pid);
+  if (state.temporal) {
+    log(state.temporal.kind === 'cluster' ? 'stopping the Temporal cluster…' : 'stopping the Temporal dev server…');
+    await stopTemporal(state);
   }
   if (ours(state.codec?.pid, CODEC_SERVER)) {
     log('stopping the codec server…');

@@ -116,8 +116,9 @@ export function processesUsing(path: string): string[] {
  */
 export function guardStack(dir: string): () => void {
   const state = readState(dir);
-  const releases = [state.temporal, state.simulator, state.prometheus, state.github]
-    .flatMap((c) => (c ? [guard(`local stack in ${dir}`, { group: c.pid })] : []));
+  const clusterPids = Object.values(state.temporal?.cluster?.pids ?? {});
+  const releases = [state.temporal?.pid, ...clusterPids, state.codec?.pid, state.simulator?.pid, state.prometheus?.pid, state.github?.pid, state.notify?.pid]
+    .flatMap((pid) => (pid ? [guard(`local stack in ${dir}`, { group: pid })] : []));
   if (state.kubernetes) releases.push(guard(`local stack cluster in ${dir}`, { mentioning: clusterProcessesMarker(state.kubernetes.dir, state.kubernetes.cluster) }));
   return () => releases.forEach((release) => release());
 }

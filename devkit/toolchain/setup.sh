@@ -11,6 +11,10 @@
 #
 # Afterwards .tools/ (git-ignored) holds links to what was found or built:
 #   .tools/temporal               Temporal CLI (dev server + Web UI)
+#   .tools/temporal-server, temporal-sql-tool, temporal-ui-server
+#                                 the Temporal server, its schema tool and Web UI server, for the
+#                                 production-shaped cluster on PostgreSQL (`npm run stack -- up --temporal cluster`)
+#   .tools/postgres, initdb       PostgreSQL from Debian's packages (the cluster's database)
 #   .tools/temporal-test-server   wrapper running the Java time-skipping test server: <port>
 #   .tools/prometheus             Prometheus server
 #   .tools/kube-apiserver, kube-controller-manager, kube-scheduler   built from k8s.io/kubernetes
@@ -93,6 +97,48 @@ else
   mv "$tmp_bin/temporal" "$temporal_bin"; rmdir "$tmp_bin"
   link "$temporal_bin" temporal
 fi
+
+# --- Temporal server on PostgreSQL (the production-shaped cluster, devkit/stack/temporal-cluster.ts) ---
+# go.temporal.io/server has no replace directives, so `go install` builds it from the module proxy; the
+# schema tool carries the PostgreSQL schemas embedded (--schema-name). The Web UI server is the same
+# module the CLI's dev server embeds, run on its own in front of the cluster's frontend.
+server_dir="$cache/temporal-server-$TEMPORAL_SERVER_VERSION"
+if [ ! -f "$server_dir/.complete" ]; then
+  need go || { log "Go is needed to build the Temporal server"; exit 1; }
+  log "building temporal-server and temporal-sql-tool v$TEMPORAL_SERVER_VERSION with go install (a few minutes on 2 cores)"
+  rm -rf "$server_dir.tmp"; mkdir -p "$server_dir.tmp/bin"
+  GOBIN="$server_dir.tmp/bin" GOFLAGS=-trimpath progress "building the Temporal server" go install \
+    "go.temporal.io/server/cmd/server@v$TEMPORAL_SERVER_VERSION" "go.temporal.io/server/cmd/tools/sql@v$TEMPORAL_SERVER_VERSION"
+  mv "$server_dir.tmp/bin/server" "$server_dir.tmp/bin/temporal-server"
+  mv "$server_dir.tmp/bin/sql" "$server_dir.tmp/bin/temporal-sql-tool"
+  touch "$server_dir.tmp/.complete"
+  rm -rf "$server_dir"; mv "$server_dir.tmp" "$server_dir"
+fi
+link "$server_dir/bin/temporal-server" temporal-server
+link "$server_dir/bin/temporal-sql-tool" temporal-sql-tool
+
+ui_dir="$cache/temporal-ui-server-$TEMPORAL_UI_SERVER_VERSION"
+if [ ! -f "$ui_dir/.complete" ]; then
+  need go || { log "Go is needed to build the Temporal Web UI server"; exit 1; }
+  log "building the Temporal Web UI server v$TEMPORAL_UI_SERVER_VERSION with go install (about 1 min)"
+  rm -rf "$ui_dir.tmp"; mkdir -p "$ui_dir.tmp/bin"
+  GOBIN="$ui_dir.tmp/bin" GOFLAGS=-trimpath progress "building the Web UI server" go install "github.com/temporalio/ui-server/v2/cmd/server@v$TEMPORAL_UI_SERVER_VERSION"
+  mv "$ui_dir.tmp/bin/server" "$ui_dir.tmp/bin/temporal-ui-server"
+  touch "$ui_dir.tmp/.complete"
+  rm -rf "$ui_dir"; mv "$ui_dir.tmp" "$ui_dir"
+fi
+link "$ui_dir/bin/temporal-ui-server" temporal-ui-server
+
+# PostgreSQL server binaries (Debian's package); the stack runs a cluster of its own with them (initdb
+# in the stack's directory, a free port), never the package's system cluster.
+pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
+if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/postgres" ]; then
+  log "installing PostgreSQL from Debian's packages"
+  progress "installing PostgreSQL" apt_install postgresql
+  pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+fi
+link "$pg_bin/postgres" postgres
+link "$pg_bin/initdb" initdb
 
 # --- Time-skipping test server (Java, Maven Central) -----------------------------------------
 ts_dir="$cache/temporal-test-server-$TEMPORAL_TEST_SERVER_VERSION"

@@ -9,7 +9,7 @@ import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot, toolPath, type ToolName } from './tools.js';
 
-const TOOLS: ToolName[] = ['temporal', 'temporal-test-server', 'prometheus', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'etcd', 'kwok', 'kwokctl', 'chromium'];
+const TOOLS: ToolName[] = ['temporal', 'temporal-test-server', 'prometheus', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'etcd', 'kwok', 'kwokctl', 'chromium', 'temporal-server', 'temporal-sql-tool', 'temporal-ui-server', 'postgres', 'initdb'];
 
 /** What setup.sh's result depends on; setup.sh writes their hash to .tools/.setup-stamp when it completes. */
 const INPUTS = [

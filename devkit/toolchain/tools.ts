@@ -16,7 +16,12 @@ export type ToolName =
   | 'etcd'
   | 'kwok'
   | 'kwokctl'
-  | 'chromium';
+  | 'chromium'
+  | 'temporal-server'
+  | 'temporal-sql-tool'
+  | 'temporal-ui-server'
+  | 'postgres'
+  | 'initdb';
 
 /** Repository root: this file is devkit/toolchain/tools.ts. */
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -54,6 +59,11 @@ const envVar: Record<ToolName, string> = {
   kwok: 'TIDEGATE_KWOK_BIN',
   kwokctl: 'TIDEGATE_KWOKCTL_BIN',
   chromium: 'TIDEGATE_CHROMIUM_BIN',
+  'temporal-server': 'TIDEGATE_TEMPORAL_SERVER_BIN',
+  'temporal-sql-tool': 'TIDEGATE_TEMPORAL_SQL_TOOL_BIN',
+  'temporal-ui-server': 'TIDEGATE_TEMPORAL_UI_SERVER_BIN',
+  postgres: 'TIDEGATE_POSTGRES_BIN',
+  initdb: 'TIDEGATE_INITDB_BIN',
 };
 
 /**
