@@ -269,7 +269,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
   if (command === 'freeze' && flags.reason !== undefined && !flags.reason.trim()) throw new InvalidInputError('freeze needs a non-empty --reason TEXT: it is shown to everyone whose release waits');
   if (command === 'abort' && !flags.reason?.trim()) throw new InvalidInputError('abort needs --reason TEXT');
 
-  const { client, close } = await (io.connect ?? (() => connectClient(temporalSettings(io.env))))();
+  const { client, close } = await (io.connect ?? (() => connectClient(temporalSettings(io.env), io.env, (message) => io.stderr(`tidegate: ${message}\n`))))();
   try {
     const releases = new Releases(client, io.env.TIDEGATE_TASK_QUEUE || undefined);
     const by = identity(flags, io.env);
@@ -429,7 +429,7 @@ async function analysis(positionals: string[], flags: Flags, io: CliIO, print: (
     if (id && id !== recorded.releaseId) throw new InvalidInputError(`${flags.history} is the history of ${recorded.releaseId}, not ${id}`);
   } else {
     if (!id) throw new InvalidInputError('analysis replay needs a release id, like checkout@1.4.2 (or --history FILE)');
-    const { client, close } = await (io.connect ?? (() => connectClient(temporalSettings(io.env))))();
+    const { client, close } = await (io.connect ?? (() => connectClient(temporalSettings(io.env), io.env, (message) => io.stderr(`tidegate: ${message}\n`))))();
     try {
       recorded = recordedRelease(await fetchReleaseHistory(client, id), id, codecFromEnv(io.env));
     } finally {
@@ -473,7 +473,7 @@ async function verify(positionals: string[], flags: Flags, io: CliIO, print: (hu
   } else {
     if (!id) throw new InvalidInputError('verify needs a release id, like checkout@1.4.2 (or --history FILE)');
     where = id;
-    const { client, close } = await (io.connect ?? (() => connectClient(temporalSettings(io.env))))();
+    const { client, close } = await (io.connect ?? (() => connectClient(temporalSettings(io.env), io.env, (message) => io.stderr(`tidegate: ${message}\n`))))();
     try {
       history = await client.workflow.getHandle(id).fetchHistory();
     } catch (err) {
@@ -574,7 +574,7 @@ async function schedule(positionals: string[], flags: Flags, io: CliIO, print: (
     created = { spec: loaded.spec, cron: flags.cron.trim(), version };
   }
   if (action === 'pause' && !flags.reason?.trim()) throw new InvalidInputError('schedule pause needs --reason TEXT');
-  const { client, close } = await (io.connect ?? (() => connectClient(temporalSettings(io.env))))();
+  const { client, close } = await (io.connect ?? (() => connectClient(temporalSettings(io.env), io.env, (message) => io.stderr(`tidegate: ${message}\n`))))();
   try {
     const by = identity(flags, io.env);
     const taskQueue = io.env.TIDEGATE_TASK_QUEUE || TASK_QUEUE;

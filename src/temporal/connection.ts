@@ -2,7 +2,7 @@
 // TEMPORAL_NAMESPACE, TEMPORAL_API_KEY and the TLS variables, and the payload keys every client and
 // worker encrypts with (TIDEGATE_PAYLOAD_KEYS). Secrets stay in the environment.
 import { readFileSync } from 'node:fs';
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, isRetryableError, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { dataConverterFor, payloadKeysFromEnv, type PayloadKey } from './codec.js';
 import { tracingClientInterceptors, tracingFromEnv } from './tracing.js';
@@ -42,10 +42,89 @@ export function connectionOptions(s: TemporalSettings): ConnectionOptions & Nati
   return { address: s.address, ...(s.tls ? { tls: s.tls } : {}), ...(s.apiKey ? { apiKey: s.apiKey } : {}) };
 }
 
-/** A client; when the environment enables tracing (src/temporal/tracing.ts), its calls start traces, sent by close(). */
-export async function connectClient(s: TemporalSettings = temporalSettings(), env: NodeJS.ProcessEnv = process.env): Promise<{ client: Client; close: () => Promise<void> }> {
+/**
+ * How long a client keeps trying while Temporal does not answer (a frontend restarting, a network
+ * blip): TIDEGATE_TEMPORAL_WAIT in seconds, default 120; 0 gives up at the first failure.
+ */
+export function temporalWaitMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.TIDEGATE_TEMPORAL_WAIT;
+  if (raw === undefined || raw === '') return 120_000;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`TIDEGATE_TEMPORAL_WAIT must be a number of seconds ≥ 0 (got "${raw}")`);
+  return seconds * 1_000;
+}
+
+/** What a client says while it waits for Temporal (the CLI prints it on stderr). */
+export type UnavailableListener = (message: string) => void;
+
+const BACKOFF = { initialMs: 200, factor: 1.7, maxMs: 5_000 };
+const backoffMs = (attempt: number): number => Math.min(BACKOFF.maxMs, BACKOFF.initialMs * BACKOFF.factor ** (attempt - 1));
+
+/** Attempts whose backoff adds up to `waitMs`: a call is retried for about that long. */
+export function attemptsWithin(waitMs: number): number {
+  let attempts = 1;
+  for (let spent = 0; spent + backoffMs(attempts) <= waitMs; attempts++) spent += backoffMs(attempts);
+  return attempts;
+}
+
+const seconds = (ms: number): string => `${Math.round(ms / 1_000)} s`;
+
+/**
+ * The gRPC options of a client that rides out Temporal being unreachable for `waitMs`: every
+ * retryable call (UNAVAILABLE and the like, the SDK's own rule) is sent again with backoff up to
+ * 5 s, the same request each time — an update keeps its update id, so an approval retried after a
+ * lost answer is applied once. The channel reconnects at least every 5 s (gRPC's default backoff
+ * reaches 2 min). `onUnavailable` hears of the first retry and then of one every 10 s.
+ */
+export function patientConnectionOptions(s: TemporalSettings, waitMs: number, onUnavailable?: UnavailableListener): ConnectionOptions {
+  const maxAttempts = attemptsWithin(waitMs);
+  let lastSaid = 0;
+  return {
+    ...connectionOptions(s),
+    channelArgs: { 'grpc.initial_reconnect_backoff_ms': 500, 'grpc.max_reconnect_backoff_ms': 5_000 },
+    interceptors: [
+      makeGrpcRetryInterceptor({
+        delayFunction: (attempt) => backoffMs(attempt) * (0.9 + Math.random() * 0.2),
+        retryableDecider: (attempt, status) => {
+          const retry = attempt < maxAttempts && isRetryableError(status);
+          if (retry && onUnavailable && Date.now() - lastSaid >= 10_000) {
+            lastSaid = Date.now();
+            onUnavailable(`Temporal at ${s.address} is not answering (${status.details || `gRPC status ${status.code}`}); retrying for up to ${seconds(waitMs)}`);
+          }
+          return retry;
+        },
+      }),
+    ],
+  };
+}
+
+/** Connects, trying again with backoff for up to `waitMs` while nothing answers at the address. */
+export async function connectPatiently(options: ConnectionOptions, waitMs: number, onUnavailable?: UnavailableListener): Promise<Connection> {
+  const deadline = Date.now() + waitMs;
+  let lastSaid = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await Connection.connect({ ...options, connectTimeout: 5_000 });
+    } catch (err) {
+      if (Date.now() + backoffMs(attempt) > deadline) throw err;
+      if (onUnavailable && Date.now() - lastSaid >= 10_000) {
+        lastSaid = Date.now();
+        onUnavailable(`cannot connect to Temporal at ${options.address ?? '?'} (${err instanceof Error ? err.message : String(err)}); retrying for up to ${seconds(waitMs)}`);
+      }
+      await new Promise((r) => setTimeout(r, backoffMs(attempt)));
+    }
+  }
+}
+
+/**
+ * A client; when the environment enables tracing (src/temporal/tracing.ts), its calls start traces,
+ * sent by close(). It waits out an unreachable Temporal for TIDEGATE_TEMPORAL_WAIT (see
+ * patientConnectionOptions), telling `onUnavailable`.
+ */
+export async function connectClient(s: TemporalSettings = temporalSettings(), env: NodeJS.ProcessEnv = process.env, onUnavailable?: UnavailableListener): Promise<{ client: Client; close: () => Promise<void> }> {
   const tracing = tracingFromEnv('tidegate-cli', env);
-  const connection = await Connection.connect({ ...connectionOptions(s), connectTimeout: 5_000 });
+  const waitMs = temporalWaitMs(env);
+  const connection = await connectPatiently(patientConnectionOptions(s, waitMs, onUnavailable), waitMs, onUnavailable);
   return {
     client: new Client({ connection, namespace: s.namespace, dataConverter: dataConverterFor(s.payloadKeys), interceptors: tracingClientInterceptors(tracing) }),
     close: async () => {
