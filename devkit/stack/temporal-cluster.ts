@@ -5,7 +5,8 @@
 // attributes registered. Chaos tests kill and restart single services and the database through it.
 import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { freePort, freePortBelow, listening } from './ports.js';
@@ -71,6 +72,19 @@ const runningAsRoot = (): boolean => process.getuid?.() === 0;
 function asDbUser(command: string, args: string[]): { command: string; args: string[] } {
   if (!runningAsRoot()) return { command, args };
   return { command: 'setpriv', args: ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', command, ...args] };
+}
+
+/**
+ * The postgres user must get through every directory above its data: a test's mkdtemp directory is
+ * 0700, so directories under the system's temporary directory get o+x (traverse, not list). Others
+ * (a home directory) are left as they are; the check after initdb's mkdir says what to do.
+ */
+function openToDbUser(dir: string): void {
+  const tmp = tmpdir();
+  for (let d = resolve(dir); d.startsWith(`${tmp}/`); d = dirname(d)) {
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0) chmodSync(d, mode | 0o011);
+  }
 }
 
 async function postgresIds(): Promise<{ uid: number; gid: number }> {
@@ -246,8 +260,7 @@ export class TemporalCluster {
       if (runningAsRoot()) {
         const { uid, gid } = await postgresIds();
         chownSync(pgData, uid, gid);
-        // the postgres user must get through the stack's directory (mkdtemp makes it 0700)
-        chmodSync(this.dir, statSync(this.dir).mode | 0o011);
+        openToDbUser(this.dir);
         const probe = asDbUser('test', ['-w', pgData]);
         await run(probe.command, probe.args).catch(() => {
           throw new Error(`PostgreSQL runs as the postgres user (it refuses root), which cannot reach ${pgData}: make its parent directories traversable (chmod o+x) or put the stack elsewhere (TIDEGATE_STACK_DIR)`);

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type V1Job } from '@kubernetes/client-node';
 import { guard } from '../stack/guardian.js';
 import { clusterProcessesMarker } from '../stack/kube.js';
 import { ManagedProcess } from '../stack/process.js';
@@ -121,4 +121,32 @@ export function guardStack(dir: string): () => void {
     .flatMap((pid) => (pid ? [guard(`local stack in ${dir}`, { group: pid })] : []));
   if (state.kubernetes) releases.push(guard(`local stack cluster in ${dir}`, { mentioning: clusterProcessesMarker(state.kubernetes.dir, state.kubernetes.cluster) }));
   return () => releases.forEach((release) => release());
+}
+
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/**
+ * Waits for the hook's Job of this release (and phase) and marks its pod as a kubelet would: exit
+ * 0, or `exitCode` with `message` as its termination message. The Jobs' pods are held off the kwok
+ * nodes by a node selector (`tidegate.test/held: yes`), or kwok would complete them by itself.
+ */
+export async function finishHookJob(kube: { batch: BatchV1Api; core: CoreV1Api }, releaseId: string, hook: string, phase: 'run' | 'undo', exitCode: number, message?: string): Promise<V1Job> {
+  const found = await eventually(
+    `the ${phase} Job of hook ${hook} of ${releaseId} and its pod`,
+    async () => {
+      const jobs = await kube.batch.listNamespacedJob({ namespace: 'prod', labelSelector: `tidegate.io/hook=${hook}` });
+      const j = jobs.items.find((x) => x.metadata?.annotations?.['tidegate.io/release'] === releaseId && x.metadata.annotations['tidegate.io/phase'] === phase);
+      const pods = j ? await kube.core.listNamespacedPod({ namespace: 'prod', labelSelector: `job-name=${j.metadata?.name}` }) : undefined;
+      return { j, pod: pods?.items[0]?.metadata?.name };
+    },
+    (x) => x.pod !== undefined,
+    120_000,
+  );
+  const terminated = { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', ...(message ? { message } : {}) };
+  await kube.core.patchNamespacedPodStatus(
+    { namespace: 'prod', name: found.pod ?? '', body: { status: { phase: exitCode === 0 ? 'Succeeded' : 'Failed', containerStatuses: [{ name: 'migrate', image: 'm', imageID: '', ready: false, restartCount: 0, state: { terminated } }] } } },
+    MERGE,
+  );
+  if (!found.j) throw new Error('unreachable');
+  return found.j;
 }

@@ -7,15 +7,14 @@
 // with its log's tail in `tidegate status`, and its undo runs too.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BatchV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Job } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { ReleaseStatus } from '../../src/core/status.js';
 import type { ManagedProcess } from '../../devkit/stack/process.js';
 import { stackDown, stackEnv, stackUp } from '../../devkit/stack/stack.js';
-import { eventually, startWorkerProcess, tidegate, userEnv } from '../../devkit/testing/e2e.js';
+import { eventually, finishHookJob, startWorkerProcess, tidegate, userEnv } from '../../devkit/testing/e2e.js';
 import { tempDir } from '../../devkit/testing/servers.js';
 
 const dir = tempDir('e2e-hooks');
-const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 let env: NodeJS.ProcessEnv;
 let worker: ManagedProcess;
 let batch: BatchV1Api;
@@ -64,28 +63,6 @@ async function status(id: string): Promise<ReleaseStatus> {
   return JSON.parse(r.stdout) as ReleaseStatus;
 }
 
-/** Waits for the hook's Job of this release (and phase) and marks its pod as a kubelet would: exit 0, or `exitCode` with `message` as its termination message. */
-async function finishJob(releaseId: string, hook: string, phase: 'run' | 'undo', exitCode: number, message?: string): Promise<V1Job> {
-  const found = await eventually(
-    `the ${phase} Job of hook ${hook} of ${releaseId} and its pod`,
-    async () => {
-      const jobs = await batch.listNamespacedJob({ namespace: 'prod', labelSelector: `tidegate.io/hook=${hook}` });
-      const j = jobs.items.find((x) => x.metadata?.annotations?.['tidegate.io/release'] === releaseId && x.metadata.annotations['tidegate.io/phase'] === phase);
-      const pods = j ? await core.listNamespacedPod({ namespace: 'prod', labelSelector: `job-name=${j.metadata?.name}` }) : undefined;
-      return { j, pod: pods?.items[0]?.metadata?.name };
-    },
-    (x) => x.pod !== undefined,
-    120_000,
-  );
-  const terminated = { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', ...(message ? { message } : {}) };
-  await core.patchNamespacedPodStatus(
-    { namespace: 'prod', name: found.pod ?? '', body: { status: { phase: exitCode === 0 ? 'Succeeded' : 'Failed', containerStatuses: [{ name: 'migrate', image: 'm', imageID: '', ready: false, restartCount: 0, state: { terminated } }] } } },
-    MERGE,
-  );
-  if (!found.j) throw new Error('unreachable');
-  return found.j;
-}
-
 beforeAll(async () => {
   const state = await stackUp({ dir, components: ['temporal', 'kubernetes', 'simulator', 'prometheus'] });
   env = userEnv(stackEnv(state), { TIDEGATE_USER: 'ci' });
@@ -107,13 +84,13 @@ test('a canary that fails its analysis rolls back, then runs the expand undo Job
   expect((await tidegate(env, 'start', '-f', spec('1.7.0'))).code).toBe(0);
 
   // the expand Job runs before any traffic moves; it succeeds
-  const expand = await finishJob('checkout@1.7.0', 'expand-schema', 'run', 0);
+  const expand = await finishHookJob({ batch, core }, 'checkout@1.7.0', 'expand-schema', 'run', 0);
   expect(expand.spec?.template.spec?.containers[0]).toMatchObject({ image: 'registry.local/checkout-migrations:1.7.0', args: ['up', '--phase', 'expand'] });
   const running = await eventually('the expand hook to be done', () => status('checkout@1.7.0'), (s) => s.services[0]?.hooks?.[0]?.state === 'done', 60_000);
   expect(running.services[0]?.hooks?.map((h) => `${h.name} ${h.state}`)).toEqual(['expand-schema done', 'contract-schema pending']);
 
   // the canary fails its analysis; after traffic and workloads are back, the undo Job runs
-  const undo = await finishJob('checkout@1.7.0', 'expand-schema', 'undo', 0);
+  const undo = await finishHookJob({ batch, core }, 'checkout@1.7.0', 'expand-schema', 'undo', 0);
   expect(undo.spec?.template.spec?.containers[0]?.args).toEqual(['down', '--phase', 'expand']);
   const done = await tidegate(env, 'status', 'checkout@1.7.0', '--wait', '--json');
   expect(done.code).toBe(10);
@@ -128,8 +105,8 @@ test('a canary that fails its analysis rolls back, then runs the expand undo Job
 
 test('on the same cluster, an expand Job that fails stops the next release with its log tail in status; its undo runs', async () => {
   expect((await tidegate(env, 'start', '-f', spec('1.8.0'))).code).toBe(0);
-  await finishJob('checkout@1.8.0', 'expand-schema', 'run', 3, 'applying 0043_orders_note.sql\nERROR:  column "note" of relation "orders" already exists\n');
-  await finishJob('checkout@1.8.0', 'expand-schema', 'undo', 0);
+  await finishHookJob({ batch, core }, 'checkout@1.8.0', 'expand-schema', 'run', 3, 'applying 0043_orders_note.sql\nERROR:  column "note" of relation "orders" already exists\n');
+  await finishHookJob({ batch, core }, 'checkout@1.8.0', 'expand-schema', 'undo', 0);
   const done = await tidegate(env, 'status', 'checkout@1.8.0', '--wait');
   expect(done.code).toBe(1);
   expect(done.stdout).toMatch(/✗ hook expand-schema \(beforeSwitch\) FAILED: Job prod\/checkout-expand-schema-[0-9a-f]{8} failed \(BackoffLimitExceeded\): pod \S+ exited 3 \(Error\)/);
@@ -149,7 +126,7 @@ test('an abort while the expand Job runs deletes that Job, then runs its undo; t
   expect((await tidegate(env, 'abort', 'checkout@1.9.0', '--reason', 'wrong migration', '--as', 'erin')).code).toBe(0);
   // the running Job is deleted before the undo starts
   await eventually('the expand Job to be deleted', () => batch.readNamespacedJob({ namespace: 'prod', name }).then((j) => j.metadata?.deletionTimestamp !== undefined, () => true), (gone) => gone, 60_000);
-  await finishJob('checkout@1.9.0', 'expand-schema', 'undo', 0);
+  await finishHookJob({ batch, core }, 'checkout@1.9.0', 'expand-schema', 'undo', 0);
   const done = await tidegate(env, 'status', 'checkout@1.9.0', '--wait', '--json');
   expect(done.code).toBe(12);
   const s = (JSON.parse(done.stdout) as { status: ReleaseStatus }).status;
