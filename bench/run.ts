@@ -2,6 +2,8 @@
 //   npm run bench                      all of them
 //   npm run bench -- approval-switch   one (approval-switch, detection-rollback, overhead, history-events, concurrent-paused, codec)
 //   npm run bench -- judge-accuracy    the judges' accuracy on a real Prometheus and the simulator (≈ 60 min; not in "all")
+//   BENCH_TEMPORAL=cluster npm run bench -- …   the same on the production-shaped cluster (frontend, history,
+//                                      matching and worker services on PostgreSQL); results as <name>-cluster.json
 // They run against the real Temporal dev server (the time-skipping server for history sizes) with
 // in-memory cluster and metrics adapters that answer at once, so the figures are the orchestration's
 // own cost — tidegate's workflow plus Temporal — not a cluster's or Prometheus's speed.
@@ -21,6 +23,7 @@ import { createWorker } from '../src/workers/main.js';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../src/workers/tracing.js';
 import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
 import { startTestDevServer, tempDir } from '../devkit/testing/servers.js';
+import { startTemporalCluster } from '../devkit/stack/temporal-cluster.js';
 import { FakeWorld, pausedAt, specFor, startHarness } from '../devkit/testing/harness.js';
 import { judgeAccuracy } from './judge-accuracy/index.js';
 
@@ -28,6 +31,19 @@ import { judgeAccuracy } from './judge-accuracy/index.js';
 const benchKeys = ((keys) => (keys ? { payloadKeys: keys } : {}))(payloadKeysFromEnv(process.env));
 
 const results = join(repoRoot, 'bench', 'results');
+
+/** Which Temporal the benchmarks run on: the dev server (one process, SQLite) or the cluster on PostgreSQL. */
+const TEMPORAL: 'dev' | 'cluster' = process.env.BENCH_TEMPORAL === 'cluster' ? 'cluster' : 'dev';
+if (process.env.BENCH_TEMPORAL && !['dev', 'cluster'].includes(process.env.BENCH_TEMPORAL)) {
+  console.error(`BENCH_TEMPORAL is dev (the default) or cluster, not ${process.env.BENCH_TEMPORAL}`);
+  process.exit(2);
+}
+
+async function benchServer(): Promise<{ address: string; namespace: string; stop(): Promise<void> }> {
+  if (TEMPORAL === 'dev') return startTestDevServer({ headless: true });
+  const cluster = await startTemporalCluster({ dir: tempDir('bench-cluster'), headless: true });
+  return { address: cluster.address, namespace: cluster.namespace, stop: () => cluster.stop() };
+}
 type Row = Record<string, string | number>;
 
 function quantile(values: number[], q: number): number {
@@ -41,18 +57,19 @@ const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 
 function report(name: string, what: string, rows: Row[], extra: Record<string, unknown> = {}): void {
   const columns = Object.keys(rows[0] ?? {});
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  console.log(`\n${name}: ${what}`);
+  console.log(`\n${name} (${TEMPORAL === 'cluster' ? 'Temporal cluster on PostgreSQL' : 'Temporal dev server'}): ${what}`);
   console.log(columns.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(columns.map((c, i) => String(r[c]).padEnd(widths[i] ?? 0)).join('  '));
   mkdirSync(results, { recursive: true });
   const machine = { node: process.version, cpus: (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) ?? []).length };
-  writeFileSync(join(results, `${name}.json`), `${JSON.stringify({ name, what, at: new Date().toISOString(), machine, rows, ...extra }, null, 2)}\n`);
+  const file = TEMPORAL === 'cluster' && name !== 'judge-accuracy' ? `${name}-cluster` : name;
+  writeFileSync(join(results, `${file}.json`), `${JSON.stringify({ name, what, temporal: TEMPORAL === 'cluster' ? 'cluster: frontend, history, matching, worker on PostgreSQL' : 'dev server (SQLite)', at: new Date().toISOString(), machine, rows, ...extra }, null, 2)}\n`);
 }
 
 /** A dev server and a worker in this process whose adapters are the in-memory world, timed. */
 async function devWorld(payloadKeys = benchKeys.payloadKeys): Promise<{ releases: Releases; world: FakeWorld; stamps: Map<string, number[]>; stop: () => Promise<void> }> {
-  const server = await startTestDevServer();
+  const server = await benchServer();
   const connection = await Connection.connect({ address: server.address });
   const world = new FakeWorld();
   const stamps = new Map<string, number[]>();
@@ -316,7 +333,7 @@ async function overheadSamples(n: number, payloadKeys = benchKeys.payloadKeys): 
 
 /** `count` releases paused at once on one worker process (the production worker, a prebuilt bundle): its RSS and `status` latency. */
 async function pausedReleases(count: number, payloadKeys: PayloadKey[] | undefined): Promise<Row> {
-  const server = await startTestDevServer();
+  const server = await benchServer();
   const dir = tempDir('bench-worker');
   const log = join(dir, 'worker.log');
   // the worker loads a prebuilt workflow bundle, as a production worker from `npm run build` does
