@@ -282,6 +282,20 @@ const benchmarks: Record<string, () => Promise<void>> = {
     report('codec', `payload encryption's cost: a full release's orchestration overhead (5 releases) and a worker holding ${paused} paused releases, without and with keys`, rows, { micro });
   },
 
+  /** 1,000 releases of 1,000 services started from the client library, 50 starts in flight, one worker. */
+  async 'start-throughput'() {
+    const row = await startThroughput(Number(process.env.BENCH_STARTS ?? 1000), Number(process.env.BENCH_START_CONCURRENCY ?? 50));
+    report('start-throughput', `${row.releases} releases of as many services started from the client library (${row.in_flight} in flight), one worker; a start returns once its release holds its lock`, [row]);
+  },
+
+  /** Releases per minute 1, 2 and 4 worker processes complete (in-memory adapters, a release without pauses). */
+  async 'worker-throughput'() {
+    const count = Number(process.env.BENCH_THROUGHPUT_RELEASES ?? 100);
+    const rows: Row[] = [];
+    for (const n of [1, 2, 4]) rows.push(await workerThroughput(n, count));
+    report('worker-throughput', `releases per minute completed by 1, 2 and 4 worker processes (${count} releases: staging, two canary steps, switch, scale-down 1 s; 20 in flight; in-memory adapters)`, rows);
+  },
+
   /** A/A false rollbacks and A/B detection of both judges at the documented configs (≈ 60 min; only when named). */
   'judge-accuracy': () => judgeAccuracy(report),
 };
@@ -331,12 +345,9 @@ async function overheadSamples(n: number, payloadKeys = benchKeys.payloadKeys): 
   return samples;
 }
 
-/** `count` releases paused at once on one worker process (the production worker, a prebuilt bundle): its RSS and `status` latency. */
-async function pausedReleases(count: number, payloadKeys: PayloadKey[] | undefined): Promise<Row> {
-  const server = await benchServer();
+/** Bench worker processes (bench/worker.ts: the production createWorker, in-memory adapters, a prebuilt workflow bundle, as `npm run build` makes) on task queue "bench". */
+async function benchWorkers(server: { address: string }, n: number, payloadKeys: PayloadKey[] | undefined): Promise<{ workers: ManagedProcess[]; rss: (w: ManagedProcess) => number; stop: () => Promise<void> }> {
   const dir = tempDir('bench-worker');
-  const log = join(dir, 'worker.log');
-  // the worker loads a prebuilt workflow bundle, as a production worker from `npm run build` does
   const bundle = join(dir, 'workflow-bundle.js');
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath: join(repoRoot, 'src', 'workflows', 'index.ts'), workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES], logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } })).code);
@@ -345,28 +356,54 @@ async function pausedReleases(count: number, payloadKeys: PayloadKey[] | undefin
   delete env.TIDEGATE_PAYLOAD_KEYS_FILE;
   if (payloadKeys) env.TIDEGATE_PAYLOAD_KEYS = payloadKeys.map((k) => `${k.id}:${k.key.toString('base64')}`).join(',');
   else delete env.TIDEGATE_PAYLOAD_KEYS;
-  const worker = await ManagedProcess.start({
-    name: 'bench worker',
-    command: process.execPath,
-    args: ['--import', 'tsx', join(repoRoot, 'bench', 'worker.ts')],
-    env,
-    logFile: log,
-    ready: async () => readFileSync(log, 'utf8').includes('bench worker ready'),
-  });
+  const workers: ManagedProcess[] = [];
+  for (let i = 0; i < n; i++) {
+    const log = join(dir, `worker-${i}.log`);
+    workers.push(await ManagedProcess.start({
+      name: `bench worker ${i}`,
+      command: process.execPath,
+      args: ['--import', 'tsx', join(repoRoot, 'bench', 'worker.ts')],
+      env,
+      logFile: log,
+      ready: async () => readFileSync(log, 'utf8').includes('bench worker ready'),
+    }));
+  }
+  return {
+    workers,
+    rss: (w) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${w.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024,
+    stop: async () => {
+      await Promise.all(workers.map((w) => w.stop()));
+    },
+  };
+}
+
+/** Runs `task` over `items` with at most `concurrency` in flight. */
+async function pool<T, R>(items: readonly T[], concurrency: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await task(items[i] as T);
+  }));
+  return out;
+}
+
+const pausedSpec = (service: string) => spec({ service, version: '1.0.0', image: `r/${service}:1`, production: production(service, { canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 10 }, { pause: {} }] } }) });
+
+/** `count` releases paused at once on one worker process (the production worker, a prebuilt bundle): its RSS and `status` latency. */
+async function pausedReleases(count: number, payloadKeys: PayloadKey[] | undefined): Promise<Row> {
+  const server = await benchServer();
+  const { workers, rss: rssOf, stop: stopWorkers } = await benchWorkers(server, 1, payloadKeys);
+  const worker = workers[0] as ManagedProcess;
   const connection = await Connection.connect({ address: server.address });
   const releases = new Releases(new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(payloadKeys) }), 'bench');
-  const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+  const rss = (): number => rssOf(worker);
   const ids: string[] = [];
   try {
     const rssIdle = rss();
     const started = Date.now();
     for (let i = 0; i < count; i += 25) {
       const batch = Array.from({ length: Math.min(25, count - i) }, (_, j) => `p${String(i + j).padStart(4, '0')}`);
-      const out = await Promise.all(
-        batch.map((service) =>
-          releases.start(spec({ service, version: '1.0.0', image: `r/${service}:1`, production: production(service, { canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 10 }, { pause: {} }] } }) }), { initiator: 'ci' }),
-        ),
-      );
+      const out = await Promise.all(batch.map((service) => releases.start(pausedSpec(service), { initiator: 'ci' })));
       ids.push(...out.map((o) => o.releaseId));
     }
     // every release paused at its canary step
@@ -391,7 +428,70 @@ async function pausedReleases(count: number, payloadKeys: PayloadKey[] | undefin
     };
   } finally {
     await Promise.allSettled(ids.map((id) => releases.abort(id, 'bench', 'benchmark over')));
-    await worker.stop();
+    await stopWorkers();
+    await connection.close();
+    await server.stop();
+  }
+}
+
+/**
+ * `count` releases of `count` services started from the client library with `concurrency` starts in
+ * flight, on one worker: a start returns once its release holds its service lock (or was refused).
+ */
+async function startThroughput(count: number, concurrency: number): Promise<Row> {
+  const server = await benchServer();
+  const { stop: stopWorkers } = await benchWorkers(server, 1, benchKeys.payloadKeys);
+  const connection = await Connection.connect({ address: server.address });
+  const releases = new Releases(new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(benchKeys.payloadKeys) }), 'bench');
+  const services = Array.from({ length: count }, (_, i) => `s${String(i).padStart(4, '0')}`);
+  const latencies: number[] = [];
+  const ids: string[] = [];
+  try {
+    const t0 = Date.now();
+    await pool(services, concurrency, async (service) => {
+      const t = performance.now();
+      const { releaseId } = await releases.start(pausedSpec(service), { initiator: 'ci' });
+      latencies.push(performance.now() - t);
+      ids.push(releaseId);
+    });
+    const allMs = Date.now() - t0;
+    return {
+      releases: count,
+      in_flight: concurrency,
+      all_started_s: round(allMs / 1000),
+      starts_per_s: round(count / (allMs / 1000)),
+      start_p50_ms: round(quantile(latencies, 0.5)),
+      start_p99_ms: round(quantile(latencies, 0.99)),
+      target: 'all < 60 s',
+    };
+  } finally {
+    await pool(ids, 20, (id) => releases.abort(id, 'bench', 'benchmark over').catch(() => undefined));
+    await stopWorkers();
+    await connection.close();
+    await server.stop();
+  }
+}
+
+/** Releases per minute `workers` worker processes complete: `count` releases without pauses, 20 in flight. */
+async function workerThroughput(workerCount: number, count: number): Promise<Row> {
+  const server = await benchServer();
+  const { stop: stopWorkers } = await benchWorkers(server, workerCount, benchKeys.payloadKeys);
+  const connection = await Connection.connect({ address: server.address });
+  const releases = new Releases(new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(benchKeys.payloadKeys) }), 'bench');
+  try {
+    const t0 = Date.now();
+    const outcomes = await pool(Array.from({ length: count }, (_, i) => `t${workerCount}-${i}`), 20, async (service) => {
+      const { releaseId } = await releases.start(
+        spec({ service, version: '1.0.0', image: `r/${service}:1`, staging: { namespace: 'staging', deployment: service }, production: production(service, { canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 20 }, { setWeight: 50 }] } }) }),
+        { initiator: 'ci' },
+      );
+      return (await releases.result(releaseId)).outcome;
+    });
+    const ms = Date.now() - t0;
+    const released = outcomes.filter((o) => o === 'released').length;
+    return { workers: workerCount, releases: count, released, wall_s: round(ms / 1000), releases_per_min: round((released / ms) * 60_000) };
+  } finally {
+    await stopWorkers();
     await connection.close();
     await server.stop();
   }
