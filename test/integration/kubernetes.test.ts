@@ -391,8 +391,8 @@ describe("under deploy/'s ServiceAccount", () => {
     // given the sample service (namespaces prod and staging) and deploy/'s namespace and RBAC
     await applyManifestFile(cluster.kubeconfig, join(repoRoot, 'examples/checkout/cluster.yaml'));
     await waitForRollouts(cluster.kubeconfig, [{ namespace: 'prod', name: 'checkout-blue' }, { namespace: 'staging', name: 'checkout' }]);
-    await applyManifestFile(cluster.kubeconfig, join(repoRoot, 'deploy/namespace.yaml'));
-    await applyManifestFile(cluster.kubeconfig, join(repoRoot, 'deploy/rbac.yaml'));
+    await applyManifestFile(cluster.kubeconfig, join(repoRoot, 'deploy/base/namespace.yaml'));
+    await applyManifestFile(cluster.kubeconfig, join(repoRoot, 'deploy/base/rbac.yaml'));
     const token = await core.createNamespacedServiceAccountToken({ name: 'tidegate-worker', namespace: 'tidegate', body: { spec: { audiences: [], expirationSeconds: 3600 } } });
     const admin = kc.getCurrentCluster();
     if (!admin || !token.status?.token) throw new Error('no cluster or token');
@@ -470,7 +470,7 @@ describe("under deploy/'s ServiceAccount", () => {
 
 test("deploy/ passes kubectl apply -k --dry-run=server (the README's install command)", async () => {
   // a server-side dry run creates nothing, so the objects in the namespace need it to exist already
-  await applyManifestFile(cluster.kubeconfig, join(repoRoot, 'deploy/namespace.yaml'));
+  await applyManifestFile(cluster.kubeconfig, join(repoRoot, 'deploy/base/namespace.yaml'));
   const { stdout } = await run(toolPath('kubectl'), ['--kubeconfig', cluster.kubeconfig, 'apply', '--dry-run=server', '-k', join(repoRoot, 'deploy')], { timeout: 60_000 });
   for (const object of ['deployment.apps/tidegate-worker', 'serviceaccount/tidegate-worker', 'clusterrole.rbac.authorization.k8s.io/tidegate-worker', 'poddisruptionbudget.policy/tidegate-worker', 'configmap/tidegate-worker', 'namespace/tidegate']) {
     expect(stdout).toContain(object);

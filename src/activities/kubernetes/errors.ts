@@ -8,7 +8,7 @@ import { apiFailure, type PermanentStatuses } from '../failures.js';
 export const KUBE_PERMANENT: PermanentStatuses = {
   400: ['KubernetesBadRequest', ''],
   401: ['KubernetesUnauthorized', 'the worker\'s Kubernetes credentials were refused'],
-  403: ['KubernetesForbidden', 'the worker\'s ServiceAccount lacks this permission (see deploy/rbac.yaml)'],
+  403: ['KubernetesForbidden', 'the worker\'s ServiceAccount lacks this permission (see deploy/base/rbac.yaml)'],
   404: ['KubernetesNotFound', 'check the namespace and names in the release spec'],
   422: ['KubernetesInvalid', 'the API server rejected the object'],
 };
