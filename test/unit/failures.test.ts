@@ -16,7 +16,7 @@ describe('Kubernetes', () => {
   test.each<Row>([
     ['400', 400, 'KubernetesBadRequest', true, /^patch Deployment prod\/checkout-green: the message \(HTTP 400\)$/],
     ['401', 401, 'KubernetesUnauthorized', true, /\(HTTP 401: the worker's Kubernetes credentials were refused\)$/],
-    ['403', 403, 'KubernetesForbidden', true, /\(HTTP 403: the worker's ServiceAccount lacks this permission \(see deploy\/rbac.yaml\)\)$/],
+    ['403', 403, 'KubernetesForbidden', true, /\(HTTP 403: the worker's ServiceAccount lacks this permission \(see deploy\/base\/rbac.yaml\)\)$/],
     ['404', 404, 'KubernetesNotFound', true, /^patch Deployment prod\/checkout-green: the message \(HTTP 404: check the namespace and names in the release spec\)$/],
     ['422', 422, 'KubernetesInvalid', true, /\(HTTP 422: the API server rejected the object\)$/],
     ['409', 409, 'KubernetesConflict', false, /^patch Deployment prod\/checkout-green: the message \(HTTP 409; will retry\)$/],
