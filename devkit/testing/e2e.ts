@@ -1,7 +1,7 @@
 // End-to-end helpers: the `tidegate` CLI and worker run as their own processes, as a user runs them
 // from a checkout (src/client/cli.ts through tsx — never a dist/ that may be stale), against a
 // local stack started for the test file.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -36,6 +36,28 @@ export async function tidegate(env: NodeJS.ProcessEnv, ...args: string[]): Promi
     const e = err as { code?: number; stdout?: string; stderr?: string };
     return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
+}
+
+/** A `tidegate` process still running: what it printed so far, and its end. */
+export interface RunningCli {
+  output(): { stdout: string; stderr: string };
+  done: Promise<CliResult>;
+}
+
+export function tidegateRunning(env: NodeJS.ProcessEnv, ...args: string[]): RunningCli {
+  let stdout = '';
+  let stderr = '';
+  const child = spawn(process.execPath, [...cli, ...args], { env, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+  const done = new Promise<CliResult>((resolve) => {
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+  });
+  return { output: () => ({ stdout, stderr }), done };
 }
 
 /** `tidegate worker` as a process of its own; ready once it logs that it polls. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { ReleaseStatus } from '../../src/core/status.js';
 import type { ManagedProcess } from '../../devkit/stack/process.js';
 import { generationDeltas, generations, githubWrites, notificationsOf, releaseSpec, startChaosWorld, type ChaosWorld } from '../../devkit/testing/chaos.js';
-import { eventually, productionState, startWorkerProcess, tidegate } from '../../devkit/testing/e2e.js';
+import { eventually, productionState, startWorkerProcess, tidegate, tidegateRunning, type RunningCli } from '../../devkit/testing/e2e.js';
 import { tempDir } from '../../devkit/testing/servers.js';
 
 const dir = tempDir('chaos-cluster');
@@ -110,12 +110,14 @@ test('given a release waiting for approval, when PostgreSQL is restarted, then t
 }, 600_000);
 
 test('given `status --watch` running, when the frontend is unreachable for 30 s and `approve` runs meanwhile, then both wait it out saying so, and the approval is applied once', async () => {
-  let watch: ReturnType<typeof tidegate> | undefined;
+  let watch: RunningCli | undefined;
   let approveRun: Awaited<ReturnType<typeof tidegate>> | undefined;
   const effects = await release('2.3.0', 'd3d3d3d3', async (id) => {
     await atApproval(id);
-    watch = tidegate(world.env, 'status', id, '--watch');
-    await sleep(3_000);
+    const watching = tidegateRunning(world.env, 'status', id, '--watch');
+    watch = watching;
+    // it is watching: it has shown the release waiting for approval
+    await eventually('status --watch to show the release', async () => watching.output().stdout, (out) => out.includes(`${id}  stage approval`), 120_000);
     await world.cluster.kill('frontend');
     const approving = tidegate(world.env, 'approve', id, '--as', 'alice');
     await sleep(30_000);
@@ -126,7 +128,7 @@ test('given `status --watch` running, when the frontend is unreachable for 30 s 
   expect(approveRun?.code).toBe(0);
   expect(approveRun?.stderr).toMatch(/tidegate: (cannot connect to )?Temporal at 127\.0\.0\.1:\d+ .*retrying for up to 120 s/);
   expect(approveRun?.stdout).toContain('checkout@2.3.0: approved by alice');
-  const watched = await watch;
+  const watched = await watch?.done;
   expect(watched?.code).toBe(0);
   expect(watched?.stderr).toMatch(/tidegate: Temporal at 127\.0\.0\.1:\d+ is not answering .*retrying for up to 120 s/);
   expect(watched?.stdout).toContain('checkout@2.3.0  released');
