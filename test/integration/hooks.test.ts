@@ -5,7 +5,7 @@
 // (the log's tail under FallbackToLogsOnError) on failure. Every result crosses the payload converter.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApplicationFailure } from '@temporalio/common';
+import { ActivityCancellationDetails, ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { BatchV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1ContainerStatus } from '@kubernetes/client-node';
 import { createHookActivities } from '../../src/activities/hooks/index.js';
@@ -135,6 +135,38 @@ test('a Job past its timeout is deleted and the hook times out; a Job of the sam
   expect(refused).toBeInstanceOf(ApplicationFailure);
   expect((refused as ApplicationFailure).type).toBe('HookInvalid');
   expect((refused as ApplicationFailure).message).toBe(`Job hooks/${other.job?.name} exists and was not created by this run of checkout@4.2.0 (hook expand-schema); delete it or rename the hook`);
+}, 120_000);
+
+test('a worker shutting down (or a heartbeat timeout) leaves the Job running for the retry to adopt; only an abort the release asked for deletes it', async () => {
+  const run = runOf({ name: 'expand-schema', action: heldJob(['up']) });
+  const name = run.job?.name ?? '';
+  const jobExists = async () => batch.readNamespacedJob({ namespace: 'hooks', name }).then((j) => !j.metadata?.deletionTimestamp, () => false);
+  const waitForJob = async () => {
+    for (let i = 0; i < 150 && !(await jobExists()); i++) await new Promise((r) => setTimeout(r, 200));
+  };
+  // given the hook's Job running, when its worker shuts down (a rolling update): the attempt ends, the Job stays
+  const first = new MockActivityEnvironment();
+  const ending = first.run(hooks.runHook, run);
+  await waitForJob();
+  first.cancel('WORKER_SHUTDOWN', new ActivityCancellationDetails({ workerShutdown: true }));
+  await expect(ending).rejects.toThrow();
+  expect(await jobExists()).toBe(true);
+  // the same after a heartbeat timeout
+  const second = new MockActivityEnvironment();
+  const timingOut = second.run(hooks.runHook, run);
+  await new Promise((r) => setTimeout(r, 500));
+  second.cancel('TIMED_OUT', new ActivityCancellationDetails({ timedOut: true }));
+  await expect(timingOut).rejects.toThrow();
+  expect(await jobExists()).toBe(true);
+  // the retry on another worker adopts it; when the release is aborted, the Job is deleted
+  const retry = new MockActivityEnvironment();
+  const aborted = retry.run(hooks.runHook, run);
+  await new Promise((r) => setTimeout(r, 500));
+  retry.cancel('CANCELLED', new ActivityCancellationDetails({ cancelRequested: true }));
+  await expect(aborted).rejects.toThrow();
+  expect(await jobExists()).toBe(false);
+  const all = await batch.listNamespacedJob({ namespace: 'hooks', labelSelector: 'tidegate.io/hook=expand-schema' });
+  expect(all.items.filter((j) => j.metadata?.annotations?.['tidegate.io/key'] === run.key && !j.metadata?.deletionTimestamp)).toHaveLength(0);
 }, 120_000);
 
 test('an HTTP hook: the key as Idempotency-Key, the secret header from the environment, 5xx retried, 4xx failed with the body', async () => {

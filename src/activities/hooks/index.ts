@@ -106,8 +106,10 @@ async function job(run: HookRun, apis: Apis, pollMs: number): Promise<HookOutcom
       await waitOrCancel(ctx, Math.max(100, Math.min(pollMs, deadline - Date.now())));
     }
   } catch (err) {
-    // the release was aborted while the hook ran: stop its Job before the rollback runs the undo
-    if (ctx?.cancellationSignal.aborted) await deleteJob(apis, namespace, name).catch(() => undefined);
+    // The release was aborted while the hook ran: stop its Job before the rollback runs the undo.
+    // Only then: a worker shutting down (a rolling update, a drained node) or a heartbeat timeout also
+    // cancel the activity, and the retry on another worker must find the Job running and adopt it.
+    if (ctx?.cancellationSignal.aborted && ctx.cancellationDetails?.cancelRequested) await deleteJob(apis, namespace, name).catch(() => undefined);
     throw err;
   }
 }
