@@ -288,14 +288,6 @@ const benchmarks: Record<string, () => Promise<void>> = {
     report('start-throughput', `${row.releases} releases of as many services started from the client library (${row.in_flight} in flight), one worker; a start returns once its release holds its lock`, [row]);
   },
 
-  /** Releases per minute 1, 2 and 4 worker processes complete (in-memory adapters, a release without pauses). */
-  async 'worker-throughput'() {
-    const count = Number(process.env.BENCH_THROUGHPUT_RELEASES ?? 100);
-    const rows: Row[] = [];
-    for (const n of [1, 2, 4]) rows.push(await workerThroughput(n, count));
-    report('worker-throughput', `releases per minute completed by 1, 2 and 4 worker processes (${count} releases: staging, two canary steps, switch, scale-down 1 s; 20 in flight; in-memory adapters)`, rows);
-  },
-
   /** A/A false rollbacks and A/B detection of both judges at the documented configs (≈ 60 min; only when named). */
   'judge-accuracy': () => judgeAccuracy(report),
 };
@@ -387,7 +379,10 @@ async function pool<T, R>(items: readonly T[], concurrency: number, task: (item:
   return out;
 }
 
-const pausedSpec = (service: string) => spec({ service, version: '1.0.0', image: `r/${service}:1`, production: production(service, { canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 10 }, { pause: {} }] } }) });
+/** A release that pauses at its canary's second step until promoted (or aborted). */
+function pausedSpec(service: string): ReleaseSpec {
+  return spec({ service, version: '1.0.0', image: `r/${service}:1`, production: production(service, { canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 10 }, { pause: {} }] } }) });
+}
 
 /** `count` releases paused at once on one worker process (the production worker, a prebuilt bundle): its RSS and `status` latency. */
 async function pausedReleases(count: number, payloadKeys: PayloadKey[] | undefined): Promise<Row> {
@@ -472,27 +467,3 @@ async function startThroughput(count: number, concurrency: number): Promise<Row>
   }
 }
 
-/** Releases per minute `workers` worker processes complete: `count` releases without pauses, 20 in flight. */
-async function workerThroughput(workerCount: number, count: number): Promise<Row> {
-  const server = await benchServer();
-  const { stop: stopWorkers } = await benchWorkers(server, workerCount, benchKeys.payloadKeys);
-  const connection = await Connection.connect({ address: server.address });
-  const releases = new Releases(new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(benchKeys.payloadKeys) }), 'bench');
-  try {
-    const t0 = Date.now();
-    const outcomes = await pool(Array.from({ length: count }, (_, i) => `t${workerCount}-${i}`), 20, async (service) => {
-      const { releaseId } = await releases.start(
-        spec({ service, version: '1.0.0', image: `r/${service}:1`, staging: { namespace: 'staging', deployment: service }, production: production(service, { canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 20 }, { setWeight: 50 }] } }) }),
-        { initiator: 'ci' },
-      );
-      return (await releases.result(releaseId)).outcome;
-    });
-    const ms = Date.now() - t0;
-    const released = outcomes.filter((o) => o === 'released').length;
-    return { workers: workerCount, releases: count, released, wall_s: round(ms / 1000), releases_per_min: round((released / ms) * 60_000) };
-  } finally {
-    await stopWorkers();
-    await connection.close();
-    await server.stop();
-  }
-}
