@@ -450,6 +450,7 @@ async function startThroughput(count: number, concurrency: number): Promise<Row>
       ids.push(releaseId);
     });
     const allMs = Date.now() - t0;
+    console.log(`all ${count} started in ${round(allMs / 1000)} s (aborting them now)`);
     return {
       releases: count,
       in_flight: concurrency,
