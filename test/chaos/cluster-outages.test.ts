@@ -36,11 +36,18 @@ const approve = async (id: string, ...who: string[]) => {
  * Releases checkout@version (a canary with an 8 s pause, two approvals), doing `during` to it
  * while it runs; then reads what it changed outside Temporal.
  */
-async function release(version: string, sha: string, during: (id: string) => Promise<void>): Promise<Effects & { status: ReleaseStatus }> {
+async function release(version: string, sha: string, during: (id: string) => Promise<void>, canaryPause = '8s'): Promise<Effects & { status: ReleaseStatus }> {
   const id = `checkout@${version}`;
   const before = await generations(world.view, 'checkout');
-  expect((await tidegate(world.env, 'start', '-f', releaseSpec(dir, 'checkout', version, sha, { canaryPause: '8s' }))).code).toBe(0);
-  await during(id);
+  expect((await tidegate(world.env, 'start', '-f', releaseSpec(dir, 'checkout', version, sha, { canaryPause }))).code).toBe(0);
+  try {
+    await during(id);
+  } catch (err) {
+    // a failed test must not leave its release holding the service for the next one
+    await tidegate(world.env, 'abort', id, '--reason', 'the test failed');
+    await tidegate(world.env, 'status', id, '--wait');
+    throw err;
+  }
   const done = await tidegate(world.env, 'status', id, '--wait', '--json');
   expect(done.code).toBe(0);
   const after = await generations(world.view, 'checkout');
@@ -78,6 +85,8 @@ test('the baseline release wrote to GitHub, Kubernetes and both sinks as a relea
 });
 
 test('given a release mid-canary, when the history service is SIGKILLed and restarted, then it is released with the same effects', async () => {
+  // a 60 s canary pause, so that the test sees it at 20% however slowly its status calls run under load
+  // (with 8 s, a loaded run once saw it only at approval); the pause's length changes none of the effects
   const effects = await release('2.1.0', 'b1b1b1b1', async (id) => {
     await eventually(`${id} to hold 20% in its canary pause`, () => status(id), (s) => s.stage === 'canary' && s.services[0]?.canaryWeight === 20, 120_000);
     await world.cluster.kill('history');
@@ -85,7 +94,7 @@ test('given a release mid-canary, when the history service is SIGKILLed and rest
     await world.cluster.startService('history');
     await atApproval(id);
     await approve(id, 'alice', 'bob');
-  });
+  }, '60s');
   expect(effects.status.outcome).toBe('released');
   expect(effects.github).toEqual(baseline.github);
   expect(effects.generations).toEqual(baseline.generations);
