@@ -2,6 +2,7 @@
 //   npm run bench                      all of them
 //   npm run bench -- approval-switch   one (approval-switch, detection-rollback, overhead, history-events, concurrent-paused, codec)
 //   npm run bench -- judge-accuracy    the judges' accuracy on a real Prometheus and the simulator (≈ 60 min; not in "all")
+//   npm run bench -- start-throughput  1,000 starts (BENCH_STARTS) from the client library (long today; not in "all")
 //   BENCH_TEMPORAL=cluster npm run bench -- …   the same on the production-shaped cluster (frontend, history,
 //                                      matching and worker services on PostgreSQL); results as <name>-cluster.json
 // They run against the real Temporal dev server (the time-skipping server for history sizes) with
@@ -57,14 +58,16 @@ const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 
 function report(name: string, what: string, rows: Row[], extra: Record<string, unknown> = {}): void {
   const columns = Object.keys(rows[0] ?? {});
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  console.log(`\n${name} (${TEMPORAL === 'cluster' ? 'Temporal cluster on PostgreSQL' : 'Temporal dev server'}): ${what}`);
+  console.log(`\n${name} (${TEMPORAL === 'cluster' && name !== 'history-events' && name !== 'judge-accuracy' ? 'Temporal cluster on PostgreSQL' : 'Temporal dev server'}): ${what}`);
   console.log(columns.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(columns.map((c, i) => String(r[c]).padEnd(widths[i] ?? 0)).join('  '));
   mkdirSync(results, { recursive: true });
   const machine = { node: process.version, cpus: (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) ?? []).length };
-  const file = TEMPORAL === 'cluster' && name !== 'judge-accuracy' ? `${name}-cluster` : name;
-  writeFileSync(join(results, `${file}.json`), `${JSON.stringify({ name, what, temporal: TEMPORAL === 'cluster' ? 'cluster: frontend, history, matching, worker on PostgreSQL' : 'dev server (SQLite)', at: new Date().toISOString(), machine, rows, ...extra }, null, 2)}\n`);
+  // judge accuracy runs on the stack's dev server, history sizes on the time-skipping server: neither on the cluster
+  const onCluster = TEMPORAL === 'cluster' && name !== 'judge-accuracy' && name !== 'history-events';
+  const file = onCluster ? `${name}-cluster` : name;
+  writeFileSync(join(results, `${file}.json`), `${JSON.stringify({ name, what, temporal: onCluster ? 'cluster: frontend, history, matching, worker on PostgreSQL' : name === 'history-events' ? 'time-skipping test server' : 'dev server (SQLite)', at: new Date().toISOString(), machine, rows, ...extra }, null, 2)}\n`);
 }
 
 /** A dev server and a worker in this process whose adapters are the in-memory world, timed. */
@@ -292,7 +295,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   'judge-accuracy': () => judgeAccuracy(report),
 };
 /** Run only when named: they take long. */
-const ONLY_WHEN_NAMED = new Set(['judge-accuracy']);
+const ONLY_WHEN_NAMED = new Set(['judge-accuracy', 'start-throughput']);
 
 const only = process.argv.slice(2);
 const unknown = only.filter((n) => !(n in benchmarks));

@@ -280,6 +280,11 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
             guard,
             codecEndpoint: codecUrl,
             log,
+            // each process is recorded as it starts: `stack down` stops what an interrupted `up` left
+            onStarted: (pids, ports) => {
+              state.temporal = { pid: pids.frontend ?? 0, address: `127.0.0.1:${ports.grpc.frontend}`, uiUrl: ports.ui ? `http://127.0.0.1:${ports.ui}` : '', namespace: 'default', kind: 'cluster', cluster: { pids, ports } };
+              save();
+            },
           });
           const pids = cluster.pids();
           server = { address: cluster.address, uiUrl: cluster.uiUrl ?? '', namespace: cluster.namespace, pid: pids.frontend ?? 0 };
@@ -299,7 +304,7 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
           state.temporal = { ...server, kind };
         }
       } catch (err) {
-        if (attempt >= 3 || !/address already in use/.test(String(err))) throw err;
+        if (attempt >= 3 || !/address already in use/i.test(String(err))) throw err;
         log(`a port was taken as Temporal started (attempt ${attempt}); starting again on new ports…`);
         await stopProcessGroup(codecPid);
       }
@@ -433,7 +438,7 @@ async function stopTemporal(state: StackState): Promise<void> {
     if (ours(pid, name === 'ui' ? 'temporal-ui-server' : 'temporal-server')) await stopProcessGroup(pid);
   }
   // SIGINT: PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave)
-  if (ours(pids.postgres, 'postgres')) await stopProcessGroup(pids.postgres, 30_000, 'SIGINT');
+  if (ours(pids.postgres, join('temporal-cluster', 'postgres'))) await stopProcessGroup(pids.postgres, 30_000, 'SIGINT');
 }
 
 async function stopKube(kubeDir: string): Promise<void> {

@@ -4,7 +4,8 @@
 // temporal-sql-tool), the Web UI server in front of the frontend, the namespace and tidegate's search
 // attributes registered. Chaos tests kill and restart single services and the database through it.
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -45,14 +46,26 @@ export interface TemporalClusterOptions {
   /** Days a closed release stays in the namespace (default 7). */
   retentionDays?: number;
   log?: (line: string) => void;
+  /** Told after each process starts, so a caller can record it before the rest is up (an interrupted start leaves nothing unrecorded). */
+  onStarted?: (pids: Partial<Record<ClusterProcess, number>>, ports: ClusterPorts) => void;
 }
 
 const DB_USER = 'temporal';
-const DB_PASSWORD = 'temporal';
 const DATABASES = [
   { name: 'temporal', schema: 'postgresql/v12/temporal' },
   { name: 'temporal_visibility', schema: 'postgresql/v12/visibility' },
 ] as const;
+
+/**
+ * The database password: made once per stack directory and kept 0600 beside the data. PostgreSQL
+ * checks it on every connection (scram-sha-256): with trust, any local user could log in as the
+ * superuser on the loopback port and run programs as the database's owner.
+ */
+function dbPassword(dir: string): string {
+  const file = join(dir, 'postgres-password');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
 
 function run(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -103,14 +116,14 @@ async function keepOrPick(port: number | undefined, pick: () => Promise<number> 
 /** Temporal stores membership ports in a smallint. */
 const membershipPort = (): Promise<number> => freePortBelow(32_768);
 
-function serverConfig(ports: ClusterPorts, dynamicConfigFile: string): string {
+function serverConfig(ports: ClusterPorts, dynamicConfigFile: string, password: string): string {
   const store = (db: string, maxConns: number): string => `      sql:
         pluginName: postgres12
         databaseName: ${db}
         connectAddr: "127.0.0.1:${ports.postgres}"
         connectProtocol: tcp
         user: ${DB_USER}
-        password: ${DB_PASSWORD}
+        password: "${password}"
         maxConns: ${maxConns}
         maxIdleConns: ${maxConns}
         maxConnLifetime: 1h`;
@@ -211,6 +224,11 @@ export class TemporalCluster {
     return this.options.dir;
   }
 
+  private started(what: ClusterProcess, proc: ManagedProcess): void {
+    this.processes.set(what, proc);
+    this.options.onStarted?.(this.pids(), this.ports);
+  }
+
   private logFile(what: ClusterProcess): string {
     return join(this.dir, 'logs', `temporal-${what}.log`);
   }
@@ -266,15 +284,26 @@ export class TemporalCluster {
           throw new Error(`PostgreSQL runs as the postgres user (it refuses root), which cannot reach ${pgData}: make its parent directories traversable (chmod o+x) or put the stack elsewhere (TIDEGATE_STACK_DIR)`);
         });
       }
-      const initdb = asDbUser(toolPath('initdb'), ['-D', pgData, '-U', DB_USER, '-A', 'trust', '-E', 'UTF8', '--no-instructions', '--no-sync']);
-      await run(initdb.command, initdb.args);
+      // the superuser's password through a file only initdb reads (never a command line)
+      const pwfile = join(this.dir, 'postgres-pwfile');
+      writeFileSync(pwfile, `${dbPassword(this.dir)}\n`, { mode: 0o600 });
+      try {
+        if (runningAsRoot()) {
+          const { uid, gid } = await postgresIds();
+          chownSync(pwfile, uid, gid);
+        }
+        const initdb = asDbUser(toolPath('initdb'), ['-D', pgData, '-U', DB_USER, '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-instructions', '--no-sync']);
+        await run(initdb.command, initdb.args);
+      } finally {
+        rmSync(pwfile, { force: true });
+      }
     }
     const from = sizeOf(log);
     const { command, args } = asDbUser(toolPath('postgres'), [
       '-D', pgData, '-p', String(this.ports.postgres),
       '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200',
     ]);
-    this.processes.set('postgres', await ManagedProcess.start({
+    this.started('postgres', await ManagedProcess.start({
       name: 'PostgreSQL',
       command,
       args,
@@ -299,17 +328,19 @@ export class TemporalCluster {
   private async setUpSchema(): Promise<void> {
     const marker = join(this.dir, 'postgres-schema-created');
     const tool = toolPath('temporal-sql-tool');
-    const base = ['--plugin', 'postgres12', '--endpoint', '127.0.0.1', '--port', String(this.ports.postgres), '--user', DB_USER, '--password', DB_PASSWORD, '--quiet'];
+    // the password through the tool's SQL_PASSWORD, not its command line; no --quiet (it makes a failure exit 0)
+    const base = ['--plugin', 'postgres12', '--endpoint', '127.0.0.1', '--port', String(this.ports.postgres), '--user', DB_USER];
+    const env = { ...process.env, SQL_PASSWORD: dbPassword(this.dir) };
     for (const db of DATABASES) {
       if (!existsSync(`${marker}.${db.name}`)) {
         this.options.log?.(`creating the ${db.name} database…`);
-        await run(tool, [...base, '--database', db.name, 'create-database']).catch((err: unknown) => {
+        await run(tool, [...base, '--database', db.name, 'create-database'], env).catch((err: unknown) => {
           if (!/already exists/.test(String(err))) throw err;
         });
-        await run(tool, [...base, '--database', db.name, 'setup-schema', '--version', '0.0']);
+        await run(tool, [...base, '--database', db.name, 'setup-schema', '--version', '0.0'], env);
         writeFileSync(`${marker}.${db.name}`, '');
       }
-      await run(tool, [...base, '--database', db.name, 'update-schema', '--schema-name', db.schema]);
+      await run(tool, [...base, '--database', db.name, 'update-schema', '--schema-name', db.schema], env);
     }
   }
 
@@ -318,14 +349,16 @@ export class TemporalCluster {
     mkdirSync(configDir, { recursive: true });
     const dynamicConfig = join(configDir, 'dynamicconfig.yaml');
     writeFileSync(dynamicConfig, DYNAMIC_CONFIG);
-    writeFileSync(join(configDir, 'cluster.yaml'), serverConfig(this.ports, dynamicConfig));
+    // it holds the database password: readable by this user only
+    writeFileSync(join(configDir, 'cluster.yaml'), serverConfig(this.ports, dynamicConfig, dbPassword(this.dir)), { mode: 0o600 });
+    chmodSync(join(configDir, 'cluster.yaml'), 0o600);
   }
 
   /** Starts one service (again, after a kill): it is up once its gRPC port listens (the worker service, which serves no gRPC, its membership port). */
   async startService(service: ClusterService): Promise<void> {
     const previous = this.processes.get(service);
     if (previous?.running) return;
-    this.processes.set(service, await ManagedProcess.start({
+    this.started(service, await ManagedProcess.start({
       name: `Temporal ${service}`,
       command: toolPath('temporal-server'),
       args: ['--root', this.dir, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start', '--service', service],
@@ -382,7 +415,7 @@ export class TemporalCluster {
     mkdirSync(join(uiDir, 'config'), { recursive: true });
     writeFileSync(join(uiDir, 'config', 'cluster.yaml'), uiConfig(this.ports, this.namespace, this.options.codecEndpoint));
     const url = this.uiUrl ?? '';
-    this.processes.set('ui', await ManagedProcess.start({
+    this.started('ui', await ManagedProcess.start({
       name: 'Temporal Web UI',
       command: toolPath('temporal-ui-server'),
       args: ['--root', uiDir, '--config', 'config', '--env', 'cluster', 'start'],

@@ -41,11 +41,16 @@ export async function startChaosWorld(dir: string, services: readonly string[] =
       env,
       view: clusterView(state.kubernetes?.kubeconfig ?? ''),
       stop: async () => {
-        await stackDown(dir);
-        await cluster.stop();
+        try {
+          await stackDown(dir);
+        } finally {
+          await cluster.stop();
+        }
       },
     };
   } catch (err) {
+    // what the stack had started before it failed (a control plane, the fakes), then the cluster
+    await stackDown(dir).catch(() => undefined);
     await cluster.stop();
     throw err;
   }

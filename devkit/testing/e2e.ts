@@ -29,8 +29,13 @@ export function userEnv(stackEnv: Record<string, string>, extra: Record<string, 
 }
 
 export async function tidegate(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
+  return tidegateWithin(300_000, env, ...args);
+}
+
+/** `tidegate` killed after `timeoutMs` (a `status --wait` of a release that may take long under load). */
+export async function tidegateWithin(timeoutMs: number, env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [...cli, ...args], { env, cwd: repoRoot, timeout: 300_000 });
+    const { stdout, stderr } = await run(process.execPath, [...cli, ...args], { env, cwd: repoRoot, timeout: timeoutMs });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -42,6 +47,8 @@ export async function tidegate(env: NodeJS.ProcessEnv, ...args: string[]): Promi
 export interface RunningCli {
   output(): { stdout: string; stderr: string };
   done: Promise<CliResult>;
+  /** SIGKILL (a test that failed before it ended: nothing left running). */
+  kill(): void;
 }
 
 export function tidegateRunning(env: NodeJS.ProcessEnv, ...args: string[]): RunningCli {
@@ -57,7 +64,7 @@ export function tidegateRunning(env: NodeJS.ProcessEnv, ...args: string[]): Runn
       resolve({ code: code ?? 1, stdout, stderr });
     });
   });
-  return { output: () => ({ stdout, stderr }), done };
+  return { output: () => ({ stdout, stderr }), done, kill: () => void child.kill('SIGKILL') };
 }
 
 /** `tidegate worker` as a process of its own; ready once it logs that it polls. */

@@ -89,7 +89,8 @@ export function patientConnectionOptions(s: TemporalSettings, waitMs: number, on
           const retry = attempt < maxAttempts && isRetryableError(status);
           if (retry && onUnavailable && Date.now() - lastSaid >= 10_000) {
             lastSaid = Date.now();
-            onUnavailable(`Temporal at ${s.address} is not answering (${status.details || `gRPC status ${status.code}`}); retrying for up to ${seconds(waitMs)}`);
+            const what = status.code === 8 ? 'is limiting requests' : status.code === 14 || status.code === 4 ? 'is not answering' : 'failed a call';
+            onUnavailable(`Temporal at ${s.address} ${what} (${status.details || `gRPC status ${status.code}`}); retrying for up to ${seconds(waitMs)}`);
           }
           return retry;
         },
@@ -98,15 +99,28 @@ export function patientConnectionOptions(s: TemporalSettings, waitMs: number, on
   };
 }
 
+/**
+ * Nothing answered yet (the frontend is down or restarting): worth another try. A server that
+ * answered and refused (a bad API key, a namespace it does not have) is not.
+ */
+function unreachable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'number') return code === 14 || code === 4; // UNAVAILABLE, DEADLINE_EXCEEDED
+  return /Failed to connect before the deadline|ECONNREFUSED|No connection established/i.test(err instanceof Error ? err.message : String(err));
+}
+
 /** Connects, trying again with backoff for up to `waitMs` while nothing answers at the address. */
 export async function connectPatiently(options: ConnectionOptions, waitMs: number, onUnavailable?: UnavailableListener): Promise<Connection> {
   const deadline = Date.now() + waitMs;
   let lastSaid = 0;
   for (let attempt = 1; ; attempt++) {
+    const connection = Connection.lazy({ ...options, connectTimeout: 5_000 });
     try {
-      return await Connection.connect({ ...options, connectTimeout: 5_000 });
+      await connection.ensureConnected();
+      return connection;
     } catch (err) {
-      if (Date.now() + backoffMs(attempt) > deadline) throw err;
+      await connection.close().catch(() => undefined); // a failed attempt's channel would keep reconnecting
+      if (!unreachable(err) || Date.now() + backoffMs(attempt) > deadline) throw err;
       if (onUnavailable && Date.now() - lastSaid >= 10_000) {
         lastSaid = Date.now();
         onUnavailable(`cannot connect to Temporal at ${options.address ?? '?'} (${err instanceof Error ? err.message : String(err)}); retrying for up to ${seconds(waitMs)}`);

@@ -73,6 +73,12 @@ beforeAll(async () => {
   baseline = effects;
 }, 600_000);
 
+/** CLI processes a test left running because it failed before they ended. */
+const running: RunningCli[] = [];
+afterEach(() => {
+  for (const r of running.splice(0)) r.kill();
+});
+
 afterAll(async () => {
   await worker?.stop();
   await world?.stop();
@@ -125,6 +131,7 @@ test('given `status --watch` running, when the frontend is unreachable for 30 s 
     await atApproval(id);
     const watching = tidegateRunning(world.env, 'status', id, '--watch');
     watch = watching;
+    running.push(watching);
     // it is watching: it has shown the release waiting for approval
     await eventually('status --watch to show the release', async () => watching.output().stdout, (out) => out.includes(`${id}  stage approval`), 120_000);
     await world.cluster.kill('frontend');

@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { ReleaseStatus } from '../../src/core/status.js';
 import type { ManagedProcess } from '../../devkit/stack/process.js';
 import { generationDeltas, generations, githubWrites, notificationsOf, releaseSpec, startChaosWorld, type ChaosWorld } from '../../devkit/testing/chaos.js';
-import { eventually, finishHookJob, startWorkerProcess, tidegate } from '../../devkit/testing/e2e.js';
+import { eventually, finishHookJob, startWorkerProcess, tidegate, tidegateWithin } from '../../devkit/testing/e2e.js';
 import { tempDir } from '../../devkit/testing/servers.js';
 
 const dir = tempDir('chaos-workers');
@@ -122,7 +122,8 @@ test('given 20 releases of 20 services in flight, when a worker is SIGKILLed and
   for (let i = 0; i < SERVICES.length; i += 4) {
     await Promise.all(SERVICES.slice(i, i + 4).map(async (s) => expect((await tidegate(world.env, 'start', '-f', releaseSpec(dir, s, version(s), sha(s), { approval: false, canaryPause: '5s' }))).code).toBe(0)));
   }
-  const waits = SERVICES.map((s) => tidegate(world.env, 'status', `${s}@${version(s)}`, '--wait'));
+  // each wait may take minutes under load: a lost activity is retried after its start-to-close timeout
+  const waits = SERVICES.map((s) => tidegateWithin(840_000, world.env, 'status', `${s}@${version(s)}`, '--wait'));
   for (let kill = 0; kill < 5; kill++) {
     await sleep(10_000);
     const victim = workers.shift();
