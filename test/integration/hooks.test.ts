@@ -144,26 +144,22 @@ test('a worker shutting down (or a heartbeat timeout) leaves the Job running for
   const waitForJob = async () => {
     for (let i = 0; i < 150 && !(await jobExists()); i++) await new Promise((r) => setTimeout(r, 200));
   };
+  /** One attempt of the hook, cancelled the way `reason` says once its Job exists; it ends with the cancellation. */
+  const attemptCancelled = async (reason: 'WORKER_SHUTDOWN' | 'TIMED_OUT' | 'CANCELLED', details: ActivityCancellationDetails): Promise<void> => {
+    const env = new MockActivityEnvironment();
+    const attempt = env.run(hooks.runHook, run);
+    await waitForJob();
+    env.cancel(reason, details);
+    await expect(attempt).rejects.toThrow();
+  };
   // given the hook's Job running, when its worker shuts down (a rolling update): the attempt ends, the Job stays
-  const first = new MockActivityEnvironment();
-  const ending = first.run(hooks.runHook, run);
-  await waitForJob();
-  first.cancel('WORKER_SHUTDOWN', new ActivityCancellationDetails({ workerShutdown: true }));
-  await expect(ending).rejects.toThrow();
+  await attemptCancelled('WORKER_SHUTDOWN', new ActivityCancellationDetails({ workerShutdown: true }));
   expect(await jobExists()).toBe(true);
   // the same after a heartbeat timeout
-  const second = new MockActivityEnvironment();
-  const timingOut = second.run(hooks.runHook, run);
-  await new Promise((r) => setTimeout(r, 500));
-  second.cancel('TIMED_OUT', new ActivityCancellationDetails({ timedOut: true }));
-  await expect(timingOut).rejects.toThrow();
+  await attemptCancelled('TIMED_OUT', new ActivityCancellationDetails({ timedOut: true }));
   expect(await jobExists()).toBe(true);
   // the retry on another worker adopts it; when the release is aborted, the Job is deleted
-  const retry = new MockActivityEnvironment();
-  const aborted = retry.run(hooks.runHook, run);
-  await new Promise((r) => setTimeout(r, 500));
-  retry.cancel('CANCELLED', new ActivityCancellationDetails({ cancelRequested: true }));
-  await expect(aborted).rejects.toThrow();
+  await attemptCancelled('CANCELLED', new ActivityCancellationDetails({ cancelRequested: true }));
   expect(await jobExists()).toBe(false);
   const all = await batch.listNamespacedJob({ namespace: 'hooks', labelSelector: 'tidegate.io/hook=expand-schema' });
   expect(all.items.filter((j) => j.metadata?.annotations?.['tidegate.io/key'] === run.key && !j.metadata?.deletionTimestamp)).toHaveLength(0);
