@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Client } from '@temporalio/client';
+import { ServiceError, type Client } from '@temporalio/client';
 import { EXIT_CODES, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
 import { formatProblem, parseSpec, type ReleaseSpec, type SpecOverrides } from '../spec/index.js';
 import { configLabel, fetchReleaseHistory, readHistoryFile, recordedRelease, renderReplay, replayReport } from './analysis-replay.js';
@@ -491,11 +491,25 @@ async function verify(positionals: string[], flags: Flags, io: CliIO, print: (hu
 }
 
 async function watch(releases: Releases, id: string, flags: Flags, io: CliIO): Promise<number> {
+  // --wait alone waits on the release's history, which the server answers with no worker: a worker
+  // restarting (a rolling update, a crash) must not fail the CI job waiting for the release
+  if (!flags.watch) return finish(await releases.result(id), flags, io);
   let last = '';
+  let lastSaid = 0;
   for (;;) {
-    const status: ReleaseStatus = await releases.status(id);
+    let status: ReleaseStatus | undefined;
+    try {
+      status = await releases.status(id);
+    } catch (err) {
+      // the live status is a query a worker answers: while none does, the release still runs; say so and go on watching
+      if (!(err instanceof ServiceError)) throw err;
+      if (Date.now() - lastSaid >= 30_000) {
+        lastSaid = Date.now();
+        io.stderr(`tidegate: no worker answered for ${id}'s status (${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}); still watching\n`);
+      }
+    }
     if (status?.outcome) return finish(await releases.result(id), flags, io);
-    if (flags.watch && !flags.json) {
+    if (status && !flags.json) {
       const text = rendered(() => renderStatus(status));
       if (text !== last) io.stdout(`${text}\n\n`);
       last = text;

@@ -72,10 +72,8 @@ async function untilStage(id: string, stage: string): Promise<void> {
   throw new Error(`${id} never reached ${stage}`);
 }
 
-beforeAll(async () => {
-  server = await startTestDevServer();
-  connection = await Connection.connect({ address: server.address });
-  world = new FakeWorld();
+/** The test's worker, on the world's in-memory adapters (started again after a test stops it). */
+async function startWorkerProcess(): Promise<void> {
   const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags, runHook, ...kubernetes } = world.activities();
   ({ worker, close: closeWorker } = await createWorker({
     temporal: { address: server.address, namespace: server.namespace },
@@ -83,6 +81,13 @@ beforeAll(async () => {
     adapters: { kubernetes, metrics: { measure }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags }, hooks: { runHook } },
   }));
   running = worker.run();
+}
+
+beforeAll(async () => {
+  server = await startTestDevServer();
+  connection = await Connection.connect({ address: server.address });
+  world = new FakeWorld();
+  await startWorkerProcess();
 });
 
 afterAll(async () => {
@@ -246,6 +251,29 @@ test('status --watch shows live progress and exits 12 after an abort', async () 
   expect(r.stdout).toContain('wishlist@1.0.0  aborted: aborted by carol: freeze');
   expect((await cli('status', 'wishlist@1.0.0', '--wait')).code).toBe(12);
 });
+
+test('with no worker running, status --wait and --watch keep waiting (saying so) and end with the release once a worker is back', async () => {
+  const id = 'outage@1.0.0';
+  expect((await cli('start', '-f', quickSpec('outage', '1.0.0'))).code).toBe(0);
+  await untilStage(id, 'approval');
+  // the worker goes away (a rolling update, a crash): nothing answers the release's status query
+  worker.shutdown();
+  await running;
+  await closeWorker();
+  let watchErr = '';
+  let watchOut = '';
+  const io = (stderr: (t: string) => void, stdout: (t: string) => void) => ({ stdout, stderr, env: { TEMPORAL_ADDRESS: server.address, TIDEGATE_USER: 'carol' }, connect: async () => ({ client: new Client({ connection, namespace: server.namespace }), close: async () => undefined }), pollMs: 200 });
+  const waiting = cli('status', id, '--wait');
+  const watching = runCli(['status', id, '--watch'], io((t) => void (watchErr += t), (t) => void (watchOut += t)));
+  for (let i = 0; i < 600 && !watchErr.includes('no worker answered'); i++) await new Promise((r) => setTimeout(r, 200));
+  expect(watchErr).toMatch(new RegExp(`^tidegate: no worker answered for ${id}'s status \\(.+\\); still watching\\n`));
+  await startWorkerProcess();
+  expect((await cli('approve', id, '--as', 'alice')).code).toBe(0);
+  expect((await cli('approve', id, '--as', 'bob')).code).toBe(0);
+  await expect(watching).resolves.toBe(0);
+  expect(watchOut).toContain(`${id}  released`);
+  await expect(waiting).resolves.toMatchObject({ code: 0 });
+}, 180_000);
 
 test('list shows releases by service from the search attributes', async () => {
   let list: { releaseId: string }[] = [];
