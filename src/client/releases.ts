@@ -34,7 +34,7 @@ import { specDigest } from '../signing/digest.js';
 import type { release } from '../workflows/release.js';
 import { OUTCOME_KEY, SERVICE_KEY, STAGE_KEY, VERSION_KEY } from '../workflows/search-attributes.js';
 import { InvalidInputError, RefusedError, ReleaseNotFoundError } from './errors.js';
-import { describeServiceLock } from '../temporal/locks.js';
+import { describeServiceLock, lockHolder } from '../temporal/locks.js';
 
 /** How long a signed decision is valid: long enough to send, short enough not to be replayed later. */
 export const STATEMENT_VALIDITY_MS = 10 * 60_000;
@@ -157,7 +157,7 @@ export class Releases {
         staticSummary: `release ${spec.services.map((s) => `${s.service} ${s.image}`).join(', ')}`,
         staticDetails: startDetails(id, spec, options.initiator, Boolean(signedStart)),
       });
-      await this.awaitLocks(id, options.lockWaitMs ?? 15_000);
+      await this.awaitLocks(id, [...new Set(spec.services.map((s) => s.service))].sort(), options.lockWaitMs ?? 15_000);
       return { releaseId: id, created: true };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -171,11 +171,17 @@ export class Releases {
   /**
    * Waits until the new release holds its service locks, so that a start that returns means the
    * services are taken, and a start that lost a race is refused like one that was checked first.
-   * Reads the TidegateStage search attribute through describe(), which is strongly consistent.
+   * The locks are read where they are taken: each service's lock workflow names its holder in its
+   * memo, set when the release starts it — the release's second workflow task, after its start is
+   * verified. Every refusal at the start (locked, unsigned) comes before that, so a release holding
+   * all its locks is past them; waiting for the release to leave its lock stage instead (its
+   * TidegateStage) also waited for its GitHub commit status and one more task of a worker that
+   * serves every running release, which made a start take seconds under load.
    * Without a worker nothing moves: start then returns after `waitMs`, the release still queued.
    */
-  private async awaitLocks(id: string, waitMs: number): Promise<void> {
+  private async awaitLocks(id: string, services: readonly string[], waitMs: number): Promise<void> {
     const deadline = Date.now() + waitMs;
+    const held = new Set<string>();
     while (Date.now() < deadline) {
       const d = await this.handle(id).describe();
       if (d.status.name !== 'RUNNING') {
@@ -192,6 +198,13 @@ export class Releases {
         return;
       }
       if (stage !== 'lock') return;
+      // locks are taken in name order and kept: a service once seen held is not read again
+      for (const service of services) {
+        if (held.has(service)) continue;
+        if ((await lockHolder(this.client, service)) !== id) break;
+        held.add(service);
+      }
+      if (held.size === services.length) return;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -21,17 +21,22 @@ export async function isReleaseRunning(client: Client, releaseId: string): Promi
   }
 }
 
-export async function describeServiceLock(client: Client, service: string): Promise<ServiceLockState> {
+/** The release id a service's running lock workflow names as its holder (undefined when none runs). */
+export async function lockHolder(client: Client, service: string): Promise<string | undefined> {
   try {
     const d = await client.workflow.getHandle(serviceLockId(service)).describe();
-    if (d.status.name !== 'RUNNING') return { holderRunning: false };
-    const holder = typeof d.memo?.holder === 'string' ? d.memo.holder : undefined;
-    if (!holder) return { holderRunning: false };
-    return { holder, holderRunning: await isReleaseRunning(client, holder) };
+    if (d.status.name !== 'RUNNING') return undefined;
+    return typeof d.memo?.holder === 'string' ? d.memo.holder : undefined;
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return { holderRunning: false };
+    if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
   }
+}
+
+export async function describeServiceLock(client: Client, service: string): Promise<ServiceLockState> {
+  const holder = await lockHolder(client, service);
+  if (!holder) return { holderRunning: false };
+  return { holder, holderRunning: await isReleaseRunning(client, holder) };
 }
 
 /** Terminates a lock only if it is still held by `holder` and that release no longer runs. */

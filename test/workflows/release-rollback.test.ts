@@ -110,6 +110,22 @@ test('a second start of the same id returns the same release; another version is
   expect(secondDeploy).toBeGreaterThan(firstRestore);
 });
 
+test('two versions of one service started at once: one holds the lock when its start returns, the other is refused naming it', async () => {
+  // both clients read the lock free before either release runs: the race is decided by the lock workflow
+  const starts = await Promise.allSettled([h.releases.start(specFor('raced', '1.0.0'), { initiator: 'ci' }), h.releases.start(specFor('raced', '1.0.1'), { initiator: 'ci' })]);
+  const created = starts.filter((s): s is PromiseFulfilledResult<Awaited<ReturnType<typeof h.releases.start>>> => s.status === 'fulfilled');
+  const refused = starts.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+  expect(created).toHaveLength(1);
+  expect(refused).toHaveLength(1);
+  const winner = created[0]?.value.releaseId ?? '';
+  expect(refused[0]?.reason).toEqual(new RefusedError(`raced is being released by ${winner}; wait for it, abort it, or start with --supersede`));
+  // the start returned once the winner held the lock, not only once it had moved on
+  const holder = await h.env.client.workflow.getHandle('tidegate-lock/raced').describe();
+  expect(holder.memo?.holder).toBe(winner);
+  await h.releases.abort(winner, 'ci', 'test over');
+  await expect(h.until(winner, (s) => s.outcome !== undefined)).resolves.toMatchObject({ outcome: 'aborted' });
+});
+
 test('a multi-service release whose second service fails rolls back the first too', async () => {
   const svc = (service: string, extra: Record<string, unknown> = {}) => ({
     service,
