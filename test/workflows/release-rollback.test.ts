@@ -111,7 +111,8 @@ test('a second start of the same id returns the same release; another version is
 });
 
 test('two versions of one service started at once: one holds the lock when its start returns, the other is refused naming it', async () => {
-  // both clients read the lock free before either release runs: the race is decided by the lock workflow
+  // whether both clients read the lock free (the race is then decided by the lock workflow) or the
+  // second already sees the first holding it, the outcome a user sees is the same
   const starts = await Promise.allSettled([h.releases.start(specFor('raced', '1.0.0'), { initiator: 'ci' }), h.releases.start(specFor('raced', '1.0.1'), { initiator: 'ci' })]);
   const created = starts.filter((s): s is PromiseFulfilledResult<Awaited<ReturnType<typeof h.releases.start>>> => s.status === 'fulfilled');
   const refused = starts.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -119,7 +120,7 @@ test('two versions of one service started at once: one holds the lock when its s
   expect(refused).toHaveLength(1);
   const winner = created[0]?.value.releaseId ?? '';
   expect(refused[0]?.reason).toEqual(new RefusedError(`raced is being released by ${winner}; wait for it, abort it, or start with --supersede`));
-  // the start returned once the winner held the lock, not only once it had moved on
+  // the winner holds the service's lock
   const holder = await h.env.client.workflow.getHandle('tidegate-lock/raced').describe();
   expect(holder.memo?.holder).toBe(winner);
   await h.releases.abort(winner, 'ci', 'test over');
