@@ -28,16 +28,21 @@ interface CliRun {
   stderr: string;
 }
 
-async function cli(...argv: string[]): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
+/** The CLI's IO against the test's server, as carol, writing to `stdout` / `stderr` as it goes. */
+function cliIO(stdout: (t: string) => void, stderr: (t: string) => void): Parameters<typeof runCli>[1] {
+  return {
+    stdout,
+    stderr,
     env: { TEMPORAL_ADDRESS: server.address, TIDEGATE_USER: 'carol' },
     connect: async () => ({ client: new Client({ connection, namespace: server.namespace }), close: async () => undefined }),
     pollMs: 200,
-  });
+  };
+}
+
+async function cli(...argv: string[]): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, cliIO((t) => void (stdout += t), (t) => void (stderr += t)));
   return { code, stdout, stderr };
 }
 
@@ -73,7 +78,7 @@ async function untilStage(id: string, stage: string): Promise<void> {
 }
 
 /** The test's worker, on the world's in-memory adapters (started again after a test stops it). */
-async function startWorkerProcess(): Promise<void> {
+async function startWorker(): Promise<void> {
   const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags, runHook, ...kubernetes } = world.activities();
   ({ worker, close: closeWorker } = await createWorker({
     temporal: { address: server.address, namespace: server.namespace },
@@ -87,7 +92,7 @@ beforeAll(async () => {
   server = await startTestDevServer();
   connection = await Connection.connect({ address: server.address });
   world = new FakeWorld();
-  await startWorkerProcess();
+  await startWorker();
 });
 
 afterAll(async () => {
@@ -262,12 +267,11 @@ test('with no worker running, status --wait and --watch keep waiting (saying so)
   await closeWorker();
   let watchErr = '';
   let watchOut = '';
-  const io = (stderr: (t: string) => void, stdout: (t: string) => void) => ({ stdout, stderr, env: { TEMPORAL_ADDRESS: server.address, TIDEGATE_USER: 'carol' }, connect: async () => ({ client: new Client({ connection, namespace: server.namespace }), close: async () => undefined }), pollMs: 200 });
   const waiting = cli('status', id, '--wait');
-  const watching = runCli(['status', id, '--watch'], io((t) => void (watchErr += t), (t) => void (watchOut += t)));
+  const watching = runCli(['status', id, '--watch'], cliIO((t) => void (watchOut += t), (t) => void (watchErr += t)));
   for (let i = 0; i < 600 && !watchErr.includes('no worker answered'); i++) await new Promise((r) => setTimeout(r, 200));
   expect(watchErr).toMatch(new RegExp(`^tidegate: no worker answered for ${id}'s status \\(.+\\); still watching\\n`));
-  await startWorkerProcess();
+  await startWorker();
   expect((await cli('approve', id, '--as', 'alice')).code).toBe(0);
   expect((await cli('approve', id, '--as', 'bob')).code).toBe(0);
   await expect(watching).resolves.toBe(0);
