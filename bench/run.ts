@@ -58,14 +58,14 @@ const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 
 function report(name: string, what: string, rows: Row[], extra: Record<string, unknown> = {}): void {
   const columns = Object.keys(rows[0] ?? {});
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  console.log(`\n${name} (${TEMPORAL === 'cluster' && name !== 'history-events' && name !== 'judge-accuracy' ? 'Temporal cluster on PostgreSQL' : 'Temporal dev server'}): ${what}`);
+  // judge accuracy runs on the stack's dev server, history sizes on the time-skipping server: neither on the cluster
+  const onCluster = TEMPORAL === 'cluster' && name !== 'judge-accuracy' && name !== 'history-events';
+  console.log(`\n${name} (${onCluster ? 'Temporal cluster on PostgreSQL' : 'Temporal dev server'}): ${what}`);
   console.log(columns.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(columns.map((c, i) => String(r[c]).padEnd(widths[i] ?? 0)).join('  '));
   mkdirSync(results, { recursive: true });
   const machine = { node: process.version, cpus: (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) ?? []).length };
-  // judge accuracy runs on the stack's dev server, history sizes on the time-skipping server: neither on the cluster
-  const onCluster = TEMPORAL === 'cluster' && name !== 'judge-accuracy' && name !== 'history-events';
   const file = onCluster ? `${name}-cluster` : name;
   writeFileSync(join(results, `${file}.json`), `${JSON.stringify({ name, what, temporal: onCluster ? 'cluster: frontend, history, matching, worker on PostgreSQL' : name === 'history-events' ? 'time-skipping test server' : 'dev server (SQLite)', at: new Date().toISOString(), machine, rows, ...extra }, null, 2)}\n`);
 }

@@ -69,6 +69,9 @@ export function attemptsWithin(waitMs: number): number {
 
 const seconds = (ms: number): string => `${Math.round(ms / 1_000)} s`;
 
+/** gRPC codes of a server that did not answer: UNAVAILABLE, DEADLINE_EXCEEDED. */
+const notAnswering = (code: number): boolean => code === 14 || code === 4;
+
 /**
  * The gRPC options of a client that rides out Temporal being unreachable for `waitMs`: every
  * retryable call (UNAVAILABLE and the like, the SDK's own rule) is sent again with backoff up to
@@ -89,7 +92,7 @@ export function patientConnectionOptions(s: TemporalSettings, waitMs: number, on
           const retry = attempt < maxAttempts && isRetryableError(status);
           if (retry && onUnavailable && Date.now() - lastSaid >= 10_000) {
             lastSaid = Date.now();
-            const what = status.code === 8 ? 'is limiting requests' : status.code === 14 || status.code === 4 ? 'is not answering' : 'failed a call';
+            const what = status.code === 8 ? 'is limiting requests' : notAnswering(status.code) ? 'is not answering' : 'failed a call';
             onUnavailable(`Temporal at ${s.address} ${what} (${status.details || `gRPC status ${status.code}`}); retrying for up to ${seconds(waitMs)}`);
           }
           return retry;
@@ -105,7 +108,7 @@ export function patientConnectionOptions(s: TemporalSettings, waitMs: number, on
  */
 function unreachable(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
-  if (typeof code === 'number') return code === 14 || code === 4; // UNAVAILABLE, DEADLINE_EXCEEDED
+  if (typeof code === 'number') return notAnswering(code);
   return /Failed to connect before the deadline|ECONNREFUSED|No connection established/i.test(err instanceof Error ? err.message : String(err));
 }
 
