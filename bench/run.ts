@@ -3,6 +3,7 @@
 //   npm run bench -- approval-switch   one (approval-switch, detection-rollback, overhead, history-events, concurrent-paused, codec)
 //   npm run bench -- judge-accuracy    the judges' accuracy on a real Prometheus and the simulator (≈ 60 min; not in "all")
 //   npm run bench -- start-throughput  1,000 starts (BENCH_STARTS) from the client library (long today; not in "all")
+//   npm run bench -- monitor-detection a fault after the switch on the whole local stack, worker alive and killed (≈ 8 min; not in "all")
 //   BENCH_TEMPORAL=cluster npm run bench -- …   the same on the production-shaped cluster (frontend, history,
 //                                      matching and worker services on PostgreSQL); results as <name>-cluster.json
 // They run against the real Temporal dev server (the time-skipping server for history sizes) with
@@ -27,6 +28,9 @@ import { startTestDevServer, tempDir } from '../devkit/testing/servers.js';
 import { startTemporalCluster } from '../devkit/stack/temporal-cluster.js';
 import { FakeWorld, pausedAt, specFor, startHarness } from '../devkit/testing/harness.js';
 import { judgeAccuracy } from './judge-accuracy/index.js';
+import { stackDown, stackEnv, stackUp } from '../devkit/stack/stack.js';
+import { clusterView, startWorkerProcess, userEnv } from '../devkit/testing/e2e.js';
+import { monitorFault } from '../devkit/testing/monitor-fault.js';
 
 /** Benchmarks encrypt as the production worker would when TIDEGATE_PAYLOAD_KEYS is set (the figures then include the codec). */
 const benchKeys = ((keys) => (keys ? { payloadKeys: keys } : {}))(payloadKeysFromEnv(process.env));
@@ -89,11 +93,11 @@ async function devWorld(payloadKeys = benchKeys.payloadKeys): Promise<{ releases
       },
     ]),
   ) as unknown as typeof inner;
-  const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags, runHook, ...kubernetes } = timed;
+  const { measure, watch, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags, runHook, ...kubernetes } = timed;
   const { worker, close } = await createWorker({
     temporal: { address: server.address, namespace: server.namespace, ...(payloadKeys ? { payloadKeys } : {}) },
     taskQueue: 'bench',
-    adapters: { kubernetes, metrics: { measure }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags }, hooks: { runHook } },
+    adapters: { kubernetes, metrics: { measure, watch }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags }, hooks: { runHook } },
   });
   const running = (worker as Worker).run();
   return {
@@ -296,11 +300,61 @@ const benchmarks: Record<string, () => Promise<void>> = {
     report('start-throughput', `${row.releases} releases of as many services started from the client library (${row.in_flight} in flight), one worker; a start returns once its release holds its lock`, [row]);
   },
 
+  /**
+   * Issue [13]'s monitor-window fault on the whole local stack (kube-apiserver, Prometheus scraping
+   * the traffic simulator every second, a `tidegate worker` process): the new version starts failing
+   * 25% of its requests 20 s after the switch; in one row the worker is SIGKILLed 10 s later and
+   * started again at once. Fault → the Service back on the old color (≈ 1 min a run; only when named).
+   */
+  async 'monitor-detection'() {
+    const runs = Number(process.env.BENCH_MONITOR_RUNS ?? 3);
+    const intervalMs = Number(process.env.BENCH_MONITOR_INTERVAL_MS ?? 10_000);
+    const dir = tempDir('bench-monitor');
+    const state = await stackUp({ dir, ...(TEMPORAL === 'cluster' ? { temporal: 'cluster' as const } : {}) });
+    const env = userEnv(stackEnv(state), { TIDEGATE_USER: 'ci' });
+    const view = clusterView(state.kubernetes?.kubeconfig ?? '');
+    let worker = await startWorkerProcess(env, join(dir, 'worker.log'));
+    const rows: Row[] = [];
+    const samples: Record<string, unknown>[] = [];
+    try {
+      for (const kill of [false, true]) {
+        const faultToBack: number[] = [];
+        const restarts: number[] = [];
+        for (let i = 0; i < runs; i++) {
+          const r = await monitorFault({
+            dir, env, view, worker, version: `3.${kill ? 1 : 0}.${i}`, intervalMs, failureLimit: 0, errorRate: 0.25, faultAfterMs: 20_000,
+            ...(kill ? { killAfterMs: 10_000 } : {}), simUrl: env.TIDEGATE_SIM_URL ?? '',
+          });
+          worker = r.worker;
+          if (r.status.outcome !== 'rolled-back' || !Number.isFinite(r.trafficBackAt)) throw new Error(`run ${i}${kill ? ' (worker killed)' : ''}: ${r.status.outcome ?? 'no outcome'} ${r.status.reason ?? ''}, traffic back ${r.trafficBackAt}`);
+          faultToBack.push(r.trafficBackAt - r.faultAt);
+          if (r.killedAt !== undefined && r.workerBackAt !== undefined) restarts.push(r.workerBackAt - r.killedAt);
+          samples.push({ kill, faultToBackMs: r.trafficBackAt - r.faultAt, restartMs: r.workerBackAt !== undefined && r.killedAt !== undefined ? r.workerBackAt - r.killedAt : undefined, measurements: r.status.analyses.find((a) => a.stage === 'monitor')?.measurements.length });
+          console.log(`[monitor-detection] ${kill ? 'worker killed' : 'worker alive'} run ${i + 1}/${runs}: fault → traffic back ${r.trafficBackAt - r.faultAt} ms`);
+        }
+        const restart = restarts.length > 0 ? quantile(restarts, 0.5) : 0;
+        rows.push({
+          worker: kill ? 'SIGKILLed 10 s after the fault, restarted' : 'alive',
+          runs,
+          interval_s: intervalMs / 1000,
+          fault_to_traffic_back_p50_s: round(quantile(faultToBack, 0.5) / 1000),
+          max_s: round(Math.max(...faultToBack) / 1000),
+          worker_restart_p50_s: kill ? round(restart / 1000) : '—',
+          target_s: `${round((intervalMs + 1_000 + restart) / 1000)} (interval + scrape${kill ? ' + restart' : ''})`,
+        });
+      }
+    } finally {
+      await worker.stop();
+      await stackDown(dir);
+    }
+    report('monitor-detection', `a 25%-error fault 20 s after the switch, caught in the monitor window on the local stack (Prometheus scraping every 1 s, ${intervalMs / 1000} s analysis interval and rate window, failureLimit 0); fault → Service back on the old color`, rows, { samples });
+  },
+
   /** A/A false rollbacks and A/B detection of both judges at the documented configs (≈ 60 min; only when named). */
   'judge-accuracy': () => judgeAccuracy(report),
 };
 /** Run only when named: they take long. */
-const ONLY_WHEN_NAMED = new Set(['judge-accuracy', 'start-throughput']);
+const ONLY_WHEN_NAMED = new Set(['judge-accuracy', 'start-throughput', 'monitor-detection']);
 
 const only = process.argv.slice(2);
 const unknown = only.filter((n) => !(n in benchmarks));

@@ -5,11 +5,11 @@ import { createWorker, workerOptionsFromEnv } from '../src/workers/main.js';
 import { payloadKeysFromEnv } from '../src/temporal/codec.js';
 import { FakeWorld } from '../devkit/testing/harness.js';
 
-const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags, runHook, ...kubernetes } = new FakeWorld().activities();
+const { measure, watch, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags, runHook, ...kubernetes } = new FakeWorld().activities();
 const { worker, close } = await createWorker({
   temporal: { address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233', namespace: 'default', ...((keys) => (keys ? { payloadKeys: keys } : {}))(payloadKeysFromEnv(process.env)) },
   taskQueue: 'bench',
-  adapters: { kubernetes, metrics: { measure }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags }, hooks: { runHook } },
+  adapters: { kubernetes, metrics: { measure, watch }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags }, hooks: { runHook } },
   options: workerOptionsFromEnv(),
 });
 console.log('bench worker ready');

@@ -613,6 +613,29 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.releases.start(specFor('checkout', '1.0.0', withoutApproval), { initiator: 'dave' });
     return train(h, 'train-nothing-new', { spec: trainSpec, version: { from: 'tags' } });
   },
+  async 'monitor-watched-released'(h) {
+    // the monitor window's threshold analysis watched batch by batch (10 minutes: ten 1-minute batches of two measurements); released
+    const spec = specFor('checkout', '6.0.0', (doc) => {
+      withoutApproval(doc);
+      doc.production.monitor = { duration: '10m', analyses: ['success-rate'] };
+    });
+    const { releaseId } = await h.releases.start(spec, { initiator: 'dave' });
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'monitor-watch-rolled-back'(h) {
+    // a 24-hour window (5-minute batches): the new version starts failing in the second batch, whose
+    // watch returns at its second Failed measurement; traffic back to blue at once
+    const spec = specFor('checkout', '6.0.1', (doc) => {
+      withoutApproval(doc);
+      doc.production.monitor = { duration: '24h', analyses: ['success-rate'] };
+    });
+    const { releaseId } = await h.releases.start(spec, { initiator: 'dave' });
+    await h.until(releaseId, (s) => (s.analyses.find((a) => a.stage === 'monitor')?.measurements.length ?? 0) >= 10, 30_000);
+    h.world.setMetric('checkout', 'green', 0.8);
+    await h.finish(releaseId);
+    return releaseId;
+  },
   async 'compensation-retried'(h) {
     h.world.setMetric('checkout', 'green', 0.5);
     h.world.failures.set('restoreTraffic', 1);

@@ -9,7 +9,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, type DataConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { BuildCheckResult, MeasureRequest, ReleaseActivities, TimedObservation } from '../../src/activities/types.js';
+import type { BuildCheckResult, MeasureRequest, ReleaseActivities, TimedObservation, WatchRequest } from '../../src/activities/types.js';
+import { watchBatch } from '../../src/activities/watch.js';
 import { createCoordinationActivities } from '../../src/activities/temporal/index.js';
 import { createSigningActivities, type SigningConfig } from '../../src/activities/signing/index.js';
 import { Releases } from '../../src/client/releases.js';
@@ -217,6 +218,9 @@ export class FakeWorld {
         }
         return out;
       },
+      // the batch at once, as if its time had passed: the workflow waits until its last measurement's time
+      watch: async (request: WatchRequest): Promise<TimedObservation[]> =>
+        watchBatch(request, { measure: async (r) => [{ at: r.at ?? new Date().toISOString(), observation: this.observe(r.query) }], waitUntil: async () => undefined }),
       awaitChecks: async () => this.checks,
       dispatchWorkflow: async ({ workflow, ref }) => {
         log(`dispatchWorkflow ${workflow} ${ref}`);

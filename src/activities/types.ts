@@ -1,13 +1,13 @@
 // The activities the release workflow calls, as typed interfaces. Workflows import this file
 // type-only; src/activities/<system>/ implement it (issues [4]–[6]) and tests provide typed mocks.
 // Signatures speak of facts and desired states ("send N% to color X"), never of one router.
-import type { Observation } from '../core/analysis.js';
+import type { Observation, Tally } from '../core/analysis.js';
 import type { TrafficState } from '../core/drift.js';
 import type { Color, ProductionSnapshot, ProductionTarget, StagingSnapshot } from '../core/snapshot.js';
 import type { AllowedSigner } from '../core/allowed-signers.js';
 import type { OidcProof, TrustedIssuer } from '../core/approval.js';
 import type { SignedStatement } from '../core/statement.js';
-import type { WindowsSpec } from '../core/release-spec.js';
+import type { ThresholdAnalysisSpec, WindowsSpec } from '../core/release-spec.js';
 import type { CalendarAnswer } from '../core/windows.js';
 import type { NotificationEvent } from '../core/notifications.js';
 import type { HookOutcome, HookRun } from '../core/hooks.js';
@@ -54,6 +54,28 @@ export interface MeasureRequest {
   query: string;
   /** Range query: one observation per step between start and end (ISO times). */
   range?: { start: string; end: string; stepMs: number };
+  /** Instant query evaluated at this time (ISO) rather than now; ignored for a range query. */
+  at?: string;
+}
+
+/**
+ * A monitor batch watched as it happens: one instant measurement at `firstAt`, then every
+ * `intervalMs`, none after `until`; the watch returns early once the judge decides the run (a Failed
+ * or Inconclusive verdict), so a fault is acted on within an interval, not at the batch's end.
+ */
+export interface WatchRequest {
+  query: string;
+  /** ISO time of the batch's first measurement. */
+  firstAt: string;
+  intervalMs: number;
+  /** ISO time after which the batch takes no measurement. */
+  until: string;
+  /** The analysis's judge, and the tally of the run's measurements before this batch. */
+  judge: {
+    conditions: Pick<ThresholdAnalysisSpec, 'successCondition' | 'failureCondition'>;
+    limits: Pick<ThresholdAnalysisSpec, 'count' | 'failureLimit' | 'inconclusiveLimit' | 'consecutiveErrorLimit'>;
+    tally: Tally;
+  };
 }
 
 export interface TimedObservation {
@@ -64,6 +86,11 @@ export interface TimedObservation {
 export interface MetricsActivities {
   /** Instant query now, or a range query; backend failures and empty results are data, not throws. */
   measure(request: MeasureRequest): Promise<TimedObservation[]>;
+  /**
+   * Watches a monitor batch (WatchRequest): exactly one observation per scheduled time, in order,
+   * heartbeating those taken so far; a retry after a lost worker resumes after them.
+   */
+  watch(request: WatchRequest): Promise<TimedObservation[]>;
 }
 
 export interface BuildCheckResult {

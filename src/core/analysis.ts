@@ -92,6 +92,50 @@ export interface RunVerdict {
 type Limits = Pick<ThresholdAnalysisSpec, 'count' | 'failureLimit' | 'inconclusiveLimit' | 'consecutiveErrorLimit'>;
 
 /**
+ * What the judge remembers of a run's measurements so far: four counts. A run can be judged in
+ * parts with it — a watch over a monitor batch is handed the tally of the batches before, never
+ * their measurements — and `judgeRun` is the fold of `judgeNext` over every measurement.
+ */
+export interface Tally {
+  failed: number;
+  inconclusive: number;
+  consecutiveErrors: number;
+  /** Measurements that were not Error. */
+  counted: number;
+}
+
+export const EMPTY_TALLY: Tally = { failed: 0, inconclusive: 0, consecutiveErrors: 0, counted: 0 };
+
+/**
+ * One more measurement: the new tally, and the verdict if this measurement decided the run (a limit
+ * crossed). Success is decided only by `verdictOf`, once every measurement is in.
+ *
+ *   limits {failureLimit 1}: tally {failed 1, counted 2} + Failed → decided Failed (2 failed > limit 1)
+ *   limits {consecutiveErrorLimit 2}: tally {consecutiveErrors 2} + Error → decided Inconclusive
+ *   any tally {consecutiveErrors 2} + Successful → consecutiveErrors 0, not decided
+ */
+export function judgeNext(limits: Limits, tally: Tally, phase: MeasurementPhase): { tally: Tally; decided?: RunVerdict } {
+  if (phase === 'Error') {
+    const next = { ...tally, consecutiveErrors: tally.consecutiveErrors + 1 };
+    if (next.consecutiveErrors > limits.consecutiveErrorLimit) {
+      return { tally: next, decided: { phase: 'Inconclusive', reason: `${next.consecutiveErrors} consecutive errors from the metrics backend (limit ${limits.consecutiveErrorLimit})` } };
+    }
+    return { tally: next };
+  }
+  const next: Tally = {
+    failed: tally.failed + (phase === 'Failed' ? 1 : 0),
+    inconclusive: tally.inconclusive + (phase === 'Inconclusive' ? 1 : 0),
+    consecutiveErrors: 0,
+    counted: tally.counted + 1,
+  };
+  if (next.failed > limits.failureLimit) return { tally: next, decided: { phase: 'Failed', reason: `${next.failed} failed measurements (limit ${limits.failureLimit})` } };
+  if (next.inconclusive > limits.inconclusiveLimit) {
+    return { tally: next, decided: { phase: 'Inconclusive', reason: `${next.inconclusive} inconclusive measurements (limit ${limits.inconclusiveLimit})` } };
+  }
+  return { tally: next };
+}
+
+/**
  * Verdict of a run so far. Errors do not count towards `count`: a backend that is down can never
  * complete a run as Successful; beyond consecutiveErrorLimit it makes the run Inconclusive.
  *
@@ -101,27 +145,18 @@ type Limits = Pick<ThresholdAnalysisSpec, 'count' | 'failureLimit' | 'inconclusi
  *   limits {consecutiveErrorLimit 2}: [E, E, E]   → Inconclusive
  */
 export function judgeRun(limits: Limits, measurements: readonly Pick<Measurement, 'phase'>[]): RunVerdict {
-  let failed = 0;
-  let inconclusive = 0;
-  let consecutiveErrors = 0;
-  let counted = 0;
+  let tally = EMPTY_TALLY;
   for (const m of measurements) {
-    if (m.phase === 'Error') {
-      consecutiveErrors++;
-      if (consecutiveErrors > limits.consecutiveErrorLimit) {
-        return { phase: 'Inconclusive', reason: `${consecutiveErrors} consecutive errors from the metrics backend (limit ${limits.consecutiveErrorLimit})` };
-      }
-      continue;
-    }
-    consecutiveErrors = 0;
-    counted++;
-    if (m.phase === 'Failed') failed++;
-    if (m.phase === 'Inconclusive') inconclusive++;
-    if (failed > limits.failureLimit) return { phase: 'Failed', reason: `${failed} failed measurements (limit ${limits.failureLimit})` };
-    if (inconclusive > limits.inconclusiveLimit) {
-      return { phase: 'Inconclusive', reason: `${inconclusive} inconclusive measurements (limit ${limits.inconclusiveLimit})` };
-    }
+    const step = judgeNext(limits, tally, m.phase);
+    if (step.decided) return step.decided;
+    tally = step.tally;
   }
-  if (counted >= limits.count) return { phase: 'Successful' };
-  return { phase: 'Running' };
+  return tally.counted >= limits.count ? { phase: 'Successful' } : { phase: 'Running' };
+}
+
+/** The tally of measurements (as `judgeRun` counts them up to its verdict). */
+export function tallyOf(limits: Limits, measurements: readonly Pick<Measurement, 'phase'>[]): Tally {
+  let tally = EMPTY_TALLY;
+  for (const m of measurements) tally = judgeNext(limits, tally, m.phase).tally;
+  return tally;
 }

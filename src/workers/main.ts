@@ -92,15 +92,26 @@ export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapter
 
 /**
  * Worker tuning from the environment. TIDEGATE_MAX_CACHED_WORKFLOWS bounds the workflows kept in
- * memory (≈0.4 MB each; the SDK's default grows with the V8 heap limit, ~2,300 on a 4 GB heap);
- * evicted releases replay from their history when a timer, signal or query needs them.
+ * memory (the SDK's default grows with the V8 heap limit, ~2,300 on a 4 GB heap); evicted releases
+ * replay from their history when a timer, signal or query needs them. TIDEGATE_MAX_ACTIVITIES bounds
+ * the activities running at once (the SDK's default, 100): a monitor window's analysis holds one for
+ * the whole window (a watch that mostly sleeps), so a worker that watches many windows at once needs
+ * more.
  */
 export function workerOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<WorkerOptions> {
-  const raw = env.TIDEGATE_MAX_CACHED_WORKFLOWS;
-  if (!raw) return {};
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`TIDEGATE_MAX_CACHED_WORKFLOWS must be a whole number ≥ 0 (got "${raw}")`);
-  return { maxCachedWorkflows: n, ...(n > 0 && n < 10 ? { maxConcurrentWorkflowTaskExecutions: Math.max(1, n - 1) } : {}) };
+  const whole = (name: string, min: number): number | undefined => {
+    const raw = env[name];
+    if (!raw) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number ≥ ${min} (got "${raw}")`);
+    return n;
+  };
+  const cache = whole('TIDEGATE_MAX_CACHED_WORKFLOWS', 0);
+  const activities = whole('TIDEGATE_MAX_ACTIVITIES', 1);
+  return {
+    ...(cache !== undefined ? { maxCachedWorkflows: cache, ...(cache > 0 && cache < 10 ? { maxConcurrentWorkflowTaskExecutions: Math.max(1, cache - 1) } : {}) } : {}),
+    ...(activities !== undefined ? { maxConcurrentActivityTaskExecutions: activities } : {}),
+  };
 }
 
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig & { configured: string[] } {

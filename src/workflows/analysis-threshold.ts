@@ -1,7 +1,7 @@
 // A threshold analysis: instant measurements every `interval` judged against the limits until the
 // run is decided, or, over a monitor window, one range query per batch that must hold for the whole window.
 import { patched, sleep } from '@temporalio/workflow';
-import { classify, judgeRun, type Measurement, type Observation, type RunVerdict } from '../core/analysis.js';
+import { classify, judgeRun, tallyOf, type Measurement, type Observation, type RunVerdict } from '../core/analysis.js';
 import { monitorBatchMs } from '../core/plan.js';
 import type { Color } from '../core/snapshot.js';
 import type { AnalysisRun } from '../core/status.js';
@@ -10,6 +10,14 @@ import type { ThresholdAnalysisSpec } from '../core/release-spec.js';
 import type { AnalysisOptions } from './analysis.js';
 import { metrics, RETRY } from './release-activities.js';
 import { PATCHES } from './patches.js';
+
+/**
+ * How long the server waits for a watch's heartbeat before it retries the watch elsewhere: with the
+ * retry's first backoff (1 s), the longest a lost worker delays a verdict.
+ */
+export const WATCH_HEARTBEAT_TIMEOUT = '15s';
+/** A watch's time beyond its batch: a slow last query and the worker's queue. */
+const WATCH_SLACK_MS = 120_000;
 
 /** Measures until the run is decided; its measurements go to `run`. */
 export async function measureThreshold(name: string, analysis: ThresholdAnalysisSpec, color: Color | 'staging', query: string, opts: AnalysisOptions, run: AnalysisRun): Promise<RunVerdict> {
@@ -33,8 +41,47 @@ export async function measureThreshold(name: string, analysis: ThresholdAnalysis
       if (verdict.phase !== 'Running') break;
       await sleep(analysis.interval, { summary: `next ${name} measurement` });
     }
+  } else if (patched(PATCHES.monitorWatch.id)) {
+    // Monitor window, watched: a measurement every interval from an activity per batch that returns
+    // at the first verdict, so a fault after the switch is acted on within an interval; the run
+    // must hold for the whole window.
+    const count = Math.max(1, Math.floor(opts.windowMs / analysis.interval));
+    const limits = { ...analysis, count };
+    const start = Date.now();
+    const end = start + opts.windowMs;
+    /** The scheduled time of the run's k-th measurement (k from 1): every interval after the window opens. */
+    const scheduled = (k: number): number => start + k * analysis.interval;
+    let next = 1;
+    while (verdict.phase === 'Running' && scheduled(next) <= end) {
+      const until = Math.max(scheduled(next), Math.min(Date.now() + monitorBatchMs(opts.windowMs, analysis.interval), end));
+      const observations = await metrics.watch.executeWithOptions(
+        {
+          startToCloseTimeout: until - Date.now() + WATCH_SLACK_MS,
+          heartbeatTimeout: WATCH_HEARTBEAT_TIMEOUT,
+          retry: RETRY,
+          summary: `watch ${name} on ${color} until ${new Date(until).toISOString().slice(11, 19)}`,
+        },
+        [{
+          query,
+          firstAt: new Date(scheduled(next)).toISOString(),
+          intervalMs: analysis.interval,
+          until: new Date(until).toISOString(),
+          judge: { conditions: { successCondition: analysis.successCondition, failureCondition: analysis.failureCondition }, limits, tally: tallyOf(limits, run.measurements) },
+        }],
+      );
+      take(observations);
+      next += observations.length;
+      // (the in-memory adapters of the tests answer a batch at once: act no earlier than it ends)
+      const lastAt = Date.parse(observations.at(-1)?.at ?? '');
+      if (lastAt > Date.now()) await sleep(lastAt - Date.now(), { summary: `monitor ${name}` });
+      verdict = judgeRun(limits, run.measurements);
+      if (observations.length === 0) break;
+    }
+    if (verdict.phase === 'Running' || (verdict.phase === 'Successful' && run.measurements.length === 0)) {
+      verdict = { phase: 'Inconclusive', reason: `the window ended with ${run.measurements.filter((m) => m.phase !== 'Error').length} of ${count} measurements` };
+    }
   } else {
-    // Monitor window: one range query per batch; the run must hold for the whole window.
+    // How releases started before the watch replay: one range query per batch, after the batch.
     const count = Math.max(1, Math.floor(opts.windowMs / analysis.interval));
     const limits = { ...analysis, count };
     const end = Date.now() + opts.windowMs;

@@ -79,11 +79,11 @@ async function untilStage(id: string, stage: string): Promise<void> {
 
 /** The test's worker, on the world's in-memory adapters (started again after a test stops it). */
 async function startWorker(): Promise<void> {
-  const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags, runHook, ...kubernetes } = world.activities();
+  const { measure, watch, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags, runHook, ...kubernetes } = world.activities();
   ({ worker, close: closeWorker } = await createWorker({
     temporal: { address: server.address, namespace: server.namespace },
     taskQueue: 'tidegate',
-    adapters: { kubernetes, metrics: { measure }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags }, hooks: { runHook } },
+    adapters: { kubernetes, metrics: { measure, watch }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags }, hooks: { runHook } },
   }));
   running = worker.run();
 }

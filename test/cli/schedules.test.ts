@@ -64,11 +64,11 @@ beforeAll(async () => {
   client = new Client({ connection, namespace: server.namespace });
   releases = new Releases(client, 'tidegate');
   world = new FakeWorld();
-  const { measure, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags, runHook, ...kubernetes } = world.activities();
+  const { measure, watch, awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags, runHook, ...kubernetes } = world.activities();
   ({ worker, close: closeWorker } = await createWorker({
     temporal: { address: server.address, namespace: server.namespace },
     taskQueue: 'tidegate',
-    adapters: { kubernetes, metrics: { measure }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags }, hooks: { runHook } },
+    adapters: { kubernetes, metrics: { measure, watch }, github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags }, hooks: { runHook } },
   }));
   running = worker.run();
 }, 120_000);

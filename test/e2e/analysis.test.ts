@@ -14,6 +14,7 @@ import { stopProcessGroup } from '../../devkit/stack/process.js';
 import { readState, stackDown, stackEnv, stackUp, type StackState } from '../../devkit/stack/stack.js';
 import { clusterView, eventually, productionState, startWorkerProcess, tidegate, userEnv, type ClusterView } from '../../devkit/testing/e2e.js';
 import { tempDir } from '../../devkit/testing/servers.js';
+import { monitorFault } from '../../devkit/testing/monitor-fault.js';
 
 const dir = tempDir('e2e-analysis');
 let state: StackState;
@@ -206,6 +207,28 @@ test('a canary whose image starts failing 20% of requests fails within interval 
   expect(trafficBackAt - firstFailed).toBeLessThanOrEqual(2 * interval + 5_000);
   expect(await productionState(view)).toMatchObject({ live: stable, route: { [`checkout-${stable}`]: 100 } });
 }, 240_000);
+
+test('a fault after the switch, with the worker SIGKILLed mid-watch and started again, is caught in the monitor window: traffic back on the old color, every scheduled measurement on record', async () => {
+  // given a release in its monitor window, watched every 5 s, whose new image starts failing 25% of
+  // requests 20 s after the switch; the worker is SIGKILLed 10 s later and started again at once
+  const intervalMs = 5_000;
+  const failureLimit = 2;
+  const r = await monitorFault({ dir, env, view, worker, version: '1.2.5', intervalMs, failureLimit, errorRate: 0.25, faultAfterMs: 20_000, killAfterMs: 10_000, simUrl: env.TIDEGATE_SIM_URL ?? '' });
+  worker = r.worker;
+  // then the release is rolled back by the monitor analysis (exit 10) and traffic is on the old color
+  expect(r.code).toBe(10);
+  expect(r.status).toMatchObject({ outcome: 'rolled-back', cause: 'analysis' });
+  expect(r.status.reason).toMatch(/^analysis success-rate failed at monitor of checkout: 3 failed measurements \(limit 2\)/);
+  expect((await productionState(view)).live).toBe(r.stable);
+  // every scheduled measurement is on record, one interval apart: the watch the killed worker lost
+  // was resumed after what it had heartbeated, catching up on the times it missed
+  const run = r.status.analyses.find((a) => a.stage === 'monitor');
+  const times = (run?.measurements ?? []).map((m) => at(m.at));
+  expect(times.slice(1).map((t, i) => t - (times[i] ?? NaN))).toEqual(times.slice(1).map(() => intervalMs));
+  expect(times.some((t) => t > (r.killedAt ?? Infinity))).toBe(true);
+  expect(run?.measurements.filter((m) => m.phase === 'Failed')).toHaveLength(failureLimit + 1);
+  console.log(`monitor fault: switch → fault ${r.faultAt - r.switchedAt} ms; fault → worker killed ${(r.killedAt ?? NaN) - r.faultAt} ms; worker restarted in ${(r.workerBackAt ?? NaN) - (r.killedAt ?? NaN)} ms; fault → traffic back on ${r.stable} ${r.trafficBackAt - r.faultAt} ms`);
+}, 300_000);
 
 test('a latency regression fails the compare judge', async () => {
   // given a new image whose p95 latency is 400 ms against the stable 60 ms

@@ -5,7 +5,9 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createPrometheusActivities } from '../../src/activities/prometheus/index.js';
-import type { MetricsActivities } from '../../src/activities/types.js';
+import type { MetricsActivities, TimedObservation, WatchRequest } from '../../src/activities/types.js';
+import { EMPTY_TALLY } from '../../src/core/analysis.js';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { freePort } from '../../devkit/stack/ports.js';
 import { ManagedProcess } from '../../devkit/stack/process.js';
 import { startPrometheus, type PrometheusServer } from '../../devkit/stack/prometheus.js';
@@ -88,6 +90,52 @@ test('a range query over a window without data is one "no data" observation', as
   const end = Date.now();
   const observations = await prom.measure({ query: 'error_ratio{color="purple"}', range: { start: new Date(end - 5_000).toISOString(), end: new Date(end).toISOString(), stepMs: 1_000 } });
   expect(observations).toEqual([{ at: new Date(end).toISOString(), observation: { kind: 'empty', message: 'no data in the window: the query matched no series' } }]);
+});
+
+describe('watching a monitor batch: a measurement at each scheduled time, until the judge decides or the batch ends', () => {
+  const judge = (failureLimit: number): WatchRequest['judge'] => ({
+    conditions: { successCondition: { op: '<', value: 0.1, text: '< 0.1' } },
+    limits: { count: 100, failureLimit, inconclusiveLimit: 0, consecutiveErrorLimit: 4 },
+    tally: EMPTY_TALLY,
+  });
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const valueOf = (o: TimedObservation): unknown => (o.observation.kind === 'value' ? o.observation.value : o.observation.kind);
+
+  test('a healthy color is measured at every scheduled time to the end of the batch', async () => {
+    const first = Math.ceil(Date.now() / 1000) * 1000 + 1_000;
+    const observations = await prom.watch({ query: 'error_ratio{color="blue"}', firstAt: iso(first), intervalMs: 1_000, until: iso(first + 3_000), judge: judge(1) });
+    expect(observations.map((o) => [o.at, valueOf(o)])).toEqual([0, 1, 2, 3].map((k) => [iso(first + k * 1_000), 0.001]));
+    expect(Date.now()).toBeGreaterThanOrEqual(first + 3_000); // it watched in real time
+  });
+
+  test('a failing color ends the batch at the measurement that decides the run', async () => {
+    const first = Math.ceil(Date.now() / 1000) * 1000 + 1_000;
+    const observations = await prom.watch({ query: 'error_ratio{color="green"}', firstAt: iso(first), intervalMs: 1_000, until: iso(first + 60_000), judge: judge(1) });
+    // failureLimit 1: the second Failed decides; 58 more were due
+    expect(observations.map((o) => [o.at, valueOf(o)])).toEqual([[iso(first), 0.25], [iso(first + 1_000), 0.25]]);
+    expect(Date.now()).toBeLessThan(first + 10_000);
+  });
+
+  test('the tally of the batches before counts: one more failure decides', async () => {
+    const first = Math.ceil(Date.now() / 1000) * 1000 + 1_000;
+    const observations = await prom.watch({ query: 'error_ratio{color="green"}', firstAt: iso(first), intervalMs: 1_000, until: iso(first + 60_000), judge: { ...judge(1), tally: { failed: 1, inconclusive: 0, consecutiveErrors: 0, counted: 5 } } });
+    expect(observations).toHaveLength(1);
+  });
+
+  test('a retry resumes after the heartbeated measurements and catches up on the times it missed', async () => {
+    // the lost attempt measured at first; the worker was down for the next two scheduled times
+    const first = Math.floor(Date.now() / 1000) * 1000 - 2_000;
+    const lost: TimedObservation[] = [{ at: iso(first), observation: { kind: 'value', value: 0.001 } }];
+    const env = new MockActivityEnvironment({ heartbeatDetails: lost, heartbeatTimeoutMs: 15_000 });
+    const heartbeats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => heartbeats.push(d));
+    const raw = createPrometheusActivities({ url: prometheus.url });
+    const observations: TimedObservation[] = await env.run(raw.watch, { query: 'error_ratio{color="blue"}', firstAt: iso(first), intervalMs: 1_000, until: iso(first + 3_000), judge: judge(1) });
+    expect(observations.map((o) => [o.at, valueOf(o)])).toEqual([0, 1, 2, 3].map((k) => [iso(first + k * 1_000), 0.001]));
+    // what it had measured is heartbeated after each measurement, the lost attempt's first
+    expect(heartbeats.at(-1)).toEqual(observations);
+    expect(heartbeats.every((d) => Array.isArray(d) && d[0]?.at === iso(first))).toBe(true);
+  });
 });
 
 test('a query Prometheus rejects is a non-retryable error with its message', async () => {

@@ -31,7 +31,7 @@ export function fakeAdapters(world: FakeWorld): Adapters {
       restoreStaging: a.restoreStaging,
       observeTraffic: a.observeTraffic,
     },
-    metrics: { measure: a.measure },
+    metrics: { measure: a.measure, watch: a.watch },
     github: {
       awaitChecks: a.awaitChecks,
       dispatchWorkflow: a.dispatchWorkflow,

@@ -1,5 +1,5 @@
 // Pure decisions of src/core, table-driven.
-import { classify, judgeRun, type MeasurementPhase, type Observation } from '../../src/core/analysis.js';
+import { classify, judgeNext, judgeRun, tallyOf, type MeasurementPhase, type Observation } from '../../src/core/analysis.js';
 import { checkApprove, checkReject, isApproved, type ApprovalGate } from '../../src/core/approval.js';
 import { rollbackOrder, type Compensation } from '../../src/core/compensation.js';
 import { holds, parseCondition } from '../../src/core/condition.js';
@@ -85,6 +85,26 @@ describe('threshold judge: run verdicts', () => {
   ])('%s → %s', (phases, verdict) => expect(judgeRun(limits, run(phases)).phase).toBe(verdict));
   test('a backend that is always down never passes', () => {
     expect(judgeRun({ ...limits, consecutiveErrorLimit: 100 }, run('E'.repeat(50))).phase).toBe('Running');
+  });
+  // a monitor batch is judged from the tally of the batches before it: the verdict is the same
+  // wherever the run is cut
+  test.each<[string, string, string | undefined]>([
+    ['SF', 'F', 'Failed'],
+    ['SF', 'S', undefined],
+    ['EE', 'E', 'Inconclusive'],
+    ['EE', 'SE', undefined], // data in between resets the consecutive errors
+    ['SI', 'I', 'Inconclusive'],
+  ])('tally of %s, then %s → decided %s', (before, after, decided) => {
+    let tally = tallyOf(limits, run(before));
+    let verdict: string | undefined;
+    for (const m of run(after)) {
+      const step = judgeNext(limits, tally, m.phase);
+      tally = step.tally;
+      verdict ??= step.decided?.phase;
+    }
+    expect(verdict).toBe(decided);
+    const whole = judgeRun(limits, run(before + after)).phase;
+    expect(decided ?? 'not decided').toBe(whole === 'Running' || whole === 'Successful' ? 'not decided' : whole);
   });
 });
 

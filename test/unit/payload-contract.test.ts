@@ -69,6 +69,19 @@ const samples: Samples = {
     inputs: [[{ query: 'sum(rate(x[1m]))' }], [{ query: 'up', range: { start: at, end: at, stepMs: 15_000 } }]],
     results: prometheusAnswers.map((o) => [...o]),
   },
+  watch: {
+    inputs: [
+      [{
+        query: 'sum(rate(x[1m]))',
+        firstAt: at,
+        intervalMs: 30_000,
+        until: at,
+        judge: { conditions: { successCondition: { op: '>=', value: 0.99, text: '>= 0.99' } }, limits: { count: 60, failureLimit: 0, inconclusiveLimit: 0, consecutiveErrorLimit: 4 }, tally: { failed: 0, inconclusive: 1, consecutiveErrors: 2, counted: 3 } },
+      }],
+    ],
+    // a watch answers one observation per scheduled time: instant answers, NaN and ±Inf included
+    results: prometheusAnswers.filter((o) => o.length === 1).map((o) => [...o]),
+  },
   awaitChecks: {
     inputs: [[{ repo: 'acme/checkout', sha: '3f2c9e1', requiredChecks: [], timeoutMs: 1 }]],
     results: [{ conclusion: 'success', failing: [] }, { conclusion: 'timed-out', failing: [{ name: 'build', conclusion: 'missing' }] }],

@@ -105,6 +105,8 @@ const reachesGuardedCode: Record<PatchId, (r: Recorded) => boolean> = {
   'signed-decisions': (r) => r.result.status.timeline.some((t) => t.event === 'approval started'),
   // a staging, canary or switch stage was about to start (the calendar is checked before each)
   'release-calendar': (r) => r.result.status.timeline.some((t) => (t.code === 'stage-started' || t.event.endsWith(' started')) && ['staging', 'canary', 'switch'].includes(t.stage ?? '')),
+  // a threshold analysis of the monitor window started measuring
+  'monitor-watch': (r) => r.result.status.analyses.some((a) => a.stage === 'monitor' && a.kind === 'threshold' && a.measurements.length > 0),
   // the release took its snapshot (every release asks once, right after it)
   'hook-stages': (r) => r.result.status.timeline.some((t) => t.event.startsWith('snapshot: ')),
   // the build gate ran for a spec that dispatches a workflow

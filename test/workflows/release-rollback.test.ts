@@ -265,6 +265,31 @@ test('a failed analysis rolls back at once, cutting short the analyses still mea
   expect(Date.parse(latency?.endedAt ?? '') - Date.parse(latency?.startedAt ?? '')).toBeLessThan(10 * 60_000);
 });
 
+test('a fault after the switch is acted on at the failing measurement, not at the end of its monitor batch', async () => {
+  // a 24-hour window is measured in 5-minute batches of ten 30 s measurements
+  const spec = specFor('late', '1.0.1', (doc) => {
+    doc.staging = undefined;
+    doc.production.approval = undefined;
+    doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'late' }, steps: [{ setWeight: 50 }] };
+    doc.production.monitor = { duration: '24h', analyses: ['success-rate'] };
+  });
+  const { releaseId } = await h.releases.start(spec, { initiator: 'carol' });
+  const monitorRun = (s: { analyses: { stage: string; measurements: unknown[] }[] }): { measurements: unknown[] } | undefined => s.analyses.find((a) => a.stage === 'monitor');
+  await h.until(releaseId, (s) => (monitorRun(s)?.measurements.length ?? 0) >= 10, 30_000);
+  h.world.setMetric('late', 'green', 0.8); // the new version starts failing 20% of requests in the second batch
+  const result = await h.finish(releaseId);
+  expect(result).toMatchObject({ outcome: 'rolled-back', cause: 'analysis' });
+  expect(result.reason).toBe('analysis success-rate failed at monitor of late: 2 failed measurements (limit 1)');
+  const run = result.status.analyses.find((a) => a.stage === 'monitor');
+  // the batch ended at its second failed measurement: 8 more were due in it
+  expect(run?.measurements.map((m) => m.phase)).toEqual([...Array<string>(10).fill('Successful'), 'Failed', 'Failed']);
+  const failedAt = Date.parse(run?.measurements.at(-1)?.at ?? '');
+  const restoredAt = Date.parse(result.status.timeline.find((t) => t.event.startsWith('rollback: return late traffic to blue'))?.at ?? '');
+  expect(restoredAt - failedAt).toBeGreaterThanOrEqual(0);
+  expect(restoredAt - failedAt).toBeLessThan(5_000);
+  expect(h.world.service('late')).toMatchObject({ active: 'blue' });
+});
+
 describe('compare analyses (canary against the stable color, Mann-Whitney judge)', () => {
   const withLatency = (doc: Parameters<Parameters<typeof specFor>[2] & object>[0]): void => {
     doc.analyses.latency = { kind: 'compare', query: 'latency{service="{{service}}",color="{{color}}"}', interval: '15s', count: 8, onInconclusive: 'rollback' };

@@ -8,6 +8,8 @@ import type { Observation } from '../../core/analysis.js';
 import { toMetricValue, type MetricValue } from '../../core/values.js';
 import type { MeasureRequest, MetricsActivities, TimedObservation } from '../types.js';
 import { apiFailure, isPermanent, type PermanentStatuses } from '../failures.js';
+import { activityContext } from '../context.js';
+import { watchActivity } from '../watch.js';
 
 /**
  * The answers that are failures (../failures.ts): a mistake in the spec or in the worker's
@@ -91,8 +93,10 @@ export function createPrometheusActivities(options: PrometheusOptions): MetricsA
       params.set('start', String(Date.parse(request.range.start) / 1000));
       params.set('end', String(Date.parse(request.range.end) / 1000));
       params.set('step', `${Math.max(1, Math.round(request.range.stepMs / 1000))}s`);
+    } else if (request.at) {
+      params.set('time', String(Date.parse(request.at) / 1000));
     }
-    const at = request.range?.end ?? now;
+    const at = request.range?.end ?? request.at ?? now;
     const backendDown = (message: string): TimedObservation[] => [{ at, observation: { kind: 'error', message } }];
     let res: Response;
     try {
@@ -123,5 +127,5 @@ export function createPrometheusActivities(options: PrometheusOptions): MetricsA
     return observationsOf(body, at);
   }
 
-  return { measure };
+  return { measure, watch: watchActivity(measure, activityContext) };
 }
