@@ -229,7 +229,7 @@ export const PATCHES = {
     id: 'monitor-watch',
     guards:
       'A threshold analysis in the monitor window is watched: a `watch` activity per batch measures every interval (heartbeating what it measured) and returns at the first Failed or Inconclusive verdict, so a fault after the switch is acted on within an interval. Releases started without it sleep a batch (1–5 minutes), then judge one range query of it.',
-    since: 'HEAD',
+    since: 'a25d42d',
     fixtures: {
       new: ['monitor-watched-released', 'monitor-watch-rolled-back'],
       // every release recorded before it measured its monitor window in batches after the fact
