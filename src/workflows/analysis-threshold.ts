@@ -15,7 +15,7 @@ import { PATCHES } from './patches.js';
  * How long the server waits for a watch's heartbeat before it retries the watch elsewhere: with the
  * retry's first backoff (1 s), the longest a lost worker delays a verdict.
  */
-export const WATCH_HEARTBEAT_TIMEOUT = '15s';
+export const WATCH_HEARTBEAT_TIMEOUT = '10s';
 /** A watch's time beyond its batch: a slow last query and the worker's queue. */
 const WATCH_SLACK_MS = 120_000;
 

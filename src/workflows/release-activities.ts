@@ -4,6 +4,12 @@ import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { CoordinationActivities, GitHubActivities, KubernetesActivities, MetricsActivities, SigningActivities } from '../activities/types.js';
 
 export const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 };
+/**
+ * The start-to-close timeout of a call that moves or reads traffic (one or a few Kubernetes API
+ * requests, no waiting): a worker lost in the middle of one delays the release — or its rollback —
+ * by this at most before the call is retried elsewhere, not by minutes.
+ */
+export const TRAFFIC_CALL_TIMEOUT = '20s';
 
 export const k8s = proxyActivities<KubernetesActivities>({ startToCloseTimeout: '2m', retry: RETRY });
 export const coordination = proxyActivities<CoordinationActivities>({ startToCloseTimeout: '30s', retry: RETRY });
