@@ -3,6 +3,7 @@
 //   npm run bench -- approval-switch   one (approval-switch, detection-rollback, overhead, history-events, concurrent-paused, codec)
 //   npm run bench -- judge-accuracy    the judges' accuracy on a real Prometheus and the simulator (≈ 60 min; not in "all")
 //   npm run bench -- start-throughput  1,000 starts (BENCH_STARTS) from the client library (long today; not in "all")
+//   npm run bench -- worker-throughput releases per minute of 1, 2 and 4 workers sharing one in-memory world (≈ 5 min; not in "all")
 //   npm run bench -- monitor-detection a fault after the switch on the whole local stack, worker alive and killed (≈ 8 min; not in "all")
 //   BENCH_TEMPORAL=cluster npm run bench -- …   the same on the production-shaped cluster (frontend, history,
 //                                      matching and worker services on PostgreSQL); results as <name>-cluster.json
@@ -31,6 +32,7 @@ import { judgeAccuracy } from './judge-accuracy/index.js';
 import { stackDown, stackEnv, stackUp } from '../devkit/stack/stack.js';
 import { clusterView, startWorkerProcess, userEnv } from '../devkit/testing/e2e.js';
 import { monitorFault } from '../devkit/testing/monitor-fault.js';
+import { serveWorld } from '../devkit/testing/world-server.js';
 
 /** Benchmarks encrypt as the production worker would when TIDEGATE_PAYLOAD_KEYS is set (the figures then include the codec). */
 const benchKeys = ((keys) => (keys ? { payloadKeys: keys } : {}))(payloadKeysFromEnv(process.env));
@@ -50,6 +52,8 @@ async function benchServer(): Promise<{ address: string; namespace: string; stop
   return { address: cluster.address, namespace: cluster.namespace, stop: () => cluster.stop() };
 }
 type Row = Record<string, string | number>;
+/** The machine a result was measured on. */
+const machine = { node: process.version, cpus: (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) ?? []).length };
 
 function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -69,7 +73,6 @@ function report(name: string, what: string, rows: Row[], extra: Record<string, u
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(columns.map((c, i) => String(r[c]).padEnd(widths[i] ?? 0)).join('  '));
   mkdirSync(results, { recursive: true });
-  const machine = { node: process.version, cpus: (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) ?? []).length };
   const file = onCluster ? `${name}-cluster` : name;
   writeFileSync(join(results, `${file}.json`), `${JSON.stringify({ name, what, temporal: onCluster ? 'cluster: frontend, history, matching, worker on PostgreSQL' : name === 'history-events' ? 'time-skipping test server' : 'dev server (SQLite)', at: new Date().toISOString(), machine, rows, ...extra }, null, 2)}\n`);
 }
@@ -301,6 +304,51 @@ const benchmarks: Record<string, () => Promise<void>> = {
   },
 
   /**
+   * Releases per minute one worker completes with in-memory adapters, and with 2 and 4 workers on the
+   * same queue sharing one in-memory world (served over HTTP by this process, as real workers share
+   * one cluster). Each release is a whole release — lock, snapshot, canary step, switch, a 1 s
+   * scale-down delay — started from the client library 50 at a time; a fresh server per row.
+   */
+  async 'worker-throughput'() {
+    const count = Number(process.env.BENCH_THROUGHPUT_RELEASES ?? 200);
+    const rows: Row[] = [];
+    for (const n of (process.env.BENCH_THROUGHPUT_WORKERS ?? '1,2,4').split(',').map(Number)) {
+      const server = await benchServer();
+      const world = await serveWorld(new FakeWorld());
+      const { workers, rss, stop: stopWorkers } = await benchWorkers(server, n, benchKeys.payloadKeys, { BENCH_WORLD_URL: world.url });
+      const connection = await Connection.connect({ address: server.address });
+      const releases = new Releases(new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(benchKeys.payloadKeys) }), 'bench');
+      try {
+        const services = Array.from({ length: count }, (_, i) => `tp${n}-${String(i).padStart(4, '0')}`);
+        const t0 = Date.now();
+        const ids = await pool(services, 50, async (service) =>
+          (await releases.start(spec({ service, version: '1.0.0', image: `r/${service}:1`, production: production(service, { canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 50 }] } }) }), { initiator: 'ci' })).releaseId,
+        );
+        const startedS = (Date.now() - t0) / 1000;
+        const results = await pool(ids, 200, (id) => releases.result(id));
+        const wallS = (Date.now() - t0) / 1000;
+        const notReleased = results.filter((r) => r.outcome !== 'released');
+        if (notReleased.length > 0) throw new Error(`${notReleased.length} of ${count} did not release: ${notReleased[0]?.outcome} ${notReleased[0]?.reason ?? ''}`);
+        rows.push({
+          workers: n,
+          releases: count,
+          all_started_s: round(startedS),
+          all_released_s: round(wallS),
+          releases_per_min: round((count / wallS) * 60),
+          rss_mb_per_worker: workers.map((w) => round(rss(w), 0)).join(' / '),
+        });
+        console.log(`[worker-throughput] ${n} worker(s): ${count} releases in ${round(wallS)} s`);
+      } finally {
+        await stopWorkers();
+        await connection.close();
+        await world.close();
+        await server.stop();
+      }
+    }
+    report('worker-throughput', `whole releases completed per minute by 1, 2 and 4 worker processes on one queue (in-memory adapters, one shared world), ${count} releases started 50 at a time; this machine has ${machine.cpus} cores for the server, the workers and the benchmark`, rows);
+  },
+
+  /**
    * Issue [13]'s monitor-window fault on the whole local stack (kube-apiserver, Prometheus scraping
    * the traffic simulator every second, a `tidegate worker` process): the new version starts failing
    * 25% of its requests 20 s after the switch; in one row the worker is SIGKILLed 10 s later and
@@ -354,7 +402,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   'judge-accuracy': () => judgeAccuracy(report),
 };
 /** Run only when named: they take long. */
-const ONLY_WHEN_NAMED = new Set(['judge-accuracy', 'start-throughput', 'monitor-detection']);
+const ONLY_WHEN_NAMED = new Set(['judge-accuracy', 'start-throughput', 'monitor-detection', 'worker-throughput']);
 
 const only = process.argv.slice(2);
 const unknown = only.filter((n) => !(n in benchmarks));
@@ -412,12 +460,12 @@ async function compiledBenchWorker(): Promise<string> {
 }
 
 /** Bench worker processes (bench/worker.ts compiled: the production createWorker, in-memory adapters, a prebuilt workflow bundle, as `npm run build` makes) on task queue "bench". */
-async function benchWorkers(server: { address: string }, n: number, payloadKeys: PayloadKey[] | undefined): Promise<{ workers: ManagedProcess[]; rss: (w: ManagedProcess) => number; stop: () => Promise<void> }> {
+async function benchWorkers(server: { address: string }, n: number, payloadKeys: PayloadKey[] | undefined, extraEnv: Record<string, string> = {}): Promise<{ workers: ManagedProcess[]; rss: (w: ManagedProcess) => number; stop: () => Promise<void> }> {
   const dir = tempDir('bench-worker');
   const bundle = join(dir, 'workflow-bundle.js');
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath: join(repoRoot, 'src', 'workflows', 'index.ts'), workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES], logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } })).code);
-  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: server.address, TIDEGATE_WORKFLOW_BUNDLE: bundle };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, TEMPORAL_ADDRESS: server.address, TIDEGATE_WORKFLOW_BUNDLE: bundle };
   delete env.NODE_OPTIONS;
   delete env.TIDEGATE_PAYLOAD_KEYS_FILE;
   if (payloadKeys) env.TIDEGATE_PAYLOAD_KEYS = payloadKeys.map((k) => `${k.id}:${k.key.toString('base64')}`).join(',');
