@@ -2,8 +2,8 @@
 // {system, operation} (src/core/metrics.ts) on the activity's metric meter, so they leave the worker
 // with the SDK's own metrics. An adapter's activity that throws is one error (a cancellation is not:
 // the workflow asked for it); Prometheus answers a failing backend with an Error measurement instead
-// of a throw, so a measure whose answer holds one counts too. Outside an activity (tests and
-// scripts call adapters directly) nothing is recorded.
+// of a throw, so each Error measurement in an answer counts too (a watch's answer holds one per
+// failed query). Outside an activity (tests and scripts call adapters directly) nothing is recorded.
 import { CancelledFailure } from '@temporalio/common';
 import { METRICS } from '../core/metrics.js';
 import { activityContext } from './context.js';
@@ -15,9 +15,9 @@ function countError(system: ExternalSystem, operation: string): void {
   meter?.createCounter('tidegate_external_call_errors', undefined, METRICS.tidegate_external_call_errors.description).add(1, { system, operation });
 }
 
-/** Whether an answer carries an Error measurement (a Prometheus answer: TimedObservation[]). */
-function answeredWithError(result: unknown): boolean {
-  return Array.isArray(result) && result.some((r: unknown) => typeof r === 'object' && r !== null && (r as { observation?: { kind?: unknown } }).observation?.kind === 'error');
+/** How many Error measurements an answer carries (a Prometheus answer: TimedObservation[]; a watch's holds one per failed query). */
+function errorsIn(result: unknown): number {
+  return Array.isArray(result) ? result.filter((r: unknown) => typeof r === 'object' && r !== null && (r as { observation?: { kind?: unknown } }).observation?.kind === 'error').length : 0;
 }
 
 /** The same activities, each failure of which is counted for `system`. */
@@ -33,7 +33,7 @@ export function countingErrors<T extends object>(system: ExternalSystem, activit
         if (!(err instanceof CancelledFailure)) countError(system, name);
         throw err;
       }
-      if (system === 'prometheus' && answeredWithError(result)) countError(system, name);
+      if (system === 'prometheus') for (let i = errorsIn(result); i > 0; i--) countError(system, name);
       return result;
     };
   }

@@ -8,7 +8,7 @@ import { classify, judgeNext, type Tally } from '../core/analysis.js';
 import { waitOrCancel } from './context.js';
 import type { MeasureRequest, TimedObservation, WatchRequest } from './types.js';
 
-/** The longest wait between two heartbeats: how soon a cancellation (an abort, a fail-fast) reaches the watch. */
+/** How often the watch heartbeats (the SDK sends at most one per 0.8 × the heartbeat timeout): a cancellation (an abort, a fail-fast) reaches it with the next one sent. */
 export const WATCH_HEARTBEAT_EVERY_MS = 2_000;
 
 export interface WatchDeps {
@@ -21,6 +21,7 @@ export interface WatchDeps {
 
 /** The scheduled times of a batch: firstAt, then every intervalMs, up to until. */
 export function watchTimes(request: Pick<WatchRequest, 'firstAt' | 'intervalMs' | 'until'>): number[] {
+  if (!(request.intervalMs > 0)) throw new Error(`a watch needs an interval above 0 (got ${request.intervalMs})`);
   const first = Date.parse(request.firstAt);
   const until = Date.parse(request.until);
   const times: number[] = [];
@@ -57,30 +58,44 @@ export async function watchBatch(request: WatchRequest, deps: WatchDeps, resumed
   return taken;
 }
 
-/** The activity's waits: until the time, heartbeating `details()` every few seconds so that a cancellation arrives. */
-export function activityWaitUntil(ctx: Context | undefined, details: () => unknown): (at: number) => Promise<void> {
+/** The activity's waits: until the time, or a cancellation (which the heartbeats deliver). */
+export function activityWaitUntil(ctx: Context | undefined): (at: number) => Promise<void> {
   return async (at) => {
-    for (let left = at - Date.now(); left > 0; left = at - Date.now()) {
-      await waitOrCancel(ctx, Math.min(left, WATCH_HEARTBEAT_EVERY_MS));
-      ctx?.heartbeat(details());
-    }
+    const left = at - Date.now();
+    if (left > 0) await waitOrCancel(ctx, left);
   };
 }
 
-/** The `watch` activity on top of `measure`: resumes from the heartbeat of a lost attempt. */
+/** Heartbeat details of a lost attempt, if they are a watch's observations of this batch (else start over). */
+function resumable(details: unknown, request: WatchRequest): TimedObservation[] {
+  if (!Array.isArray(details) || details.length > watchTimes(request).length) return [];
+  const ok = details.every((d: unknown) => typeof d === 'object' && d !== null && typeof (d as TimedObservation).at === 'string' && typeof (d as TimedObservation).observation?.kind === 'string');
+  return ok ? (details as TimedObservation[]) : [];
+}
+
+/**
+ * The `watch` activity on top of `measure`: heartbeats the observations so far every couple of
+ * seconds for its whole run (a query that hangs until its timeout must not look like a lost
+ * worker), and resumes from the heartbeat of a lost attempt.
+ */
 export function watchActivity(measure: WatchDeps['measure'], ctxOf: () => Context | undefined): (request: WatchRequest) => Promise<TimedObservation[]> {
   return async (request) => {
     const ctx = ctxOf();
-    const resumed = (ctx?.info.heartbeatDetails as TimedObservation[] | undefined) ?? [];
+    const resumed = resumable(ctx?.info.heartbeatDetails, request);
     let latest: TimedObservation[] = resumed;
     ctx?.heartbeat(latest);
-    return watchBatch(request, {
-      measure,
-      waitUntil: activityWaitUntil(ctx, () => latest),
-      taken: (observations) => {
-        latest = [...observations];
-        ctx?.heartbeat(latest);
-      },
-    }, resumed);
+    const beat = ctx ? setInterval(() => ctx.heartbeat(latest), WATCH_HEARTBEAT_EVERY_MS) : undefined;
+    try {
+      return await watchBatch(request, {
+        measure,
+        waitUntil: activityWaitUntil(ctx),
+        taken: (observations) => {
+          latest = [...observations];
+          ctx?.heartbeat(latest);
+        },
+      }, resumed);
+    } finally {
+      clearInterval(beat);
+    }
   };
 }

@@ -108,7 +108,7 @@ export const EMPTY_TALLY: Tally = { failed: 0, inconclusive: 0, consecutiveError
 
 /**
  * One more measurement: the new tally, and the verdict if this measurement decided the run (a limit
- * crossed). Success is decided only by `verdictOf`, once every measurement is in.
+ * crossed). Success is decided only by `judgeRun`, once `count` measurements are in.
  *
  *   limits {failureLimit 1}: tally {failed 1, counted 2} + Failed → decided Failed (2 failed > limit 1)
  *   limits {consecutiveErrorLimit 2}: tally {consecutiveErrors 2} + Error → decided Inconclusive

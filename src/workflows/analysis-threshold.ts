@@ -12,8 +12,9 @@ import { metrics, RETRY } from './release-activities.js';
 import { PATCHES } from './patches.js';
 
 /**
- * How long the server waits for a watch's heartbeat before it retries the watch elsewhere: with the
- * retry's first backoff (1 s), the longest a lost worker delays a verdict.
+ * How long the server waits for a watch's heartbeat before it retries the watch elsewhere. A lost
+ * worker delays a verdict by this, the retry's first backoff (1 s), and the 10 s the server then
+ * holds the release's next task on the lost worker's sticky queue.
  */
 export const WATCH_HEARTBEAT_TIMEOUT = '10s';
 /** A watch's time beyond its batch: a slow last query and the worker's queue. */
@@ -49,14 +50,18 @@ export async function measureThreshold(name: string, analysis: ThresholdAnalysis
     const limits = { ...analysis, count };
     const start = Date.now();
     const end = start + opts.windowMs;
-    /** The scheduled time of the run's k-th measurement (k from 1): every interval after the window opens. */
-    const scheduled = (k: number): number => start + k * analysis.interval;
+    /**
+     * The scheduled time of the run's k-th measurement (k from 1 to count): every interval after the
+     * window opens (a window shorter than its interval is measured once, at its end).
+     */
+    const scheduled = (k: number): number => Math.min(start + k * analysis.interval, end);
     let next = 1;
-    while (verdict.phase === 'Running' && scheduled(next) <= end) {
+    while (verdict.phase === 'Running' && next <= count) {
       const until = Math.max(scheduled(next), Math.min(Date.now() + monitorBatchMs(opts.windowMs, analysis.interval), end));
       const observations = await metrics.watch.executeWithOptions(
         {
-          startToCloseTimeout: until - Date.now() + WATCH_SLACK_MS,
+          // (a batch that comes back after the window's end — every worker was down — still gets its slack)
+          startToCloseTimeout: Math.max(0, until - Date.now()) + WATCH_SLACK_MS,
           heartbeatTimeout: WATCH_HEARTBEAT_TIMEOUT,
           retry: RETRY,
           summary: `watch ${name} on ${color} until ${new Date(until).toISOString().slice(11, 19)}`,

@@ -5,9 +5,11 @@ import type { CoordinationActivities, GitHubActivities, KubernetesActivities, Me
 
 export const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 };
 /**
- * The start-to-close timeout of a call that moves or reads traffic (one or a few Kubernetes API
- * requests, no waiting): a worker lost in the middle of one delays the release — or its rollback —
- * by this at most before the call is retried elsewhere, not by minutes.
+ * The start-to-close timeout of a call that moves or reads traffic without waiting for anything (a
+ * canary weight, the drift guard's read, the rollback's traffic undo: one or a few Kubernetes API
+ * requests): a worker lost in the middle of one delays the release — or its rollback — by this at
+ * most before the call is retried elsewhere, not by minutes. (The switch is not one: the replicas
+ * router rolls the new color out first.)
  */
 export const TRAFFIC_CALL_TIMEOUT = '20s';
 

@@ -290,6 +290,21 @@ test('a fault after the switch is acted on at the failing measurement, not at th
   expect(h.world.service('late')).toMatchObject({ active: 'blue' });
 });
 
+test('a monitor window shorter than its analysis interval is measured once, at its end', async () => {
+  const spec = specFor('short', '1.0.1', (doc) => {
+    doc.staging = undefined;
+    doc.production.approval = undefined;
+    doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'short' }, steps: [{ setWeight: 50 }] };
+    doc.production.monitor = { duration: '20s', analyses: ['success-rate'] }; // the analysis measures every 30 s
+  });
+  const { releaseId } = await h.releases.start(spec, { initiator: 'carol' });
+  const result = await h.finish(releaseId);
+  expect(result.outcome).toBe('released');
+  const run = result.status.analyses.find((a) => a.stage === 'monitor');
+  expect(run?.phase).toBe('Successful');
+  expect(run?.measurements).toHaveLength(1);
+});
+
 describe('compare analyses (canary against the stable color, Mann-Whitney judge)', () => {
   const withLatency = (doc: Parameters<Parameters<typeof specFor>[2] & object>[0]): void => {
     doc.analyses.latency = { kind: 'compare', query: 'latency{service="{{service}}",color="{{color}}"}', interval: '15s', count: 8, onInconclusive: 'rollback' };
