@@ -183,6 +183,21 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.finish('checkout@2.1.2');
     return 'checkout@2.1.2';
   },
+  async 'queued-released'(h) {
+    // started by startMany: the client took the lock before the release ran, the release confirms it
+    await h.releases.startMany([specFor('checkout', '4.2.0', withoutApproval)], { initiator: 'dave' });
+    await h.finish('checkout@4.2.0');
+    return 'checkout@4.2.0';
+  },
+  async 'queued-unsigned-refused'(h) {
+    // queued unsigned under a worker that requires signed decisions: refused at its start, and the
+    // lock the client took for it given back (an unlock signal without a lock stage)
+    signingKeys(h, { alice: ['-t', 'ed25519'] });
+    h.world.signing = { ...h.world.signing, requireSigned: true };
+    await h.releases.startMany([specFor('checkout', '4.2.1')], { initiator: 'dave' });
+    await h.finish('checkout@4.2.1');
+    return 'checkout@4.2.1';
+  },
   async 'signed-promoted-aborted'(h) {
     // signatures required by the spec: an unsigned promote refused by the validator, a signed one
     // taken; at the next pause an unsigned abort (update) and an abort signal refused, a signed abort taken

@@ -34,7 +34,7 @@ import { specDigest } from '../signing/digest.js';
 import type { release } from '../workflows/release.js';
 import { OUTCOME_KEY, SERVICE_KEY, STAGE_KEY, VERSION_KEY } from '../workflows/search-attributes.js';
 import { InvalidInputError, RefusedError, ReleaseNotFoundError } from './errors.js';
-import { describeServiceLock, lockHolder } from '../temporal/locks.js';
+import { describeServiceLock, giveBackServiceLock, lockHolder, takeServiceLock } from '../temporal/locks.js';
 
 /** How long a signed decision is valid: long enough to send, short enough not to be replayed later. */
 export const STATEMENT_VALIDITY_MS = 10 * 60_000;
@@ -88,6 +88,8 @@ export interface Started {
   created: boolean;
   /** Set when the existing release has already ended. */
   ended?: ReleaseResult;
+  /** Set by `queue` / `startMany`: the release holds its locks and its worker has not verified its start yet. */
+  queued?: boolean;
 }
 
 export interface ReleaseSummary {
@@ -114,11 +116,91 @@ export class Releases {
   /**
    * Starts the release of `spec`. Starting the same release id again returns it (CI retries are
    * safe); a release of a service that another release holds is refused, naming it, unless supersede.
+   * Returns once the release holds its locks (its worker verified the start first), so a refusal at
+   * the start — locked, unsigned — is this call's error.
    */
   async start(spec: ReleaseSpec, options: StartOptions): Promise<Started> {
+    const prepared = await this.prepare(spec, options);
+    if ('existing' in prepared) return prepared.existing;
+    const { id, input } = prepared;
+    try {
+      await this.startRelease(id, spec, input, options);
+      await this.awaitLocks(id, [...new Set(spec.services.map((s) => s.service))].sort(), options.lockWaitMs ?? 15_000);
+      return { releaseId: id, created: true };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        const raced = await this.existing(id);
+        if (raced) return raced;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Starts many releases, `concurrency` at a time, each as `queue` does: for CI starting a fleet,
+   * where `start`'s wait for each release's worker would serialise them behind the releases already
+   * running. One result per spec, in order: started (or found already started), or refused.
+   */
+  async startMany(specs: readonly ReleaseSpec[], options: StartOptions, concurrency = 16): Promise<Array<Started | { refused: RefusedError }>> {
+    const results = new Array<Started | { refused: RefusedError }>(specs.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      for (let i = next++; i < specs.length; i = next++) {
+        try {
+          results[i] = await this.queue(specs[i]!, options);
+        } catch (err) {
+          if (!(err instanceof RefusedError)) throw err;
+          results[i] = { refused: err };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, specs.length)) }, lane));
+    return results;
+  }
+
+  /**
+   * Starts a release without waiting for a worker: the client takes the service locks itself (a
+   * service held by a running release is refused here, naming it) and hands them to the release,
+   * which confirms them. Returns `queued`: the release holds its services, and its worker has not
+   * verified the start yet — a release the worker then refuses (unsigned under
+   * TIDEGATE_REQUIRE_SIGNED, a signature it does not accept) ends `failed` with that reason in its
+   * status, and gives the locks back. A supersede takes the waiting path of `start`.
+   */
+  async queue(spec: ReleaseSpec, options: StartOptions): Promise<Started> {
+    if (options.supersede) return this.start(spec, options);
+    const prepared = await this.prepare(spec, options);
+    if ('existing' in prepared) return prepared.existing;
+    const { id, input } = prepared;
+    const taken: string[] = [];
+    let started = false;
+    try {
+      for (const service of [...new Set(spec.services.map((s) => s.service))].sort()) {
+        const holder = await takeServiceLock(this.client, this.taskQueue, service, id);
+        if (holder !== id) throw new RefusedError(`${service} is being released by ${holder}; wait for it, abort it, or start with --supersede`);
+        taken.push(service);
+      }
+      await this.startRelease(id, spec, { ...input, locksTaken: taken }, options);
+      started = true;
+      return { releaseId: id, created: true, queued: true };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        // the same release started by a retry racing this one: it holds these locks (they name it)
+        const raced = await this.existing(id);
+        if (raced) return raced;
+      }
+      throw err;
+    } finally {
+      if (!started && taken.length > 0 && !(await this.existing(id).catch(() => undefined))) {
+        for (const service of taken) await giveBackServiceLock(this.client, service, id);
+      }
+    }
+  }
+
+  /** What every start does first: the existing release if this one was started before, else its input (after the client's refusals). */
+  private async prepare(spec: ReleaseSpec, options: StartOptions): Promise<{ existing: Started } | { id: string; input: ReleaseInput }> {
     const id = makeReleaseId(spec.name, spec.version);
     const existing = await this.existing(id);
-    if (existing) return existing;
+    if (existing) return { existing };
     if (!options.supersede) {
       for (const { service } of spec.services) {
         const lock = await describeServiceLock(this.client, service);
@@ -141,31 +223,24 @@ export class Releases {
     const signedStart = options.signer
       ? await signStatement({ decision: 'start', principal: options.initiator, releaseId: id, services: statementServices(spec), spec: specDigest(spec), ...(options.supersede ? { supersede: true as const } : {}) }, options.signer)
       : undefined;
-    const input: ReleaseInput = { contract, spec, initiator: options.initiator, supersede: options.supersede ?? false, ...(signedStart ? { signedStart } : {}) };
-    try {
-      await this.client.workflow.start<typeof release>('release', {
-        workflowId: id,
-        taskQueue: this.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: SERVICE_KEY, value: spec.name },
-          { key: VERSION_KEY, value: spec.version },
-          { key: STAGE_KEY, value: 'lock' },
-        ],
-        staticSummary: `release ${spec.services.map((s) => `${s.service} ${s.image}`).join(', ')}`,
-        staticDetails: startDetails(id, spec, options.initiator, Boolean(signedStart)),
-      });
-      await this.awaitLocks(id, [...new Set(spec.services.map((s) => s.service))].sort(), options.lockWaitMs ?? 15_000);
-      return { releaseId: id, created: true };
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        const raced = await this.existing(id);
-        if (raced) return raced;
-      }
-      throw err;
-    }
+    return { id, input: { contract, spec, initiator: options.initiator, supersede: options.supersede ?? false, ...(signedStart ? { signedStart } : {}) } };
+  }
+
+  private async startRelease(id: string, spec: ReleaseSpec, input: ReleaseInput, options: StartOptions): Promise<void> {
+    await this.client.workflow.start<typeof release>('release', {
+      workflowId: id,
+      taskQueue: this.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: SERVICE_KEY, value: spec.name },
+        { key: VERSION_KEY, value: spec.version },
+        { key: STAGE_KEY, value: 'lock' },
+      ],
+      staticSummary: `release ${spec.services.map((s) => `${s.service} ${s.image}`).join(', ')}`,
+      staticDetails: startDetails(id, spec, options.initiator, input.signedStart !== undefined),
+    });
   }
 
   /**

@@ -18,3 +18,14 @@ export function parseReleaseId(id: string): { name: string; version: string } | 
 export function serviceLockId(service: string): string {
   return `tidegate-lock/${service}`;
 }
+
+/** How a lock workflow is started, by a release or by a client for one (the same id, memo and text in the UI). */
+export function serviceLockStart(service: string, holder: string) {
+  return {
+    workflowId: serviceLockId(service),
+    args: [{ service, holder }] as [{ service: string; holder: string }],
+    memo: { holder },
+    staticSummary: `${service} is being released by ${holder}`,
+    staticDetails: `The lock of **${service}**: one release at a time changes it. Held by **${holder}** until that release ends (it signals unlock), or until it is found no longer running.`,
+  };
+}

@@ -48,6 +48,12 @@ export interface ReleaseInput {
   supersede: boolean;
   /** The initiator's signed `start` statement (tidegate start --key), verified when the release begins. */
   signedStart?: SignedStatement;
+  /**
+   * Services whose lock the client took for this release before starting it (`startMany`): the
+   * release confirms it holds them instead of taking them, and gives them back even when it is
+   * refused before its lock stage. Absent for a release that takes its own locks.
+   */
+  locksTaken?: string[];
 }
 
 /** What any release since 0.1.0's development commits may have stored as its input. */
@@ -58,6 +64,7 @@ export interface StoredReleaseInput {
   initiator: string;
   supersede: boolean;
   signedStart?: SignedStatement;
+  locksTaken?: string[];
 }
 
 export class UnsupportedInputError extends Error {}

@@ -70,6 +70,8 @@ export class ReleaseContext {
   private readonly registered = new Set<string>();
   /** Services whose lock this release holds. */
   readonly heldLocks: string[] = [];
+  /** Services whose lock the client took before starting this release (see ReleaseInput.locksTaken). */
+  readonly locksTaken: readonly string[];
   /** When each service's traffic last changed (`<service>/production`, `<service>/staging`): analyses wait for their window after it. */
   readonly trafficChangedAt = new Map<string, number>();
   /** Where each service's production traffic is as this release left it: the picture drift is measured against. */
@@ -102,6 +104,7 @@ export class ReleaseContext {
     this.initiator = input.initiator;
     this.supersede = input.supersede;
     this.signedStart = input.signedStart;
+    this.locksTaken = input.locksTaken ?? [];
     this.plan = planRelease(this.spec);
     this.specOf = new Map(this.spec.services.map((s) => [s.service, s]));
     this.status = { ...initialStatus({ releaseId: this.releaseId, spec: this.spec, plan: this.plan, initiator: this.initiator, startedAt: this.now() }), runId: workflowInfo().originalExecutionRunId };

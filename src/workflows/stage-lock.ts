@@ -11,7 +11,7 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { serviceLockId } from '../core/ids.js';
+import { serviceLockId, serviceLockStart } from '../core/ids.js';
 import { abortSignal, lockFreedSignal, unlockSignal } from './definitions.js';
 import { serviceLock } from './lock.js';
 import { coordination, failureMessage } from './release-activities.js';
@@ -27,10 +27,15 @@ export async function lock(ctx: ReleaseContext): Promise<void> {
   await ctx.github.commitStatus('pending', `${ctx.releaseId} is being released`);
 }
 
-/** Gives back every lock held, and tells a superseding release each lock is free. */
+/**
+ * Gives back every lock held, and tells a superseding release each lock is free. Locks the client
+ * took for the release (`locksTaken`) are given back too when the release stopped before it
+ * confirmed them (refused at its start): the lock ignores an unlock from a release it does not name.
+ */
 export async function unlock(ctx: ReleaseContext): Promise<void> {
   const { releaseId, requests } = ctx;
-  for (const service of ctx.heldLocks) {
+  const unconfirmed = ctx.locksTaken.filter((service) => !ctx.heldLocks.includes(service));
+  for (const service of [...ctx.heldLocks, ...unconfirmed]) {
     await getExternalWorkflowHandle(serviceLockId(service))
       .signal(unlockSignal, releaseId)
       .catch((err: unknown) => log.warn('could not unlock', { service, error: failureMessage(err) }));
@@ -46,19 +51,24 @@ async function acquireLock(ctx: ReleaseContext, service: string): Promise<void> 
   const { releaseId, requests } = ctx;
   let signalled = false;
   const giveUpAt = Date.now() + 3_600_000;
+  if (ctx.locksTaken.includes(service)) {
+    // taken by the client that started this release: confirmed where it is held, or taken as usual
+    // below if it was lost in between (broken as stale by another release)
+    const held = await coordination.describeServiceLock({ service });
+    if (held.holder === releaseId) {
+      ctx.heldLocks.push(service);
+      return;
+    }
+  }
   for (let attempt = 0; ; attempt++) {
     try {
       await startChild(serviceLock, {
-        workflowId: serviceLockId(service),
-        args: [{ service, holder: releaseId }],
+        ...serviceLockStart(service, releaseId),
         // The lock outlives this run's scopes: an abort cancels the pipeline, never the lock, which
         // is released explicitly after the rollback (or notices that its holder is gone).
         parentClosePolicy: ParentClosePolicy.ABANDON,
         cancellationType: ChildWorkflowCancellationType.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        memo: { holder: releaseId },
-        staticSummary: `${service} is being released by ${releaseId}`,
-        staticDetails: `The lock of **${service}**: one release at a time changes it. Held by **${releaseId}** until that release ends (it signals unlock), or until it is found no longer running.`,
       });
       ctx.heldLocks.push(service);
       return;

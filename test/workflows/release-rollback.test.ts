@@ -5,6 +5,7 @@ import { pausedAt, specFor, startHarness } from '../../devkit/testing/harness.js
 import { exitCodeFor } from '../../src/core/status.js';
 import { RefusedError } from '../../src/client/errors.js';
 import { validateSpec } from '../../src/spec/index.js';
+import { takeServiceLock } from '../../src/temporal/locks.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -123,6 +124,64 @@ test('two versions of one service started at once: one holds the lock when its s
   // the winner holds the service's lock
   const holder = await h.env.client.workflow.getHandle('tidegate-lock/raced').describe();
   expect(holder.memo?.holder).toBe(winner);
+  await h.releases.abort(winner, 'ci', 'test over');
+  await expect(h.until(winner, (s) => s.outcome !== undefined)).resolves.toMatchObject({ outcome: 'aborted' });
+});
+
+test('startMany: each release holds its lock when the call returns, without waiting for a worker; a held service is refused naming its holder', async () => {
+  const held = await h.releases.start(specFor('held', '1.0.0'), { initiator: 'ci' });
+  const results = await h.releases.startMany([specFor('fleet-a'), specFor('fleet-b'), specFor('held', '1.0.1'), specFor('fleet-c')], { initiator: 'ci' }, 3);
+  expect(results).toEqual([
+    { releaseId: 'fleet-a@1.0.1', created: true, queued: true },
+    { releaseId: 'fleet-b@1.0.1', created: true, queued: true },
+    { refused: new RefusedError(`held is being released by ${held.releaseId}; wait for it, abort it, or start with --supersede`) },
+    { releaseId: 'fleet-c@1.0.1', created: true, queued: true },
+  ]);
+  for (const service of ['fleet-a', 'fleet-b', 'fleet-c']) {
+    const lock = await h.env.client.workflow.getHandle(`tidegate-lock/${service}`).describe();
+    expect([lock.status.name, lock.memo?.holder]).toEqual(['RUNNING', `${service}@1.0.1`]);
+  }
+  // the refused release was never started, and took nothing
+  await expect(h.env.client.workflow.getHandle('held@1.0.1').describe()).rejects.toThrow(/not found/i);
+  // a queued release confirms the lock it was handed and runs as any other
+  const running = await h.until('fleet-b@1.0.1', pausedAt('step-pause', 2));
+  expect(running.timeline.map((t) => t.event)).toContain('locked fleet-b');
+  // starting it again returns it (a retried CI job)
+  await expect(h.releases.startMany([specFor('fleet-b')], { initiator: 'ci' })).resolves.toEqual([{ releaseId: 'fleet-b@1.0.1', created: false }]);
+  for (const id of ['fleet-a@1.0.1', 'fleet-b@1.0.1', 'fleet-c@1.0.1', held.releaseId]) await h.releases.abort(id, 'ci', 'test over');
+  const ended = await h.until('fleet-b@1.0.1', (s) => s.outcome !== undefined);
+  expect(ended.outcome).toBe('aborted');
+});
+
+test('a lock a client took for a release it has not started yet is held, not broken as stale', async () => {
+  // a client between its two starts (lock taken, release not yet started) looks like a dead holder
+  await expect(takeServiceLock(h.env.client, h.taskQueue, 'between', 'between@1.0.0')).resolves.toBe('between@1.0.0');
+  await expect(h.releases.start(specFor('between', '1.0.1'), { initiator: 'ci' })).rejects.toThrow(
+    new RefusedError('between is being released by between@1.0.0; wait for it, abort it, or start with --supersede'),
+  );
+  await expect(h.releases.startMany([specFor('between', '1.0.1')], { initiator: 'ci' })).resolves.toEqual([
+    { refused: new RefusedError('between is being released by between@1.0.0; wait for it, abort it, or start with --supersede') },
+  ]);
+  const lock = await h.env.client.workflow.getHandle('tidegate-lock/between').describe();
+  expect([lock.status.name, lock.memo?.holder]).toEqual(['RUNNING', 'between@1.0.0']);
+});
+
+test('two versions of one service queued at once: the lock workflow decides, the other is refused naming the winner', async () => {
+  const [first, second] = await Promise.all([
+    h.releases.startMany([specFor('queued-race', '1.0.0')], { initiator: 'ci' }),
+    h.releases.startMany([specFor('queued-race', '1.0.1')], { initiator: 'ci' }),
+  ]);
+  const results = [...first!, ...second!];
+  const created = results.filter((r) => 'releaseId' in r);
+  expect(created).toHaveLength(1);
+  const winner = 'releaseId' in created[0]! ? created[0].releaseId : '';
+  expect(results.filter((r) => 'refused' in r)).toEqual([{ refused: new RefusedError(`queued-race is being released by ${winner}; wait for it, abort it, or start with --supersede`) }]);
+  const lock = await h.env.client.workflow.getHandle('tidegate-lock/queued-race').describe();
+  expect(lock.memo?.holder).toBe(winner);
+  // aborted once it has confirmed its lock: an abort that cancels the lock's confirmation in flight
+  // can make the time-skipping server refuse the workflow task for good ("ACTIVITY_UNKNOWN" for the
+  // cancelled activity, a test server quirk that a real server does not have)
+  await h.until(winner, (s) => s.timeline.some((t) => t.code === 'locked'));
   await h.releases.abort(winner, 'ci', 'test over');
   await expect(h.until(winner, (s) => s.outcome !== undefined)).resolves.toMatchObject({ outcome: 'aborted' });
 });

@@ -52,8 +52,8 @@ beforeEach(async () => {
 afterEach(async () => h?.stop());
 
 /** A canary that waits for promote, then the approval gate (no timed pauses: workflow time stays near the signer's clock). */
-function gatedSpec(service: string, requireSignature = true) {
-  return specFor(service, '2.0.0', (doc) => {
+function gatedSpec(service: string, requireSignature = true, version = '2.0.0') {
+  return specFor(service, version, (doc) => {
     delete doc.staging;
     delete doc.production.monitor;
     doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: service }, steps: [{ setWeight: 10 }, { pause: {} }] };
@@ -213,6 +213,19 @@ test('a worker that requires signatures refuses an unsigned start before touchin
   // nothing was touched: no snapshot, no lock, no deploy
   expect(h.world.calls).toEqual([]);
   expect(result.status.timeline.map((t) => t.code)).toEqual(['release-started', 'stopped', 'release-ended']);
+});
+
+test('a queued unsigned start (startMany) under a worker that requires signatures ends refused, and gives back the lock the client took', async () => {
+  requiringWorker();
+  // the client cannot know the worker's policy: the release is queued holding its lock
+  await expect(h.releases.startMany([gatedSpec('cart', false)], { initiator: 'carol' })).resolves.toEqual([{ releaseId: 'cart@2.0.0', created: true, queued: true }]);
+  const result = await h.finish('cart@2.0.0');
+  expect(result).toMatchObject({ outcome: 'failed', cause: 'unsigned' });
+  expect(exitCodeFor(result)).toBe(3);
+  expect(h.world.calls).toEqual([]);
+  // the lock is given back by the refused release (not found stale later, or ended by its own check)
+  const lock = h.env.client.workflow.getHandle('tidegate-lock/cart');
+  await expect(lock.result()).resolves.toEqual({ released: 'by-holder' });
 });
 
 test('a start signed with a key the worker does not list is refused, and on record (exit 3)', async () => {
