@@ -2,7 +2,7 @@
 //   npm run bench                      all of them
 //   npm run bench -- approval-switch   one (approval-switch, detection-rollback, overhead, history-events, concurrent-paused, codec)
 //   npm run bench -- judge-accuracy    the judges' accuracy on a real Prometheus and the simulator (≈ 60 min; not in "all")
-//   npm run bench -- start-throughput  1,000 starts (BENCH_STARTS) from the client library (long today; not in "all")
+//   npm run bench -- start-throughput  1,000 starts (BENCH_STARTS) from the client library (≈ 30 s plus a server; not in "all")
 //   npm run bench -- worker-throughput releases per minute of 1, 2 and 4 workers sharing one in-memory world (≈ 5 min; not in "all")
 //   npm run bench -- monitor-detection a fault after the switch on the whole local stack, worker alive and killed (≈ 8 min; not in "all")
 //   BENCH_TEMPORAL=cluster npm run bench -- …   the same on the production-shaped cluster (frontend, history,
