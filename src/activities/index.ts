@@ -13,6 +13,7 @@ import { payloadHazards } from '../core/values.js';
 import type { GitHubActivities, HookActivities, KubernetesActivities, MetricsActivities, ReleaseActivities } from './types.js';
 import { failure } from '../core/failures.js';
 import { countingErrors } from './metrics.js';
+import { heartbeating } from './context.js';
 
 export interface ActivityDeps {
   temporal: Client;
@@ -41,9 +42,12 @@ const KUBERNETES: (keyof KubernetesActivities)[] = [
   'scaleDeployment', 'restoreTraffic', 'restoreWorkloads', 'restoreStaging', 'observeTraffic',
 ];
 
+/** The calls the workflow schedules with a heartbeat timeout (TRAFFIC_HEARTBEAT_TIMEOUT): they heartbeat while they run. */
+const TRAFFIC_CALLS: (keyof KubernetesActivities)[] = ['setCanaryWeight', 'observeTraffic', 'restoreTraffic'];
+
 export function createActivities(deps: ActivityDeps): ReleaseActivities {
   return payloadSafe({
-    ...(deps.kubernetes ? countingErrors('kubernetes', deps.kubernetes) : unavailable<KubernetesActivities>('Kubernetes', KUBERNETES)),
+    ...(deps.kubernetes ? heartbeating(countingErrors('kubernetes', deps.kubernetes), TRAFFIC_CALLS) : unavailable<KubernetesActivities>('Kubernetes', KUBERNETES)),
     ...(deps.metrics ? countingErrors('prometheus', deps.metrics) : unavailable<MetricsActivities>('Prometheus', ['measure', 'watch'])),
     ...(deps.github ? countingErrors('github', deps.github) : unavailable<GitHubActivities>('GitHub', ['awaitChecks', 'dispatchWorkflow', 'createDeployment', 'setDeploymentStatus', 'setCommitStatus', 'listTags'])),
     ...createCoordinationActivities(deps.temporal),

@@ -6,7 +6,7 @@ import { expectedFromSnapshot, matchesSnapshot, servingColors, trafficDrift } fr
 import { rollbackOrder, type Compensation } from '../core/compensation.js';
 import type { Color } from '../core/snapshot.js';
 import { causeOfFailure, type Cause, type Outcome } from '../core/status.js';
-import { failureMessage, TRAFFIC_CALL_TIMEOUT, undo } from './release-activities.js';
+import { failureMessage, TRAFFIC_CALL_TIMEOUT, TRAFFIC_HEARTBEAT_TIMEOUT, undo } from './release-activities.js';
 import { ReleaseStop, type Ending, type ReleaseContext } from './release-context.js';
 import { observeTraffic } from './release-traffic.js';
 import { PATCHES } from './patches.js';
@@ -111,7 +111,7 @@ async function compensate(ctx: ReleaseContext): Promise<string[]> {
       entry.attempts = attempt;
       try {
         const opts = { startToCloseTimeout: '2m', retry: { maximumAttempts: 1 }, summary: c.label };
-        if (c.action.type === 'restoreTraffic') await undo.restoreTraffic.executeWithOptions({ ...opts, startToCloseTimeout: TRAFFIC_CALL_TIMEOUT }, [{ target: c.action.target, snapshot: c.action.snapshot }]);
+        if (c.action.type === 'restoreTraffic') await undo.restoreTraffic.executeWithOptions({ ...opts, startToCloseTimeout: TRAFFIC_CALL_TIMEOUT, heartbeatTimeout: TRAFFIC_HEARTBEAT_TIMEOUT }, [{ target: c.action.target, snapshot: c.action.snapshot }]);
         else if (c.action.type === 'restoreWorkloads') {
           await undo.restoreWorkloads.executeWithOptions(opts, [{ target: c.action.target, snapshot: c.action.snapshot, ...(scope.spare.length > 0 ? { spare: scope.spare } : {}) }]);
         } else if (c.action.type === 'runHook') await undoHook(c.action.run);

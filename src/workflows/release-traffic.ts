@@ -5,7 +5,7 @@ import { patched } from '@temporalio/workflow';
 import { trafficDrift, type TrafficState } from '../core/drift.js';
 import type { ProductionTarget } from '../core/snapshot.js';
 import type { ServiceSpec } from '../core/release-spec.js';
-import { k8s, RETRY, TRAFFIC_CALL_TIMEOUT } from './release-activities.js';
+import { k8s, RETRY, TRAFFIC_CALL_TIMEOUT, TRAFFIC_HEARTBEAT_TIMEOUT } from './release-activities.js';
 import type { ReleaseContext } from './release-context.js';
 import { PATCHES } from './patches.js';
 
@@ -19,7 +19,7 @@ export const targetOf = (svc: ServiceSpec): ProductionTarget => ({
 
 /** Where the service's production traffic goes now (a read; retried like any activity). */
 export const observeTraffic = (target: ProductionTarget, why: string): Promise<TrafficState> =>
-  k8s.observeTraffic.executeWithOptions({ startToCloseTimeout: TRAFFIC_CALL_TIMEOUT, retry: RETRY, summary: `read where ${target.service} traffic goes ${why}` }, [target]);
+  k8s.observeTraffic.executeWithOptions({ startToCloseTimeout: TRAFFIC_CALL_TIMEOUT, heartbeatTimeout: TRAFFIC_HEARTBEAT_TIMEOUT, retry: RETRY, summary: `read where ${target.service} traffic goes ${why}` }, [target]);
 
 /**
  * Before a step that moves traffic or takes capacity away: reads where the service's traffic goes

@@ -3,7 +3,7 @@
 import { expectedAfterWeight } from '../core/drift.js';
 import type { PlannedStep } from '../core/plan.js';
 import { runAnalyses } from './analysis.js';
-import { k8s, RETRY, TRAFFIC_CALL_TIMEOUT } from './release-activities.js';
+import { k8s, RETRY, TRAFFIC_CALL_TIMEOUT, TRAFFIC_HEARTBEAT_TIMEOUT } from './release-activities.js';
 import type { ReleaseContext, ServiceRun } from './release-context.js';
 import { guardAgainstDrift } from './release-traffic.js';
 
@@ -21,7 +21,7 @@ export async function canary(ctx: ReleaseContext, service: ServiceRun, steps: Pl
       await guardAgainstDrift(ctx, target, `setting ${step.weight}% on ${newColor}`, `set ${step.weight}% on ${newColor} anyway`);
       ctx.register(`traffic:${svc.service}`, svc.service, `return ${svc.service} traffic to ${snapshot.activeColor}`, { type: 'restoreTraffic', target, snapshot });
       service.trafficMovedAt ??= Date.now();
-      await k8s.setCanaryWeight.executeWithOptions({ startToCloseTimeout: TRAFFIC_CALL_TIMEOUT, retry: RETRY, summary: `${step.weight}% to ${newColor}` }, [{ target, color: newColor, weight: step.weight }]);
+      await k8s.setCanaryWeight.executeWithOptions({ startToCloseTimeout: TRAFFIC_CALL_TIMEOUT, heartbeatTimeout: TRAFFIC_HEARTBEAT_TIMEOUT, retry: RETRY, summary: `${step.weight}% to ${newColor}` }, [{ target, color: newColor, weight: step.weight }]);
       ctx.expectedTraffic.set(svc.service, expectedAfterWeight(target.traffic?.router, snapshot.activeColor, newColor, step.weight));
       ctx.trafficChangedAt.set(`${svc.service}/production`, Date.now());
       st.canaryWeight = step.weight;
