@@ -9,7 +9,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { TASK_QUEUE, releaseId as makeReleaseId } from '../core/ids.js';
+import { TASK_QUEUE, releaseId as makeReleaseId, serviceLockId } from '../core/ids.js';
 import { isEndingFailureType, refusedAtStart, upgradeStatus, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
 import type { ReleaseSpec } from '../spec/schema.js';
 import { contractFor, requiresSignatures, upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
@@ -23,6 +23,7 @@ import {
   refusedSignal,
   rejectUpdate,
   statusQuery,
+  unlockSignal,
   type AbortResponse,
   type ApproveResponse,
   type RefusedRequest,
@@ -34,7 +35,7 @@ import { specDigest } from '../signing/digest.js';
 import type { release } from '../workflows/release.js';
 import { OUTCOME_KEY, SERVICE_KEY, STAGE_KEY, VERSION_KEY } from '../workflows/search-attributes.js';
 import { InvalidInputError, RefusedError, ReleaseNotFoundError } from './errors.js';
-import { describeServiceLock, giveBackServiceLock, lockHolder, takeServiceLock } from '../temporal/locks.js';
+import { describeServiceLock, lockHolder, takeServiceLock } from '../temporal/locks.js';
 
 /** How long a signed decision is valid: long enough to send, short enough not to be replayed later. */
 export const STATEMENT_VALIDITY_MS = 10 * 60_000;
@@ -191,9 +192,19 @@ export class Releases {
       throw err;
     } finally {
       if (!started && taken.length > 0 && !(await this.existing(id).catch(() => undefined))) {
-        for (const service of taken) await giveBackServiceLock(this.client, service, id);
+        for (const service of taken) await this.giveBackLock(service, id);
       }
     }
+  }
+
+  /** Gives back a lock the client took for `holder`, a release that was then not started (the lock ignores an unlock from any other). */
+  private async giveBackLock(service: string, holder: string): Promise<void> {
+    await this.client.workflow
+      .getHandle(serviceLockId(service))
+      .signal(unlockSignal, holder)
+      .catch((err: unknown) => {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      });
   }
 
   /** What every start does first: the existing release if this one was started before, else its input (after the client's refusals). */

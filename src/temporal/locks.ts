@@ -2,7 +2,6 @@
 // the client's fast refusal and for the coordination activities the workflows call.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { serviceLockId, serviceLockStart } from '../core/ids.js';
-import { unlockSignal } from '../workflows/definitions.js';
 
 /**
  * A lock a client took for a release it is about to start (`Releases.startMany`) names a release
@@ -83,16 +82,6 @@ export async function takeServiceLock(client: Client, taskQueue: string, service
     await breakStaleLock(client, service, lock.holder);
   }
   throw new Error(`the lock of ${service} changed hands three times while it was being taken: start again`);
-}
-
-/** Gives back a lock the client took for `holder` (a release that was then not started). */
-export async function giveBackServiceLock(client: Client, service: string, holder: string): Promise<void> {
-  await client.workflow
-    .getHandle(serviceLockId(service))
-    .signal(unlockSignal, holder)
-    .catch((err: unknown) => {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-    });
 }
 
 /** Terminates a lock only if it is still held by `holder` and that release no longer runs. */
