@@ -149,15 +149,6 @@ export function registerCommand(names: readonly string[], namespace: string): st
   return `temporal operator search-attribute create --namespace ${namespace} ${names.map((n) => `--name ${n} --type ${SEARCH_ATTRIBUTES[n as keyof typeof SEARCH_ATTRIBUTES]}`).join(' ')}`;
 }
 
-/**
- * How long the server holds a release's next workflow task for the worker that ran its last one
- * before giving it to any worker (the SDK's default is 10 s). A worker that was killed never takes
- * it: the new worker gets it only after this, so it is the part of a lost worker's delay that this
- * side controls (measured by `npm run bench -- monitor-detection`). Lower costs a replay from history
- * when a live worker is slower than this to poll — never a wrong result.
- */
-export const STICKY_QUEUE_TIMEOUT = '3s';
-
 export async function createWorker(config: WorkerConfig): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
   const missing = await missingSearchAttributes(connection, config.temporal.namespace);
@@ -178,7 +169,6 @@ export async function createWorker(config: WorkerConfig): Promise<{ worker: Work
     ...(bundle ? { workflowBundle: { codePath: bundle }, interceptors: { ...interceptors, workflowModules: [] } } : { workflowsPath, interceptors }),
     activities: createActivities({ temporal: client, ...config.adapters }),
     sinks: { ...releaseMetricsSinks(), ...sinks },
-    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
     ...config.options,
   });
   return {

@@ -14,7 +14,7 @@ import { PATCHES } from './patches.js';
 /**
  * How long the server waits for a watch's heartbeat (the SDK sends one every 0.8 × this, 4.8 s) before it retries the watch
  * elsewhere. A lost worker delays a verdict by this, the retry's first backoff (1 s), and the time
- * the server then holds the release's next task for the lost worker (STICKY_QUEUE_TIMEOUT, 3 s).
+ * the server then holds the release's next task for the lost worker (the SDK's sticky queue timeout, 10 s).
  */
 export const WATCH_HEARTBEAT_TIMEOUT = '6s';
 /** A watch's time beyond its batch: a slow last query and the worker's queue. */
