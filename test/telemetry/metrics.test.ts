@@ -76,15 +76,18 @@ test('a released and a rolled-back release: SDK metrics and tidegate counters by
   expect(badResult.status.compensations.find((c) => c.label.startsWith('return bad traffic'))).toMatchObject({ status: 'done', attempts: 2 });
 
   const read = async (): Promise<Sample[]> => parse(await (await fetch(metricsUrl)).text());
-  // sink calls and activity metrics reach the exporter as their tasks complete: read until all are in
-  const samples = await eventually('the metrics of both releases', read, (s) => total(s, 'tidegate_releases_ended') >= 2 && total(s, 'tidegate_rollback_duration_seconds_count') >= 1, 30_000);
+  // sink calls, activity metrics and the SDK's workflow-closed counters reach the exporter as their
+  // tasks complete (the closed counter after the server acknowledges the last task, which can come
+  // after result() returned and after the sinks): read until all are in
+  const closed = (s: Sample[]): number => total(s, 'temporal_workflow_completed', { workflow_type: 'release' }) + total(s, 'temporal_workflow_failed', { workflow_type: 'release' });
+  const samples = await eventually('the metrics of both releases', read, (s) => total(s, 'tidegate_releases_ended') >= 2 && total(s, 'tidegate_rollback_duration_seconds_count') >= 1 && closed(s) >= 2, 30_000);
 
   // the SDK's own metrics, from the same endpoint
   for (const name of ['temporal_num_pollers', 'temporal_request', 'temporal_workflow_task_execution_latency_count', 'temporal_activity_execution_latency_count']) {
     expect(total(samples, name)).toBeGreaterThan(0);
   }
   // both releases closed (a release that did not ship may close as a failed workflow)
-  expect(total(samples, 'temporal_workflow_completed', { workflow_type: 'release' }) + total(samples, 'temporal_workflow_failed', { workflow_type: 'release' })).toBe(2);
+  expect(closed(samples)).toBe(2);
 
   // tidegate's, with the labels the worker adds to custom metrics (namespace, taskQueue, and workflowType or activityType)
   const ours = samples.filter((s) => s.name.startsWith('tidegate_'));
