@@ -9,7 +9,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { TASK_QUEUE, releaseId as makeReleaseId, serviceLockId } from '../core/ids.js';
+import { lockedMessage, lockOrder, TASK_QUEUE, releaseId as makeReleaseId, serviceLockId } from '../core/ids.js';
 import { isEndingFailureType, refusedAtStart, upgradeStatus, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
 import type { ReleaseSpec } from '../spec/schema.js';
 import { contractFor, requiresSignatures, upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
@@ -126,7 +126,7 @@ export class Releases {
     const { id, input } = prepared;
     try {
       await this.startRelease(id, spec, input, options);
-      await this.awaitLocks(id, [...new Set(spec.services.map((s) => s.service))].sort(), options.lockWaitMs ?? 15_000);
+      await this.awaitLocks(id, lockOrder(spec.services), options.lockWaitMs ?? 15_000);
       return { releaseId: id, created: true };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -169,15 +169,16 @@ export class Releases {
    */
   async queue(spec: ReleaseSpec, options: StartOptions): Promise<Started> {
     if (options.supersede) return this.start(spec, options);
-    const prepared = await this.prepare(spec, options);
+    const prepared = await this.prepare(spec, options, { readLocks: false });
     if ('existing' in prepared) return prepared.existing;
     const { id, input } = prepared;
     const taken: string[] = [];
     let started = false;
     try {
-      for (const service of [...new Set(spec.services.map((s) => s.service))].sort()) {
+      // no read of the locks first (as `start` does): taking each one answers who holds it
+      for (const service of lockOrder(spec.services)) {
         const holder = await takeServiceLock(this.client, this.taskQueue, service, id);
-        if (holder !== id) throw new RefusedError(`${service} is being released by ${holder}; wait for it, abort it, or start with --supersede`);
+        if (holder !== id) throw new RefusedError(lockedMessage(service, holder));
         taken.push(service);
       }
       await this.startRelease(id, spec, { ...input, locksTaken: taken }, options);
@@ -208,16 +209,14 @@ export class Releases {
   }
 
   /** What every start does first: the existing release if this one was started before, else its input (after the client's refusals). */
-  private async prepare(spec: ReleaseSpec, options: StartOptions): Promise<{ existing: Started } | { id: string; input: ReleaseInput }> {
+  private async prepare(spec: ReleaseSpec, options: StartOptions, { readLocks = true } = {}): Promise<{ existing: Started } | { id: string; input: ReleaseInput }> {
     const id = makeReleaseId(spec.name, spec.version);
     const existing = await this.existing(id);
     if (existing) return { existing };
-    if (!options.supersede) {
+    if (!options.supersede && readLocks) {
       for (const { service } of spec.services) {
         const lock = await describeServiceLock(this.client, service);
-        if (lock.holder && lock.holder !== id && lock.holderRunning) {
-          throw new RefusedError(`${service} is being released by ${lock.holder}; wait for it, abort it, or start with --supersede`);
-        }
+        if (lock.holder && lock.holder !== id && lock.holderRunning) throw new RefusedError(lockedMessage(service, lock.holder));
       }
     }
     if (options.supersede && !options.signer) {

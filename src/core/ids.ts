@@ -29,3 +29,13 @@ export function serviceLockStart(service: string, holder: string) {
     staticDetails: `The lock of **${service}**: one release at a time changes it. Held by **${holder}** until that release ends (it signals unlock), or until it is found no longer running.`,
   };
 }
+
+/** Why a start is refused while another release holds a service (client and workflow say the same). */
+export function lockedMessage(service: string, holder: string): string {
+  return `${service} is being released by ${holder}; wait for it, abort it, or start with --supersede`;
+}
+
+/** The services of a release in the order their locks are taken: each once, by name. */
+export function lockOrder(services: readonly { service: string }[]): string[] {
+  return [...new Set(services.map((s) => s.service))].sort();
+}

@@ -11,7 +11,7 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { serviceLockId, serviceLockStart } from '../core/ids.js';
+import { lockedMessage, lockOrder, serviceLockId, serviceLockStart } from '../core/ids.js';
 import { abortSignal, lockFreedSignal, unlockSignal } from './definitions.js';
 import { serviceLock } from './lock.js';
 import { coordination, failureMessage } from './release-activities.js';
@@ -20,7 +20,7 @@ import { failure } from '../core/failures.js';
 
 /** Locks every service of the release (in name order), then reports the release pending on GitHub. */
 export async function lock(ctx: ReleaseContext): Promise<void> {
-  for (const service of [...ctx.specOf.keys()].sort()) await acquireLock(ctx, service);
+  for (const service of lockOrder(ctx.spec.services)) await acquireLock(ctx, service);
   const abort = ctx.requests.abort;
   if (abort) throw new ReleaseStop('aborted', abort.supersededBy ? 'superseded' : 'aborted', abort.reason);
   ctx.record('locked', `locked ${ctx.heldLocks.join(', ')}`, { stage: 'release' });
@@ -87,7 +87,7 @@ async function acquireLock(ctx: ReleaseContext, service: string): Promise<void> 
       continue;
     }
     if (!ctx.supersede) {
-      throw new ReleaseStop('failed', 'locked', `${service} is being released by ${held.holder}; wait for it, abort it, or start with --supersede`);
+      throw new ReleaseStop('failed', 'locked', lockedMessage(service, held.holder));
     }
     if (!signalled) {
       ctx.record('superseding', `superseding ${held.holder}: asking it to roll back`, { service });
