@@ -30,6 +30,29 @@ export function serviceLockStart(service: string, holder: string) {
   };
 }
 
+/**
+ * A lock a client took for a release it is about to start (`Releases.startMany`) names a release
+ * that does not exist yet, for the moment between the two starts. For this long such a lock counts
+ * as held; after it, a holder that never started is a client that died in between.
+ */
+export const UNSTARTED_HOLDER_GRACE_MS = 60_000;
+
+/** What the server says of the release a lock names. */
+export type HolderState = 'running' | 'closed' | 'absent';
+
+/**
+ * Whether a service lock still holds the service, from its holder's state and the lock's age; a lock
+ * that does not is stale, and the next release may break it.
+ *
+ *   running, lock 3 h old          → held (a release waiting for its approvers)
+ *   closed, lock 2 s old           → stale (it ended without giving the lock back)
+ *   absent, lock 5 s old           → held (a client between taking the lock and starting the release)
+ *   absent, lock 60 s old          → stale (that client died in between)
+ */
+export function lockHeld(holder: HolderState, lockAgeMs: number): boolean {
+  return holder === 'running' || (holder === 'absent' && lockAgeMs < UNSTARTED_HOLDER_GRACE_MS);
+}
+
 /** Why a start is refused while another release holds a service (client and workflow say the same). */
 export function lockedMessage(service: string, holder: string): string {
   return `${service} is being released by ${holder}; wait for it, abort it, or start with --supersede`;

@@ -1,15 +1,7 @@
 // Reads a service's lock (the `tidegate-lock/<service>` workflow) and the liveness of releases, for
 // the client's fast refusal and for the coordination activities the workflows call.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { serviceLockId, serviceLockStart } from '../core/ids.js';
-
-/**
- * A lock a client took for a release it is about to start (`Releases.startMany`) names a release
- * that does not exist yet, for the moment between the two starts. For this long such a lock counts
- * as held; after it, a holder that never started is a client that died in between, and the lock is
- * stale.
- */
-export const UNSTARTED_HOLDER_GRACE_MS = 60_000;
+import { lockHeld, serviceLockId, serviceLockStart, type HolderState } from '../core/ids.js';
 
 /** What the lock workflow says: the holder's release id, and whether that release still runs. */
 export interface ServiceLockState {
@@ -23,7 +15,7 @@ export async function isReleaseRunning(client: Client, releaseId: string): Promi
   return (await releaseState(client, releaseId)) === 'running';
 }
 
-async function releaseState(client: Client, releaseId: string): Promise<'running' | 'closed' | 'absent'> {
+async function releaseState(client: Client, releaseId: string): Promise<HolderState> {
   try {
     const d = await client.workflow.getHandle(releaseId).describe();
     return d.status.name === 'RUNNING' ? 'running' : 'closed';
@@ -52,14 +44,13 @@ export async function lockHolder(client: Client, service: string): Promise<strin
 
 /**
  * Who holds the service, and whether that holder still counts: a running release, or one a client
- * took the lock for less than UNSTARTED_HOLDER_GRACE_MS ago and is starting.
+ * took the lock for less than UNSTARTED_HOLDER_GRACE_MS ago and is starting (lockHeld, src/core/ids.ts).
  */
 export async function describeServiceLock(client: Client, service: string): Promise<ServiceLockState> {
   const lock = await readLock(client, service);
   if (!lock) return { holderRunning: false };
   const state = await releaseState(client, lock.holder);
-  const starting = state === 'absent' && Date.now() - lock.since < UNSTARTED_HOLDER_GRACE_MS;
-  return { holder: lock.holder, holderRunning: state === 'running' || starting };
+  return { holder: lock.holder, holderRunning: lockHeld(state, Date.now() - lock.since) };
 }
 
 /**

@@ -3,7 +3,7 @@ import { classify, judgeNext, judgeRun, tallyOf, type MeasurementPhase, type Obs
 import { checkApprove, checkReject, isApproved, type ApprovalGate } from '../../src/core/approval.js';
 import { rollbackOrder, type Compensation } from '../../src/core/compensation.js';
 import { holds, parseCondition } from '../../src/core/condition.js';
-import { parseReleaseId, releaseId } from '../../src/core/ids.js';
+import { lockHeld, parseReleaseId, releaseId, UNSTARTED_HOLDER_GRACE_MS, type HolderState } from '../../src/core/ids.js';
 import { monitorBatchMs, planService, planSteps, releaseOrder } from '../../src/core/plan.js';
 import type { ProductionSnapshot } from '../../src/core/snapshot.js';
 import { causeOfFailure, endingFailure, exitCodeFor, initialStatus, isEndingFailureType, type Cause, type Outcome } from '../../src/core/status.js';
@@ -276,4 +276,19 @@ test('initial status: services in release order, stages the spec leaves out skip
     ['checkout', 'c:2', { build: 'pending', staging: 'skipped', canary: 'skipped', approval: 'skipped', switch: 'pending', monitor: 'pending' }],
   ]);
   expect(s).toMatchObject({ stage: 'lock', initiator: 'carol', analyses: [], compensations: [], timeline: [] });
+});
+
+describe('service locks: held or stale', () => {
+  test.each<[HolderState, number, boolean]>([
+    ['running', 3 * 3_600_000, true], // a release waiting for its approvers keeps its lock however old
+    ['running', 0, true],
+    ['closed', 2_000, false], // ended without giving the lock back: stale at once
+    ['closed', 3 * 3_600_000, false],
+    ['absent', 0, true], // a client between taking the lock and starting the release
+    ['absent', UNSTARTED_HOLDER_GRACE_MS - 1, true],
+    ['absent', UNSTARTED_HOLDER_GRACE_MS, false], // the client died in between
+    ['absent', 3 * 3_600_000, false],
+  ])('holder %s, lock %i ms old → held %s', (holder, age, held) => {
+    expect(lockHeld(holder, age)).toBe(held);
+  });
 });
