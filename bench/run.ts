@@ -242,9 +242,10 @@ const benchmarks: Record<string, () => Promise<void>> = {
     const count = Number(process.env.BENCH_PAUSED ?? 1000);
     const row = await pausedReleases(count, benchKeys.payloadKeys);
     const heap = /--max-old-space-size=(\d+)/.exec(process.env.BENCH_WORKER_NODE_ARGS ?? '')?.[1];
+    const semi = /--max-semi-space-size=(\d+)/.exec(process.env.BENCH_WORKER_NODE_ARGS ?? '')?.[1];
     report(
-      `concurrent-paused${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ? `-cache-${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS}` : ''}${heap ? `-heap-${heap}` : ''}`,
-      `${count} releases paused at once on one worker process (each also holds a lock workflow); workflow cache ${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ?? 'SDK default'}; V8 old space ${heap ? `${heap} MB` : 'unbounded'}`,
+      `concurrent-paused${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ? `-cache-${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS}` : ''}${heap ? `-heap-${heap}` : ''}${semi ? `-semi-${semi}` : ''}`,
+      `${count} releases paused at once on one worker process (each also holds a lock workflow); workflow cache ${process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ?? 'SDK default'}; V8 old space ${heap ? `${heap} MB` : 'unbounded'}${semi ? `, semi-space ${semi} MB` : ''}`,
       [{ ...row, worker_node_args: process.env.BENCH_WORKER_NODE_ARGS ?? '', target: 'RSS < 400, status p99 < 100' }],
     );
   },
