@@ -3,6 +3,7 @@
 // Signatures speak of facts and desired states ("send N% to color X"), never of one router.
 import type { Observation, Tally } from '../core/analysis.js';
 import type { TrafficState } from '../core/drift.js';
+import type { LockState } from '../core/ids.js';
 import type { Color, ProductionSnapshot, ProductionTarget, StagingSnapshot } from '../core/snapshot.js';
 import type { AllowedSigner } from '../core/allowed-signers.js';
 import type { OidcProof, TrustedIssuer } from '../core/approval.js';
@@ -123,12 +124,7 @@ export interface GitHubActivities {
   listTags(input: { repo: string; limit?: number }): Promise<{ name: string; sha: string }[]>;
 }
 
-export interface LockState {
-  /** Release id holding the service lock, if the lock workflow runs. */
-  holder?: string;
-  /** Whether the holder release is still running (a closed holder means a stale lock). */
-  holderRunning: boolean;
-}
+export type { LockState };
 
 export interface CoordinationActivities {
   describeServiceLock(input: { service: string }): Promise<LockState>;

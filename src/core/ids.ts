@@ -37,6 +37,20 @@ export function serviceLockStart(service: string, holder: string) {
  */
 export const UNSTARTED_HOLDER_GRACE_MS = 60_000;
 
+/**
+ * A service lock as read from the server (the `describeServiceLock` activity's result, recorded in
+ * histories: its field names stay).
+ */
+export interface LockState {
+  /** Release id holding the service lock, if the lock workflow runs. */
+  holder?: string;
+  /**
+   * Whether the lock still holds the service (lockHeld): its release runs, or has not started yet
+   * within UNSTARTED_HOLDER_GRACE_MS. False means stale: the next release may break it.
+   */
+  holderRunning: boolean;
+}
+
 /** What the server says of the release a lock names. */
 export type HolderState = 'running' | 'closed' | 'absent';
 

@@ -1,15 +1,7 @@
 // Reads a service's lock (the `tidegate-lock/<service>` workflow) and the liveness of releases, for
 // the client's fast refusal and for the coordination activities the workflows call.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { lockHeld, serviceLockId, serviceLockStart, type HolderState } from '../core/ids.js';
-
-/** What the lock workflow says: the holder's release id, and whether that release still runs. */
-export interface ServiceLockState {
-  /** Release id holding the service lock, if the lock workflow runs. */
-  holder?: string;
-  /** Whether the holder release is still running (a closed holder means a stale lock). */
-  holderRunning: boolean;
-}
+import { lockHeld, serviceLockId, serviceLockStart, type HolderState, type LockState } from '../core/ids.js';
 
 export async function isReleaseRunning(client: Client, releaseId: string): Promise<boolean> {
   return (await releaseState(client, releaseId)) === 'running';
@@ -46,7 +38,7 @@ export async function lockHolder(client: Client, service: string): Promise<strin
  * Who holds the service, and whether that holder still counts: a running release, or one a client
  * took the lock for less than UNSTARTED_HOLDER_GRACE_MS ago and is starting (lockHeld, src/core/ids.ts).
  */
-export async function describeServiceLock(client: Client, service: string): Promise<ServiceLockState> {
+export async function describeServiceLock(client: Client, service: string): Promise<LockState> {
   const lock = await readLock(client, service);
   if (!lock) return { holderRunning: false };
   const state = await releaseState(client, lock.holder);
