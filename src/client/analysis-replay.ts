@@ -67,7 +67,7 @@ export function resultPayloads(events: readonly temporal.api.history.v1.IHistory
 
 /**
  * Every payload a history carries that the data converter wrote: the start input, signal and update
- * arguments, activity inputs and results, and the ending's result or failure details. What payload
+ * arguments, activity inputs and results (a local activity's result too), and the ending's result or failure details. What payload
  * encryption must cover, and what its cost is measured on.
  */
 export function historyPayloads(events: readonly temporal.api.history.v1.IHistoryEvent[]): temporal.api.common.v1.IPayload[] {
@@ -77,6 +77,8 @@ export function historyPayloads(events: readonly temporal.api.history.v1.IHistor
     ...(e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads ?? []),
     ...(e.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
     ...(e.activityTaskCompletedEventAttributes?.result?.payloads ?? []),
+    // a local activity's result (its marker's `data` detail is the SDK's own bookkeeping, never encoded)
+    ...(e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? (e.markerRecordedEventAttributes.details?.result?.payloads ?? []) : []),
     ...(resultPayloads([e])?.payloads ?? []),
   ]);
 }
