@@ -240,7 +240,7 @@ export const PATCHES = {
     id: 'local-calls',
     guards:
       "The release's cheap calls (production and staging snapshots, the drift guard's traffic reads before a forward step, canary weights, measurements, the scale-down) run as local activities, recorded as core_local_activity markers; the rollback's calls stay activities. Releases started without it schedule every one as an activity.",
-    since: 'local-calls',
+    since: 'a1715d7',
     fixtures: {
       new: ['local-calls-released', 'local-calls-rolled-back', 'local-calls-compare-released'],
       // every release recorded before it scheduled them as activities
