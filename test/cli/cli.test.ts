@@ -277,6 +277,21 @@ test('with no worker running, status --wait and --watch keep waiting (saying so)
   await expect(watching).resolves.toBe(0);
   expect(watchOut).toContain(`${id}  released`);
   await expect(waiting).resolves.toMatchObject({ code: 0 });
+  // an ended release's status needs no worker: the server refuses the query at once and its result answers
+  worker.shutdown();
+  await running;
+  await closeWorker();
+  try {
+    const ended = await cli('status', id);
+    expect(ended.code).toBe(0);
+    expect(ended.stdout).toContain(`${id}  released`);
+    // and a release that does not exist is named as bad input
+    const unknown = await cli('status', 'outage@9.9.9');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no release outage@9.9.9');
+  } finally {
+    await startWorker();
+  }
 }, 180_000);
 
 test('list shows releases by service from the search attributes', async () => {
