@@ -67,8 +67,8 @@ export function resultPayloads(events: readonly temporal.api.history.v1.IHistory
 
 /**
  * Every payload a history carries that the data converter wrote: the start input, signal and update
- * arguments, activity inputs and results (a local activity's result too), and the ending's result or failure details. What payload
- * encryption must cover, and what its cost is measured on.
+ * arguments, activity inputs and results (a local activity's result too), and the ending's result
+ * or failure details. What payload encryption must cover, and what its cost is measured on.
  */
 export function historyPayloads(events: readonly temporal.api.history.v1.IHistoryEvent[]): temporal.api.common.v1.IPayload[] {
   return events.flatMap((e) => [

@@ -277,7 +277,7 @@ test('with no worker running, status --wait and --watch keep waiting (saying so)
   await expect(watching).resolves.toBe(0);
   expect(watchOut).toContain(`${id}  released`);
   await expect(waiting).resolves.toMatchObject({ code: 0 });
-  // an ended release's status needs no worker: the server refuses the query at once and its result answers
+  // an ended release's status needs no worker: it is not queried (it is not running) but read from its result
   worker.shutdown();
   await running;
   await closeWorker();
