@@ -651,6 +651,43 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.finish(releaseId);
     return releaseId;
   },
+  async 'local-calls-released'(h) {
+    // the cheap calls as local activities (patch local-calls): snapshots, drift reads, weights,
+    // measurements and the scale-down; staging verified, promoted, approved, watched, scaled down
+    const { releaseId } = await h.releases.start(specFor('checkout', '7.0.0'), { initiator: 'dave' });
+    await h.until(releaseId, pausedAt('awaiting-promote', 5), 10_000);
+    await h.releases.promote(releaseId, 'dave');
+    await h.until(releaseId, (s) => s.stage === 'approval');
+    await h.releases.approve(releaseId, 'alice', 'looks good');
+    await h.releases.approve(releaseId, 'bob');
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'local-calls-rolled-back'(h) {
+    // a failed measurement (a local activity) rolls back; the rollback's traffic read and undos stay activities
+    h.world.setMetric('checkout', 'green', 0.8);
+    const { releaseId } = await h.releases.start(specFor('checkout', '7.0.1'), { initiator: 'dave' });
+    await h.finish(releaseId);
+    return releaseId;
+  },
+  async 'local-calls-compare-released'(h) {
+    // compare analyses' range queries as local activities: staging, a canary step and the monitor window
+    h.world.setMetric('checkout', 'staging', 0.06);
+    h.world.setMetric('checkout', 'green', 0.06);
+    h.world.setMetric('checkout', 'blue', 0.06);
+    const { releaseId } = await h.releases.start(
+      specFor('checkout', '7.0.2', (doc) => {
+        doc.analyses.latency = LATENCY;
+        doc.staging = { namespace: 'staging', deployment: 'checkout', verify: ['latency'] };
+        doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'checkout' }, steps: [{ setWeight: 20 }, { analysis: { analyses: ['latency'] } }] };
+        doc.production.approval = undefined;
+        doc.production.monitor = { duration: '30m', analyses: ['latency'] };
+      }),
+      { initiator: 'dave' },
+    );
+    await h.finish(releaseId);
+    return releaseId;
+  },
   async 'compensation-retried'(h) {
     h.world.setMetric('checkout', 'green', 0.5);
     h.world.failures.set('restoreTraffic', 1);

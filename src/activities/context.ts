@@ -30,7 +30,8 @@ export function heartbeating<T extends object>(activities: T, names: readonly (k
     const fn = activities[name];
     if (typeof fn !== 'function') continue;
     wrapped[name as string] = async (...args: unknown[]): Promise<unknown> => {
-      const ctx = activityContext();
+      // a local activity has nobody to heartbeat to: its worker runs the release's workflow task
+      const ctx = activityContext()?.info.isLocal ? undefined : activityContext();
       ctx?.heartbeat();
       const beat = ctx ? setInterval(() => ctx.heartbeat(), ALIVE_EVERY_MS) : undefined;
       try {

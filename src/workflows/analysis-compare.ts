@@ -9,7 +9,7 @@ import type { AnalysisRun, CompareMetricResult } from '../core/status.js';
 import { toMetricValue, toNumber } from '../core/values.js';
 import type { CompareAnalysisSpec } from '../core/release-spec.js';
 import type { AnalysisOptions, RenderQuery } from './analysis.js';
-import { metrics, RETRY } from './release-activities.js';
+import { local, localCalls, metrics, RETRY } from './release-activities.js';
 
 /**
  * A compare analysis (Kayenta style): `count` samples per `interval` of each metric, for the color
@@ -43,10 +43,9 @@ export async function runCompare(
   /** The series' values in a window; a failing backend is retried up to consecutiveErrorLimit times. */
   const sample = async (metric: string, query: string, side: 'canary' | 'baseline', from: number, to: number): Promise<{ values: number[] } | { error: string }> => {
     for (let attempt = 0; ; attempt++) {
-      const observations = await metrics.measure.executeWithOptions(
-        { startToCloseTimeout: '1m', retry: { ...RETRY, maximumAttempts: 3 }, summary: `measure ${name}${analysis.metrics.length > 1 ? `/${metric}` : ''} on ${side === 'canary' ? color : baselineColor}` },
-        [{ query, range: { start: new Date(from).toISOString(), end: new Date(to).toISOString(), stepMs: analysis.interval } }],
-      );
+      const options = { startToCloseTimeout: '1m', retry: { ...RETRY, maximumAttempts: 3 }, summary: `measure ${name}${analysis.metrics.length > 1 ? `/${metric}` : ''} on ${side === 'canary' ? color : baselineColor}` };
+      const request = { query, range: { start: new Date(from).toISOString(), end: new Date(to).toISOString(), stepMs: analysis.interval } };
+      const observations = localCalls() ? await local.metrics.measure.executeWithOptions(options, [request]) : await metrics.measure.executeWithOptions(options, [request]);
       const failed = observations.find((o) => o.observation.kind === 'error');
       const tag = analysis.metrics.length > 1 ? { metric } : {};
       if (!failed) {

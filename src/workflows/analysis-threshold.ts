@@ -8,7 +8,7 @@ import type { AnalysisRun } from '../core/status.js';
 import { toMetricValue, toNumber, type MetricValue } from '../core/values.js';
 import type { ThresholdAnalysisSpec } from '../core/release-spec.js';
 import type { AnalysisOptions } from './analysis.js';
-import { metrics, RETRY } from './release-activities.js';
+import { local, localCalls, metrics, RETRY } from './release-activities.js';
 import { PATCHES } from './patches.js';
 
 /**
@@ -37,7 +37,8 @@ export async function measureThreshold(name: string, analysis: ThresholdAnalysis
   if (opts.windowMs === undefined) {
     const limits = analysis;
     for (;;) {
-      take(await metrics.measure.executeWithOptions({ startToCloseTimeout: '1m', retry: { ...RETRY, maximumAttempts: 3 }, summary: `measure ${name} on ${color}` }, [{ query }]));
+      const options = { startToCloseTimeout: '1m', retry: { ...RETRY, maximumAttempts: 3 }, summary: `measure ${name} on ${color}` };
+      take(localCalls() ? await local.metrics.measure.executeWithOptions(options, [{ query }]) : await metrics.measure.executeWithOptions(options, [{ query }]));
       verdict = judgeRun(limits, run.measurements);
       if (verdict.phase !== 'Running') break;
       await sleep(analysis.interval, { summary: `next ${name} measurement` });

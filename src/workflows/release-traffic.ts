@@ -5,7 +5,7 @@ import { patched } from '@temporalio/workflow';
 import { trafficDrift, type TrafficState } from '../core/drift.js';
 import type { ProductionTarget } from '../core/snapshot.js';
 import type { ServiceSpec } from '../core/release-spec.js';
-import { k8s, RETRY, TRAFFIC_CALL_TIMEOUT, TRAFFIC_HEARTBEAT_TIMEOUT } from './release-activities.js';
+import { k8s, local, localCalls, RETRY, TRAFFIC_CALL_TIMEOUT, TRAFFIC_HEARTBEAT_TIMEOUT } from './release-activities.js';
 import type { ReleaseContext } from './release-context.js';
 import { PATCHES } from './patches.js';
 
@@ -17,9 +17,15 @@ export const targetOf = (svc: ServiceSpec): ProductionTarget => ({
   ...(svc.production.canary ? { traffic: svc.production.canary.traffic } : {}),
 });
 
-/** Where the service's production traffic goes now (a read; retried like any activity). */
+/** Where the service's production traffic goes now (a read; retried like any activity): the rollback's read, always a heartbeating activity. */
 export const observeTraffic = (target: ProductionTarget, why: string): Promise<TrafficState> =>
   k8s.observeTraffic.executeWithOptions({ startToCloseTimeout: TRAFFIC_CALL_TIMEOUT, heartbeatTimeout: TRAFFIC_HEARTBEAT_TIMEOUT, retry: RETRY, summary: `read where ${target.service} traffic goes ${why}` }, [target]);
+
+/** The same read before a forward step: a local activity in releases started with `local-calls`. */
+const readTraffic = (target: ProductionTarget, why: string): Promise<TrafficState> =>
+  localCalls()
+    ? local.k8s.observeTraffic.executeWithOptions({ startToCloseTimeout: TRAFFIC_CALL_TIMEOUT, retry: RETRY, summary: `read where ${target.service} traffic goes ${why}` }, [target])
+    : observeTraffic(target, why);
 
 /**
  * Before a step that moves traffic or takes capacity away: reads where the service's traffic goes
@@ -31,10 +37,10 @@ export const observeTraffic = (target: ProductionTarget, why: string): Promise<T
 export async function guardAgainstDrift(ctx: ReleaseContext, target: ProductionTarget, before: string, promoteMeans: string): Promise<TrafficState | undefined> {
   const expected = ctx.expectedTraffic.get(target.service);
   if (!expected || !patched(PATCHES.driftGuard.id)) return undefined;
-  const observed = await observeTraffic(target, `before ${before}`);
+  const observed = await readTraffic(target, `before ${before}`);
   const drift = trafficDrift(expected, observed);
   if (!drift) return observed;
   ctx.record('drift', `drift: ${target.service} traffic changed outside this release: ${drift}`, { service: target.service });
   await ctx.pause({ code: 'traffic-drift', service: target.service, stage: ctx.status.stage }, `traffic of ${target.service} changed outside this release (${drift}); not ${before} — promote to ${promoteMeans}, abort to roll back what is still this release's`);
-  return observeTraffic(target, `after promote, before ${before}`);
+  return readTraffic(target, `after promote, before ${before}`);
 }

@@ -3,7 +3,7 @@
 import { expectedAfterWeight } from '../core/drift.js';
 import type { PlannedStep } from '../core/plan.js';
 import { runAnalyses } from './analysis.js';
-import { k8s, RETRY, TRAFFIC_CALL_TIMEOUT, TRAFFIC_HEARTBEAT_TIMEOUT } from './release-activities.js';
+import { k8s, local, localCalls, RETRY, TRAFFIC_CALL_TIMEOUT, TRAFFIC_HEARTBEAT_TIMEOUT } from './release-activities.js';
 import type { ReleaseContext, ServiceRun } from './release-context.js';
 import { guardAgainstDrift } from './release-traffic.js';
 
@@ -21,7 +21,10 @@ export async function canary(ctx: ReleaseContext, service: ServiceRun, steps: Pl
       await guardAgainstDrift(ctx, target, `setting ${step.weight}% on ${newColor}`, `set ${step.weight}% on ${newColor} anyway`);
       ctx.register(`traffic:${svc.service}`, svc.service, `return ${svc.service} traffic to ${snapshot.activeColor}`, { type: 'restoreTraffic', target, snapshot });
       service.trafficMovedAt ??= Date.now();
-      await k8s.setCanaryWeight.executeWithOptions({ startToCloseTimeout: TRAFFIC_CALL_TIMEOUT, heartbeatTimeout: TRAFFIC_HEARTBEAT_TIMEOUT, retry: RETRY, summary: `${step.weight}% to ${newColor}` }, [{ target, color: newColor, weight: step.weight }]);
+      const weight = [{ target, color: newColor, weight: step.weight }] as const;
+      const summary = `${step.weight}% to ${newColor}`;
+      if (localCalls()) await local.k8s.setCanaryWeight.executeWithOptions({ startToCloseTimeout: TRAFFIC_CALL_TIMEOUT, retry: RETRY, summary }, [...weight]);
+      else await k8s.setCanaryWeight.executeWithOptions({ startToCloseTimeout: TRAFFIC_CALL_TIMEOUT, heartbeatTimeout: TRAFFIC_HEARTBEAT_TIMEOUT, retry: RETRY, summary }, [...weight]);
       ctx.expectedTraffic.set(svc.service, expectedAfterWeight(target.traffic?.router, snapshot.activeColor, newColor, step.weight));
       ctx.trafficChangedAt.set(`${svc.service}/production`, Date.now());
       st.canaryWeight = step.weight;
@@ -52,7 +55,8 @@ export async function deployNewColor(ctx: ReleaseContext, service: ServiceRun): 
   );
   if (prod.blueGreen.previewService) {
     ctx.register(`traffic:${svc.service}`, svc.service, `return ${svc.service} traffic to ${snapshot.activeColor}`, { type: 'restoreTraffic', target, snapshot });
-    await k8s.pointPreview({ target, color: newColor });
+    if (localCalls()) await local.k8s.pointPreview.executeWithOptions({ startToCloseTimeout: '2m', retry: RETRY, summary: `preview ${svc.service} on ${newColor}` }, [{ target, color: newColor }]);
+    else await k8s.pointPreview({ target, color: newColor });
   }
   service.deployed = true;
 }

@@ -2,7 +2,7 @@
 // scaleDownDelay (an instant rollback), then goes to zero replicas — unless it serves traffic again.
 import { sleep } from '@temporalio/workflow';
 import { servingColors } from '../core/drift.js';
-import { k8s } from './release-activities.js';
+import { k8s, local, localCalls, RETRY } from './release-activities.js';
 import type { ReleaseContext, ServiceRun } from './release-context.js';
 import { guardAgainstDrift } from './release-traffic.js';
 
@@ -20,7 +20,9 @@ export async function scaleDown(ctx: ReleaseContext, released: ServiceRun[]): Pr
         ctx.record('scale-down-spared', `left ${old} running: it serves ${svc.service} traffic`, { service: svc.service });
         return;
       }
-      await k8s.scaleDeployment({ namespace: svc.production.namespace, deployment: old, replicas: 0 });
+      const scale = { namespace: svc.production.namespace, deployment: old, replicas: 0 };
+      if (localCalls()) await local.k8s.scaleDeployment.executeWithOptions({ startToCloseTimeout: '2m', retry: RETRY, summary: `scale ${old} to 0` }, [scale]);
+      else await k8s.scaleDeployment(scale);
       ctx.record('scaled-down', `scaled ${old} down`, { service: svc.service });
     }),
   );

@@ -3,7 +3,7 @@
 import { expectedFromSnapshot } from '../core/drift.js';
 import { planStages } from '../core/plan.js';
 import { otherColor } from '../core/snapshot.js';
-import { k8s, RETRY } from './release-activities.js';
+import { k8s, local, localCalls, RETRY } from './release-activities.js';
 import type { ReleaseContext, ServiceRun } from './release-context.js';
 import { targetOf } from './release-traffic.js';
 
@@ -14,10 +14,8 @@ export async function snapshot(ctx: ReleaseContext): Promise<ServiceRun[]> {
     const svc = ctx.specOf.get(p.service);
     if (!svc) continue;
     const target = targetOf(svc);
-    const snapshot = await k8s.snapshotProduction.executeWithOptions(
-      { startToCloseTimeout: '2m', retry: RETRY, summary: `snapshot ${svc.service} in ${svc.production.namespace}` },
-      [target],
-    );
+    const options = { startToCloseTimeout: '2m', retry: RETRY, summary: `snapshot ${svc.service} in ${svc.production.namespace}` };
+    const snapshot = localCalls() ? await local.k8s.snapshotProduction.executeWithOptions(options, [target]) : await k8s.snapshotProduction.executeWithOptions(options, [target]);
     const st = ctx.serviceStatus(svc.service);
     st.activeColor = snapshot.activeColor;
     st.newColor = otherColor(snapshot.activeColor);

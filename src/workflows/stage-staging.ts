@@ -2,11 +2,14 @@
 // first) and verified by the staging analyses before production is touched.
 import type { StagingSpec } from '../core/release-spec.js';
 import { runAnalyses } from './analysis.js';
-import { k8s, RETRY } from './release-activities.js';
+import { k8s, local, localCalls, RETRY } from './release-activities.js';
 import type { ReleaseContext, ServiceRun } from './release-context.js';
 
 export async function staging(ctx: ReleaseContext, { svc }: ServiceRun, stg: StagingSpec): Promise<void> {
-  const stagingSnapshot = await k8s.snapshotStaging({ namespace: stg.namespace, deployment: stg.deployment });
+  const where = { namespace: stg.namespace, deployment: stg.deployment };
+  const stagingSnapshot = localCalls()
+    ? await local.k8s.snapshotStaging.executeWithOptions({ startToCloseTimeout: '2m', retry: RETRY, summary: `snapshot staging ${stg.namespace}/${stg.deployment}` }, [where])
+    : await k8s.snapshotStaging(where);
   const beforeDeploy = Date.now();
   await ctx.github.openDeployment(svc.service, 'staging', svc.image);
   ctx.register(`staging:${svc.service}`, svc.service, `restore staging ${stg.namespace}/${stg.deployment} to ${stagingSnapshot.deployment.image ?? 'its previous state'}`, {

@@ -300,9 +300,17 @@ test('every measurement and verdict of a release is in its Temporal history', as
     const latency = result.status.analyses.find((a) => a.analysis === 'latency' && a.stage === 'canary');
     expect(latency?.compare?.metrics[0]?.verdict).toBe('Pass');
     expect(latency?.measurements.length).toBeGreaterThan(0);
-    // and each measurement's raw observations are the measure activities' results
-    const measured = history.events?.filter((e) => e.activityTaskCompletedEventAttributes).length ?? 0;
-    expect(measured).toBeGreaterThan(10);
+    // and each measurement's raw observations are the measure calls' results: local activities
+    // (patch local-calls), their markers naming the activity in the SDK's plaintext bookkeeping and
+    // carrying the result encrypted like every payload
+    const measures = (history.events ?? []).filter((e) => {
+      const m = e.markerRecordedEventAttributes;
+      const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
+      return data !== undefined && data !== null && (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type === 'measure';
+    });
+    expect(measures.length).toBeGreaterThan(10);
+    const encodings = measures.map((e) => Buffer.from(e.markerRecordedEventAttributes?.details?.result?.payloads?.[0]?.metadata?.encoding ?? []).toString());
+    expect(new Set(encodings)).toEqual(new Set([ENCRYPTED_ENCODING]));
   } finally {
     await connection.close();
   }

@@ -45,18 +45,30 @@ function markers(r: Recorded): Set<string> {
   return found;
 }
 
-/** How many times each activity was scheduled. */
-function scheduled(r: Recorded, name: string): number {
-  return events(r).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name).length;
+/** The local activities of this type a history recorded (core_local_activity markers), as their markers' details. */
+function localRuns(r: Recorded, name: string): NonNullable<Event['markerRecordedEventAttributes']>['details'][] {
+  return events(r)
+    .map((e) => e.markerRecordedEventAttributes)
+    .filter((m) => m?.markerName === 'core_local_activity')
+    .filter((m) => (m?.details?.data?.payloads ?? []).some((p) => defaultPayloadConverter.fromPayload<{ activity_type?: string }>(p).activity_type === name))
+    .map((m) => m?.details);
 }
 
-/** The results of every completed activity of this type, decoded. */
+/** How many times each activity was scheduled, or run as a local activity. */
+function scheduled(r: Recorded, name: string): number {
+  return events(r).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name).length + localRuns(r, name).length;
+}
+
+/** The results of every completed activity (or local activity) of this type, decoded. */
 function activityResults(r: Recorded, name: string): unknown[] {
   const ofType = new Set(events(r).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name).map((e) => String(e.eventId)));
-  return events(r)
-    .map((e) => e.activityTaskCompletedEventAttributes)
-    .filter((a) => a && ofType.has(String(a.scheduledEventId)))
-    .flatMap((a) => (a?.result?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload<unknown>(p)));
+  return [
+    ...events(r)
+      .map((e) => e.activityTaskCompletedEventAttributes)
+      .filter((a) => a && ofType.has(String(a.scheduledEventId)))
+      .flatMap((a) => a?.result?.payloads ?? []),
+    ...localRuns(r, name).flatMap((d) => d?.result?.payloads ?? []),
+  ].map((p) => defaultPayloadConverter.fromPayload<unknown>(p));
 }
 
 /**
@@ -110,6 +122,8 @@ const reachesGuardedCode: Record<PatchId, (r: Recorded) => boolean> = {
   // the release took its snapshot (every release asks once, right after it)
   'hook-stages': (r) => r.result.status.timeline.some((t) => t.event.startsWith('snapshot: ')),
   // the build gate ran for a spec that dispatches a workflow
+  // the release read production (its first cheap call, right after the build gate)
+  'local-calls': (r) => scheduled(r, 'snapshotProduction') > 0,
   'build-dispatch': (r) => r.input.spec.build?.dispatch !== undefined && r.result.status.timeline.some((t) => t.event.startsWith('build gate: waiting for')),
 };
 
