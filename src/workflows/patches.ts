@@ -23,7 +23,7 @@ export const PATCHES = {
       'GitHub reporting for a spec with `source`: a Deployment per environment and a commit status on source.sha. Releases started without it report nothing to GitHub.',
     since: 'a711ddd',
     fixtures: {
-      new: ['reported-to-github', 'multi-service-released', 'multi-service-rolled-back', 'build-dispatched', 'build-dispatch-failed', 'before-build-dispatch-checks-awaited'],
+      new: ['reported-to-github', 'multi-service-released', 'multi-service-rolled-back', 'build-dispatched', 'build-dispatch-failed', 'before-build-dispatch-checks-awaited', 'local-calls-released', 'local-calls-rolled-back', 'local-calls-compare-released'],
       // recorded at 28327ba
       old: ['before-github-reporting-released'],
     },
@@ -82,7 +82,7 @@ export const PATCHES = {
       'Compare analyses judged (Mann-Whitney per metric, scored by weight). Releases started without it find every compare analysis Inconclusive ("the compare judge is not implemented yet"); their compare specs carry `query`, not `metrics`.',
     since: '88fb064',
     fixtures: {
-      new: ['compare-judged', 'failed-fast', 'compare-staging-monitor-released', 'compare-monitor-rolled-back', 'before-analysis-fail-fast-rolled-back', 'local-calls-compare-released'],
+      new: ['compare-judged', 'failed-fast', 'compare-staging-monitor-released', 'compare-monitor-rolled-back', 'before-analysis-fail-fast-rolled-back', 'local-calls-compare-released', 'local-calls-released', 'local-calls-rolled-back'],
       // recorded at dd30a7a: Inconclusive, a pause, promoted
       old: ['before-compare-judge-paused-promoted'],
     },
@@ -93,7 +93,7 @@ export const PATCHES = {
       'A measured value that arrives as null (a NaN an older worker sent as a bare number) judged as NaN, i.e. Inconclusive. Releases started without it judge the null as a number, and fail the threshold.',
     since: 'b6ed0fd',
     fixtures: {
-      new: ['null-inconclusive'],
+      new: ['null-inconclusive', 'local-calls-released', 'local-calls-rolled-back', 'local-calls-compare-released'],
       old: ['nan-as-null-failed'],
     },
   },
@@ -103,7 +103,7 @@ export const PATCHES = {
       'The minimum-traffic rule: an analysis waits until its initialDelay (by default its query\'s longest range window) has passed since the last traffic change before its first measurement. Releases started without it measure at once.',
     since: 'b6ed0fd',
     fixtures: {
-      new: ['nan-inconclusive-promoted', 'null-inconclusive', 'promoted-full', 'inconclusive-paused-promoted', 'rollout-timed-out', 'signed-approved', 'signed-rejected', 'signed-promoted-aborted', 'failed-ending-rolled-back', 'failed-ending-aborted', 'traced-signed-approved', 'window-waited-released', 'notified-rolled-back', 'hooks-canary-failed-undone', 'monitor-watched-released', 'monitor-watch-rolled-back', 'local-calls-released', 'local-calls-rolled-back'],
+      new: ['nan-inconclusive-promoted', 'null-inconclusive', 'promoted-full', 'inconclusive-paused-promoted', 'rollout-timed-out', 'signed-approved', 'signed-rejected', 'signed-promoted-aborted', 'failed-ending-rolled-back', 'failed-ending-aborted', 'traced-signed-approved', 'window-waited-released', 'notified-rolled-back', 'hooks-canary-failed-undone', 'monitor-watched-released', 'monitor-watch-rolled-back', 'local-calls-released', 'local-calls-rolled-back', 'local-calls-compare-released'],
       // before-analysis-initial-delay-measured-at-once recorded at 2fdc8c0
       old: [
         'before-analysis-initial-delay-measured-at-once',
@@ -121,7 +121,7 @@ export const PATCHES = {
       'build.dispatch: the build gate dispatches an Actions workflow and waits for its run (after any required checks). Releases started without it await the required checks only, whatever the spec said.',
     since: 'a87ba0d',
     fixtures: {
-      new: ['build-dispatched', 'build-dispatch-failed'],
+      new: ['build-dispatched', 'build-dispatch-failed', 'local-calls-released', 'local-calls-rolled-back', 'local-calls-compare-released'],
       // recorded at a711ddd: a dispatch-only build gate awaited checks (none required)
       old: ['before-build-dispatch-checks-awaited'],
     },
@@ -132,7 +132,7 @@ export const PATCHES = {
       "Signed approvals: when an approval gate opens, the worker's allowed signers and signature policy are read (readSignerTrust) and the gate gets a nonce that signed approve / reject statements must name. Releases started without it have no nonce or signer list: they accept unsigned decisions only.",
     since: '5f2809d',
     fixtures: {
-      new: ['signed-approved', 'signed-rejected', 'signed-superseding', 'awaiting-aborted', 'encrypted-released', 'encrypted-rejected', 'traced-signed-approved', 'window-waited-released', 'frozen-aborted', 'notified-stalled-released', 'notified-sink-down', 'local-calls-released'],
+      new: ['signed-approved', 'signed-rejected', 'signed-superseding', 'awaiting-aborted', 'encrypted-released', 'encrypted-rejected', 'traced-signed-approved', 'window-waited-released', 'frozen-aborted', 'notified-stalled-released', 'notified-sink-down', 'local-calls-released', 'local-calls-rolled-back', 'local-calls-compare-released'],
       // every gate recorded before it: no signer list read, no nonce
       old: ['released', 'rejected', 'approval-timed-out-proceeded', 'promoted-full', 'reported-to-github', 'before-github-reporting-released'],
     },
@@ -165,7 +165,7 @@ export const PATCHES = {
       'The TidegateAwaiting search attribute: while an approval gate waits it lists who may still approve (updated with every approval, cleared when the gate closes), for saved views like "everything waiting for me". Releases started without it never set it.',
     since: '9bc203a',
     fixtures: {
-      new: ['awaiting-aborted', 'encrypted-released', 'encrypted-rejected', 'traced-signed-approved', 'window-waited-released', 'frozen-aborted', 'notified-stalled-released', 'notified-sink-down', 'local-calls-released'],
+      new: ['awaiting-aborted', 'encrypted-released', 'encrypted-rejected', 'traced-signed-approved', 'window-waited-released', 'frozen-aborted', 'notified-stalled-released', 'notified-sink-down', 'local-calls-released', 'local-calls-rolled-back', 'local-calls-compare-released'],
       // every gate recorded before it advertised nobody
       old: ['released', 'rejected', 'signed-approved', 'signed-rejected', 'signed-superseding'],
     },
@@ -176,7 +176,7 @@ export const PATCHES = {
       "A release that ends rolled back, rejected, aborted or failed closes as a failed workflow execution (failure type ReleaseRolledBack / ReleaseRejected / ReleaseAborted / ReleaseFailed, the ReleaseResult as its details), so the Temporal UI's list tells it apart from a released one. Releases started without it complete with the result, whatever the outcome.",
     since: '743adf4',
     fixtures: {
-      new: ['failed-ending-rolled-back', 'failed-ending-aborted', 'encrypted-rejected', 'frozen-aborted', 'notified-rolled-back', 'hooks-canary-failed-undone', 'hook-failed', 'monitor-watch-rolled-back', 'queued-unsigned-refused', 'local-calls-rolled-back'],
+      new: ['failed-ending-rolled-back', 'failed-ending-aborted', 'encrypted-rejected', 'frozen-aborted', 'notified-rolled-back', 'hooks-canary-failed-undone', 'hook-failed', 'monitor-watch-rolled-back', 'queued-unsigned-refused', 'local-calls-rolled-back', 'local-calls-released', 'local-calls-compare-released'],
       // every release recorded before it completed, rolled back or not
       old: ['rolled-back-by-analysis', 'rejected', 'aborted-during-pause', 'awaiting-aborted'],
     },
@@ -231,7 +231,7 @@ export const PATCHES = {
       'A threshold analysis in the monitor window is watched: a `watch` activity per batch measures every interval (heartbeating what it measured) and returns at the first Failed or Inconclusive verdict, so a fault after the switch is acted on within an interval. Releases started without it sleep a batch (1–5 minutes), then judge one range query of it.',
     since: 'a25d42d',
     fixtures: {
-      new: ['monitor-watched-released', 'monitor-watch-rolled-back', 'local-calls-released'],
+      new: ['monitor-watched-released', 'monitor-watch-rolled-back', 'local-calls-released', 'local-calls-rolled-back', 'local-calls-compare-released'],
       // every release recorded before it measured its monitor window in batches after the fact
       old: ['released', 'reported-to-github', 'traced-signed-approved'],
     },

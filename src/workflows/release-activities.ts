@@ -53,6 +53,24 @@ export const local = {
 /** Whether this release makes its cheap calls as local activities (see `local`); releases started before the patch schedule them. */
 export const localCalls = (): boolean => patched(PATCHES.localCalls.id);
 
+/**
+ * Asks every patch in a release's first workflow task, before its first local activity, when the
+ * release makes its cheap calls as local activities (the answers stay: patched() asks the SDK once
+ * and every later call answers the same). Why: a patch first asked right after a local activity
+ * resolved in the same workflow task recorded its marker after the activity's marker, and a worker
+ * that rebuilt such a release from its history — a restarted worker, a query of a release no worker
+ * had in its cache — twice failed its workflow task with "[TMPRL1100] Nondeterminism error:
+ * Non-deprecated patch marker encountered … but there is no corresponding change command" (both
+ * seen under test, never reproduced by replaying the same histories in the SDK's replayer). With
+ * every marker recorded in the first task, ahead of any local activity, no release takes that path.
+ * Releases started before `local-calls` keep asking each patch where they always did, so their
+ * histories replay as recorded; test/workflows/patches.test.ts checks the order in every fixture.
+ */
+export function askEveryPatch(): void {
+  if (!localCalls()) return;
+  for (const patch of Object.values(PATCHES)) patched(patch.id);
+}
+
 /** What went wrong, in words: an activity's own error rather than the wrapper's. */
 export function failureMessage(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause) return err.cause.message;

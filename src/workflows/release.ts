@@ -10,6 +10,7 @@ import { endingFailure, type ReleaseResult } from '../core/status.js';
 import { PATCHES } from './patches.js';
 import { upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
 import { ReleaseContext, type Ending, type ServiceRun } from './release-context.js';
+import { askEveryPatch } from './release-activities.js';
 import { installHandlers } from './release-handlers.js';
 import { rollBack } from './release-rollback.js';
 import { approval } from './stage-approval.js';
@@ -28,6 +29,7 @@ import { runHooks } from './stage-hooks.js';
 import { hookSchedule } from '../core/hooks.js';
 
 export async function release(stored: StoredReleaseInput): Promise<ReleaseResult> {
+  askEveryPatch();
   const ctx = new ReleaseContext(upgradeReleaseInput(stored));
   installHandlers(ctx);
   ctx.record('release-started', `release ${ctx.releaseId} started by ${ctx.initiator}`, { stage: 'release' });
