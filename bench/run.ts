@@ -25,6 +25,7 @@ import { repoRoot } from '../devkit/toolchain/tools.js';
 import { createWorker } from '../src/workers/main.js';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../src/workers/tracing.js';
 import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
+import type { ReleaseStatus } from '../src/core/status.js';
 import { startTestDevServer, tempDir } from '../devkit/testing/servers.js';
 import { startTemporalCluster } from '../devkit/stack/temporal-cluster.js';
 import { FakeWorld, pausedAt, specFor, startHarness } from '../devkit/testing/harness.js';
@@ -555,8 +556,20 @@ async function pausedReleases(count: number, payloadKeys: PayloadKey[] | undefin
       if (!('releaseId' in q)) throw q.refused;
       ids.push(q.releaseId);
     }
-    // every release paused at its canary step
-    for (const id of ids) await until(() => releases.status(id), (s) => Boolean(s.pausedFor), 20);
+    // every release paused at its canary step; a query sent while the worker still works through the
+    // burst can wait out the server's deadline behind the queued workflow tasks ("query timed out
+    // before a worker could process it", as `status --watch` reports and retries): asked again, counted
+    let burstTimeouts = 0;
+    const pausedStatus = async (id: string): Promise<ReleaseStatus | undefined> => {
+      try {
+        return await releases.status(id);
+      } catch (err) {
+        if (!/timed out|DEADLINE_EXCEEDED/i.test(`${String(err)} ${String((err as { cause?: unknown }).cause)}`)) throw err;
+        burstTimeouts++;
+        return undefined;
+      }
+    };
+    for (const id of ids) await until(() => pausedStatus(id), (s) => Boolean(s?.pausedFor), 20);
     const startMs = Date.now() - started;
     const latencies: number[] = [];
     for (let i = 0; i < 300; i++) {
@@ -569,6 +582,7 @@ async function pausedReleases(count: number, payloadKeys: PayloadKey[] | undefin
       paused_releases: ids.length,
       workflows: ids.length * 2,
       start_all_s: round(startMs / 1000),
+      status_timeouts_in_burst: burstTimeouts,
       worker_rss_idle_mb: round(rssIdle),
       worker_rss_mb: round(rss()),
       status_p50_ms: round(quantile(latencies, 0.5)),
