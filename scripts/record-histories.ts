@@ -129,23 +129,29 @@ const trainSpec = specFor('checkout', '0.0.0', (doc) => {
   doc.source = { repo: 'acme/checkout', sha: '0000000' };
 });
 
+/** The whole release: paused at its 5th canary step, promoted, approved by alice and bob, released. */
+async function promotedAndApproved(h: Harness, version: string): Promise<string> {
+  const { releaseId } = await h.releases.start(specFor('checkout', version), { initiator: 'dave' });
+  await h.until(releaseId, pausedAt('awaiting-promote', 5), 10_000);
+  await h.releases.promote(releaseId, 'dave');
+  await h.until(releaseId, (s) => s.stage === 'approval');
+  await h.releases.approve(releaseId, 'alice', 'looks good');
+  await h.releases.approve(releaseId, 'bob');
+  await h.finish(releaseId);
+  return releaseId;
+}
+
+/** The canary color fails 20% of requests: its first measurement fails and the release rolls back. */
+async function failedMeasurement(h: Harness, version: string): Promise<string> {
+  h.world.setMetric('checkout', 'green', 0.8);
+  const { releaseId } = await h.releases.start(specFor('checkout', version), { initiator: 'dave' });
+  await h.finish(releaseId);
+  return releaseId;
+}
+
 const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, string>>> = {
-  async 'released'(h) {
-    const { releaseId } = await h.releases.start(specFor('checkout', '1.4.2'), { initiator: 'dave' });
-    await h.until(releaseId, pausedAt('awaiting-promote', 5), 10_000);
-    await h.releases.promote(releaseId, 'dave');
-    await h.until(releaseId, (s) => s.stage === 'approval');
-    await h.releases.approve(releaseId, 'alice', 'looks good');
-    await h.releases.approve(releaseId, 'bob');
-    await h.finish(releaseId);
-    return releaseId;
-  },
-  async 'rolled-back-by-analysis'(h) {
-    h.world.setMetric('checkout', 'green', 0.8);
-    const { releaseId } = await h.releases.start(specFor('checkout', '1.4.3'), { initiator: 'dave' });
-    await h.finish(releaseId);
-    return releaseId;
-  },
+  'released': (h) => promotedAndApproved(h, '1.4.2'),
+  'rolled-back-by-analysis': (h) => failedMeasurement(h, '1.4.3'),
   async 'rollout-timed-out'(h) {
     // the canary's Deployment never becomes ready: the adapter's RolloutTimeout ends it timed out (exit 13)
     h.world.stuckRollouts.add('prod/checkout-green');
@@ -651,25 +657,11 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.finish(releaseId);
     return releaseId;
   },
-  async 'local-calls-released'(h) {
-    // the cheap calls as local activities (patch local-calls): snapshots, drift reads, weights,
-    // measurements and the scale-down; staging verified, promoted, approved, watched, scaled down
-    const { releaseId } = await h.releases.start(specFor('checkout', '7.0.0'), { initiator: 'dave' });
-    await h.until(releaseId, pausedAt('awaiting-promote', 5), 10_000);
-    await h.releases.promote(releaseId, 'dave');
-    await h.until(releaseId, (s) => s.stage === 'approval');
-    await h.releases.approve(releaseId, 'alice', 'looks good');
-    await h.releases.approve(releaseId, 'bob');
-    await h.finish(releaseId);
-    return releaseId;
-  },
-  async 'local-calls-rolled-back'(h) {
-    // a failed measurement (a local activity) rolls back; the rollback's traffic read and undos stay activities
-    h.world.setMetric('checkout', 'green', 0.8);
-    const { releaseId } = await h.releases.start(specFor('checkout', '7.0.1'), { initiator: 'dave' });
-    await h.finish(releaseId);
-    return releaseId;
-  },
+  // the cheap calls as local activities (patch local-calls): snapshots, drift reads, weights,
+  // measurements and the scale-down; staging verified, promoted, approved, watched, scaled down
+  'local-calls-released': (h) => promotedAndApproved(h, '7.0.0'),
+  // a failed measurement (a local activity) rolls back; the rollback's traffic read and undos stay activities
+  'local-calls-rolled-back': (h) => failedMeasurement(h, '7.0.1'),
   async 'local-calls-compare-released'(h) {
     // compare analyses' range queries as local activities: staging, a canary step and the monitor window
     h.world.setMetric('checkout', 'staging', 0.06);

@@ -36,9 +36,12 @@ type Event = temporal.api.history.v1.IHistoryEvent;
 const events = (r: Recorded): Event[] => r.history.events ?? [];
 
 /** The patch ids in a history's core_patch markers. */
-function markers(r: Recorded): Set<string> {
+const markers = (r: Recorded): Set<string> => patchIds(events(r));
+
+/** The patch ids in these events' core_patch markers. */
+function patchIds(evs: Event[]): Set<string> {
   const found = new Set<string>();
-  for (const e of events(r)) {
+  for (const e of evs) {
     const m = e.markerRecordedEventAttributes;
     if (m?.markerName !== 'core_patch') continue;
     for (const payload of m.details?.['patch-data']?.payloads ?? []) found.add(defaultPayloadConverter.fromPayload<{ id: string }>(payload).id);
@@ -146,7 +149,7 @@ test('a release with local activities records every patch marker in its first wo
     const evs = events(r);
     const firstCompleted = evs.findIndex((e) => e.workflowTaskCompletedEventAttributes);
     const firstTask = evs.slice(firstCompleted + 1, evs.findIndex((e, i) => i > firstCompleted && e.workflowTaskScheduledEventAttributes));
-    const patchesFirst = new Set(firstTask.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload<{ id: string }>(p).id));
+    const patchesFirst = patchIds(firstTask);
     const firstLocal = evs.findIndex((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
     const lastPatch = evs.map((e) => e.markerRecordedEventAttributes?.markerName).lastIndexOf('core_patch');
     expect({ name, missing: ids.filter((id) => !patchesFirst.has(id)), patchAfterLocal: firstLocal >= 0 && lastPatch > firstLocal }).toEqual({ name, missing: [], patchAfterLocal: false });
