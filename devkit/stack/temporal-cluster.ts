@@ -12,7 +12,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { freePort, freePortBelow, listening } from './ports.js';
 import { httpOk, ManagedProcess } from './process.js';
-import { registerSearchAttributes } from './temporal.js';
+import { registerSearchAttributes, SERVER_SETTINGS } from './temporal.js';
 import { toolPath } from '../toolchain/tools.js';
 
 /** Started in this order (the worker service talks to the frontend, the frontend to history and matching). */
@@ -170,14 +170,17 @@ dynamicConfigClient:
 `;
 }
 
-/** As the dev server sets them: search attributes visible as soon as they are added. */
+/**
+ * As the dev server sets them (search attributes visible as soon as they are added), and the
+ * settings both local servers share (SERVER_SETTINGS).
+ */
 const DYNAMIC_CONFIG = `system.forceSearchAttributesCacheRefreshOnRead:
   - value: true
 frontend.persistenceMaxQPS:
   - value: 10000
 history.persistenceMaxQPS:
   - value: 45000
-`;
+${Object.entries(SERVER_SETTINGS).map(([key, value]) => `${key}:\n  - value: ${value}\n`).join('')}`;
 
 function uiConfig(ports: ClusterPorts, namespace: string, codecEndpoint: string | undefined): string {
   return `# Written by devkit/stack/temporal-cluster.ts: the Web UI in front of the cluster's frontend.
