@@ -141,6 +141,19 @@ async function promotedAndApproved(h: Harness, version: string): Promise<string>
   return releaseId;
 }
 
+/** A 24-hour monitor window (5-minute batches, no approval): the new color starts failing 20% of requests in its second batch; rolled back. */
+async function faultInWatchedWindow(h: Harness, version: string): Promise<string> {
+  const spec = specFor('checkout', version, (doc) => {
+    withoutApproval(doc);
+    doc.production.monitor = { duration: '24h', analyses: ['success-rate'] };
+  });
+  const { releaseId } = await h.releases.start(spec, { initiator: 'dave' });
+  await h.until(releaseId, (s) => (s.analyses.find((a) => a.stage === 'monitor')?.measurements.length ?? 0) >= 10, 30_000);
+  h.world.setMetric('checkout', 'green', 0.8);
+  await h.finish(releaseId);
+  return releaseId;
+}
+
 /** The canary color fails 20% of requests: its first measurement fails and the release rolls back. */
 async function failedMeasurement(h: Harness, version: string): Promise<string> {
   h.world.setMetric('checkout', 'green', 0.8);
@@ -644,19 +657,13 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.finish(releaseId);
     return releaseId;
   },
-  async 'monitor-watch-rolled-back'(h) {
-    // a 24-hour window (5-minute batches): the new version starts failing in the second batch, whose
-    // watch returns at its second Failed measurement; traffic back to blue at once
-    const spec = specFor('checkout', '6.0.1', (doc) => {
-      withoutApproval(doc);
-      doc.production.monitor = { duration: '24h', analyses: ['success-rate'] };
-    });
-    const { releaseId } = await h.releases.start(spec, { initiator: 'dave' });
-    await h.until(releaseId, (s) => (s.analyses.find((a) => a.stage === 'monitor')?.measurements.length ?? 0) >= 10, 30_000);
-    h.world.setMetric('checkout', 'green', 0.8);
-    await h.finish(releaseId);
-    return releaseId;
-  },
+  // a 24-hour window (5-minute batches): the new version starts failing in the second batch, whose
+  // watch returns at its second Failed measurement; traffic back to blue at once (recorded before the
+  // watch carried the traffic undo: its answers are the plain list)
+  'monitor-watch-rolled-back': (h) => faultInWatchedWindow(h, '6.0.1'),
+  // the same with the saga's traffic undo in each watch: the watch that sees the Failed verdict puts
+  // traffic back itself before it answers (a WatchAnswer), then the rollback runs
+  'monitor-watch-traffic-back': (h) => faultInWatchedWindow(h, '6.0.2'),
   // the cheap calls as local activities (patch local-calls): snapshots, drift reads, weights,
   // measurements and the scale-down; staging verified, promoted, approved, watched, scaled down
   'local-calls-released': (h) => promotedAndApproved(h, '7.0.0'),

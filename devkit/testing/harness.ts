@@ -9,8 +9,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, type DataConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { BuildCheckResult, MeasureRequest, ReleaseActivities, TimedObservation, WatchRequest } from '../../src/activities/types.js';
+import type { BuildCheckResult, MeasureRequest, MetricsActivities, ReleaseActivities, TimedObservation, WatchRequest } from '../../src/activities/types.js';
 import { watchBatch } from '../../src/activities/watch.js';
+import { restoringTraffic } from '../../src/activities/watch-traffic.js';
 import { createCoordinationActivities } from '../../src/activities/temporal/index.js';
 import { createSigningActivities, type SigningConfig } from '../../src/activities/signing/index.js';
 import { Releases } from '../../src/client/releases.js';
@@ -118,7 +119,8 @@ export class FakeWorld {
     return { kind: 'value', value: behaviour };
   }
 
-  activities(): Omit<ReleaseActivities, 'describeServiceLock' | 'breakStaleLock' | 'isReleaseRunning' | 'releasesExisting'> {
+  /** The adapters' side: the watch answers its observations alone (the worker composes the traffic undo on top: startHarness, createActivities). */
+  activities(): Omit<ReleaseActivities, 'describeServiceLock' | 'breakStaleLock' | 'isReleaseRunning' | 'releasesExisting' | 'watch'> & Pick<MetricsActivities, 'watch'> {
     const log = (entry: string): void => void this.calls.push(entry);
     const deploymentOf = (svc: FakeService, deployment: string): DeploymentState | undefined =>
       svc.staging.name === deployment && !deployment.endsWith('-blue') && !deployment.endsWith('-green')
@@ -317,7 +319,8 @@ export async function startHarness(taskQueue = 'tidegate-test', options: { paylo
     taskQueue,
     dataConverter,
     workflowBundle: await workflowBundle(),
-    activities: { ...world.activities(), ...createCoordinationActivities(env.client) },
+    // (the watch as the worker composes it: at a Failed verdict it puts traffic back itself)
+    activities: ((a) => ({ ...a, watch: restoringTraffic(a.watch, a), ...createCoordinationActivities(env.client) }))(world.activities()),
     sinks: { ...releaseMetricsSinks(), ...tracingSinks(undefined) },
   });
   const running = worker.run();

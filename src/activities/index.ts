@@ -14,6 +14,7 @@ import type { GitHubActivities, HookActivities, KubernetesActivities, MetricsAct
 import { failure } from '../core/failures.js';
 import { countingErrors } from './metrics.js';
 import { heartbeating } from './context.js';
+import { restoringTraffic } from './watch-traffic.js';
 
 export interface ActivityDeps {
   temporal: Client;
@@ -46,9 +47,13 @@ const KUBERNETES: (keyof KubernetesActivities)[] = [
 const TRAFFIC_CALLS: (keyof KubernetesActivities)[] = ['setCanaryWeight', 'observeTraffic', 'restoreTraffic'];
 
 export function createActivities(deps: ActivityDeps): ReleaseActivities {
+  const kubernetes = deps.kubernetes ? countingErrors('kubernetes', deps.kubernetes) : unavailable<KubernetesActivities>('Kubernetes', KUBERNETES);
+  const metrics = deps.metrics ? countingErrors('prometheus', deps.metrics) : unavailable<MetricsActivities>('Prometheus', ['measure', 'watch']);
   return payloadSafe({
-    ...(deps.kubernetes ? heartbeating(countingErrors('kubernetes', deps.kubernetes), TRAFFIC_CALLS) : unavailable<KubernetesActivities>('Kubernetes', KUBERNETES)),
-    ...(deps.metrics ? countingErrors('prometheus', deps.metrics) : unavailable<MetricsActivities>('Prometheus', ['measure', 'watch'])),
+    ...(deps.kubernetes ? heartbeating(kubernetes, TRAFFIC_CALLS) : kubernetes),
+    ...metrics,
+    // (the watch heartbeats its own observations while it moves traffic: the calls must not heartbeat over them)
+    watch: restoringTraffic(metrics.watch, kubernetes),
     ...(deps.github ? countingErrors('github', deps.github) : unavailable<GitHubActivities>('GitHub', ['awaitChecks', 'dispatchWorkflow', 'createDeployment', 'setDeploymentStatus', 'setCommitStatus', 'listTags'])),
     ...createCoordinationActivities(deps.temporal),
     ...createSigningActivities(deps.signing ?? { requireSigned: false }),

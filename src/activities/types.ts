@@ -2,7 +2,7 @@
 // type-only; src/activities/<system>/ implement it (issues [4]–[6]) and tests provide typed mocks.
 // Signatures speak of facts and desired states ("send N% to color X"), never of one router.
 import type { Observation, Tally } from '../core/analysis.js';
-import type { TrafficState } from '../core/drift.js';
+import type { ExpectedTraffic, TrafficState } from '../core/drift.js';
 import type { LockState } from '../core/ids.js';
 import type { Color, ProductionSnapshot, ProductionTarget, StagingSnapshot } from '../core/snapshot.js';
 import type { AllowedSigner } from '../core/allowed-signers.js';
@@ -77,11 +77,34 @@ export interface WatchRequest {
     limits: Pick<ThresholdAnalysisSpec, 'count' | 'failureLimit' | 'inconclusiveLimit' | 'consecutiveErrorLimit'>;
     tally: Tally;
   };
+  /**
+   * The release's traffic undo, for the watch to run itself at a Failed verdict before it returns
+   * (src/activities/watch-traffic.ts): traffic leaves the bad color within the watch's interval
+   * whatever becomes of the release's next workflow task. Guarded as the rollback guards it: traffic
+   * that is neither where the release left it (`expected`) nor back as in the snapshot is left alone.
+   */
+  onFailed?: { target: ProductionTarget; snapshot: ProductionSnapshot; expected: ExpectedTraffic };
 }
 
 export interface TimedObservation {
   at: string;
   observation: Observation;
+}
+
+/** What a watch did about traffic at its Failed verdict (only asked with `onFailed`). */
+export interface TrafficBack {
+  /** ISO time the watch finished with traffic. */
+  at: string;
+  /** restored: traffic is back as in the snapshot; left: someone else moved it (their change stands); failed: the calls failed (the rollback tries again). */
+  outcome: 'restored' | 'left' | 'failed';
+  /** The drift that was left alone, or the error. */
+  detail?: string;
+}
+
+/** A watch's answer to a request with `onFailed`: its observations, and what it did about traffic at a Failed verdict. */
+export interface WatchAnswer {
+  observations: TimedObservation[];
+  trafficBack?: TrafficBack;
 }
 
 export interface MetricsActivities {
@@ -93,6 +116,15 @@ export interface MetricsActivities {
    */
   watch(request: WatchRequest): Promise<TimedObservation[]>;
 }
+
+/**
+ * The metrics calls as the workflow makes them: the watch composed with the traffic undo
+ * (src/activities/watch-traffic.ts) answers a request with `onFailed` with a WatchAnswer, any
+ * other with the list alone, as before.
+ */
+export type ReleaseMetricsActivities = Omit<MetricsActivities, 'watch'> & {
+  watch(request: WatchRequest): Promise<TimedObservation[] | WatchAnswer>;
+};
 
 export interface BuildCheckResult {
   conclusion: 'success' | 'failure' | 'timed-out';
@@ -199,4 +231,4 @@ export interface HookActivities {
   runHook(run: HookRun): Promise<HookOutcome>;
 }
 
-export type ReleaseActivities = KubernetesActivities & MetricsActivities & GitHubActivities & CoordinationActivities & SigningActivities & CalendarActivities & NotifyActivities & HookActivities;
+export type ReleaseActivities = KubernetesActivities & ReleaseMetricsActivities & GitHubActivities & CoordinationActivities & SigningActivities & CalendarActivities & NotifyActivities & HookActivities;

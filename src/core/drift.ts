@@ -92,6 +92,27 @@ export function servingColors(observed: TrafficState): Color[] {
   return COLORS.filter((c) => (observed.weights?.[c] ?? 0) > 0 || observed.selected === c || (observed.selected === null && observed.replicas[c] > 0));
 }
 
+/**
+ * Whether each part of the traffic now — the active Service's selection, the router's split — is
+ * either where the release left it or as the snapshot had it: what this release's own traffic undo
+ * leaves when it is cut short (it puts the router back first, then the Services), or nothing changed
+ * at all. Anything else is someone else's doing. (The monitor's watch runs the undo and, retried
+ * after a lost worker, runs it again: it must finish its own half-done undo, not leave it alone.)
+ *
+ *   left {green, 0/100}, before {blue, 100/0}: observed {green, 0/100}  → true  (as left)
+ *                                              observed {green, 100/0}  → true  (the router back, the Service not yet)
+ *                                              observed {blue, 100/0}   → true  (all back)
+ *                                              observed {green, 30/70}  → false (someone split it)
+ *   left {green}, before {blue} (no weights):  observed {null}          → false
+ */
+export function ourTrafficOrBefore(left: ExpectedTraffic, before: ExpectedTraffic, observed: Pick<TrafficState, 'selected' | 'weights'>): boolean {
+  if (observed.selected !== left.selected && observed.selected !== before.selected) return false;
+  const split = [left.weights, before.weights].filter((w): w is Weights => w !== undefined);
+  if (split.length === 0) return true;
+  const seen = observed.weights;
+  return seen !== undefined && split.some((w) => w.blue === seen.blue && w.green === seen.green);
+}
+
 /** Whether the traffic now is as the snapshot had it (nothing left for a traffic rollback to do). */
 export function matchesSnapshot(snapshot: Pick<ProductionSnapshot, 'activeColor' | 'weights'>, router: Router, observed: TrafficState): boolean {
   return trafficDrift(expectedFromSnapshot(snapshot, router), observed) === undefined;

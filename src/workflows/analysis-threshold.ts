@@ -12,11 +12,13 @@ import { local, localCalls, metrics, RETRY } from './release-activities.js';
 import { PATCHES } from './patches.js';
 
 /**
- * How long the server waits for a watch's heartbeat (the SDK sends one every 0.8 × this, 4.8 s) before it retries the watch
- * elsewhere. A lost worker delays a verdict by this, the retry's first backoff (1 s), and the time
- * the server then holds the release's next task for the lost worker (the SDK's sticky queue timeout, 10 s).
+ * How long the server waits for a watch's heartbeat (the SDK sends one every 0.8 × this, 3.2 s) before it retries the watch
+ * elsewhere. A lost worker delays a verdict — and the traffic undo the watch runs at a Failed one —
+ * by at most this and the retry's first backoff (1 s), about the time a worker takes to start again.
+ * (The rollback after it waits for the release's next workflow task, which the server holds for the
+ * lost worker up to the SDK's sticky queue timeout, 10 s; traffic is back by then.)
  */
-export const WATCH_HEARTBEAT_TIMEOUT = '6s';
+export const WATCH_HEARTBEAT_TIMEOUT = '4s';
 /** A watch's time beyond its batch: a slow last query and the worker's queue. */
 const WATCH_SLACK_MS = 120_000;
 
@@ -59,7 +61,7 @@ export async function measureThreshold(name: string, analysis: ThresholdAnalysis
     let next = 1;
     while (verdict.phase === 'Running' && next <= count) {
       const until = Math.max(scheduled(next), Math.min(Date.now() + monitorBatchMs(opts.windowMs, analysis.interval), end));
-      const observations = await metrics.watch.executeWithOptions(
+      const answer = await metrics.watch.executeWithOptions(
         {
           // (a batch that comes back after the window's end — every worker was down — still gets its slack)
           startToCloseTimeout: Math.max(0, until - Date.now()) + WATCH_SLACK_MS,
@@ -73,8 +75,12 @@ export async function measureThreshold(name: string, analysis: ThresholdAnalysis
           intervalMs: analysis.interval,
           until: new Date(until).toISOString(),
           judge: { conditions: { successCondition: analysis.successCondition, failureCondition: analysis.failureCondition }, limits, tally: tallyOf(limits, run.measurements) },
+          ...(opts.onFailed ? { onFailed: opts.onFailed } : {}),
         }],
       );
+      // (the list alone: recorded before the watch could put traffic back, or asked without the undo)
+      const observations = Array.isArray(answer) ? answer : answer.observations;
+      if (!Array.isArray(answer) && answer.trafficBack) opts.trafficBack?.(name, answer.trafficBack);
       take(observations);
       next += observations.length;
       // (the in-memory adapters of the tests answer a batch at once: act no earlier than it ends)

@@ -3,6 +3,7 @@
 // analysis-threshold.ts and analysis-compare.ts; the wait for a clean window in analysis-window.ts.
 import { CancellationScope, patched } from '@temporalio/workflow';
 import type { RunVerdict } from '../core/analysis.js';
+import type { TrafficBack, WatchRequest } from '../activities/types.js';
 import type { Stage } from '../core/plan.js';
 import type { Color } from '../core/snapshot.js';
 import type { AnalysisRun } from '../core/status.js';
@@ -25,6 +26,10 @@ export interface AnalysisOptions {
   baselineColor?: Color;
   /** Compare analyses outside the canary: the baseline is the window ending here (before the change). */
   baselineEnd?: number;
+  /** Monitor window: the service's traffic undo, for its watch to run at a Failed verdict (src/activities/watch-traffic.ts). */
+  onFailed?: WatchRequest['onFailed'];
+  /** Monitor window: what a watch did about traffic at its Failed verdict, for the record. */
+  trafficBack?: (name: string, back: TrafficBack) => void;
 }
 
 /** Renders an analysis query for a color of the service. */

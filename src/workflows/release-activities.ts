@@ -1,7 +1,7 @@
 // The release workflow's activity proxies, with their timeouts and retry policy, in one place: every
 // stage schedules its activities with exactly these options, and the options are part of the history.
 import { ActivityFailure, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { CoordinationActivities, GitHubActivities, KubernetesActivities, MetricsActivities, SigningActivities } from '../activities/types.js';
+import type { CoordinationActivities, GitHubActivities, KubernetesActivities, MetricsActivities, ReleaseMetricsActivities, SigningActivities } from '../activities/types.js';
 import { PATCHES } from './patches.js';
 
 export const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 };
@@ -23,7 +23,7 @@ export const TRAFFIC_HEARTBEAT_TIMEOUT = '5s';
 export const k8s = proxyActivities<KubernetesActivities>({ startToCloseTimeout: '2m', retry: RETRY });
 export const coordination = proxyActivities<CoordinationActivities>({ startToCloseTimeout: '30s', retry: RETRY });
 export const github = proxyActivities<GitHubActivities>({ startToCloseTimeout: '2m', retry: RETRY });
-export const metrics = proxyActivities<MetricsActivities>({ startToCloseTimeout: '1m', retry: { ...RETRY, maximumAttempts: 3 } });
+export const metrics = proxyActivities<ReleaseMetricsActivities>({ startToCloseTimeout: '1m', retry: { ...RETRY, maximumAttempts: 3 } });
 /** Signed decisions: reading the worker's allowed signers (retried while a mounted file is missing), verifying a signature. */
 export const signing = proxyActivities<SigningActivities>({ startToCloseTimeout: '30s', retry: RETRY });
 /** Verifying a signed decision: a person waits for the answer, so three quick attempts, then the decision is refused as unverifiable for now. */

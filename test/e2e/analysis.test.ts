@@ -227,6 +227,12 @@ test('a fault after the switch, with the worker SIGKILLed mid-watch and started 
   expect(times.slice(1).map((t, i) => t - (times[i] ?? NaN))).toEqual(times.slice(1).map(() => intervalMs));
   expect(times.some((t) => t > (r.killedAt ?? Infinity))).toBe(true);
   expect(run?.measurements.filter((m) => m.phase === 'Failed')).toHaveLength(failureLimit + 1);
+  // and the watch that came to the verdict put traffic back itself, on record before the rollback,
+  // whose own traffic undo then found it done
+  const codes = r.status.timeline.map((t) => t.code);
+  expect(r.status.timeline.find((t) => t.code === 'traffic-back')?.event).toMatch(new RegExp(`^monitor: analysis success-rate failed; its watch returned checkout traffic to ${r.stable} at `));
+  expect(codes.indexOf('traffic-back')).toBeLessThan(codes.indexOf('stopped'));
+  expect(r.status.compensations.find((c) => c.label === `return checkout traffic to ${r.stable}`)).toMatchObject({ status: 'done' });
   console.log(`monitor fault: switch → fault ${r.faultAt - r.switchedAt} ms; fault → worker killed ${(r.killedAt ?? NaN) - r.faultAt} ms; worker restarted in ${(r.workerBackAt ?? NaN) - (r.killedAt ?? NaN)} ms; fault → traffic back on ${r.stable} ${r.trafficBackAt - r.faultAt} ms`);
 }, 300_000);
 

@@ -78,9 +78,23 @@ const samples: Samples = {
         until: at,
         judge: { conditions: { successCondition: { op: '>=', value: 0.99, text: '>= 0.99' } }, limits: { count: 60, failureLimit: 0, inconclusiveLimit: 0, consecutiveErrorLimit: 4 }, tally: { failed: 0, inconclusive: 1, consecutiveErrors: 2, counted: 3 } },
       }],
+      [{
+        query: 'sum(rate(x[1m]))',
+        firstAt: at,
+        intervalMs: 30_000,
+        until: at,
+        judge: { conditions: { successCondition: { op: '>=', value: 0.99, text: '>= 0.99' } }, limits: { count: 60, failureLimit: 0, inconclusiveLimit: 0, consecutiveErrorLimit: 4 }, tally: { failed: 0, inconclusive: 0, consecutiveErrors: 0, counted: 0 } },
+        onFailed: { target, snapshot, expected: { selected: 'green', weights: { blue: 0, green: 100 } } },
+      }],
     ],
-    // a watch answers one observation per scheduled time: instant answers, NaN and ±Inf included
-    results: prometheusAnswers.filter((o) => o.length === 1).map((o) => [...o]),
+    // a watch answers one observation per scheduled time: instant answers, NaN and ±Inf included;
+    // asked with the traffic undo, with what it did about traffic at a Failed verdict
+    results: [
+      ...prometheusAnswers.filter((o) => o.length === 1).map((o) => [...o]),
+      { observations: [{ at, observation: { kind: 'value', value: 0.5 } }], trafficBack: { at, outcome: 'restored' } },
+      { observations: [{ at, observation: { kind: 'value', value: 0.5 } }], trafficBack: { at, outcome: 'left', detail: 'the router sends blue 30% / green 70% (expected blue 0% / green 100%)' } },
+      { observations: [{ at, observation: { kind: 'value', value: 1 } }] },
+    ],
   },
   awaitChecks: {
     inputs: [[{ repo: 'acme/checkout', sha: '3f2c9e1', requiredChecks: [], timeoutMs: 1 }]],

@@ -24,6 +24,7 @@ test.each<[string, ReturnType<typeof legacyTimelineCode>]>([
   ['rollback: skipped "return traffic": traffic changed', 'rollback-step-skipped'],
   ['rollback: return checkout traffic to blue', 'rollback-step'],
   ['rollback: left green as it is: it serves traffic now', 'rollback-note'],
+  ['monitor: analysis success-rate failed; its watch returned checkout traffic to blue at 10:00:05, before the rollback', 'traffic-back'],
   ['approval started', 'stage-started'],
   ['something no version ever wrote', 'unknown'],
 ])('legacyTimelineCode(%j) is %s', (event, code) => {

@@ -349,6 +349,45 @@ test('a fault after the switch is acted on at the failing measurement, not at th
   expect(h.world.service('late')).toMatchObject({ active: 'blue' });
 });
 
+test.each([
+  ['where the release left it: the watch puts it back itself, before the rollback', false],
+  ['moved by someone else meanwhile: the watch leaves it, and so does the rollback', true],
+])('a Failed verdict in the monitor window, traffic %s', async (_, movedOutside) => {
+  // given a release in its monitor window (gateway-api: the HTTPRoute sends green 100%)
+  const spec = specFor('watched', '1.0.2', (doc) => {
+    doc.staging = undefined;
+    doc.production.approval = undefined;
+    doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'watched' }, steps: [{ setWeight: 50 }] };
+    doc.production.monitor = { duration: '24h', analyses: ['success-rate'] };
+  });
+  const { releaseId } = await h.releases.start(spec, { initiator: 'carol' });
+  await h.until(releaseId, (s) => (s.analyses.find((a) => a.stage === 'monitor')?.measurements.length ?? 0) >= 2, 30_000);
+  // when someone else splits traffic 30 / 70 (or nobody does), and the new version starts failing
+  if (movedOutside) h.world.service('watched').weights = { blue: 30, green: 70 };
+  const callsBefore = h.world.calls.length;
+  h.world.setMetric('watched', 'green', 0.8);
+  const result = await h.finish(releaseId);
+  // then the release is rolled back by the monitor analysis, and the watch's doing is on record before the rollback's
+  expect(result).toMatchObject({ outcome: 'rolled-back', cause: 'analysis' });
+  const codes = result.status.timeline.map((t) => t.code);
+  const back = result.status.timeline.find((t) => t.code === 'traffic-back');
+  expect(codes.indexOf('traffic-back')).toBeGreaterThan(-1);
+  expect(codes.indexOf('traffic-back')).toBeLessThan(codes.indexOf('stopped'));
+  const restores = h.world.calls.slice(callsBefore).filter((c) => c.startsWith('restoreTraffic watched'));
+  if (movedOutside) {
+    expect(back?.event).toMatch(/^monitor: analysis success-rate failed; watched traffic changed outside this release \(the router sends blue 30% \/ green 70% .*\); its watch left it as it is$/);
+    expect(restores).toEqual([]);
+    expect(h.world.service('watched').weights).toEqual({ blue: 30, green: 70 });
+    expect(result.reason).toContain('the rollback left alone what changed outside this release');
+  } else {
+    expect(back?.event).toMatch(/^monitor: analysis success-rate failed; its watch returned watched traffic to blue at \d\d:\d\d:\d\d, before the rollback$/);
+    // the watch's undo, then the rollback's own (which finds it done: setting the same route again)
+    expect(restores).toEqual(['restoreTraffic watched blue', 'restoreTraffic watched blue']);
+    expect(h.world.service('watched')).toMatchObject({ active: 'blue', weights: { blue: 100, green: 0 } });
+    expect(result.status.compensations.find((c) => c.label === 'return watched traffic to blue')).toMatchObject({ status: 'done' });
+  }
+});
+
 test('a monitor window shorter than its analysis interval is measured once, at its end', async () => {
   const spec = specFor('short', '1.0.1', (doc) => {
     doc.staging = undefined;
