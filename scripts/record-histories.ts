@@ -142,13 +142,14 @@ async function promotedAndApproved(h: Harness, version: string): Promise<string>
 }
 
 /** A 24-hour monitor window (5-minute batches, no approval): the new color starts failing 20% of requests in its second batch; rolled back. */
-async function faultInWatchedWindow(h: Harness, version: string): Promise<string> {
+async function faultInWatchedWindow(h: Harness, version: string, beforeFault: () => void = () => undefined): Promise<string> {
   const spec = specFor('checkout', version, (doc) => {
     withoutApproval(doc);
     doc.production.monitor = { duration: '24h', analyses: ['success-rate'] };
   });
   const { releaseId } = await h.releases.start(spec, { initiator: 'dave' });
   await h.until(releaseId, (s) => (s.analyses.find((a) => a.stage === 'monitor')?.measurements.length ?? 0) >= 10, 30_000);
+  beforeFault();
   h.world.setMetric('checkout', 'green', 0.8);
   await h.finish(releaseId);
   return releaseId;
@@ -664,6 +665,9 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
   // the same with the saga's traffic undo in each watch: the watch that sees the Failed verdict puts
   // traffic back itself before it answers (a WatchAnswer), then the rollback runs
   'monitor-watch-traffic-back': (h) => faultInWatchedWindow(h, '6.0.2'),
+  // the watch's undo cut short by a failed Service write (the route back, the Service not): the
+  // rollback's drift guard takes the half-way state as this release's own and finishes the undo
+  'monitor-watch-cut-short': (h) => faultInWatchedWindow(h, '6.0.3', () => h.world.failures.set('restoreTraffic:services', 1)),
   // the cheap calls as local activities (patch local-calls): snapshots, drift reads, weights,
   // measurements and the scale-down; staging verified, promoted, approved, watched, scaled down
   'local-calls-released': (h) => promotedAndApproved(h, '7.0.0'),

@@ -56,7 +56,7 @@ export class FakeWorld {
   checks: BuildCheckResult = { conclusion: 'success', failing: [] };
   /** How a dispatched workflow run ends. */
   dispatched: BuildCheckResult = { conclusion: 'success', failing: [] };
-  /** Activity names that fail on their next call(s): name → remaining failures. */
+  /** Activity names that fail on their next call(s): name → remaining failures ("restoreTraffic:services": after the router is back, before the Services). */
   failures = new Map<string, number>();
   /** Deployments (namespace/name) whose rollouts never finish: deployImage fails as the adapter does at its timeout. */
   readonly stuckRollouts = new Set<string>();
@@ -185,9 +185,11 @@ export class FakeWorld {
       restoreTraffic: async ({ target, snapshot }) => {
         this.maybeFail('restoreTraffic');
         const svc = this.service(target.service);
+        // as the real one: the router first, then the Services (a failure in between leaves it half-way back)
+        if (snapshot.weights) svc.weights = { ...snapshot.weights };
+        this.maybeFail('restoreTraffic:services');
         svc.active = snapshot.activeColor;
         svc.bothSelected = false;
-        if (snapshot.weights) svc.weights = { ...snapshot.weights };
         if (snapshot.previewColor) svc.preview = snapshot.previewColor;
         log(`restoreTraffic ${target.service} ${snapshot.activeColor}`);
       },

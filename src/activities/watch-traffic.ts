@@ -7,7 +7,7 @@
 // release's traffic undo, guarded as the rollback guards it (traffic someone else moved is left
 // alone). The rollback then runs the same undo again, which finds nothing left to do.
 import type { Context } from '@temporalio/activity';
-import { expectedFromSnapshot, ourTrafficOrBefore, trafficDrift } from '../core/drift.js';
+import { expectedFromSnapshot, ownTraffic, trafficDrift } from '../core/drift.js';
 import { activityContext } from './context.js';
 import type { KubernetesActivities, ReleaseMetricsActivities, TimedObservation, TrafficBack, WatchAnswer, WatchRequest } from './types.js';
 import { judgeBatch, WATCH_HEARTBEAT_EVERY_MS } from './watch.js';
@@ -15,20 +15,37 @@ import { judgeBatch, WATCH_HEARTBEAT_EVERY_MS } from './watch.js';
 export type TrafficCalls = Pick<KubernetesActivities, 'observeTraffic' | 'restoreTraffic'>;
 
 /**
+ * How long the watch gives the traffic undo, as the rollback gives its own traffic call: a call that
+ * hangs is reported failed after it (the rollback runs the undo again, with its own attempts on record)
+ * instead of holding the verdict — and the rollback — for the rest of the batch.
+ */
+export const TRAFFIC_BACK_TIMEOUT_MS = 20_000;
+
+/**
  * Runs the request's traffic undo unless someone else moved traffic: each part of it (the Service's
  * selection, the router's split) must be where the release left it or as before — a retry finishes
  * an undo its lost attempt cut short. Failures are data: the rollback runs the undo again anyway.
  */
-export async function putTrafficBack(onFailed: NonNullable<WatchRequest['onFailed']>, k8s: TrafficCalls, now: () => Date = () => new Date()): Promise<TrafficBack> {
-  try {
+export async function putTrafficBack(onFailed: NonNullable<WatchRequest['onFailed']>, k8s: TrafficCalls, timeoutMs = TRAFFIC_BACK_TIMEOUT_MS): Promise<TrafficBack> {
+  const at = (): string => new Date().toISOString();
+  let timer: NodeJS.Timeout | undefined;
+  const undo = async (): Promise<TrafficBack> => {
     const observed = await k8s.observeTraffic(onFailed.target);
-    if (!ourTrafficOrBefore(onFailed.expected, expectedFromSnapshot(onFailed.snapshot, onFailed.target.traffic?.router), observed)) {
-      return { at: now().toISOString(), outcome: 'left', detail: trafficDrift(onFailed.expected, observed) ?? 'drift' };
+    if (!ownTraffic(onFailed.expected, expectedFromSnapshot(onFailed.snapshot, onFailed.target.traffic?.router), observed)) {
+      return { at: at(), outcome: 'left', detail: trafficDrift(onFailed.expected, observed) ?? 'drift' };
     }
     await k8s.restoreTraffic({ target: onFailed.target, snapshot: onFailed.snapshot });
-    return { at: now().toISOString(), outcome: 'restored' };
+    return { at: at(), outcome: 'restored' };
+  };
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Kubernetes within ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([undo(), late]);
   } catch (err) {
-    return { at: now().toISOString(), outcome: 'failed', detail: err instanceof Error ? err.message : String(err) };
+    return { at: at(), outcome: 'failed', detail: err instanceof Error ? err.message : String(err) };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -43,8 +60,9 @@ export function restoringTraffic(watch: ReleaseMetricsActivities['watch'], k8s: 
     const answer = await watch(request);
     if (!request.onFailed) return answer;
     const observations: TimedObservation[] = Array.isArray(answer) ? answer : answer.observations;
-    if (judgeBatch(request, observations).decided?.phase !== 'Failed') return { observations } satisfies WatchAnswer;
     const ctx = ctxOf();
+    // (cancelled meanwhile — an abort, another analysis's verdict: the rollback that follows moves traffic)
+    if (judgeBatch(request, observations).decided?.phase !== 'Failed' || ctx?.cancellationSignal.aborted) return { observations } satisfies WatchAnswer;
     const beat = ctx ? setInterval(() => ctx.heartbeat(observations), WATCH_HEARTBEAT_EVERY_MS) : undefined;
     try {
       return { observations, trafficBack: await putTrafficBack(request.onFailed, k8s) } satisfies WatchAnswer;

@@ -93,24 +93,23 @@ export function servingColors(observed: TrafficState): Color[] {
 }
 
 /**
- * Whether each part of the traffic now — the active Service's selection, the router's split — is
- * either where the release left it or as the snapshot had it: what this release's own traffic undo
- * leaves when it is cut short (it puts the router back first, then the Services), or nothing changed
- * at all. Anything else is someone else's doing. (The monitor's watch runs the undo and, retried
- * after a lost worker, runs it again: it must finish its own half-done undo, not leave it alone.)
+ * Whether traffic is where this release's own doing can have put it: where the release left it, back
+ * as before, or half-way back — the router's split as before, the active Service's selection not yet
+ * (a traffic undo puts the router back first, then the Services). Anything else — a split nobody of
+ * this release set, or the Service moved back with the router not — is someone else's doing. (The
+ * monitor's watch runs the traffic undo and, retried after a lost worker or a failed call, must
+ * finish its own half-done undo, not leave it alone; so must the rollback after it.)
  *
  *   left {green, 0/100}, before {blue, 100/0}: observed {green, 0/100}  → true  (as left)
  *                                              observed {green, 100/0}  → true  (the router back, the Service not yet)
  *                                              observed {blue, 100/0}   → true  (all back)
+ *                                              observed {blue, 0/100}   → false (the Service moved back by hand)
  *                                              observed {green, 30/70}  → false (someone split it)
- *   left {green}, before {blue} (no weights):  observed {null}          → false
+ *   left {green}, before {blue} (no router):   observed {null}          → false (the Service selects both colors)
  */
-export function ourTrafficOrBefore(left: ExpectedTraffic, before: ExpectedTraffic, observed: Pick<TrafficState, 'selected' | 'weights'>): boolean {
-  if (observed.selected !== left.selected && observed.selected !== before.selected) return false;
-  const split = [left.weights, before.weights].filter((w): w is Weights => w !== undefined);
-  if (split.length === 0) return true;
-  const seen = observed.weights;
-  return seen !== undefined && split.some((w) => w.blue === seen.blue && w.green === seen.green);
+export function ownTraffic(left: ExpectedTraffic, before: ExpectedTraffic, observed: TrafficState): boolean {
+  const halfBack: ExpectedTraffic = { selected: left.selected, ...(before.weights ? { weights: before.weights } : {}) };
+  return [left, before, halfBack].some((e) => trafficDrift(e, observed) === undefined);
 }
 
 /** Whether the traffic now is as the snapshot had it (nothing left for a traffic rollback to do). */

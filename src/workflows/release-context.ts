@@ -76,6 +76,8 @@ export class ReleaseContext {
   readonly trafficChangedAt = new Map<string, number>();
   /** Where each service's production traffic is as this release left it: the picture drift is measured against. */
   readonly expectedTraffic = new Map<string, ExpectedTraffic>();
+  /** Services whose traffic undo the monitor's watch ran (done, or cut short): a half-way state is then this release's own (ownTraffic). */
+  readonly trafficUndoneEarly = new Set<string>();
   /** Parts of the rollback left alone because traffic changed outside this release. */
   readonly leftAlone: string[] = [];
   /** The signing policy and allowed signers promote and abort are checked with (undefined: a release started before signed controls). */

@@ -2,7 +2,7 @@
 // runs, traffic first, in a scope that cannot be cancelled — each retried in the workflow so that
 // every attempt is on record, and skipped or narrowed where traffic changed outside this release.
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, sleep } from '@temporalio/workflow';
-import { expectedFromSnapshot, matchesSnapshot, servingColors, trafficDrift } from '../core/drift.js';
+import { expectedFromSnapshot, matchesSnapshot, ownTraffic, servingColors, trafficDrift } from '../core/drift.js';
 import { rollbackOrder, type Compensation } from '../core/compensation.js';
 import type { Color } from '../core/snapshot.js';
 import { causeOfFailure, type Cause, type Outcome } from '../core/status.js';
@@ -71,7 +71,9 @@ async function stillOurs(ctx: ReleaseContext, c: Compensation): Promise<{ skip: 
   if (action.type === 'restoreTraffic') {
     const expected = ctx.expectedTraffic.get(c.service);
     const drift = expected ? trafficDrift(expected, observed) : undefined;
-    if (drift && !matchesSnapshot(action.snapshot, router, observed)) return { skip: `${c.service} traffic changed outside this release (${drift}); left as it is` };
+    // (after the monitor's watch ran this undo, done or cut short by a failed call, half-way back is this release's own doing)
+    const own = expected !== undefined && ctx.trafficUndoneEarly.has(c.service) && ownTraffic(expected, expectedFromSnapshot(action.snapshot, router), observed);
+    if (drift && !own && !matchesSnapshot(action.snapshot, router, observed)) return { skip: `${c.service} traffic changed outside this release (${drift}); left as it is` };
     return { spare: [] };
   }
   const before = expectedFromSnapshot(action.snapshot, router);

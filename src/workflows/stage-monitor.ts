@@ -17,6 +17,7 @@ export async function monitor(ctx: ReleaseContext, { svc, snapshot, newColor, tr
   const expected = ctx.expectedTraffic.get(svc.service);
   const onFailed = undo?.type === 'restoreTraffic' && expected ? { target: undo.target, snapshot: undo.snapshot, expected } : undefined;
   const trafficBack = (name: string, back: TrafficBack): void => {
+    if (back.outcome !== 'left') ctx.trafficUndoneEarly.add(svc.service);
     const at = back.at.slice(11, 19);
     const to = `${svc.service} traffic to ${snapshot.activeColor}`;
     const event =

@@ -1,5 +1,5 @@
 // Drift: traffic changed outside the release (src/core/drift.ts), table-driven.
-import { expectedAfterSwitch, expectedAfterWeight, expectedFromSnapshot, matchesSnapshot, ourTrafficOrBefore, servingColors, trafficDrift, type TrafficState } from '../../src/core/drift.js';
+import { expectedAfterSwitch, expectedAfterWeight, expectedFromSnapshot, matchesSnapshot, ownTraffic, servingColors, trafficDrift, type TrafficState } from '../../src/core/drift.js';
 
 const observed = (over: Partial<TrafficState>): TrafficState => ({ selected: 'blue', weights: { blue: 100, green: 0 }, replicas: { blue: 3, green: 3 }, ...over });
 
@@ -49,17 +49,18 @@ describe('servingColors: the colors scaling down would take from live traffic', 
   });
 });
 
-describe('ourTrafficOrBefore: each part where the release left it or as before (a cut-short undo of our own is ours to finish)', () => {
+describe('ownTraffic: as the release left it, back as before, or half-way back by its own undo (the router first)', () => {
   const left = expectedAfterSwitch('gateway-api', 'green');
   const before = { selected: 'blue' as const, weights: { blue: 100, green: 0 } };
-  test.each<[string, Parameters<typeof ourTrafficOrBefore>[0], Parameters<typeof ourTrafficOrBefore>[1], TrafficState, boolean]>([
+  test.each<[string, Parameters<typeof ownTraffic>[0], Parameters<typeof ownTraffic>[1], TrafficState, boolean]>([
     ['as the release left it', left, before, observed({ selected: 'green', weights: { blue: 0, green: 100 } }), true],
     ['the router back, the Service not yet (the undo cut short)', left, before, observed({ selected: 'green' }), true],
     ['all back as before', left, before, observed({}), true],
-    ['the Service back by hand, the router not', left, before, observed({ selected: 'blue', weights: { blue: 0, green: 100 } }), true],
+    ['the Service moved back by hand, the router not', left, before, observed({ selected: 'blue', weights: { blue: 0, green: 100 } }), false],
     ['someone split the route 30/70', left, before, observed({ selected: 'green', weights: { blue: 30, green: 70 } }), false],
-    ['the route gone (nothing readable)', left, before, observed({ selected: 'green', weights: undefined }), false],
-    ['no router: the selection only', { selected: 'green' }, { selected: 'blue' }, observed({ selected: 'blue', weights: undefined }), true],
+    ['the route sends to neither color', left, before, observed({ selected: 'green', weights: { blue: 0, green: 0 } }), false],
+    ['no router: the selection only, as left', { selected: 'green' }, { selected: 'blue' }, observed({ selected: 'green', weights: undefined }), true],
+    ['no router: back as before', { selected: 'green' }, { selected: 'blue' }, observed({ selected: 'blue', weights: undefined }), true],
     ['no router: the Service selecting both colors', { selected: 'green' }, { selected: 'blue' }, observed({ selected: null, weights: undefined }), false],
-  ])('%s → %s', (_name, l, b, seen, ours) => expect(ourTrafficOrBefore(l, b, seen)).toBe(ours));
+  ])('%s → %s', (_name, l, b, seen, ours) => expect(ownTraffic(l, b, seen)).toBe(ours));
 });

@@ -6,7 +6,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { EMPTY_TALLY } from '../../src/core/analysis.js';
 import type { MeasureRequest, TimedObservation, TrafficState, WatchAnswer, WatchRequest } from '../../src/activities/types.js';
 import { watchActivity, WATCH_HEARTBEAT_EVERY_MS } from '../../src/activities/watch.js';
-import { restoringTraffic, type TrafficCalls } from '../../src/activities/watch-traffic.js';
+import { putTrafficBack, restoringTraffic, type TrafficCalls } from '../../src/activities/watch-traffic.js';
 import { activityContext } from '../../src/activities/context.js';
 import type { ProductionSnapshot, ProductionTarget } from '../../src/core/snapshot.js';
 
@@ -141,4 +141,27 @@ test('heartbeats with the observations go on while traffic moves slowly', async 
   const during = beats.filter((b) => b.at > started + 500);
   expect(during.length).toBeGreaterThanOrEqual(2);
   for (const b of during) expect(b.details).toEqual(answer.observations);
+});
+
+test('a traffic call that hangs is reported failed after the timeout: the verdict and the rollback do not wait for it', async () => {
+  const w = world([0.5], switched, () => new Promise(() => undefined));
+  const r = request(1);
+  if (!r.onFailed) throw new Error('the request carries the undo');
+  const started = Date.now();
+  const back = await putTrafficBack(r.onFailed, w.k8s, 300);
+  expect(back).toMatchObject({ outcome: 'failed', detail: 'no answer from Kubernetes within 0.3 s' });
+  expect(Date.now() - started).toBeLessThan(5_000);
+});
+
+test('a watch cancelled before it moves traffic leaves traffic to the rollback', async () => {
+  const w = world([0.5]);
+  const env = new MockActivityEnvironment();
+  const watch = restoringTraffic(async (req: WatchRequest) => {
+    const out = await watchActivity(w.measure, activityContext)(req);
+    env.cancel('CANCELLED');
+    return out;
+  }, w.k8s);
+  const answer = (await env.run(watch, request(3))) as TimedObservation[] | WatchAnswer;
+  expect(Array.isArray(answer) ? undefined : answer.trafficBack).toBeUndefined();
+  expect(w.calls).toEqual([]);
 });

@@ -324,17 +324,25 @@ test('a failed analysis rolls back at once, cutting short the analyses still mea
   expect(Date.parse(latency?.endedAt ?? '') - Date.parse(latency?.startedAt ?? '')).toBeLessThan(10 * 60_000);
 });
 
-test('a fault after the switch is acted on at the failing measurement, not at the end of its monitor batch', async () => {
-  // a 24-hour window is measured in 5-minute batches of ten 30 s measurements
-  const spec = specFor('late', '1.0.1', (doc) => {
+/**
+ * A release of `service` in its 24-hour monitor window (5-minute batches of ten 30 s measurements;
+ * gateway-api, one canary step, no staging or approval), once `measured` measurements are in.
+ */
+async function inMonitorWindow(service: string, version: string, measured: number): Promise<string> {
+  const spec = specFor(service, version, (doc) => {
     doc.staging = undefined;
     doc.production.approval = undefined;
-    doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'late' }, steps: [{ setWeight: 50 }] };
+    doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: service }, steps: [{ setWeight: 50 }] };
     doc.production.monitor = { duration: '24h', analyses: ['success-rate'] };
   });
   const { releaseId } = await h.releases.start(spec, { initiator: 'carol' });
-  const monitorRun = (s: { analyses: { stage: string; measurements: unknown[] }[] }): { measurements: unknown[] } | undefined => s.analyses.find((a) => a.stage === 'monitor');
-  await h.until(releaseId, (s) => (monitorRun(s)?.measurements.length ?? 0) >= 10, 30_000);
+  await h.until(releaseId, (s) => (s.analyses.find((a) => a.stage === 'monitor')?.measurements.length ?? 0) >= measured, 30_000);
+  return releaseId;
+}
+
+test('a fault after the switch is acted on at the failing measurement, not at the end of its monitor batch', async () => {
+  // the first batch measured
+  const releaseId = await inMonitorWindow('late', '1.0.1', 10);
   h.world.setMetric('late', 'green', 0.8); // the new version starts failing 20% of requests in the second batch
   const result = await h.finish(releaseId);
   expect(result).toMatchObject({ outcome: 'rolled-back', cause: 'analysis' });
@@ -354,14 +362,7 @@ test.each([
   ['moved by someone else meanwhile: the watch leaves it, and so does the rollback', true],
 ])('a Failed verdict in the monitor window, traffic %s', async (_, movedOutside) => {
   // given a release in its monitor window (gateway-api: the HTTPRoute sends green 100%)
-  const spec = specFor('watched', '1.0.2', (doc) => {
-    doc.staging = undefined;
-    doc.production.approval = undefined;
-    doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'watched' }, steps: [{ setWeight: 50 }] };
-    doc.production.monitor = { duration: '24h', analyses: ['success-rate'] };
-  });
-  const { releaseId } = await h.releases.start(spec, { initiator: 'carol' });
-  await h.until(releaseId, (s) => (s.analyses.find((a) => a.stage === 'monitor')?.measurements.length ?? 0) >= 2, 30_000);
+  const releaseId = await inMonitorWindow('watched', '1.0.2', 2);
   // when someone else splits traffic 30 / 70 (or nobody does), and the new version starts failing
   if (movedOutside) h.world.service('watched').weights = { blue: 30, green: 70 };
   const callsBefore = h.world.calls.length;
@@ -386,6 +387,22 @@ test.each([
     expect(h.world.service('watched')).toMatchObject({ active: 'blue', weights: { blue: 100, green: 0 } });
     expect(result.status.compensations.find((c) => c.label === 'return watched traffic to blue')).toMatchObject({ status: 'done' });
   }
+});
+
+test('a Failed verdict in the monitor window whose watch is cut short half-way (the route back, the Service not): the rollback finishes the undo instead of leaving it as someone else\'s', async () => {
+  // given a release in its monitor window (gateway-api), and a Kubernetes API that fails the
+  // watch's Service write once, after the route is back
+  const releaseId = await inMonitorWindow('halfway', '1.0.3', 2);
+  h.world.failures.set('restoreTraffic:services', 1);
+  // when the new version starts failing
+  h.world.setMetric('halfway', 'green', 0.8);
+  const result = await h.finish(releaseId);
+  // then the watch says it could not, and the rollback puts all of it back: nothing left alone
+  expect(result.status.timeline.find((t) => t.code === 'traffic-back')?.event).toBe('monitor: analysis success-rate failed; its watch could not return halfway traffic to blue (injected failure of restoreTraffic:services); the rollback does');
+  expect(result).toMatchObject({ outcome: 'rolled-back', cause: 'analysis' });
+  expect(result.reason).not.toContain('left alone');
+  expect(result.status.compensations.find((c) => c.label === 'return halfway traffic to blue')).toMatchObject({ status: 'done' });
+  expect(h.world.service('halfway')).toMatchObject({ active: 'blue', weights: { blue: 100, green: 0 } });
 });
 
 test('a monitor window shorter than its analysis interval is measured once, at its end', async () => {
