@@ -673,6 +673,21 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
   'local-calls-released': (h) => promotedAndApproved(h, '7.0.0'),
   // a failed measurement (a local activity) rolls back; the rollback's traffic read and undos stay activities
   'local-calls-rolled-back': (h) => failedMeasurement(h, '7.0.1'),
+  async 'drift-own-step-proceeded'(h) {
+    // traffic already at the weight the next step sets (as a local activity in a workflow task that
+    // timed out leaves it): the drift guard takes it as the step's own and goes on; released
+    const { releaseId } = await h.releases.start(
+      specFor('checkout', '7.2.0', (doc) => {
+        withoutApproval(doc);
+        doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'checkout' }, steps: [{ pause: { duration: '1m' } }, { setWeight: 10 }] };
+      }),
+      { initiator: 'dave' },
+    );
+    await h.until(releaseId, (s) => s.pause?.code === 'step-pause');
+    h.world.service('checkout').weights = { blue: 90, green: 10 };
+    await h.finish(releaseId);
+    return releaseId;
+  },
   async 'local-calls-compare-released'(h) {
     // compare analyses' range queries as local activities: staging, a canary step and the monitor window
     h.world.setMetric('checkout', 'staging', 0.06);

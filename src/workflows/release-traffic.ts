@@ -2,7 +2,7 @@
 // the service's traffic goes and compares it with where it left it, so that it never acts on a stale
 // picture when someone else changed the traffic meanwhile.
 import { patched } from '@temporalio/workflow';
-import { trafficDrift, type TrafficState } from '../core/drift.js';
+import { trafficDrift, type ExpectedTraffic, type TrafficState } from '../core/drift.js';
 import type { ProductionTarget } from '../core/snapshot.js';
 import type { ServiceSpec } from '../core/release-spec.js';
 import { k8s, local, localCalls, RETRY, TRAFFIC_CALL_TIMEOUT, TRAFFIC_HEARTBEAT_TIMEOUT } from './release-activities.js';
@@ -30,16 +30,20 @@ const readTraffic = (target: ProductionTarget, why: string): Promise<TrafficStat
 /**
  * Before a step that moves traffic or takes capacity away: reads where the service's traffic goes
  * now and, when someone else changed it since this release last did (drift), pauses with the
- * difference instead of acting on a stale picture. A promote means "do it anyway"; an abort rolls
+ * difference instead of acting on a stale picture — unless traffic is already where the step puts it
+ * (`goingTo`). A promote means "do it anyway"; an abort rolls
  * back what is still this release's. Returns the traffic as read last (undefined for releases
  * recorded before this guard existed, which replay without it).
  */
-export async function guardAgainstDrift(ctx: ReleaseContext, target: ProductionTarget, before: string, promoteMeans: string): Promise<TrafficState | undefined> {
+export async function guardAgainstDrift(ctx: ReleaseContext, target: ProductionTarget, before: string, promoteMeans: string, goingTo?: ExpectedTraffic): Promise<TrafficState | undefined> {
   const expected = ctx.expectedTraffic.get(target.service);
   if (!expected || !patched(PATCHES.driftGuard.id)) return undefined;
   const observed = await readTraffic(target, `before ${before}`);
   const drift = trafficDrift(expected, observed);
   if (!drift) return observed;
+  // Traffic already where this step puts it: the step itself, run as a local activity in a workflow
+  // task that then timed out (a worker too busy, or lost) and is run again now — not someone else.
+  if (goingTo && trafficDrift(goingTo, observed) === undefined && patched(PATCHES.driftOwnStep.id)) return observed;
   ctx.record('drift', `drift: ${target.service} traffic changed outside this release: ${drift}`, { service: target.service });
   await ctx.pause({ code: 'traffic-drift', service: target.service, stage: ctx.status.stage }, `traffic of ${target.service} changed outside this release (${drift}); not ${before} — promote to ${promoteMeans}, abort to roll back what is still this release's`);
   return readTraffic(target, `after promote, before ${before}`);

@@ -18,14 +18,15 @@ export async function canary(ctx: ReleaseContext, service: ServiceRun, steps: Pl
     st.step = { index: planned.index, label: planned.label, total: steps.length };
     const step = planned.step;
     if (step.kind === 'setWeight') {
-      await guardAgainstDrift(ctx, target, `setting ${step.weight}% on ${newColor}`, `set ${step.weight}% on ${newColor} anyway`);
+      const goingTo = expectedAfterWeight(target.traffic?.router, snapshot.activeColor, newColor, step.weight);
+      await guardAgainstDrift(ctx, target, `setting ${step.weight}% on ${newColor}`, `set ${step.weight}% on ${newColor} anyway`, goingTo);
       ctx.register(`traffic:${svc.service}`, svc.service, `return ${svc.service} traffic to ${snapshot.activeColor}`, { type: 'restoreTraffic', target, snapshot });
       service.trafficMovedAt ??= Date.now();
       const weight = [{ target, color: newColor, weight: step.weight }] as const;
       const summary = `${step.weight}% to ${newColor}`;
       if (localCalls()) await local.k8s.setCanaryWeight.executeWithOptions({ startToCloseTimeout: TRAFFIC_CALL_TIMEOUT, retry: RETRY, summary }, [...weight]);
       else await k8s.setCanaryWeight.executeWithOptions({ startToCloseTimeout: TRAFFIC_CALL_TIMEOUT, heartbeatTimeout: TRAFFIC_HEARTBEAT_TIMEOUT, retry: RETRY, summary }, [...weight]);
-      ctx.expectedTraffic.set(svc.service, expectedAfterWeight(target.traffic?.router, snapshot.activeColor, newColor, step.weight));
+      ctx.expectedTraffic.set(svc.service, goingTo);
       ctx.trafficChangedAt.set(`${svc.service}/production`, Date.now());
       st.canaryWeight = step.weight;
       ctx.record('canary-weight', `canary weight ${step.weight}% on ${newColor}`, { service: svc.service, stage: 'canary' });

@@ -158,6 +158,23 @@ describe('drift: traffic moved outside the release is never acted on', () => {
     expect(renderStatus(result.status)).toMatch(/skipped/);
   });
 
+  test('traffic already at the weight the next step sets (what a canary weight leaves when its workflow task timed out and runs again): not drift — the release goes on, released without a pause', async () => {
+    // given a release paused at its first step, whose next step sets 50% on green
+    const { releaseId } = await h.releases.start(specFor('again', '1.0.1', (doc) => {
+      noApproval(doc);
+      doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'again' }, steps: [{ setWeight: 10 }, { pause: { duration: '2m' } }, { setWeight: 50 }] };
+    }), { initiator: 'carol' });
+    await h.until(releaseId, pausedAt('step-pause', 2));
+    // when the route is found at 50 / 50 already (as the lost attempt of that step left it)
+    h.world.service('again').weights = { blue: 50, green: 50 };
+    const result = await h.finish(releaseId);
+    // then the step goes on as its own: no drift recorded, no pause for a human, released
+    expect(result.outcome).toBe('released');
+    expect(result.status.timeline.filter((t) => t.code === 'drift' || (t.code === 'paused' && t.event.includes('changed outside')))).toEqual([]);
+    expect(result.status.timeline.map((t) => t.event)).toContain('canary weight 50% on green');
+    expect(h.world.service('again')).toMatchObject({ active: 'green', weights: { blue: 0, green: 100 } });
+  });
+
   test('a route changed before the switch: promote means "switch anyway", and the release ends released', async () => {
     const { releaseId } = await h.releases.start(specFor('before-switch', '1.0.1', noApproval), { initiator: 'carol' });
     await h.until(releaseId, pausedAt('step-pause', 2));
