@@ -80,8 +80,9 @@ export interface WatchRequest {
   /**
    * The release's traffic undo, for the watch to run itself at a Failed verdict before it returns
    * (src/activities/watch-traffic.ts): traffic leaves the bad color within the watch's interval
-   * whatever becomes of the release's next workflow task. Guarded as the rollback guards it: traffic
-   * that is neither where the release left it (`expected`) nor back as in the snapshot is left alone.
+   * whatever becomes of the release's next workflow task. Guarded by `ownTraffic` (src/core/drift.ts):
+   * traffic not as the release left it (`expected`), half-way back (the router first) or as in the
+   * snapshot is someone else's doing and left alone.
    */
   onFailed?: { target: ProductionTarget; snapshot: ProductionSnapshot; expected: ExpectedTraffic };
 }

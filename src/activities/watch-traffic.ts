@@ -4,8 +4,9 @@
 // before another worker gets it. The watch that saw the Failed verdict is already running — or, when
 // its worker was the one lost, is retried on another worker within its heartbeat timeout and comes to
 // the same verdict from its heartbeat — so it runs the saga's first undo before it returns: the
-// release's traffic undo, guarded as the rollback guards it (traffic someone else moved is left
-// alone). The rollback then runs the same undo again, which finds nothing left to do.
+// release's traffic undo, guarded by `ownTraffic` (traffic someone else moved is left alone; an undo
+// of this release's cut short half-way is finished). The rollback then runs the same undo again,
+// which finds nothing left to do.
 import type { Context } from '@temporalio/activity';
 import { expectedFromSnapshot, ownTraffic, trafficDrift } from '../core/drift.js';
 import { activityContext } from './context.js';
@@ -22,9 +23,9 @@ export type TrafficCalls = Pick<KubernetesActivities, 'observeTraffic' | 'restor
 export const TRAFFIC_BACK_TIMEOUT_MS = 20_000;
 
 /**
- * Runs the request's traffic undo unless someone else moved traffic: each part of it (the Service's
- * selection, the router's split) must be where the release left it or as before — a retry finishes
- * an undo its lost attempt cut short. Failures are data: the rollback runs the undo again anyway.
+ * Runs the request's traffic undo unless someone else moved traffic (`ownTraffic`: as the release
+ * left it, half-way back with the router first, or as before) — a retry finishes an undo its lost
+ * attempt cut short. Failures are data: the rollback runs the undo again anyway.
  */
 export async function putTrafficBack(onFailed: NonNullable<WatchRequest['onFailed']>, k8s: TrafficCalls, timeoutMs = TRAFFIC_BACK_TIMEOUT_MS): Promise<TrafficBack> {
   const at = (): string => new Date().toISOString();
