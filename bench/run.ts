@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { Releases } from '../src/client/releases.js';
+import { statusQuery } from '../src/workflows/definitions.js';
 import { historyPayloads } from '../src/client/analysis-replay.js';
 import { ManagedProcess } from '../devkit/stack/process.js';
 import { repoRoot } from '../devkit/toolchain/tools.js';
@@ -545,7 +546,8 @@ async function pausedReleases(count: number, payloadKeys: PayloadKey[] | undefin
   const { workers, rss: rssOf, stop: stopWorkers } = await benchWorkers(server, 1, payloadKeys);
   const worker = workers[0] as ManagedProcess;
   const connection = await Connection.connect({ address: server.address });
-  const releases = new Releases(new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(payloadKeys) }), 'bench');
+  const client = new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(payloadKeys) });
+  const releases = new Releases(client, 'bench');
   const rss = (): number => rssOf(worker);
   const ids: string[] = [];
   try {
@@ -578,6 +580,19 @@ async function pausedReleases(count: number, payloadKeys: PayloadKey[] | undefin
       await releases.status(id);
       latencies.push(performance.now() - t);
     }
+    // where a status's time goes: its two calls timed apart, on other random releases (describe is the
+    // server alone; the query of a release the worker no longer caches is a replay of its history)
+    const describeMs: number[] = [];
+    const queryMs: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const handle = client.workflow.getHandle(ids[Math.floor(Math.random() * ids.length)] ?? '');
+      const t = performance.now();
+      await handle.describe();
+      describeMs.push(performance.now() - t);
+      const q = performance.now();
+      await handle.query(statusQuery);
+      queryMs.push(performance.now() - q);
+    }
     return {
       paused_releases: ids.length,
       workflows: ids.length * 2,
@@ -587,6 +602,9 @@ async function pausedReleases(count: number, payloadKeys: PayloadKey[] | undefin
       worker_rss_mb: round(rss()),
       status_p50_ms: round(quantile(latencies, 0.5)),
       status_p99_ms: round(quantile(latencies, 0.99)),
+      status_slowest_ms: latencies.sort((a, b) => b - a).slice(0, 5).map((x) => Math.round(x)).join(' / '),
+      describe_p50_p99_ms: `${round(quantile(describeMs, 0.5))} / ${round(quantile(describeMs, 0.99))}`,
+      query_p50_p99_ms: `${round(quantile(queryMs, 0.5))} / ${round(quantile(queryMs, 0.99))}`,
       cached_workflows: process.env.TIDEGATE_MAX_CACHED_WORKFLOWS ?? 'default',
     };
   } finally {
