@@ -23,12 +23,21 @@ export interface DeployRequest {
   replicas?: number;
   /** Fail when not rolled out by then. The activity heartbeats while it waits. */
   timeoutMs: number;
+  /** The kubeconfig context (absent: the worker's current one). */
+  cluster?: string;
+}
+
+/** A Deployment by name, in a cluster (the kubeconfig context; absent: the worker's current one). */
+export interface DeploymentRef {
+  namespace: string;
+  deployment: string;
+  cluster?: string;
 }
 
 export interface KubernetesActivities {
   /** The state rollback restores: active color, images and replicas per color, router weights. */
   snapshotProduction(target: ProductionTarget): Promise<ProductionSnapshot>;
-  snapshotStaging(input: { namespace: string; deployment: string }): Promise<StagingSnapshot>;
+  snapshotStaging(input: DeploymentRef): Promise<StagingSnapshot>;
   /** Sets the image (and replicas) and waits until the rollout is complete; heartbeats; honours cancellation. */
   deployImage(input: DeployRequest): Promise<{ readyReplicas: number }>;
   /** Sends `weight` percent of the service's traffic to `color` and the rest to the other color. */
@@ -37,7 +46,7 @@ export interface KubernetesActivities {
   pointPreview(input: { target: ProductionTarget; color: Color }): Promise<void>;
   /** Makes `color` live: the active Service selects it and the router sends it 100%. */
   switchActive(input: { target: ProductionTarget; color: Color }): Promise<void>;
-  scaleDeployment(input: { namespace: string; deployment: string; replicas: number }): Promise<void>;
+  scaleDeployment(input: DeploymentRef & { replicas: number }): Promise<void>;
   /** Puts traffic back exactly as the snapshot had it (active selector, router weights, preview). Seconds. */
   restoreTraffic(input: { target: ProductionTarget; snapshot: ProductionSnapshot }): Promise<void>;
   /**

@@ -33,7 +33,12 @@ export interface HookRun {
   phase: 'run' | 'undo';
   action: HookAction;
   /** A job hook: the Job's name and namespace, fixed by the workflow so that a retried attempt finds the Job it created. */
-  job?: { name: string; namespace: string };
+  job?: {
+    name: string;
+    namespace: string;
+    /** The kubeconfig context of its cluster (a release across clusters); absent: the worker's current one. */
+    cluster?: string;
+  };
 }
 
 /** What a hook did, as data: a failed Job or a refused call is an outcome, not an error (errors are for the systems being down). */

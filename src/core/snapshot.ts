@@ -8,6 +8,11 @@ export interface ProductionTarget {
   namespace: string;
   blueGreen: BlueGreenSpec;
   traffic?: TrafficSpec;
+  /**
+   * The kubeconfig context of the cluster it lives in, for a release across clusters; absent: the
+   * worker's current context (every release before waves, whose recorded inputs have no such field).
+   */
+  cluster?: string;
 }
 
 export type Color = 'blue' | 'green';
@@ -39,4 +44,6 @@ export interface ProductionSnapshot {
 export interface StagingSnapshot {
   namespace: string;
   deployment: DeploymentState;
+  /** The kubeconfig context it was read in (absent: the worker's current one), so that its undo restores it there. */
+  cluster?: string;
 }

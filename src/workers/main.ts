@@ -8,7 +8,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
-import { createKubernetesActivities, kubeApis } from '../activities/kubernetes/index.js';
+import { createClusterKubernetesActivities } from '../activities/kubernetes/clusters.js';
 import { createHookActivities } from '../activities/hooks/index.js';
 import { createGitHubActivities } from '../activities/github/index.js';
 import { createPrometheusActivities } from '../activities/prometheus/index.js';
@@ -54,7 +54,7 @@ export function adaptersFromEnv(env: NodeJS.ProcessEnv = process.env): { adapter
     kc = new KubeConfig();
     if (env.KUBECONFIG) kc.loadFromFile(env.KUBECONFIG);
     else kc.loadFromCluster();
-    adapters.kubernetes = createKubernetesActivities(kubeApis(kc));
+    adapters.kubernetes = createClusterKubernetesActivities(kc);
     configured.push(`kubernetes (${kc.getCurrentCluster()?.server ?? 'in-cluster'})`);
   }
   // hook stages: Jobs in the same cluster, HTTP calls from here; their secret headers come from this environment

@@ -8,6 +8,7 @@ import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Job, type V1Pod } from '
 import { failure } from '../../core/failures.js';
 import { callTarget, hookJob, tail, type HookOutcome, type HookRun } from '../../core/hooks.js';
 import { activityContext, waitOrCancel } from '../context.js';
+import { perContext } from '../kubernetes/clusters.js';
 import { isConflict, kube, kubeOptional } from '../kubernetes/errors.js';
 import type { HookActivities } from '../types.js';
 
@@ -23,12 +24,13 @@ export interface HookConfig {
 const LOG_LINES = 20;
 
 export function createHookActivities(config: HookConfig): HookActivities {
-  const apis = config.kubeConfig ? { batch: config.kubeConfig.makeApiClient(BatchV1Api), core: config.kubeConfig.makeApiClient(CoreV1Api) } : undefined;
+  // a Job runs in the cluster of the context its run names (a release across clusters), else the current one
+  const apisOf = config.kubeConfig ? perContext(config.kubeConfig, (kc) => ({ batch: kc.makeApiClient(BatchV1Api), core: kc.makeApiClient(CoreV1Api) })) : undefined;
   return {
     async runHook(run) {
       if (run.action.kind === 'http') return call(run, config.env);
-      if (!apis) throw failure('AdapterUnavailable', `hook ${run.hook} runs a Kubernetes Job, and this worker has no Kubernetes adapter configured (KUBECONFIG)`);
-      return job(run, apis, config.pollMs ?? 2_000);
+      if (!apisOf) throw failure('AdapterUnavailable', `hook ${run.hook} runs a Kubernetes Job, and this worker has no Kubernetes adapter configured (KUBECONFIG)`);
+      return job(run, apisOf(run.job?.cluster), config.pollMs ?? 2_000);
     },
   };
 }

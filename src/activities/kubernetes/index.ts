@@ -52,10 +52,10 @@ export function createKubernetesActivities(apis: KubeApis, options: KubernetesAd
       };
     },
 
-    async snapshotStaging({ namespace, deployment }): Promise<StagingSnapshot> {
+    async snapshotStaging({ namespace, deployment, cluster }): Promise<StagingSnapshot> {
       const state = await objects.deploymentState(namespace, deployment);
       if (!state.exists) throw failure('KubernetesNotFound', `staging Deployment ${namespace}/${deployment} not found`);
-      return { namespace, deployment: state };
+      return { namespace, deployment: state, ...(cluster !== undefined ? { cluster } : {}) };
     },
 
     deployImage: (request) => objects.rollOut(request),
