@@ -688,6 +688,21 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.finish(releaseId);
     return releaseId;
   },
+  async 'drift-own-step-run-proceeded'(h) {
+    // traffic already at the later of two weights set back to back (both in one lost workflow task):
+    // the drift guard before the first takes it as the release's own; released
+    const { releaseId } = await h.releases.start(
+      specFor('checkout', '7.3.0', (doc) => {
+        withoutApproval(doc);
+        doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'checkout' }, steps: [{ pause: { duration: '1m' } }, { setWeight: 10 }, { setWeight: 30 }] };
+      }),
+      { initiator: 'dave' },
+    );
+    await h.until(releaseId, (s) => s.pause?.code === 'step-pause');
+    h.world.service('checkout').weights = { blue: 70, green: 30 };
+    await h.finish(releaseId);
+    return releaseId;
+  },
   async 'local-calls-compare-released'(h) {
     // compare analyses' range queries as local activities: staging, a canary step and the monitor window
     h.world.setMetric('checkout', 'staging', 0.06);

@@ -51,6 +51,23 @@ export function planSteps(steps: CanaryStep[]): PlannedStep[] {
   });
 }
 
+/**
+ * The weights a run of setWeight steps sets, from step `from` until the first step that is not a
+ * weight: what one workflow task may set before anything is recorded (each weight is a local
+ * activity), so traffic found at any of them before step `from` is the release's own doing.
+ *
+ *   [setWeight 10, pause 2m, setWeight 30, setWeight 50, analysis], from 2 → [30, 50]
+ *   the same, from 0                                                        → [10]
+ */
+export function weightRun(steps: readonly PlannedStep[], from: number): number[] {
+  const out: number[] = [];
+  for (const planned of steps.slice(from)) {
+    if (planned.step.kind !== 'setWeight') break;
+    out.push(planned.step.weight);
+  }
+  return out;
+}
+
 /** Services ordered so each comes after those it dependsOn; ties keep spec order. */
 export function releaseOrder(services: ServiceSpec[]): ServiceSpec[] {
   const done = new Set<string>();

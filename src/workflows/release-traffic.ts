@@ -30,12 +30,12 @@ const readTraffic = (target: ProductionTarget, why: string): Promise<TrafficStat
 /**
  * Before a step that moves traffic or takes capacity away: reads where the service's traffic goes
  * now and, when someone else changed it since this release last did (drift), pauses with the
- * difference instead of acting on a stale picture — unless traffic is already where the step puts it
- * (`goingTo`). A promote means "do it anyway"; an abort rolls
+ * difference instead of acting on a stale picture — unless traffic is already where this step, or a
+ * later weight of the same run, puts it (`goingTo`). A promote means "do it anyway"; an abort rolls
  * back what is still this release's. Returns the traffic as read last (undefined for releases
  * recorded before this guard existed, which replay without it).
  */
-export async function guardAgainstDrift(ctx: ReleaseContext, target: ProductionTarget, before: string, promoteMeans: string, goingTo?: ExpectedTraffic): Promise<TrafficState | undefined> {
+export async function guardAgainstDrift(ctx: ReleaseContext, target: ProductionTarget, before: string, promoteMeans: string, goingTo: readonly ExpectedTraffic[] = []): Promise<TrafficState | undefined> {
   const expected = ctx.expectedTraffic.get(target.service);
   if (!expected || !patched(PATCHES.driftGuard.id)) return undefined;
   const observed = await readTraffic(target, `before ${before}`);
@@ -43,7 +43,7 @@ export async function guardAgainstDrift(ctx: ReleaseContext, target: ProductionT
   if (!drift) return observed;
   // Traffic already where this step puts it: the step itself, run as a local activity in a workflow
   // task that then timed out (a worker too busy, or lost) and is run again now — not someone else.
-  if (goingTo && trafficDrift(goingTo, observed) === undefined && patched(PATCHES.driftOwnStep.id)) return observed;
+  if (goingTo.some((own) => trafficDrift(own, observed) === undefined) && patched(PATCHES.driftOwnStep.id)) return observed;
   ctx.record('drift', `drift: ${target.service} traffic changed outside this release: ${drift}`, { service: target.service });
   await ctx.pause({ code: 'traffic-drift', service: target.service, stage: ctx.status.stage }, `traffic of ${target.service} changed outside this release (${drift}); not ${before} — promote to ${promoteMeans}, abort to roll back what is still this release's`);
   return readTraffic(target, `after promote, before ${before}`);

@@ -1,6 +1,6 @@
 // planStages: each service's stages in release order, planned with the part of the spec they act on,
 // or skipped; planService's stage list is the planned ones.
-import { planService, planStages, type PlannedStage } from '../../src/core/plan.js';
+import { planService, planStages, planSteps, weightRun, type PlannedStage } from '../../src/core/plan.js';
 import { validateSpec } from '../../src/spec/index.js';
 import type { ServiceSpec } from '../../src/spec/schema.js';
 
@@ -40,4 +40,24 @@ describe('planStages', () => {
     expect(byStage.get('switch')).toEqual({ stage: 'switch' });
     expect(byStage.get('monitor')).toEqual({ stage: 'monitor', monitor: service.production.monitor });
   });
+});
+
+describe('weightRun: the weights one workflow task may set from a step on (the drift guard takes traffic at any of them as the release\'s own)', () => {
+  const steps = planSteps([
+    { kind: 'setWeight', weight: 10 },
+    { kind: 'pause', durationMs: 120_000 },
+    { kind: 'setWeight', weight: 30 },
+    { kind: 'setWeight', weight: 50 },
+    { kind: 'analysis', analyses: ['ok'] },
+    { kind: 'setWeight', weight: 80 },
+  ]);
+  test.each<[number, number[]]>([
+    [0, [10]],
+    [1, []],
+    [2, [30, 50]],
+    [3, [50]],
+    [4, []],
+    [5, [80]],
+    [6, []],
+  ])('from step %d: %j', (from, weights) => expect(weightRun(steps, from)).toEqual(weights));
 });

@@ -175,6 +175,23 @@ describe('drift: traffic moved outside the release is never acted on', () => {
     expect(h.world.service('again')).toMatchObject({ active: 'green', weights: { blue: 0, green: 100 } });
   });
 
+  test('traffic at a later weight of a run of weights (two steps set in one workflow task that timed out): not drift either — released without a pause', async () => {
+    // given a release paused before two weight steps back to back (30% then 50%)
+    const { releaseId } = await h.releases.start(specFor('again-run', '1.0.1', (doc) => {
+      noApproval(doc);
+      doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'again-run' }, steps: [{ setWeight: 10 }, { pause: { duration: '2m' } }, { setWeight: 30 }, { setWeight: 50 }] };
+    }), { initiator: 'carol' });
+    await h.until(releaseId, pausedAt('step-pause', 2));
+    // when the route is found at 50 / 50 (the lost task had set both weights)
+    h.world.service('again-run').weights = { blue: 50, green: 50 };
+    const result = await h.finish(releaseId);
+    // then both steps go on as the release's own: no drift, no pause for a human, released
+    expect(result.outcome).toBe('released');
+    expect(result.status.timeline.filter((t) => t.code === 'drift' || (t.code === 'paused' && t.event.includes('changed outside')))).toEqual([]);
+    expect(result.status.timeline.map((t) => t.event).filter((e) => e.startsWith('canary weight'))).toEqual(['canary weight 10% on green', 'canary weight 30% on green', 'canary weight 50% on green']);
+    expect(h.world.service('again-run')).toMatchObject({ active: 'green', weights: { blue: 0, green: 100 } });
+  });
+
   test('a route changed before the switch: promote means "switch anyway", and the release ends released', async () => {
     const { releaseId } = await h.releases.start(specFor('before-switch', '1.0.1', noApproval), { initiator: 'carol' });
     await h.until(releaseId, pausedAt('step-pause', 2));
