@@ -1,14 +1,14 @@
 // The activities the release workflow calls, as typed interfaces. Workflows import this file
 // type-only; src/activities/<system>/ implement it (issues [4]–[6]) and tests provide typed mocks.
 // Signatures speak of facts and desired states ("send N% to color X"), never of one router.
-import type { Observation, Tally } from '../core/analysis.js';
+import type { BatchJudge, Observation } from '../core/analysis.js';
 import type { ExpectedTraffic, TrafficState } from '../core/drift.js';
 import type { LockState } from '../core/ids.js';
 import type { Color, ProductionSnapshot, ProductionTarget, StagingSnapshot } from '../core/snapshot.js';
 import type { AllowedSigner } from '../core/allowed-signers.js';
 import type { OidcProof, TrustedIssuer } from '../core/approval.js';
 import type { SignedStatement } from '../core/statement.js';
-import type { ThresholdAnalysisSpec, WindowsSpec } from '../core/release-spec.js';
+import type { WindowsSpec } from '../core/release-spec.js';
 import type { CalendarAnswer } from '../core/windows.js';
 import type { NotificationEvent } from '../core/notifications.js';
 import type { HookOutcome, HookRun } from '../core/hooks.js';
@@ -81,11 +81,7 @@ export interface WatchRequest {
   /** ISO time after which the batch takes no measurement. */
   until: string;
   /** The analysis's judge, and the tally of the run's measurements before this batch. */
-  judge: {
-    conditions: Pick<ThresholdAnalysisSpec, 'successCondition' | 'failureCondition'>;
-    limits: Pick<ThresholdAnalysisSpec, 'count' | 'failureLimit' | 'inconclusiveLimit' | 'consecutiveErrorLimit'>;
-    tally: Tally;
-  };
+  judge: BatchJudge;
   /**
    * The release's traffic undo, for the watch to run itself at a Failed verdict before it returns
    * (src/activities/watch-traffic.ts): traffic leaves the bad color within the watch's interval

@@ -11,7 +11,8 @@ import type { Context } from '@temporalio/activity';
 import { expectedFromSnapshot, ownTraffic, trafficDrift } from '../core/drift.js';
 import { activityContext } from './context.js';
 import type { KubernetesActivities, ReleaseMetricsActivities, TimedObservation, TrafficBack, WatchAnswer, WatchRequest } from './types.js';
-import { judgeBatch, WATCH_HEARTBEAT_EVERY_MS } from './watch.js';
+import { judgeBatch } from '../core/analysis.js';
+import { WATCH_HEARTBEAT_EVERY_MS } from './watch.js';
 
 export type TrafficCalls = Pick<KubernetesActivities, 'observeTraffic' | 'restoreTraffic'>;
 
@@ -63,7 +64,7 @@ export function restoringTraffic(watch: ReleaseMetricsActivities['watch'], k8s: 
     const observations: TimedObservation[] = Array.isArray(answer) ? answer : answer.observations;
     const ctx = ctxOf();
     // (cancelled meanwhile — an abort, another analysis's verdict: the rollback that follows moves traffic)
-    if (judgeBatch(request, observations).decided?.phase !== 'Failed' || ctx?.cancellationSignal.aborted) return { observations } satisfies WatchAnswer;
+    if (judgeBatch(request.judge, observations).decided?.phase !== 'Failed' || ctx?.cancellationSignal.aborted) return { observations } satisfies WatchAnswer;
     const beat = ctx ? setInterval(() => ctx.heartbeat(observations), WATCH_HEARTBEAT_EVERY_MS) : undefined;
     try {
       return { observations, trafficBack: await putTrafficBack(request.onFailed, k8s) } satisfies WatchAnswer;

@@ -4,7 +4,7 @@
 // so far are heartbeated; a retry (the worker was lost) resumes after them and catches up on the
 // times it missed by evaluating the query at those times, so the record has no gap.
 import type { Context } from '@temporalio/activity';
-import { classify, judgeNext, type RunVerdict, type Tally } from '../core/analysis.js';
+import { classify, judgeBatch, judgeNext, type Tally } from '../core/analysis.js';
 import { waitOrCancel } from './context.js';
 import type { MeasureRequest, TimedObservation, WatchRequest } from './types.js';
 
@@ -38,7 +38,7 @@ export function watchTimes(request: Pick<WatchRequest, 'firstAt' | 'intervalMs' 
 export async function watchBatch(request: WatchRequest, deps: WatchDeps, resumed: readonly TimedObservation[] = []): Promise<TimedObservation[]> {
   const { conditions, limits } = request.judge;
   const taken = [...resumed];
-  const sofar = judgeBatch(request, taken);
+  const sofar = judgeBatch(request.judge, taken);
   if (sofar.decided) return taken;
   let tally: Tally = sofar.tally;
   for (const t of watchTimes(request).slice(taken.length)) {
@@ -53,24 +53,6 @@ export async function watchBatch(request: WatchRequest, deps: WatchDeps, resumed
     tally = step.tally;
   }
   return taken;
-}
-
-/**
- * The judge's verdict on a batch's observations, on top of the run's tally before the batch: the
- * verdict of the first observation that decides the run, or the tally so far.
- *
- *   limits {failureLimit 1}, tally {failed 1}: [S, F, S] → decided Failed at the second (2 failed > 1)
- *   limits {failureLimit 1}, tally {failed 0}: [S, F, S] → undecided, tally {failed 1, counted +3}
- */
-export function judgeBatch(request: Pick<WatchRequest, 'judge'>, observations: readonly TimedObservation[]): { tally: Tally; decided?: RunVerdict } {
-  const { conditions, limits } = request.judge;
-  let tally: Tally = request.judge.tally;
-  for (const { observation } of observations) {
-    const step = judgeNext(limits, tally, classify(conditions, observation).phase);
-    if (step.decided) return step;
-    tally = step.tally;
-  }
-  return { tally };
 }
 
 /** The activity's waits: until the time, or a cancellation (which the heartbeats deliver). */

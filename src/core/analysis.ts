@@ -135,6 +135,30 @@ export function judgeNext(limits: Limits, tally: Tally, phase: MeasurementPhase)
   return { tally: next };
 }
 
+/** What a batch of a run is judged with: the analysis's conditions and limits, and the run's tally before the batch. */
+export interface BatchJudge {
+  conditions: Pick<ThresholdAnalysisSpec, 'successCondition' | 'failureCondition'>;
+  limits: Limits;
+  tally: Tally;
+}
+
+/**
+ * The verdict on a batch's observations, on top of the run's tally before the batch: the verdict
+ * of the first observation that decides the run, or the tally so far.
+ *
+ *   limits {failureLimit 1}, tally {failed 1}: [S, F, S] → decided Failed at the second (2 failed > 1)
+ *   limits {failureLimit 1}, tally {failed 0}: [S, F, S] → undecided, tally {failed 1, counted +3}
+ */
+export function judgeBatch(judge: BatchJudge, observations: readonly { observation: Observation }[]): { tally: Tally; decided?: RunVerdict } {
+  let tally = judge.tally;
+  for (const { observation } of observations) {
+    const step = judgeNext(judge.limits, tally, classify(judge.conditions, observation).phase);
+    if (step.decided) return step;
+    tally = step.tally;
+  }
+  return { tally };
+}
+
 /**
  * Verdict of a run so far. Errors do not count towards `count`: a backend that is down can never
  * complete a run as Successful; beyond consecutiveErrorLimit it makes the run Inconclusive.

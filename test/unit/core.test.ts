@@ -1,5 +1,5 @@
 // Pure decisions of src/core, table-driven.
-import { classify, judgeNext, judgeRun, tallyOf, type MeasurementPhase, type Observation } from '../../src/core/analysis.js';
+import { classify, EMPTY_TALLY, judgeBatch, judgeNext, judgeRun, tallyOf, type MeasurementPhase, type Observation } from '../../src/core/analysis.js';
 import { checkApprove, checkReject, isApproved, type ApprovalGate } from '../../src/core/approval.js';
 import { rollbackOrder, type Compensation } from '../../src/core/compensation.js';
 import { holds, parseCondition } from '../../src/core/condition.js';
@@ -105,6 +105,22 @@ describe('threshold judge: run verdicts', () => {
     expect(verdict).toBe(decided);
     const whole = judgeRun(limits, run(before + after)).phase;
     expect(decided ?? 'not decided').toBe(whole === 'Running' || whole === 'Successful' ? 'not decided' : whole);
+  });
+});
+
+describe('judgeBatch: a batch judged on top of the tally before it (what the monitor watch decides with)', () => {
+  const conditions = { successCondition: parseCondition('>= 0.99') };
+  const limits = { count: 10, failureLimit: 1, inconclusiveLimit: 1, consecutiveErrorLimit: 2 };
+  const obs = (text: string) => [...text].map((c) => ({ observation: c === 'E' ? ({ kind: 'error', message: 'down' } as const) : ({ kind: 'value', value: c === 'S' ? 0.999 : 0.5 } as const) }));
+  test.each<[string, Partial<typeof EMPTY_TALLY>, string, string | undefined, number]>([
+    ['a second failure decides Failed at the observation that crosses the limit', { failed: 1, counted: 3 }, 'SFS', 'Failed', 5],
+    ['one failure under the limit: undecided, the tally carried on', { counted: 3 }, 'SFS', undefined, 6],
+    ['errors past their limit: Inconclusive', { consecutiveErrors: 1 }, 'EE', 'Inconclusive', 0],
+    ['an empty batch is the tally before it', { failed: 1, counted: 2 }, '', undefined, 2],
+  ])('%s', (_, before, batch, decided, counted) => {
+    const verdict = judgeBatch({ conditions, limits, tally: { ...EMPTY_TALLY, ...before } }, obs(batch));
+    expect(verdict.decided?.phase).toBe(decided);
+    expect(verdict.tally.counted).toBe(counted);
   });
 });
 
