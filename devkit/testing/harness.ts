@@ -56,7 +56,7 @@ export class FakeWorld {
   checks: BuildCheckResult = { conclusion: 'success', failing: [] };
   /** How a dispatched workflow run ends. */
   dispatched: BuildCheckResult = { conclusion: 'success', failing: [] };
-  /** Activity names that fail on their next call(s): name → remaining failures ("restoreTraffic:services": after the router is back, before the Services). */
+  /** Activity names that fail on their next call(s): name → remaining failures ("restoreTraffic:services": after the router is back, before the Services; "<name>!": for good, not retried). */
   failures = new Map<string, number>();
   /** Deployments (namespace/name) whose rollouts never finish: deployImage fails as the adapter does at its timeout. */
   readonly stuckRollouts = new Set<string>();
@@ -102,6 +102,12 @@ export class FakeWorld {
   }
 
   private maybeFail(name: string): void {
+    // "<name>!": a failure no retry fixes (a non-retryable ApplicationFailure)
+    const permanent = this.failures.get(`${name}!`) ?? 0;
+    if (permanent > 0) {
+      this.failures.set(`${name}!`, permanent - 1);
+      throw ApplicationFailure.nonRetryable(`injected permanent failure of ${name}`, 'KubernetesInvalid');
+    }
     const left = this.failures.get(name) ?? 0;
     if (left > 0) {
       this.failures.set(name, left - 1);
@@ -159,6 +165,7 @@ export class FakeWorld {
         return { readyReplicas: d.replicas };
       },
       setCanaryWeight: async ({ target, color, weight }) => {
+        this.maybeFail('setCanaryWeight');
         const svc = this.service(target.service);
         if (target.traffic?.router === 'replicas') svc.bothSelected = weight > 0;
         else svc.weights = { [color]: weight, [color === 'blue' ? 'green' : 'blue']: 100 - weight } as Record<Color, number>;

@@ -54,16 +54,19 @@ export function planSteps(steps: CanaryStep[]): PlannedStep[] {
 /**
  * The weights a run of setWeight steps sets, from step `from` until the first step that is not a
  * weight: what one workflow task may set before anything is recorded (each weight is a local
- * activity), so traffic found at any of them before step `from` is the release's own doing.
+ * activity), so traffic found at one of them before step `from` is the release's own doing. A
+ * weight of 0 is left out: 0% on the new color is also how traffic was before the release, which is
+ * what someone putting it back by hand leaves too (that must stay drift).
  *
  *   [setWeight 10, pause 2m, setWeight 30, setWeight 50, analysis], from 2 → [30, 50]
  *   the same, from 0                                                        → [10]
+ *   [setWeight 0, setWeight 20], from 0                                     → [20]
  */
-export function weightRun(steps: readonly PlannedStep[], from: number): number[] {
+export function ownWeightsAhead(steps: readonly PlannedStep[], from: number): number[] {
   const out: number[] = [];
   for (const planned of steps.slice(from)) {
     if (planned.step.kind !== 'setWeight') break;
-    out.push(planned.step.weight);
+    if (planned.step.weight > 0) out.push(planned.step.weight);
   }
   return out;
 }

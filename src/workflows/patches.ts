@@ -250,8 +250,8 @@ export const PATCHES = {
   driftOwnStep: {
     id: 'drift-own-step',
     guards:
-      "The drift guard before a canary weight takes traffic that is already at that weight as the step's own (a local activity whose workflow task timed out and is run again) and goes on; releases started without it pause with traffic-drift there.",
-    since: 'HEAD',
+      "The drift guard before a canary weight takes traffic already at that weight, or at a later (non-zero) weight of the same run of back-to-back weights, as the release's own (local activities whose workflow task timed out and is run again), and goes on with it as where the release left traffic. Decided in the release's first workflow task (askEveryPatch), so that a release started before it pauses with traffic-drift there for its whole life.",
+    since: '9fbfc77',
     fixtures: {
       new: ['drift-own-step-proceeded', 'drift-own-step-run-proceeded'],
       // every release recorded before it

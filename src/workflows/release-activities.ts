@@ -55,8 +55,11 @@ export const localCalls = (): boolean => patched(PATCHES.localCalls.id);
 
 /**
  * Asks every patch in a release's first workflow task, before its first local activity, when the
- * release makes its cheap calls as local activities (the answers stay: patched() asks the SDK once
- * and every later call answers the same). Why: a patch first asked right after a local activity
+ * release makes its cheap calls as local activities, and returns the ids answered yes. A yes stays
+ * (patched() decides once); a no does not when the task is replayed — the SDK answers false for a
+ * marker missing from the history, and yes when the same release later runs live — so a rule that
+ * must not start half-way through a release (one added after the release started) reads these
+ * answers instead of asking again. Why in the first task: a patch first asked right after a local activity
  * resolved in the same workflow task recorded its marker after the activity's marker, and a worker
  * that rebuilt such a release from its history — a restarted worker, a query of a release no worker
  * had in its cache — twice failed its workflow task with "[TMPRL1100] Nondeterminism error:
@@ -66,9 +69,9 @@ export const localCalls = (): boolean => patched(PATCHES.localCalls.id);
  * Releases started before `local-calls` keep asking each patch where they always did, so their
  * histories replay as recorded; test/workflows/patches.test.ts checks the order in every fixture.
  */
-export function askEveryPatch(): void {
-  if (!localCalls()) return;
-  for (const patch of Object.values(PATCHES)) patched(patch.id);
+export function askEveryPatch(): ReadonlySet<string> {
+  if (!localCalls()) return new Set();
+  return new Set(Object.values(PATCHES).flatMap((patch) => (patched(patch.id) ? [patch.id] : [])));
 }
 
 /** What went wrong, in words: an activity's own error rather than the wrapper's. */

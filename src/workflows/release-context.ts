@@ -101,7 +101,15 @@ export class ReleaseContext {
     };
   }
 
-  constructor(input: ReleaseInput) {
+  /**
+   * Traffic found where this release's own next canary weight puts it is its own doing (a weight set
+   * in a workflow task that then timed out), not drift: on for releases started with the patch
+   * `drift-own-step`, decided in their first task (askEveryPatch), never half-way through one.
+   */
+  readonly ownStepRule: boolean;
+
+  constructor(input: ReleaseInput, patchesAtStart: ReadonlySet<string> = new Set()) {
+    this.ownStepRule = patchesAtStart.has(PATCHES.driftOwnStep.id);
     this.spec = input.spec;
     this.initiator = input.initiator;
     this.supersede = input.supersede;

@@ -43,7 +43,12 @@ export async function guardAgainstDrift(ctx: ReleaseContext, target: ProductionT
   if (!drift) return observed;
   // Traffic already where this step puts it: the step itself, run as a local activity in a workflow
   // task that then timed out (a worker too busy, or lost) and is run again now — not someone else.
-  if (goingTo.some((own) => trafficDrift(own, observed) === undefined) && patched(PATCHES.driftOwnStep.id)) return observed;
+  const own = ctx.ownStepRule ? goingTo.find((state) => trafficDrift(state, observed) === undefined) : undefined;
+  if (own) {
+    // the release's own doing: from here on it is where the release left it (the rollback undoes it)
+    ctx.expectedTraffic.set(target.service, own);
+    return observed;
+  }
   ctx.record('drift', `drift: ${target.service} traffic changed outside this release: ${drift}`, { service: target.service });
   await ctx.pause({ code: 'traffic-drift', service: target.service, stage: ctx.status.stage }, `traffic of ${target.service} changed outside this release (${drift}); not ${before} — promote to ${promoteMeans}, abort to roll back what is still this release's`);
   return readTraffic(target, `after promote, before ${before}`);

@@ -29,8 +29,8 @@ import { runHooks } from './stage-hooks.js';
 import { hookSchedule } from '../core/hooks.js';
 
 export async function release(stored: StoredReleaseInput): Promise<ReleaseResult> {
-  askEveryPatch();
-  const ctx = new ReleaseContext(upgradeReleaseInput(stored));
+  const atStart = askEveryPatch();
+  const ctx = new ReleaseContext(upgradeReleaseInput(stored), atStart);
   installHandlers(ctx);
   ctx.record('release-started', `release ${ctx.releaseId} started by ${ctx.initiator}`, { stage: 'release' });
   let ending: Ending = { outcome: 'released' };

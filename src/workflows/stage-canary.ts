@@ -1,7 +1,7 @@
 // The canary stage: the new color deployed next to the live one, then the spec's steps in order —
 // traffic weights (each behind the drift guard, its undo registered first), pauses, analyses.
 import { expectedAfterWeight } from '../core/drift.js';
-import { weightRun, type PlannedStep } from '../core/plan.js';
+import { ownWeightsAhead, type PlannedStep } from '../core/plan.js';
 import { runAnalyses } from './analysis.js';
 import { k8s, local, localCalls, RETRY, TRAFFIC_CALL_TIMEOUT, TRAFFIC_HEARTBEAT_TIMEOUT } from './release-activities.js';
 import type { ReleaseContext, ServiceRun } from './release-context.js';
@@ -20,7 +20,7 @@ export async function canary(ctx: ReleaseContext, service: ServiceRun, steps: Pl
     if (step.kind === 'setWeight') {
       const goingTo = expectedAfterWeight(target.traffic?.router, snapshot.activeColor, newColor, step.weight);
       // this step's weight, or a later one of the same run of weights (set in the same lost workflow task)
-      const own = weightRun(steps, steps.indexOf(planned)).map((w) => expectedAfterWeight(target.traffic?.router, snapshot.activeColor, newColor, w));
+      const own = ownWeightsAhead(steps, steps.indexOf(planned)).map((w) => expectedAfterWeight(target.traffic?.router, snapshot.activeColor, newColor, w));
       await guardAgainstDrift(ctx, target, `setting ${step.weight}% on ${newColor}`, `set ${step.weight}% on ${newColor} anyway`, own);
       ctx.register(`traffic:${svc.service}`, svc.service, `return ${svc.service} traffic to ${snapshot.activeColor}`, { type: 'restoreTraffic', target, snapshot });
       service.trafficMovedAt ??= Date.now();

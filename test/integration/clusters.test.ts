@@ -102,17 +102,28 @@ test('a staging snapshot remembers its cluster, and its undo restores it there',
   expect(await stagingImageIn('west')).toBe(snapshot.deployment.image);
 }, 90_000);
 
-test('a context the worker does not hold is refused for good, naming the ones it has', async () => {
-  const err = await k8s.observeTraffic({ ...target(), cluster: 'north' }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+test('a context the worker does not hold fails the call as unavailable (retried: another worker may hold it), naming the ones it has', async () => {
+  const failureOf = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (e: unknown) => e as ApplicationFailure,
+    );
+  const err = await failureOf(k8s.observeTraffic({ ...target(), cluster: 'north' }));
   expect(err).toBeInstanceOf(ApplicationFailure);
-  expect((err as ApplicationFailure).type).toBe('AdapterUnavailable');
-  expect((err as ApplicationFailure).nonRetryable).toBe(true);
-  expect((err as ApplicationFailure).message).toBe(
-    `this worker's kubeconfig has no context "north" (it has: east, west); every worker must hold each context the releases' clusters name`,
-  );
+  expect(err?.type).toBe('KubernetesUnavailable');
+  expect(err?.nonRetryable).toBe(false);
+  expect(err?.message).toBe(`this worker's kubeconfig has no context "north" (its contexts: east, west); every worker must hold each context the releases' clusters name`);
+  // and a context whose user is missing from the kubeconfig, the same way
+  const partial = new KubeConfig();
+  partial.loadFromOptions({ clusters: worker.clusters, users: worker.users.filter((u) => u.name !== 'west-user'), contexts: worker.contexts, currentContext: 'east' });
+  const broken = await failureOf(createClusterKubernetesActivities(partial).observeTraffic(target('west')));
+  expect(broken?.message).toBe(`this worker's kubeconfig has a context "west" without its user "west-user" (its contexts: east, west); every worker must hold each context the releases' clusters name`);
+});
+
+test('a worker whose current context is unusable fails when it builds its activities, not at its first call', () => {
+  const none = new KubeConfig();
+  none.loadFromOptions({ clusters: [], users: [], contexts: [], currentContext: '' });
+  expect(() => createClusterKubernetesActivities(none)).toThrow(/No active cluster/);
 });
 
 test("a hook's Job runs in the cluster its run names", async () => {

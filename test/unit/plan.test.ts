@@ -1,6 +1,6 @@
 // planStages: each service's stages in release order, planned with the part of the spec they act on,
 // or skipped; planService's stage list is the planned ones.
-import { planService, planStages, planSteps, weightRun, type PlannedStage } from '../../src/core/plan.js';
+import { planService, planStages, planSteps, ownWeightsAhead, type PlannedStage } from '../../src/core/plan.js';
 import { validateSpec } from '../../src/spec/index.js';
 import type { ServiceSpec } from '../../src/spec/schema.js';
 
@@ -42,7 +42,7 @@ describe('planStages', () => {
   });
 });
 
-describe('weightRun: the weights one workflow task may set from a step on (the drift guard takes traffic at any of them as the release\'s own)', () => {
+describe('ownWeightsAhead: the weights one workflow task may set from a step on (the drift guard takes traffic at any of them as the release\'s own)', () => {
   const steps = planSteps([
     { kind: 'setWeight', weight: 10 },
     { kind: 'pause', durationMs: 120_000 },
@@ -59,5 +59,11 @@ describe('weightRun: the weights one workflow task may set from a step on (the d
     [4, []],
     [5, [80]],
     [6, []],
-  ])('from step %d: %j', (from, weights) => expect(weightRun(steps, from)).toEqual(weights));
+  ])('from step %d: %j', (from, weights) => expect(ownWeightsAhead(steps, from)).toEqual(weights));
+
+  test('a weight of 0 is never the release\'s own (it is how traffic was before; a hand put it back)', () => {
+    const zero = planSteps([{ kind: 'setWeight', weight: 10 }, { kind: 'pause' }, { kind: 'setWeight', weight: 0 }, { kind: 'setWeight', weight: 20 }]);
+    expect(ownWeightsAhead(zero, 2)).toEqual([20]);
+    expect(ownWeightsAhead(zero, 3)).toEqual([20]);
+  });
 });

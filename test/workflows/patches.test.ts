@@ -20,7 +20,8 @@ function patchCalls(): { file: string; arg: string; id: string | undefined }[] {
   const calls: { file: string; arg: string; id: string | undefined }[] = [];
   for (const file of readdirSync(workflowsDir).filter((f) => f.endsWith('.ts'))) {
     const source = readFileSync(`${workflowsDir}${file}`, 'utf8');
-    for (const [, arg = ''] of source.matchAll(/\b(?:patched|deprecatePatch)\(\s*([^)]*?)\s*\)/g)) {
+    // patchesAtStart.has(…): a patch read from the answers of a release's first task (askEveryPatch), never asked later
+    for (const [, arg = ''] of source.matchAll(/\b(?:patched|deprecatePatch|patchesAtStart\.has)\(\s*([^)]*?)\s*\)/g)) {
       if (arg === '') continue; // "patched()" in a comment
       if (file === 'release-activities.ts' && arg === 'patch.id') continue; // askEveryPatch: every listed patch, at a release's start
       const byKey = /^PATCHES\.(\w+)\.id$/.exec(arg)?.[1];

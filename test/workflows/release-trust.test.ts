@@ -192,6 +192,23 @@ describe('drift: traffic moved outside the release is never acted on', () => {
     expect(h.world.service('again-run')).toMatchObject({ active: 'green', weights: { blue: 0, green: 100 } });
   });
 
+  test('traffic taken as the release\'s own is its own in the rollback too: the weight then fails for good, and the rollback puts that traffic back', async () => {
+    // given a release paused before two weights, whose route is found at the second (the lost task's)
+    const { releaseId } = await h.releases.start(specFor('own-undo', '1.0.1', (doc) => {
+      noApproval(doc);
+      doc.production.canary = { traffic: { router: 'gateway-api', httpRoute: 'own-undo' }, steps: [{ setWeight: 10 }, { pause: { duration: '2m' } }, { setWeight: 30 }, { setWeight: 50 }] };
+    }), { initiator: 'carol' });
+    await h.until(releaseId, pausedAt('step-pause', 2));
+    h.world.service('own-undo').weights = { blue: 50, green: 50 };
+    // when the next weight fails for good
+    h.world.failures.set('setCanaryWeight!', 1);
+    const result = await h.finish(releaseId);
+    // then the release rolls back, and its traffic undo runs (not left alone as someone else's)
+    expect(result.outcome).not.toBe('released');
+    expect(result.status.timeline.filter((t) => t.event.includes('left alone') || t.event.includes('changed outside'))).toEqual([]);
+    expect(h.world.service('own-undo')).toMatchObject({ active: 'blue', weights: { blue: 100, green: 0 } });
+  });
+
   test('a route changed before the switch: promote means "switch anyway", and the release ends released', async () => {
     const { releaseId } = await h.releases.start(specFor('before-switch', '1.0.1', noApproval), { initiator: 'carol' });
     await h.until(releaseId, pausedAt('step-pause', 2));

@@ -1,7 +1,7 @@
-// A release across clusters reaches each one through a kubeconfig context the worker holds: the spec
-// (which goes into history) names the context, the worker keeps its credentials. These pick the
-// clients and the activities for the context each call names; a call that names none acts on the
-// worker's current context, as every release before waves did.
+// A release across clusters reaches each one through a kubeconfig context the worker holds: a call
+// names the context (its target, request or staging snapshot; a hook's Job), the worker keeps the
+// credentials. These pick the clients and the activities for the context each call names; a call
+// that names none acts on the worker's current context, as every release before waves did.
 import { KubeConfig } from '@kubernetes/client-node';
 import { failure } from '../../core/failures.js';
 import type { KubernetesActivities } from '../types.js';
@@ -10,8 +10,9 @@ import { kubeApis } from './objects.js';
 
 /**
  * The kubeconfig of each context in `kc`, made once per context; `undefined` is `kc` itself (its
- * current context). An unknown context is a permanent failure naming the contexts this worker has:
- * every worker of the queue must hold every context its releases name.
+ * current context). A context this worker does not hold (or whose cluster or user is missing) fails
+ * the call as unavailable, naming the contexts it has: retried, the call may reach a worker that
+ * holds it (every worker of the queue should hold every context its releases name).
  */
 export function kubeConfigs(kc: KubeConfig): (context: string | undefined) => KubeConfig {
   const made = new Map<string, KubeConfig>();
@@ -19,9 +20,11 @@ export function kubeConfigs(kc: KubeConfig): (context: string | undefined) => Ku
     if (context === undefined) return kc;
     let config = made.get(context);
     if (!config) {
-      if (!kc.getContextObject(context)) {
+      const entry = kc.getContextObject(context);
+      if (!entry || !kc.getCluster(entry.cluster) || !kc.getUser(entry.user)) {
         const has = kc.getContexts().map((c) => c.name);
-        throw failure('AdapterUnavailable', `this worker's kubeconfig has no context "${context}" (it has: ${has.join(', ') || 'none'}); every worker must hold each context the releases' clusters name`);
+        const what = entry ? `a context "${context}" without its ${kc.getCluster(entry.cluster) ? `user "${entry.user}"` : `cluster "${entry.cluster}"`}` : `no context "${context}"`;
+        throw failure('KubernetesUnavailable', `this worker's kubeconfig has ${what} (its contexts: ${has.join(', ') || 'none'}); every worker must hold each context the releases' clusters name`);
       }
       config = new KubeConfig();
       config.loadFromOptions({ clusters: kc.clusters, users: kc.users, contexts: kc.contexts, currentContext: context });
@@ -31,10 +34,13 @@ export function kubeConfigs(kc: KubeConfig): (context: string | undefined) => Ku
   };
 }
 
-/** Something made once per context from its kubeconfig (API clients, activities). */
+/**
+ * Something made once per context from its kubeconfig (API clients, activities). The current
+ * context's is made at once, so that a worker whose kubeconfig is unusable fails when it starts.
+ */
 export function perContext<T>(kc: KubeConfig, make: (config: KubeConfig) => T): (context: string | undefined) => T {
   const configFor = kubeConfigs(kc);
-  const made = new Map<string | undefined, T>();
+  const made = new Map<string | undefined, T>([[undefined, make(kc)]]);
   return (context) => {
     if (!made.has(context)) made.set(context, make(configFor(context)));
     return made.get(context) as T;
