@@ -25,21 +25,22 @@ export async function startGlobalFreeze(client: Client, input: GlobalFreezeInput
   }
 }
 
+/** How long `unfreeze` waits for the freeze workflow to end on its own before terminating it. */
+export const LIFT_WAIT_MS = 15_000;
+
 /**
  * Lifts the freeze (undefined when none was in force), then tells every running release its
  * calendar changed, so that one waiting at a stage boundary checks again now rather than at its
  * next scheduled check. Returns how many releases were told.
+ *
+ * The releases are told only once the freeze workflow has closed: a release told while it still
+ * runs (the unfreeze signal delivered, its workflow task not yet done) would read the freeze as in
+ * force and wait up to an hour for its next check. A freeze workflow that does not close within
+ * LIFT_WAIT_MS (no worker polls) is terminated, naming who lifted it.
  */
 export async function liftGlobalFreeze(client: Client, by: string): Promise<{ lifted?: GlobalFreezeState; told: number }> {
   const lifted = await readGlobalFreeze(client);
-  if (lifted) {
-    await client.workflow
-      .getHandle(FREEZE_WORKFLOW_ID)
-      .signal(unfreezeSignal, { by })
-      .catch((err: unknown) => {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      });
-  }
+  if (lifted) await endFreezeWorkflow(client, by);
   let told = 0;
   for await (const wf of client.workflow.list({ query: 'WorkflowType = "release" AND ExecutionStatus = "Running"' })) {
     const sent = await client.workflow
@@ -49,4 +50,23 @@ export async function liftGlobalFreeze(client: Client, by: string): Promise<{ li
     if (sent) told++;
   }
   return { ...(lifted ? { lifted } : {}), told };
+}
+
+async function endFreezeWorkflow(client: Client, by: string, waitMs = LIFT_WAIT_MS): Promise<void> {
+  const handle = client.workflow.getHandle(FREEZE_WORKFLOW_ID);
+  const gone = (err: unknown): void => {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  };
+  try {
+    await handle.signal(unfreezeSignal, { by });
+  } catch (err) {
+    return gone(err);
+  }
+  const deadline = Date.now() + waitMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+    if (!(await readGlobalFreeze(client))) return;
+    if (Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+  await handle.terminate(`unfrozen by ${by}; no worker ended the freeze workflow within ${Math.round(waitMs / 1_000)} s`).catch(gone);
 }

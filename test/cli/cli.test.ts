@@ -302,3 +302,38 @@ test('list shows releases by service from the search attributes', async () => {
   }
   expect(list.map((r) => r.releaseId)).toEqual(['cart@1.1.0']);
 });
+
+test('unfreeze lifts the freeze before it tells the releases, so a held release goes on at once; with no worker to end the freeze, it is terminated', async () => {
+  expect((await cli('freeze', '--as', 'erin', '--reason', 'incident 7')).code).toBe(0);
+  const id = 'thaw@1.0.0';
+  expect((await cli('start', '-f', quickSpec('thaw', '1.0.0'))).code).toBe(0);
+  for (let i = 0; i < 200; i++) {
+    const s = JSON.parse((await cli('status', id, '--json')).stdout) as { waiting?: { source: string } };
+    if (s.waiting) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const lifted = await cli('unfreeze', '--as', 'erin');
+  expect(lifted.stdout).toMatch(/^unfrozen by erin \(frozen by erin since \S+: incident 7\); told 1 running release/);
+  // the freeze is over when unfreeze returns: a release it told reads no freeze and goes on (told
+  // before, it read the freeze as in force and waited an hour for its next check)
+  expect((await cli('freeze')).stdout).toMatch(/^no freeze in force/);
+  await untilStage(id, 'approval');
+
+  // with no worker, nothing ends the freeze workflow on its signal: unfreeze terminates it
+  expect((await cli('freeze', '--as', 'erin', '--reason', 'incident 8')).code).toBe(0);
+  worker.shutdown();
+  await running;
+  await closeWorker();
+  try {
+    const alone = await cli('unfreeze', '--as', 'frank');
+    expect(alone.code).toBe(0);
+    expect(alone.stdout).toMatch(/^unfrozen by frank \(frozen by erin since \S+: incident 8\)/);
+    expect((await cli('freeze')).stdout).toMatch(/^no freeze in force/);
+    const ended = await new Client({ connection, namespace: server.namespace }).workflow.getHandle('tidegate-freeze').describe();
+    expect(ended.status.name).toBe('TERMINATED');
+  } finally {
+    await startWorker();
+  }
+  expect((await cli('abort', id, '--reason', 'end of test')).code).toBe(0);
+  expect((await cli('status', id, '--wait')).code).toBe(12);
+}, 120_000);
