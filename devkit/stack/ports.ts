@@ -14,18 +14,28 @@ import { connect, createServer, type AddressInfo } from 'node:net';
  * by number may (Go, Node, the JVM and PostgreSQL all set SO_REUSEADDR).
  */
 export function freePort(): Promise<number> {
+  return reservePort(0) as Promise<number>;
+}
+
+/**
+ * `port` (0: any) reserved as freePort reserves it, or undefined when something listens on it.
+ * A port used before (the stack's restart reuses its ports) needs the reservation most: Linux tends
+ * to hand a recently released port to the next port-0 bind, which the restarting dev server makes
+ * for its own metrics and membership ports before its frontend binds the reused one.
+ */
+export function reservePort(port: number): Promise<number | undefined> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as AddressInfo).port;
+    server.on('error', (err: NodeJS.ErrnoException) => (port !== 0 && err.code === 'EADDRINUSE' ? resolvePort(undefined) : reject(err)));
+    server.listen(port, '127.0.0.1', () => {
+      const bound = (server.address() as AddressInfo).port;
       // the accepted side closes first, so the TIME_WAIT is on 127.0.0.1:port
       server.once('connection', (accepted) => accepted.end());
-      const client = connect({ host: '127.0.0.1', port });
+      const client = connect({ host: '127.0.0.1', port: bound });
       client.on('error', (err) => server.close(() => reject(err)));
       client.on('end', () => client.end());
-      client.on('close', () => server.close(() => resolvePort(port)));
+      client.on('close', () => server.close(() => resolvePort(bound)));
     });
   });
 }

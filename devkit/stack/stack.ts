@@ -7,13 +7,12 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { guardingEverything, unguard } from './guardian.js';
 import { applyManifestFile, clusterProcessesMarker, startKubeCluster } from './kube.js';
-import { freePort } from './ports.js';
+import { freePort, reservePort } from './ports.js';
 import { commandLine, httpOk, pidAlive, startDetached, stopProcessGroup } from './process.js';
 import { prometheusConfig, startPrometheus } from './prometheus.js';
 import { canConnect, startDevServer } from './temporal.js';
@@ -179,17 +178,9 @@ export async function stackStatus(dir: string = defaultStackDir()): Promise<Comp
   return Promise.all(COMPONENTS.map((c) => probe(c, state)));
 }
 
-/** A port to listen on: the one used before when it is free again, else a new free one. */
+/** A port to listen on: the one used before when it is free again (reserved like a new one), else a new free one. */
 async function portFor(previous: number | undefined): Promise<number> {
-  if (previous !== undefined) {
-    const free = await new Promise<boolean>((resolve) => {
-      const srv = createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(previous, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-    if (free) return previous;
-  }
-  return freePort();
+  return (previous !== undefined ? await reservePort(previous) : undefined) ?? freePort();
 }
 
 /** A Node entry point of ours (`../simulator/main`), run from source through tsx (the development kit is never compiled). */
@@ -248,12 +239,13 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
     // payloads are encrypted in the stack as they should be on a shared Temporal: one key, kept in the stack's directory
     const keysFile = join(dir, 'payload-keys');
     if (!existsSync(keysFile)) writeFileSync(keysFile, `# the local stack's payload key (id:base64); the first line encrypts\n${newPayloadKey('stack-1')}\n`, { mode: 0o600 });
-    // The ports of the last `up` are reused when free, so bookmarks keep working. A port can still be
-    // taken between the pick and the dev server's bind (another server starting beside it): then the
-    // codec server, whose CORS origin names the UI's port, and the dev server start again on new ports.
+    // The ports of the last `up` are reused when free, so bookmarks and running workers keep working.
+    // A port can still be taken between the pick and the dev server's bind (another server starting
+    // beside it): then the codec server, whose CORS origin names the UI's port, and the dev server
+    // start again, on the same ports where they are free once more, and on new ones the third time.
     let server: { address: string; uiUrl: string; namespace: string; pid: number } | undefined;
     for (let attempt = 1; !server; attempt++) {
-      const previous: StackState = attempt === 1 ? state : {};
+      const previous: StackState = attempt <= 2 ? state : {};
       const uiPort = await portFor(previous.temporal ? Number(new URL(previous.temporal.uiUrl).port) : undefined);
       log('starting the codec server…');
       const codecPort = await portFor(previous.codec?.port);
@@ -305,7 +297,7 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
         }
       } catch (err) {
         if (attempt >= 3 || !/address already in use/i.test(String(err))) throw err;
-        log(`a port was taken as Temporal started (attempt ${attempt}); starting again on new ports…`);
+        log(`a port was taken as Temporal started (attempt ${attempt}); starting again${attempt >= 2 ? ' on new ports' : ''}…`);
         await stopProcessGroup(codecPid);
       }
     }

@@ -3,7 +3,7 @@
 // of them before they are bound, and a server binding one by number still can. CI once lost a dev
 // server to exactly that race.
 import { createServer, type AddressInfo } from 'node:net';
-import { freePort } from '../../devkit/stack/ports.js';
+import { freePort, reservePort } from '../../devkit/stack/ports.js';
 
 const listenOn = (port: number): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -24,4 +24,25 @@ test('picked ports are not handed to port-0 binds, and bind by number', async ()
   for (let i = 0; i < 3_000; i++) handedOut.add(await listenOn(0));
   expect(picked.filter((port) => handedOut.has(port))).toEqual([]);
   for (const port of picked) expect(await listenOn(port)).toBe(port);
+});
+
+test('a port used before is reserved again when the stack restarts on it, and refused while something listens on it', async () => {
+  // given ports a stopped server had listened on (the stack's restart reuses them)
+  const before = await Promise.all(Array.from({ length: 20 }, () => listenOn(0)));
+  // when they are picked again for the restart, a port-0 bind in between (the restarting dev
+  // server's own metrics and membership ports) is not handed one: CI lost a restart to that
+  const again = await Promise.all(before.map((port) => reservePort(port)));
+  expect(again).toEqual(before);
+  const handedOut = new Set<number>();
+  for (let i = 0; i < 3_000; i++) handedOut.add(await listenOn(0));
+  expect(before.filter((port) => handedOut.has(port))).toEqual([]);
+  for (const port of before) expect(await listenOn(port)).toBe(port);
+  // and a port something listens on is not reused
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  try {
+    expect(await reservePort((busy.address() as AddressInfo).port)).toBeUndefined();
+  } finally {
+    busy.close();
+  }
 });
