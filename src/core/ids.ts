@@ -72,7 +72,26 @@ export function lockedMessage(service: string, holder: string): string {
   return `${service} is being released by ${holder}; wait for it, abort it, or start with --supersede`;
 }
 
-/** The services of a release in the order their locks are taken: each once, by name. */
-export function lockOrder(services: readonly { service: string }[]): string[] {
-  return [...new Set(services.map((s) => s.service))].sort();
+/**
+ * What a lock is held on: a service, or a service in one cluster of a release across clusters (its
+ * kubeconfig context). One release per service per cluster; a release that names no cluster keeps
+ * the key it always had, so its lock's workflow id is unchanged.
+ *
+ *   lockKey('checkout')              → 'checkout'
+ *   lockKey('checkout', 'eu-1-prod') → 'checkout@eu-1-prod'
+ */
+export function lockKey(service: string, context?: string): string {
+  return context === undefined ? service : `${service}@${context}`;
+}
+
+/**
+ * The locks of a release in the order they are taken: each key once, sorted, so that two releases
+ * sharing services never wait for each other in a cycle. With clusters, every service in every one.
+ *
+ *   lockOrder([{service: 'b'}, {service: 'a'}])                     → ['a', 'b']
+ *   lockOrder([{service: 'b'}, {service: 'a'}], ['us-1', 'eu-1'])   → ['a@eu-1', 'a@us-1', 'b@eu-1', 'b@us-1']
+ */
+export function lockOrder(services: readonly { service: string }[], contexts: readonly string[] = []): string[] {
+  const keys = services.flatMap((s) => (contexts.length ? contexts.map((c) => lockKey(s.service, c)) : [lockKey(s.service)]));
+  return [...new Set(keys)].sort();
 }

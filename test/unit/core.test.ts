@@ -3,7 +3,7 @@ import { classify, EMPTY_TALLY, judgeBatch, judgeNext, judgeRun, tallyOf, type M
 import { checkApprove, checkReject, isApproved, type ApprovalGate } from '../../src/core/approval.js';
 import { rollbackOrder, type Compensation } from '../../src/core/compensation.js';
 import { holds, parseCondition } from '../../src/core/condition.js';
-import { lockHeld, parseReleaseId, releaseId, UNSTARTED_HOLDER_GRACE_MS, type HolderState } from '../../src/core/ids.js';
+import { lockHeld, lockKey, lockOrder, parseReleaseId, releaseId, serviceLockId, UNSTARTED_HOLDER_GRACE_MS, type HolderState } from '../../src/core/ids.js';
 import { monitorBatchMs, planService, planSteps, releaseOrder } from '../../src/core/plan.js';
 import type { ProductionSnapshot } from '../../src/core/snapshot.js';
 import { causeOfFailure, endingFailure, exitCodeFor, initialStatus, isEndingFailureType, type Cause, type Outcome } from '../../src/core/status.js';
@@ -264,6 +264,9 @@ test('release ids and query templates', () => {
   expect(renderQuery('up{service="{{service}}",color="{{ color }}",ns="{{namespace}}",x="{{other}}"}', { service: 'checkout', color: 'green', namespace: 'prod' })).toBe(
     'up{service="checkout",color="green",ns="prod",x="{{other}}"}',
   );
+  expect(renderQuery('up{cluster="{{cluster}}",color="{{color}}"}', { cluster: 'eu-1', color: 'blue' })).toBe('up{cluster="eu-1",color="blue"}');
+  // a release that names no cluster leaves {{cluster}} as it is, so the query fails visibly
+  expect(renderQuery('up{cluster="{{cluster}}"}', { service: 'checkout' })).toBe('up{cluster="{{cluster}}"}');
 });
 
 test.each<[string, number, number, number]>([
@@ -306,5 +309,17 @@ describe('service locks: held or stale', () => {
     ['absent', 3 * 3_600_000, false],
   ])('holder %s, lock %i ms old → held %s', (holder, age, held) => {
     expect(lockHeld(holder, age)).toBe(held);
+  });
+});
+
+describe('lock keys: one release per service, per cluster with clusters', () => {
+  test.each<[string, { service: string }[], string[], string[]]>([
+    ['a release without clusters: each service once, sorted', [{ service: 'b' }, { service: 'a' }, { service: 'b' }], [], ['a', 'b']],
+    ['with clusters: every service in every cluster', [{ service: 'b' }, { service: 'a' }], ['us-1', 'eu-1'], ['a@eu-1', 'a@us-1', 'b@eu-1', 'b@us-1']],
+  ])('%s', (_, services, contexts, keys) => expect(lockOrder(services, contexts)).toEqual(keys));
+
+  test("a release without clusters keeps its lock's workflow id", () => {
+    expect(serviceLockId(lockKey('checkout'))).toBe('tidegate-lock/checkout');
+    expect(serviceLockId(lockKey('checkout', 'eu-1-prod'))).toBe('tidegate-lock/checkout@eu-1-prod');
   });
 });
