@@ -70,6 +70,16 @@ export const TIMELINE_CODES = [
   'hook-started',
   'hook-done',
   'hook-failed',
+  /** A release across clusters (waveRelease) and its clusters' parts. */
+  'wave-started',
+  'cluster-started',
+  'cluster-at-gate',
+  'gate-decided',
+  'cluster-released',
+  'wave-baking',
+  'wave-baked',
+  'cluster-undone',
+  'committed',
   'release-ended',
   /** Recorded before codes existed, and matching none of the known texts (see upgradeStatus). */
   'unknown',
@@ -232,7 +242,7 @@ export interface ReleaseStatus {
   initiatorProof?: DecisionProof;
   startedAt: string;
   /** Current stage; 'lock' while acquiring service locks, 'scale-down' while the old color stays warm, 'rollback', 'done'. */
-  stage: Stage | 'lock' | 'scale-down' | 'rollback' | 'done';
+  stage: Stage | 'lock' | 'waves' | 'bake' | 'scale-down' | 'rollback' | 'done';
   service?: string;
   /** Set while waiting for a human: a pause step, an inconclusive analysis (text for people). */
   pausedFor?: string;
@@ -438,6 +448,16 @@ const LEGACY_TIMELINE: readonly (readonly [RegExp, TimelineCode])[] = [
   [/^hook \S+ done: /, 'hook-done'],
   [/^hook \S+ (\(undo\) )?\(.+\) (failed|timed out): /, 'hook-failed'],
   [/^(notification \S+ not delivered: |the release ended with .* still being sent)/, 'notification-failed'],
+  // a release across clusters and its clusters' parts (texts since codes: kept matching, see the harness)
+  [/^wave \d+ \([^)]+\) started: /, 'wave-started'],
+  [/^wave \d+ \([^)]+\) released in .*; baking until /, 'wave-baking'],
+  [/^wave \d+ \([^)]+\) baked$/, 'wave-baked'],
+  [/^\S+ started \(context \S+\): /, 'cluster-started'],
+  [/^approval of \S+ in \S+: waiting for the decision of /, 'cluster-at-gate'],
+  [/^approval of \S+ given by /, 'gate-decided'],
+  [/^released in \S+; waiting for /, 'cluster-released'],
+  [/^\S+ rolled back \([a-z-]+\)$/, 'cluster-undone'],
+  [/^committed by /, 'committed'],
 ];
 
 export function legacyTimelineCode(event: string): TimelineCode {
