@@ -154,6 +154,26 @@ export interface WindowsSpec {
   freezes: Freeze[];
 }
 
+/**
+ * A cluster a wave release reaches: by the name of a kubeconfig context the worker holds. The
+ * credentials stay in the worker's kubeconfig; the spec (which goes into history) only names them.
+ */
+export interface ClusterSpec {
+  name: string;
+  context: string;
+}
+
+/**
+ * One wave: its clusters released together, at most `maxParallel` at a time, then `bake` ms of
+ * watching (durable timer) before the next wave starts. 0 means the next wave starts at once.
+ */
+export interface WaveSpec {
+  name: string;
+  clusters: string[];
+  maxParallel: number;
+  bake: number;
+}
+
 export interface ReleaseSpec {
   /** The service name, or the release name of a multi-service spec. */
   name: string;
