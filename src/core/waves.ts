@@ -1,7 +1,9 @@
 // The order of a release across clusters, as pure data: which clusters start together, when the
 // next wave may start, and which clusters a failure rolls back (and in which order). The workflow
 // only follows these answers; it decides nothing about waves itself.
+import { formatDuration } from './duration.js';
 import type { WaveSpec } from './release-spec.js';
+import type { Outcome, TimelineCode } from './status.js';
 
 /** One wave as the release runs it: its clusters in batches of at most `maxParallel`, then its bake. */
 export interface PlannedWave {
@@ -81,4 +83,36 @@ export function waveLines(plan: readonly PlannedWave[], progress: readonly Clust
     const bake = baking?.wave === w.index ? ` — baking until ${baking.bakeUntil}` : '';
     return `wave ${w.index + 1} ${w.name}: ${clusters}${bake}`;
   });
+}
+
+/** A wave as its timeline texts name it: 1-based number and name, e.g. `wave 2 rest`. */
+type WaveRef = { index: number; name: string };
+const waveName = (w: WaveRef): string => `wave ${w.index + 1} ${w.name}`;
+
+/**
+ * The timeline entries of a release across clusters: each text beside its code. The texts are the
+ * ones src/core/status.ts's table reads codes back from (as it does for every release's texts), so
+ * a reworded text must change that table too: the waves test checks each one.
+ *
+ *   waveEvents.waveStarted({ index: 1, name: 'rest', maxParallel: 2 }, ['eu-2', 'us-1', 'us-2'])
+ *     → { code: 'wave-started', event: 'wave 2 rest started: eu-2, us-1, us-2 (at most 2 at once)' }
+ *   waveEvents.clusterStopped('us-1', 'rolled-back', 'analysis error-rate failed at canary step 2 of checkout')
+ *     → { code: 'cluster-stopped', event: 'cluster us-1 rolled-back: analysis error-rate failed at canary step 2 of checkout' }
+ *   waveEvents.clusterUndone('eu-2', 'us-1 failed')
+ *     → { code: 'cluster-undone', event: 'cluster eu-2 undone: us-1 failed' }
+ */
+export const waveEvents = {
+  waveStarted: (w: WaveRef & { maxParallel: number }, clusters: readonly string[]) => entry('wave-started', `${waveName(w)} started: ${clusters.join(', ')} (at most ${w.maxParallel} at once)`),
+  clusterStarted: (cluster: string, releaseId: string) => entry('cluster-started', `cluster ${cluster} started: ${releaseId}`),
+  clusterAtGate: (cluster: string) => entry('cluster-at-gate', `cluster ${cluster} at its approval gate`),
+  clusterReleased: (cluster: string) => entry('cluster-released', `cluster ${cluster} released; it keeps its old color warm until the release commits`),
+  waveBaking: (w: WaveRef, until: string) => entry('wave-baking', `${waveName(w)} baking until ${until}`),
+  waveBaked: (w: WaveRef & { bakeMs: number }) => entry('wave-baked', `${waveName(w)} baked ${formatDuration(w.bakeMs)}`),
+  clusterStopped: (cluster: string, outcome: Exclude<Outcome, 'released'>, reason: string) => entry('cluster-stopped', `cluster ${cluster} ${outcome}: ${reason}`),
+  clusterUndone: (cluster: string, why: string) => entry('cluster-undone', `cluster ${cluster} undone: ${why}`),
+  committed: (clusters: number) => entry('committed', `committed: ${clusters} cluster${clusters === 1 ? '' : 's'} released; each scales its old color down`),
+} as const;
+
+function entry<C extends TimelineCode>(code: C, event: string): { code: C; event: string } {
+  return { code, event };
 }

@@ -1,5 +1,6 @@
 // The order of a release across clusters: batches, what a failure rolls back, the status lines.
-import { clustersToUndo, planWaves, waveLines, type ClusterProgress } from '../../src/core/waves.js';
+import { legacyTimelineCode, TIMELINE_CODES } from '../../src/core/status.js';
+import { clustersToUndo, planWaves, waveEvents, waveLines, type ClusterProgress } from '../../src/core/waves.js';
 
 const wave = (name: string, clusters: string[], maxParallel = clusters.length, bake = 0) => ({ name, clusters, maxParallel, bake });
 
@@ -55,4 +56,43 @@ test('waveLines: one line per wave, its clusters with their phases, the bake whe
     'wave 1 canary: eu-1 released — baking until 2026-12-05T13:00:00Z',
     'wave 2 rest: eu-2 waiting, us-1 waiting',
   ]);
+});
+
+describe('waveEvents: each text reads back as its code (as status.ts reads every recorded text)', () => {
+  const entries = [
+    waveEvents.waveStarted({ index: 1, name: 'rest', maxParallel: 2 }, ['eu-2', 'us-1', 'us-2']),
+    waveEvents.clusterStarted('eu-2', 'checkout@2.0.0/eu-2'),
+    waveEvents.clusterAtGate('eu-2'),
+    waveEvents.clusterReleased('eu-2'),
+    waveEvents.waveBaking({ index: 0, name: 'canary' }, '2026-12-05T13:00:00.000Z'),
+    waveEvents.waveBaked({ index: 0, name: 'canary', bakeMs: 1_800_000 }),
+    waveEvents.clusterStopped('us-1', 'rolled-back', 'analysis error-rate failed at canary step 2 of checkout'),
+    waveEvents.clusterStopped('us-1', 'rejected', 'approval of checkout rejected by bob'),
+    waveEvents.clusterUndone('eu-2', 'us-1 failed'),
+    waveEvents.committed(4),
+  ];
+  test.each(entries.map((e) => [e.event, e.code]))('%j is %s', (event, code) => {
+    expect(legacyTimelineCode(event)).toBe(code);
+    expect(TIMELINE_CODES).toContain(code);
+  });
+
+  test('every wave code has a text', () => {
+    const waveCodes = ['wave-started', 'cluster-started', 'cluster-at-gate', 'cluster-released', 'wave-baking', 'wave-baked', 'cluster-stopped', 'cluster-undone', 'committed'];
+    expect(new Set(entries.map((e) => e.code))).toEqual(new Set(waveCodes));
+  });
+
+  test('texts an operator reads', () => {
+    expect(entries.map((e) => e.event)).toEqual([
+      'wave 2 rest started: eu-2, us-1, us-2 (at most 2 at once)',
+      'cluster eu-2 started: checkout@2.0.0/eu-2',
+      'cluster eu-2 at its approval gate',
+      'cluster eu-2 released; it keeps its old color warm until the release commits',
+      'wave 1 canary baking until 2026-12-05T13:00:00.000Z',
+      'wave 1 canary baked 30m',
+      'cluster us-1 rolled-back: analysis error-rate failed at canary step 2 of checkout',
+      'cluster us-1 rejected: approval of checkout rejected by bob',
+      'cluster eu-2 undone: us-1 failed',
+      'committed: 4 clusters released; each scales its old color down',
+    ]);
+  });
 });
