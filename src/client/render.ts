@@ -5,53 +5,17 @@
 // it through `Loose<T>` (every field may be absent or null, every leaf is `unknown`) and prints every
 // value through `formatValue`: it cannot throw on a status, and shows why a release ended.
 import { exitCodeFor, type AnalysisRun, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
+import { each, has, num, pad, present, text, type Loose } from '../core/loose.js';
 import { formatValue } from '../core/values.js';
 import type { ReleaseSummary } from './releases.js';
 
-/**
- * A recorded value as the renderer may meet it: objects and arrays may be missing or null, and
- * their fields too; leaves are `unknown`, so they can only be shown through `text` / `formatValue`.
- */
-export type Loose<T> = LooseOf<NonNullable<T>>;
-type LooseOf<T> = T extends readonly (infer U)[]
-  ? readonly Loose<U>[] | null | undefined
-  : T extends object
-    ? { readonly [K in keyof T]?: Loose<T[K]> } | null | undefined
-    : unknown;
+export type { Loose } from '../core/loose.js';
 
 type LooseStatus = Loose<ReleaseStatus>;
 type LooseRun = Loose<AnalysisRun>;
 
 const STAGE_MARK: Record<string, string> = { pending: '·', running: '▶', done: '✓', skipped: '–', failed: '✗' };
 const PHASE_MARK: Record<string, string> = { Successful: '✓', Failed: '✗', Inconclusive: '?', Running: '▶' };
-
-/** The items of a list, whatever was recorded: a missing or non-array field is an empty list, null items are left out. */
-function each<T>(v: readonly T[] | null | undefined): readonly NonNullable<T>[] {
-  return Array.isArray(v) ? v.filter((x): x is NonNullable<T> => x !== null && x !== undefined) : [];
-}
-
-/** Whether `o` is an object carrying `key` (an `in` test that cannot throw on a corrupt item). */
-function has(o: unknown, key: string): boolean {
-  return typeof o === 'object' && o !== null && key in o;
-}
-
-/** A leaf for people: strings as they are, everything else through formatValue ('—' when absent). */
-function text(v: unknown): string {
-  return typeof v === 'string' ? v : formatValue(v);
-}
-
-/** A leaf that is present: a non-empty string, or any number. */
-function present(v: unknown): boolean {
-  return (typeof v === 'string' && v !== '') || typeof v === 'number';
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-function pad(s: string, width: number): string {
-  return s.padEnd(width);
-}
 
 /** A p-value for people: p<0.0001, p=0.012, or what was recorded when it is not a number. */
 function pValue(v: unknown): string {
