@@ -7,6 +7,7 @@
 import { exitCodeFor, type AnalysisRun, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
 import { each, has, num, pad, present, text, type Loose } from '../core/loose.js';
 import { formatValue } from '../core/values.js';
+import { waveStatusLines } from '../core/waves.js';
 import type { ReleaseSummary } from './releases.js';
 
 export type { Loose } from '../core/loose.js';
@@ -129,11 +130,18 @@ function analysisLines(a: LooseRun): string[] {
  * A release's status for people: outcome, cause and reason; each service's stages; every analysis
  * run with its phase, last values and reason (compare runs: score, and per metric its
  * classification, medians, shift and p-value); the rollback's undos with their attempts, errors and
- * notes; the last timeline entries. Never throws, whatever the status holds.
+ * notes; the last timeline entries. A release across clusters adds its waves after the services
+ * (src/core/waves.ts waveStatusLines), and one cluster's release the line naming its cluster and
+ * parent; statuses without them render as before. Never throws, whatever the status holds.
  */
 export function renderStatus(status: ReleaseStatus | Loose<ReleaseStatus>): string {
   const s: LooseStatus = status;
   const lines = [header(s)];
+  const cluster = s?.cluster;
+  if (cluster) {
+    const wave = num(cluster.wave) !== undefined ? String((num(cluster.wave) ?? 0) + 1) : text(cluster.wave);
+    lines.push(`  cluster ${text(cluster.name)} (context ${text(cluster.context)}) in wave ${wave} of ${text(cluster.parent)}`);
+  }
   const ended = present(s?.endedAt) ? `, ended ${text(s?.endedAt)}` : '';
   lines.push(`  started ${text(s?.startedAt)} by ${text(s?.initiator)}${s?.initiatorProof ? ` [signed ${text(s.initiatorProof.fingerprint)}]` : ''}${ended}`);
   if (present(s?.outcome)) {
@@ -176,6 +184,10 @@ export function renderStatus(status: ReleaseStatus | Loose<ReleaseStatus>): stri
     }
     if (svc?.rejection) lines.push(`    rejected by ${text(svc.rejection.by)} [${proofOf(svc.rejection.proof)}]: ${text(svc.rejection.reason)}`);
   }
+  const waves = waveStatusLines(s?.waves);
+  if (waves.length) lines.push('  waves:', ...waves.map((l) => `    ${l}`));
+  // a release across clusters runs its stages in each cluster's release
+  if (each(s?.waves).some((w) => each(w?.clusters).some((c) => present(c?.phase) && c?.phase !== 'waiting'))) anyStageRan = true;
   const controls = s?.controls;
   if (controls) {
     const done = each(controls.decisions).map((d) => `${text(d?.decision)}${d?.full === true ? ' --full' : ''} by ${text(d?.by)} [${d?.proof ? `signed ${text(d.proof.fingerprint)}` : 'unverified'}]`);
