@@ -11,6 +11,7 @@ import { runCli } from '../../src/client/cli.js';
 import { exitCodeOf, renderList, renderStatus, summarizeAnalyses, type Loose } from '../../src/client/render.js';
 import { exitCodeFor, upgradeStatus, type AnalysisRun, type ReleaseResult, type ReleaseStatus } from '../../src/core/status.js';
 import { formatValue } from '../../src/core/values.js';
+import { clusterReleaseId, isClusterReleaseId } from '../../src/core/ids.js';
 import { tempDir } from '../../devkit/testing/servers.js';
 import { fakeClient, historyFiles, loadRecorded, type FakeRelease } from '../cli/support/recorded.js';
 import { waveStatuses as waves } from './support/wave-statuses.js';
@@ -499,4 +500,21 @@ describe('a release across clusters: its waves after the services, a cluster’s
     expect(renderStatus({ ...plain, waves: null, cluster: null } as unknown as Loose<ReleaseStatus>)).toBe(renderStatus(plain));
     expect(() => renderStatus({ ...plain, waves: [{ clusters: [{ phase: {} }] }], cluster: { wave: 'x' } } as unknown as Loose<ReleaseStatus>)).not.toThrow();
   });
+});
+
+test('list leaves out the clusters’ releases (`<parent>/<cluster>`): their parent lists them in its status, and is the one to act on', async () => {
+  const ended = (status: ReleaseStatus): FakeRelease => ({ result: { releaseId: status.releaseId, outcome: 'rolled-back', cause: 'analysis', status } });
+  const releases = {
+    'checkout@2.0.0': ended(waves.rolledBack),
+    [clusterReleaseId('checkout@2.0.0', 'us-1')]: ended(waves.child),
+    [clusterReleaseId('checkout@2.0.0', 'eu-2')]: ended({ ...waves.child, releaseId: 'checkout@2.0.0/eu-2' }),
+  };
+  const list = await cli(releases, 'list');
+  expect(list.code).toBe(0);
+  expect(list.stdout.trimEnd().split('\n')).toEqual(['checkout@2.0.0               rolled-back  2026-12-05T12:00:00.000Z']);
+  const json = JSON.parse((await cli(releases, 'list', '--json')).stdout) as { releaseId: string }[];
+  expect(json.map((r) => r.releaseId)).toEqual(['checkout@2.0.0']);
+  // still there for whoever asks by id
+  expect((await cli(releases, 'status', 'checkout@2.0.0/us-1')).stdout).toContain('  cluster us-1 (context gke-us-1) in wave 2 of checkout@2.0.0');
+  expect([isClusterReleaseId('checkout@2.0.0/us-1'), isClusterReleaseId('checkout@2.0.0'), isClusterReleaseId('checkout@2.0.0-rc.1+build.5')]).toEqual([true, false, false]);
 });
