@@ -9,7 +9,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { lockedMessage, lockOrder, TASK_QUEUE, releaseId as makeReleaseId, serviceLockId } from '../core/ids.js';
+import { isClusterReleaseId, lockedMessage, lockOrder, TASK_QUEUE, releaseId as makeReleaseId, serviceLockId } from '../core/ids.js';
 import { isEndingFailureType, refusedAtStart, upgradeStatus, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
 import type { ReleaseSpec } from '../spec/schema.js';
 import { contractFor, requiresSignatures, upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
@@ -443,6 +443,9 @@ export class Releases {
     if (filter.running) clauses.push(`ExecutionStatus = "Running"`);
     const out: ReleaseSummary[] = [];
     for await (const wf of this.client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
+      // a cluster's release is its parent's to show (status lists each) and to act on: listed, it
+      // would fill the list by the dozen, and `abort --all` would ask each one (a cluster's release refuses, naming its parent)
+      if (isClusterReleaseId(wf.workflowId)) continue;
       const sa = wf.typedSearchAttributes;
       out.push({
         releaseId: wf.workflowId,

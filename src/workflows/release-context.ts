@@ -128,6 +128,7 @@ export class ReleaseContext {
     this.plan = planRelease(this.spec);
     this.specOf = new Map(this.spec.services.map((s) => [s.service, s]));
     this.status = { ...initialStatus({ releaseId: this.releaseId, spec: this.spec, plan: this.plan, initiator: this.initiator, startedAt: this.now() }), runId: workflowInfo().originalExecutionRunId };
+    if (input.part) this.status.cluster = { name: input.part.cluster.name, context: input.part.cluster.context, wave: input.part.wave, parent: input.part.parent };
     this.github = new GitHubReport(this);
     // (a cluster's part notifies nobody: its parent notifies for the whole release)
     this.notifier = !input.part && patched(PATCHES.notifications.id) ? new Notifier(this) : undefined;

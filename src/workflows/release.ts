@@ -6,6 +6,7 @@
 import { allHandlersFinished, CancellationScope, condition, getExternalWorkflowHandle, patched } from '@temporalio/workflow';
 import type { ClusterPart } from '../core/release-input.js';
 import { clusterReleasedSignal } from './definitions.js';
+import { waveEvents } from '../core/waves.js';
 import { failure as raise } from '../core/failures.js';
 import type { PlannedStage } from '../core/plan.js';
 import { endingFailure, type ReleaseResult } from '../core/status.js';
@@ -138,7 +139,7 @@ async function stage(ctx: ReleaseContext, service: ServiceRun, planned: PlannedS
  */
 async function awaitCommit(ctx: ReleaseContext, part: ClusterPart): Promise<void> {
   ctx.setStage('waves');
-  ctx.record('cluster-released', `released in ${part.cluster.name}; waiting for ${part.parent} to commit (every wave released) or roll back`, { stage: 'release' });
+  ctx.record('cluster-released', `${waveEvents.clusterReleased(part.cluster.name).event} (${part.parent} commits it once every wave has released, or rolls it back)`, { stage: 'release' });
   await getExternalWorkflowHandle(part.parent).signal(clusterReleasedSignal, { cluster: part.cluster.name });
   await condition(() => ctx.requests.committed);
   ctx.record('committed', `committed by ${part.parent}: every wave released`, { stage: 'release' });

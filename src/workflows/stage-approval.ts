@@ -14,6 +14,7 @@ import { ReleaseStop, type ReleaseContext, type ServiceRun } from './release-con
 import { approvalClosed } from './release-metrics.js';
 import { clusterAtGateSignal } from './definitions.js';
 import type { ClusterPart } from '../core/release-input.js';
+import { waveEvents } from '../core/waves.js';
 
 export async function approval(ctx: ReleaseContext, { svc, status: st }: Pick<ServiceRun, 'svc' | 'status'>, rule: ApprovalSpec): Promise<void> {
   if (ctx.part) return partApproval(ctx, ctx.part, svc.service);
@@ -78,7 +79,7 @@ export async function approval(ctx: ReleaseContext, { svc, status: st }: Pick<Se
  * is at the gate and waits for its decision (at once when the release or the wave was approved already).
  */
 async function partApproval(ctx: ReleaseContext, part: ClusterPart, service: string): Promise<void> {
-  ctx.record('cluster-at-gate', `approval of ${service} in ${part.cluster.name}: waiting for the decision of ${part.parent}`, { service, stage: 'approval' });
+  ctx.record('cluster-at-gate', `${waveEvents.clusterAtGate(part.cluster.name).event}: waiting for the decision of ${part.parent}`, { service, stage: 'approval' });
   await getExternalWorkflowHandle(part.parent).signal(clusterAtGateSignal, { cluster: part.cluster.name, service });
   await condition(() => ctx.requests.gateDecisions.has(service));
   const decision = ctx.requests.gateDecisions.get(service);

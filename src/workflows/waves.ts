@@ -23,8 +23,8 @@ import {
 import { failure as raise } from '../core/failures.js';
 import { upgradeReleaseInput, type ClusterPart, type ReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
 import type { ClusterSpec, ReleaseSpec } from '../core/release-spec.js';
-import { causeOfFailure, endingFailure, isEndingFailureType, type Cause, type Outcome, type ReleaseResult } from '../core/status.js';
-import { clustersToUndo, planWaves, type ClusterPhase, type PlannedWave } from '../core/waves.js';
+import { causeOfFailure, endingFailure, isEndingFailureType, type Cause, type ClusterStatus, type Outcome, type ReleaseResult, type WaveStatus } from '../core/status.js';
+import { clustersToUndo, planWaves, waveEvents, type PlannedWave } from '../core/waves.js';
 import { clusterAtGateSignal, clusterReleasedSignal, clusterRollBackSignal, commitSignal, gateDecisionSignal, type ClusterAtGate } from './definitions.js';
 import { askEveryPatch, failureMessage } from './release-activities.js';
 import { ReleaseContext, ReleaseStop, type Ending } from './release-context.js';
@@ -36,13 +36,12 @@ import { build } from './stage-build.js';
 import { lock, unlock } from './stage-lock.js';
 import { verifyStart } from './stage-start.js';
 
-/** One cluster's part as the parent follows it. */
+/** One cluster's part as the parent follows it; where it stands is its entry in `status.waves`. */
 interface Part {
   cluster: ClusterSpec;
   wave: number;
-  phase: ClusterPhase;
-  /** Start order (0 first): the rollback goes newest first. */
-  seq: number;
+  /** Its line in the status (phase, start order, why it stopped). */
+  status: ClusterStatus;
   releaseId: string;
   handle: ChildWorkflowHandle<typeof release>;
   /** Its result once it ended (it resolves whatever the outcome). */
@@ -60,7 +59,25 @@ class Waves {
   stoppedBy: Part | undefined;
   committing = false;
   rollingBack = false;
-  baking: { wave: number; until: string } | undefined;
+  /** The status's waves, in spec order (ReleaseStatus.waves). */
+  readonly waves: WaveStatus[];
+
+  constructor(spec: ReleaseSpec, plan: readonly PlannedWave[]) {
+    const contexts = new Map((spec.clusters ?? []).map((c) => [c.name, c.context]));
+    this.waves = plan.map((w) => ({
+      name: w.name,
+      index: w.index,
+      maxParallel: w.batches[0]?.length ?? 1,
+      bakeMs: w.bakeMs,
+      state: 'waiting',
+      clusters: w.batches.flat().map((cluster) => ({ cluster, context: contexts.get(cluster) ?? '', phase: 'waiting' })),
+    }));
+  }
+
+  clusterStatus(name: string): ClusterStatus | undefined {
+    for (const w of this.waves) for (const c of w.clusters) if (c.cluster === name) return c;
+    return undefined;
+  }
 }
 
 /** The result a part's workflow ended with: a release that did not ship ends as a failed workflow carrying its result. */
@@ -87,13 +104,24 @@ function partSpec(spec: ReleaseSpec, withStaging: boolean): ReleaseSpec {
 export async function waveRelease(stored: StoredReleaseInput): Promise<ReleaseResult> {
   const ctx = new ReleaseContext(upgradeReleaseInput(stored), askEveryPatch());
   installHandlers(ctx);
-  const w = new Waves();
-  setHandler(clusterAtGateSignal, (at) => void w.atGate.push(at), { description: "Sent by a cluster's part when its approval gate opens: it waits for this release's decision." });
+  const plan = planWaves(ctx.spec.waves ?? []);
+  const w = new Waves(ctx.spec, plan);
+  ctx.status.waves = w.waves;
+  setHandler(
+    clusterAtGateSignal,
+    (at) => {
+      w.atGate.push(at);
+      ctx.record('cluster-at-gate', waveEvents.clusterAtGate(at.cluster).event, { service: at.service, stage: 'approval' });
+    },
+    { description: "Sent by a cluster's part when its approval gate opens: it waits for this release's decision." },
+  );
   setHandler(
     clusterReleasedSignal,
     ({ cluster }) => {
       const part = w.parts.get(cluster);
-      if (part && part.phase === 'releasing') part.phase = 'released';
+      if (part?.status.phase !== 'releasing') return;
+      part.status.phase = 'released';
+      ctx.record('cluster-released', waveEvents.clusterReleased(cluster).event, { stage: 'release' });
     },
     { description: "Sent by a cluster's part once released: it waits for this release to commit it or roll it back." },
   );
@@ -101,7 +129,7 @@ export async function waveRelease(stored: StoredReleaseInput): Promise<ReleaseRe
   let ending: Ending = { outcome: 'released' };
   try {
     ctx.requests.pipelineScope = new CancellationScope();
-    await ctx.requests.pipelineScope.run(() => pipeline(ctx, w));
+    await ctx.requests.pipelineScope.run(() => pipeline(ctx, w, plan));
   } catch (err) {
     ending = await rollBackParts(ctx, w, err);
   } finally {
@@ -119,15 +147,16 @@ export async function waveRelease(stored: StoredReleaseInput): Promise<ReleaseRe
   return result;
 }
 
-async function pipeline(ctx: ReleaseContext, w: Waves): Promise<void> {
+async function pipeline(ctx: ReleaseContext, w: Waves, plan: readonly PlannedWave[]): Promise<void> {
   await verifyStart(ctx);
   await lock(ctx);
   await build(ctx);
   const clusters = new Map((ctx.spec.clusters ?? []).map((c) => [c.name, c]));
-  const plan = planWaves(ctx.spec.waves ?? []);
   for (const wave of plan) {
     ctx.setStage('waves');
-    ctx.record('wave-started', `wave ${wave.index + 1} (${wave.name}) started: ${wave.batches.flat().join(', ')}${wave.batches.length > 1 ? `, at most ${wave.batches[0]?.length ?? 1} at a time` : ''}`, { stage: 'release' });
+    const ws = w.waves[wave.index] as WaveStatus;
+    ws.state = 'releasing';
+    ctx.record('wave-started', waveEvents.waveStarted(ws, wave.batches.flat()).event, { stage: 'release' });
     for (const batch of wave.batches) {
       for (const name of batch) {
         const cluster = clusters.get(name);
@@ -164,11 +193,12 @@ async function startPart(ctx: ReleaseContext, w: Waves, wave: PlannedWave, clust
       staticSummary: `${ctx.releaseId} in ${cluster.name} (wave ${wave.index + 1}, ${wave.name})`,
     }),
   );
+  const status = w.clusterStatus(cluster.name) ?? { cluster: cluster.name, context: cluster.context, phase: 'waiting' };
+  Object.assign(status, { phase: 'releasing', releaseId, startedSeq: w.parts.size });
   const entry: Part = {
     cluster,
     wave: wave.index,
-    phase: 'releasing',
-    seq: w.parts.size,
+    status,
     releaseId,
     handle,
     result: handle.result().then(
@@ -179,21 +209,25 @@ async function startPart(ctx: ReleaseContext, w: Waves, wave: PlannedWave, clust
   w.parts.set(cluster.name, entry);
   void entry.result.then((r) => {
     entry.ended = r;
-    if (r.outcome !== 'released' && entry.phase !== 'undone') entry.phase = 'rolled-back';
+    // (a part this release rolls back is marked undone by the rollback)
+    if (r.outcome === 'released' || w.rollingBack) return;
+    status.phase = 'rolled-back';
+    status.reason = r.reason ?? r.outcome;
+    ctx.record('cluster-stopped', waveEvents.clusterStopped(cluster.name, r.outcome as Exclude<Outcome, 'released'>, r.reason ?? r.outcome).event, { stage: 'release' });
     // a part that stops before the release is committed stops the release
-    if (!w.committing && !w.rollingBack && !w.stoppedBy && r.outcome !== 'released') {
+    if (!w.committing && !w.rollingBack && !w.stoppedBy) {
       w.stoppedBy = entry;
       ctx.requests.pipelineScope?.cancel();
     }
   });
-  ctx.record('cluster-started', `${cluster.name} started (context ${cluster.context}): ${releaseId}${first ? ', with staging' : ''}`, { stage: 'release' });
+  ctx.record('cluster-started', `${waveEvents.clusterStarted(cluster.name, releaseId).event}${first ? ' (with staging)' : ''}`, { stage: 'release' });
 }
 
 /** Waits until every part of the batch has released, deciding the approval gates they reach. */
 async function untilReleased(ctx: ReleaseContext, w: Waves, wave: PlannedWave, batch: string[]): Promise<void> {
   const per = (service: string): string => (approvalRule(ctx, service)?.per === 'wave' ? `${wave.index}/${service}` : service);
   for (;;) {
-    await condition(() => w.atGate.length > 0 || batch.every((c) => w.parts.get(c)?.phase === 'released'));
+    await condition(() => w.atGate.length > 0 || batch.every((c) => w.parts.get(c)?.status.phase === 'released'));
     const at = w.atGate.shift();
     if (!at) return;
     const part = w.parts.get(at.cluster);
@@ -203,10 +237,13 @@ async function untilReleased(ctx: ReleaseContext, w: Waves, wave: PlannedWave, b
     if (by === undefined) {
       const rule = approvalRule(ctx, at.service);
       if (!rule) throw raise('InvalidSpec', `${at.cluster} waits for the approval of ${at.service}, which has no approval gate`);
+      const ws = w.waves[wave.index] as WaveStatus;
       ctx.setStage('approval');
+      ws.state = 'awaiting-approval';
       ctx.serviceStatus(at.service).stages.approval = 'running';
       await approval(ctx, { svc: ctx.specOf.get(at.service) as ReleaseSpec['services'][number], status: ctx.serviceStatus(at.service) }, rule);
       ctx.serviceStatus(at.service).stages.approval = 'done';
+      ws.state = 'releasing';
       const gate = ctx.serviceStatus(at.service).approvals.map((a) => a.by);
       by = gate.length > 0 ? `approved by ${gate.join(', ')}` : 'the approval timed out; proceeding (onTimeout: proceed)';
       w.decided.set(key, by);
@@ -222,14 +259,20 @@ function approvalRule(ctx: ReleaseContext, service: string): ReleaseSpec['servic
 
 /** The wave's bake: a durable timer, which an abort or a part that stops cuts short. */
 async function bake(ctx: ReleaseContext, w: Waves, wave: PlannedWave): Promise<void> {
-  if (wave.bakeMs <= 0) return;
+  const ws = w.waves[wave.index] as WaveStatus;
+  if (wave.bakeMs <= 0) {
+    ws.state = 'baked';
+    return;
+  }
   const until = new Date(Date.now() + wave.bakeMs).toISOString();
-  w.baking = { wave: wave.index, until };
+  ws.state = 'baking';
+  ws.bakeUntil = until;
   ctx.setStage('bake');
-  ctx.record('wave-baking', `wave ${wave.index + 1} (${wave.name}) released in ${wave.batches.flat().join(', ')}; baking until ${until}`, { stage: 'release' });
+  ctx.record('wave-baking', waveEvents.waveBaking(ws, until).event, { stage: 'release' });
   await sleep(wave.bakeMs, { summary: `bake of wave ${wave.index + 1} (${wave.name})` });
-  w.baking = undefined;
-  ctx.record('wave-baked', `wave ${wave.index + 1} (${wave.name}) baked`, { stage: 'release' });
+  ws.state = 'baked';
+  ws.bakeUntil = undefined;
+  ctx.record('wave-baked', waveEvents.waveBaked(ws).event, { stage: 'release' });
 }
 
 /** Every wave released and baked: each part scales its old color down and ends released. */
@@ -237,6 +280,8 @@ async function commit(ctx: ReleaseContext, w: Waves): Promise<void> {
   w.committing = true;
   ctx.setStage('scale-down');
   const parts = [...w.parts.values()];
+  for (const ws of w.waves) ws.state = 'released';
+  ctx.record('committed', waveEvents.committed(parts.length).event, { stage: 'release' });
   for (const part of parts) await part.handle.signal(commitSignal);
   const results = await Promise.all(parts.map((p) => p.result));
   const failed = results.filter((r) => r.outcome !== 'released');
@@ -268,7 +313,8 @@ async function rollBackParts(ctx: ReleaseContext, w: Waves, err: unknown): Promi
     cause = causeOfFailure(err instanceof ApplicationFailure ? (err.type ?? undefined) : undefined);
     reason = failureMessage(err);
   }
-  const undo = clustersToUndo([...w.parts.values()].map((p) => ({ cluster: p.cluster.name, phase: p.ended ? 'rolled-back' : p.phase, startedSeq: p.seq })));
+  const undo = clustersToUndo([...w.parts.values()].map((p) => ({ cluster: p.cluster.name, phase: p.ended ? 'rolled-back' : p.status.phase, ...(p.status.startedSeq !== undefined ? { startedSeq: p.status.startedSeq } : {}) })));
+  for (const ws of w.waves) if (ws.clusters.some((c) => c.startedSeq !== undefined)) ws.state = 'rolling-back';
   ctx.setStage('rollback');
   ctx.record('stopped', `${outcome}: ${reason}${undo.length > 0 ? `; rolling back ${undo.join(', ')} (newest first)` : ''}`, { stage: 'rollback' });
   const incomplete: string[] = [];
@@ -276,14 +322,16 @@ async function rollBackParts(ctx: ReleaseContext, w: Waves, err: unknown): Promi
     for (const name of undo) {
       const part = w.parts.get(name);
       if (!part) continue;
-      part.phase = 'undone';
+      const why = w.stoppedBy ? `${w.stoppedBy.cluster.name} failed` : reason;
       await part.handle.signal(clusterRollBackSignal, { reason }).catch(() => undefined);
       const r = await part.result;
       const rolledBack = r.outcome === 'aborted' || r.outcome === 'rolled-back' || r.outcome === 'rejected';
       if (!rolledBack) incomplete.push(`${name} ended ${r.outcome}${r.reason ? `: ${r.reason}` : ''}`);
-      ctx.record('cluster-undone', `${name} rolled back (${r.outcome})`, { stage: 'rollback' });
+      Object.assign(part.status, { phase: 'undone', reason: rolledBack ? why : `${why}; its rollback ended ${r.outcome}: ${r.reason ?? ''}` });
+      ctx.record('cluster-undone', waveEvents.clusterUndone(name, part.status.reason ?? why).event, { stage: 'rollback' });
     }
   });
+  for (const ws of w.waves) if (ws.state === 'rolling-back') ws.state = 'rolled-back';
   if (incomplete.length > 0) return { outcome: 'failed', cause, reason: `${reason}; rollback incomplete: ${incomplete.join('; ')}` };
   if (outcome === 'failed' && w.parts.size > 0) outcome = 'rolled-back';
   return { outcome, cause, reason };

@@ -8,6 +8,7 @@ import { SUCCESS_RATE, specFor, startHarness } from '../../devkit/testing/harnes
 import type { ReleaseInput } from '../../src/core/release-input.js';
 import type { ReleaseSpec } from '../../src/core/release-spec.js';
 import type { ReleaseStatus } from '../../src/core/status.js';
+import { renderStatus } from '../../src/client/render.js';
 
 const CLUSTERS = { 'eu-1': 'ctx-eu-1', 'eu-2': 'ctx-eu-2', 'us-1': 'ctx-us-1' };
 /** Where the single-cluster release tests stand; a part must stay within it too. */
@@ -54,7 +55,7 @@ test('three clusters in two waves: one approval, wave 1 bakes, wave 2 ships, eve
   await h.until(id, (s) => s.stage === 'approval', 10_000);
   for (const who of ['alice', 'bob']) await h.releases.approve(id, who);
   const baking = await h.until(id, (s) => s.stage === 'bake', 10_000);
-  expect(events(baking, 'wave-baking')).toEqual([expect.stringMatching(/^wave 1 \(canary\) released in eu-1; baking until /)]);
+  expect(events(baking, 'wave-baking')).toEqual([expect.stringMatching(/^wave 1 canary baking until /)]);
   // nothing of wave 2 has started while wave 1 bakes
   expect(world('eu-2').calls).toEqual([]);
   const result = await h.finish(id);
@@ -67,7 +68,7 @@ test('three clusters in two waves: one approval, wave 1 bakes, wave 2 ships, eve
   expect(world('eu-1').calls.filter((c) => c.startsWith('deployImage checkout '))).toHaveLength(1);
   expect(world('eu-2').calls.filter((c) => c.startsWith('deployImage checkout '))).toHaveLength(0);
   expect(h.world.calls).toEqual([]);
-  expect(events(result.status, 'cluster-started').map((e) => e.split(' ')[0])).toEqual(['eu-1', 'eu-2', 'us-1']);
+  expect(events(result.status, 'cluster-started').map((e) => e.split(' ')[1])).toEqual(['eu-1', 'eu-2', 'us-1']);
   expect(result.status.services[0]?.approvals.map((a) => a.by)).toEqual(['alice', 'bob']);
   for (const name of Object.keys(CLUSTERS)) {
     const part = await h.releases.result(`${id}/${name}`);
@@ -85,7 +86,7 @@ test('a bad canary in the last wave rolls back every cluster the release touched
   const result = await h.finish(id);
   expect(result).toMatchObject({ outcome: 'rolled-back', cause: 'analysis' });
   expect(result.reason).toMatch(/^us-1: analysis success-rate failed at canary step 3 of checkout/);
-  expect(events(result.status, 'cluster-undone')).toEqual(['eu-2 rolled back (aborted)', 'eu-1 rolled back (aborted)']);
+  expect(events(result.status, 'cluster-undone')).toEqual(['cluster eu-2 undone: us-1 failed', 'cluster eu-1 undone: us-1 failed']);
   for (const name of ['eu-1', 'eu-2', 'us-1'] as const) {
     expect(world(name).service('checkout')).toMatchObject({ active: 'blue', weights: { blue: 100, green: 0 } });
     expect(world(name).calls.some((c) => c.startsWith('scaleDeployment'))).toBe(false);
@@ -93,6 +94,12 @@ test('a bad canary in the last wave rolls back every cluster the release touched
   // traffic first in each cluster; eu-1 also puts staging back
   expect(world('eu-1').calls.filter((c) => c.startsWith('restore'))).toEqual(['restoreTraffic checkout blue', 'restoreWorkloads checkout', 'restoreStaging checkout']);
   expect((await h.releases.result(`${id}/us-1`)).outcome).toBe('rolled-back');
+  // and an operator reads which clusters were undone, newest first, and why
+  const text = renderStatus(result.status);
+  expect(text).toContain('rollback, newest first: us-1 rolled itself back, then eu-2 undone, eu-1 undone');
+  expect(text).toMatch(/✗ us-1 +rolled back: analysis success-rate failed at canary step 3 of checkout/);
+  expect(text).toMatch(/↩ eu-1 +undone: us-1 failed/);
+  if (process.env.TIDEGATE_PRINT_WAVES) process.stdout.write(`${text}\n`);
 });
 
 test('an abort during a bake rolls back the baked wave and never starts the next', async () => {
@@ -106,5 +113,5 @@ test('an abort during a bake rolls back the baked wave and never starts the next
   expect(world('eu-1').service('checkout')).toMatchObject({ active: 'blue', weights: { blue: 100, green: 0 } });
   expect(world('eu-2').calls).toEqual([]);
   expect(world('us-1').calls).toEqual([]);
-  expect(events(result.status, 'cluster-undone')).toEqual(['eu-1 rolled back (aborted)']);
+  expect(events(result.status, 'cluster-undone')).toEqual(['cluster eu-1 undone: aborted by erin: incident 4711']);
 });
