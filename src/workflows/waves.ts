@@ -241,10 +241,12 @@ async function untilReleased(ctx: ReleaseContext, w: Waves, wave: PlannedWave, b
       ctx.setStage('approval');
       ws.state = 'awaiting-approval';
       ctx.serviceStatus(at.service).stages.approval = 'running';
+      const before = ctx.serviceStatus(at.service).approvals.length;
       await approval(ctx, { svc: ctx.specOf.get(at.service) as ReleaseSpec['services'][number], status: ctx.serviceStatus(at.service) }, rule);
       ctx.serviceStatus(at.service).stages.approval = 'done';
       ws.state = 'releasing';
-      const gate = ctx.serviceStatus(at.service).approvals.map((a) => a.by);
+      // (this gate's approvals: with one gate per wave, the service's list holds every wave's)
+      const gate = ctx.serviceStatus(at.service).approvals.slice(before).map((a) => a.by);
       by = gate.length > 0 ? `approved by ${gate.join(', ')}` : 'the approval timed out; proceeding (onTimeout: proceed)';
       w.decided.set(key, by);
       ctx.setStage('waves');

@@ -50,9 +50,16 @@ const events = (s: ReleaseStatus, code: string): string[] => s.timeline.filter((
 const historyLength = async (id: string): Promise<number> => (await h.env.client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0;
 
 test('three clusters in two waves: one approval, wave 1 bakes, wave 2 ships, every cluster committed', async () => {
-  const id = await startWaves(waveSpec());
+  // started as CI starts any release: the client sees the waves and takes each service's lock in each cluster
+  const { releaseId: id } = await h.releases.start(waveSpec(), { initiator: 'carol' });
+  expect(id).toBe('checkout@2.0.0');
   // the first cluster's part reaches its gate: the release asks its approvers once
   await h.until(id, (s) => s.stage === 'approval', 10_000);
+  const atGate = await h.releases.status(id);
+  expect(atGate.waves?.[0]?.clusters[0]).toMatchObject({ cluster: 'eu-1', phase: 'releasing', stage: 'approval' });
+  await expect(h.releases.start(specFor('checkout', '2.0.1', (doc) => Object.assign(doc, { clusters: { 'eu-1': { context: 'ctx-eu-1' } }, waves: [{ clusters: ['eu-1'] }] })), { initiator: 'dave' })).rejects.toThrow(
+    'checkout@ctx-eu-1 is being released by checkout@2.0.0',
+  );
   for (const who of ['alice', 'bob']) await h.releases.approve(id, who);
   const baking = await h.until(id, (s) => s.stage === 'bake', 10_000);
   expect(events(baking, 'wave-baking')).toEqual([expect.stringMatching(/^wave 1 canary baking until /)]);
@@ -114,4 +121,21 @@ test('an abort during a bake rolls back the baked wave and never starts the next
   expect(world('eu-2').calls).toEqual([]);
   expect(world('us-1').calls).toEqual([]);
   expect(events(result.status, 'cluster-undone')).toEqual(['cluster eu-1 undone: aborted by erin: incident 4711']);
+});
+
+test('approval per wave: each wave asks its approvers; a rejection at the second undoes the first wave too', async () => {
+  const spec = waveSpec();
+  for (const s of spec.services) if (s.production.approval) s.production.approval.per = 'wave';
+  const id = await startWaves(spec);
+  await h.until(id, (s) => s.stage === 'approval', 10_000);
+  for (const who of ['alice', 'bob']) await h.releases.approve(id, who);
+  // wave 2's clusters reach their gate after the bake: the release asks again
+  const second = await h.until(id, (s) => s.stage === 'approval' && (s.waves?.[1]?.state ?? '') === 'awaiting-approval', 60_000);
+  expect(second.waves?.[0]?.state).toBe('baked');
+  await h.releases.reject(id, 'alice', 'latency in eu-1 is up');
+  const result = await h.finish(id);
+  expect(result).toMatchObject({ outcome: 'rejected', cause: 'rejected', reason: 'alice rejected checkout: latency in eu-1 is up' });
+  for (const name of ['eu-1', 'eu-2', 'us-1'] as const) expect(world(name).service('checkout')).toMatchObject({ active: 'blue', weights: { blue: 100, green: 0 } });
+  // newest first: the second wave's two clusters (in the order they started, latest first), then eu-1
+  expect(events(result.status, 'cluster-undone').map((e) => e.split(' ')[1])).toEqual(['us-1', 'eu-2', 'eu-1']);
 });
