@@ -57,6 +57,8 @@ class Waves {
   readonly decided = new Map<string, string>();
   /** The first part that ended on its own before the release was committed: the release rolls back. */
   stoppedBy: Part | undefined;
+  /** Clusters whose part said it released (clusterReleased), by name. */
+  readonly released = new Set<string>();
   committing = false;
   rollingBack = false;
   /** The status's waves, in spec order (ReleaseStatus.waves). */
@@ -118,10 +120,10 @@ export async function waveRelease(stored: StoredReleaseInput): Promise<ReleaseRe
   setHandler(
     clusterReleasedSignal,
     ({ cluster }) => {
+      // (kept by name: a signal handled in the activation that also reports its part started comes before startChild returns)
+      w.released.add(cluster);
       const part = w.parts.get(cluster);
-      if (part?.status.phase !== 'releasing') return;
-      part.status.phase = 'released';
-      ctx.record('cluster-released', waveEvents.clusterReleased(cluster).event, { stage: 'release' });
+      if (part) markReleased(ctx, part);
     },
     { description: "Sent by a cluster's part once released: it waits for this release to commit it or roll it back." },
   );
@@ -207,6 +209,7 @@ async function startPart(ctx: ReleaseContext, w: Waves, wave: PlannedWave, clust
     ),
   };
   w.parts.set(cluster.name, entry);
+  if (w.released.has(cluster.name)) markReleased(ctx, entry);
   void entry.result.then((r) => {
     entry.ended = r;
     // (a part this release rolls back is marked undone by the rollback)
@@ -221,6 +224,13 @@ async function startPart(ctx: ReleaseContext, w: Waves, wave: PlannedWave, clust
     }
   });
   ctx.record('cluster-started', `${waveEvents.clusterStarted(cluster.name, releaseId).event}${first ? ' (with staging)' : ''}`, { stage: 'release' });
+}
+
+/** A part that said it released: so in status, once. */
+function markReleased(ctx: ReleaseContext, part: Part): void {
+  if (part.status.phase !== 'releasing') return;
+  part.status.phase = 'released';
+  ctx.record('cluster-released', waveEvents.clusterReleased(part.cluster.name).event, { stage: 'release' });
 }
 
 /** Waits until every part of the batch has released, deciding the approval gates they reach. */
