@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { renderQuery } from '../../src/core/template.js';
 import { clusterProcessesMarker } from '../../devkit/stack/kube.js';
 import { processesMentioning, running } from '../../devkit/stack/procfs.js';
 import { readState, stackClusters, stackDown, stackEnv, stackSimulators, stackStatus, stackUp, type Component, type StackState } from '../../devkit/stack/stack.js';
@@ -47,19 +48,23 @@ function kubeConfigFor(context: string): KubeConfig {
   return kc;
 }
 
-async function promQuery(query: string): Promise<number | undefined> {
+async function promQuery(query: string, time?: number): Promise<number | undefined> {
   const url = new URL('/api/v1/query', env.PROMETHEUS_URL);
   url.searchParams.set('query', query);
+  if (time !== undefined) url.searchParams.set('time', String(time / 1000));
   const body = (await (await fetch(url)).json()) as { data: { result: { value: [number, string] }[] } };
   const v = body.data.result[0]?.value[1];
   return v === undefined ? undefined : Number(v);
 }
 
-/** Production requests per second of a cluster's checkout, and the share of them sent to green, over the last 10 s. */
-async function traffic(cluster: string): Promise<{ rate: number; green: number }> {
-  const sel = `service="checkout",cluster="${cluster}"`;
-  const rate = (await promQuery(`sum(rate(http_requests_total{${sel},color=~"blue|green"}[10s]))`)) ?? 0;
-  const green = (await promQuery(`sum(rate(http_requests_total{${sel},color="green"}[10s])) or vector(0)`)) ?? 0;
+/**
+ * Production requests per second of a cluster's checkout, and the share of them sent to green, over
+ * the last 10 s: queries templated with {{cluster}} as a release's analyses are, the stack's context names as its values.
+ */
+async function traffic(cluster: string, at?: number): Promise<{ rate: number; green: number }> {
+  const vars = { service: 'checkout', cluster };
+  const rate = (await promQuery(renderQuery('sum(rate(http_requests_total{service="{{service}}",cluster="{{cluster}}",color=~"blue|green"}[10s]))', vars), at)) ?? 0;
+  const green = (await promQuery(renderQuery('sum(rate(http_requests_total{service="{{service}}",cluster="{{cluster}}",color="green"}[10s])) or vector(0)', vars), at)) ?? 0;
   return { rate, green: rate > 0 ? green / rate : 0 };
 }
 
@@ -158,7 +163,7 @@ test('a second up, with --clusters 3 or without the flag, keeps the same three a
 
 test("a route moved in cluster-2 moves cluster-2's simulated traffic only, as Prometheus sees it by the cluster label", async () => {
   // every cluster's simulator is scraped, its series labelled with its cluster
-  await eventually('each cluster sending about 100 requests/s to blue', () => Promise.all(CONTEXTS.map(traffic)), (t) => t.every((c) => c.rate > 80 && c.rate < 120 && c.green === 0), 30_000);
+  await eventually('each cluster sending about 100 requests/s to blue', () => Promise.all(CONTEXTS.map((c) => traffic(c))), (t) => t.every((c) => c.rate > 80 && c.rate < 120 && c.green === 0), 30_000);
 
   // when cluster-2's HTTPRoute alone sends half of the requests to green
   await kubeConfigFor('cluster-2')
@@ -167,11 +172,18 @@ test("a route moved in cluster-2 moves cluster-2's simulated traffic only, as Pr
       { ...gw, body: { spec: { rules: [{ backendRefs: [{ name: 'checkout-blue', port: 80, weight: 50 }, { name: 'checkout-green', port: 80, weight: 50 }] }] } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-  // then Prometheus sees half of cluster-2's requests on green (refused with 503: green has no pods;
-  // what counts is where they go), and none of the other clusters'
-  const started = Date.now();
-  const seen = await eventually('half of cluster-2 requests on green, in Prometheus', () => Promise.all(CONTEXTS.map(traffic)), (t) => (t[1]?.green ?? 0) > 0.45 && (t[1]?.green ?? 0) < 0.55, 45_000);
-  console.log(`cluster-2 at 50/50 seen in Prometheus after ${((Date.now() - started) / 1000).toFixed(1)} s: ${seen.map((t, i) => `${CONTEXTS[i] ?? ''} ${t.rate.toFixed(0)} rps, ${(t.green * 100).toFixed(0)}% green`).join('; ')}`);
+  // then cluster-2's simulator follows it (it re-reads routing every 500 ms) …
+  const patched = Date.now();
+  const sim2 = stackSimulators(state).find((s) => s.context === 'cluster-2')?.url ?? '';
+  await eventually('the cluster-2 simulator to follow its route', async () => (await (await fetch(`${sim2}/state`)).json()) as { services: { checkout: { weights: { green: number } } } }, (v) => v.services.checkout.weights.green === 50, 15_000);
+  // … and over the next 10 s Prometheus sees half of cluster-2's requests on green (refused with 503:
+  // green has no pods; what counts is where they go), and none of the other clusters'
+  const at = Date.now() + 12_000; // a 10 s window after a scrape that followed the route
+  await new Promise((r) => setTimeout(r, at + 1_500 - Date.now()));
+  const seen = await Promise.all(CONTEXTS.map((c) => traffic(c, at)));
+  console.log(`cluster-2 at 50/50, over the 10 s to ${((at - patched) / 1000).toFixed(1)} s after the patch: ${seen.map((t, i) => `${CONTEXTS[i] ?? ''} ${t.rate.toFixed(0)} rps, ${(t.green * 100).toFixed(1)}% green`).join('; ')}`);
+  expect(seen[1]?.green).toBeGreaterThan(0.45);
+  expect(seen[1]?.green).toBeLessThan(0.55);
   expect(seen[0]?.green).toBe(0);
   expect(seen[2]?.green).toBe(0);
   expect(seen.every((t) => t.rate > 80 && t.rate < 120)).toBe(true);
