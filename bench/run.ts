@@ -1,6 +1,6 @@
 // tidegate's benchmarks: each prints a table and writes bench/results/<name>.json.
 //   npm run bench                      all of them
-//   npm run bench -- approval-switch   one (approval-switch, detection-rollback, overhead, history-events, concurrent-paused, codec)
+//   npm run bench -- approval-switch   one (approval-switch, detection-rollback, overhead, history-events, concurrent-paused, codec, waves)
 //   npm run bench -- judge-accuracy    the judges' accuracy on a real Prometheus and the simulator (≈ 60 min; not in "all")
 //   npm run bench -- start-throughput  1,000 starts (BENCH_STARTS) from the client library (≈ 30 s plus a server; not in "all")
 //   npm run bench -- worker-throughput releases per minute of 1, 2 and 4 workers sharing one in-memory world (≈ 5 min; not in "all")
@@ -35,6 +35,7 @@ import { stackDown, stackEnv, stackUp } from '../devkit/stack/stack.js';
 import { clusterView, startWorkerProcess, userEnv } from '../devkit/testing/e2e.js';
 import { monitorFault } from '../devkit/testing/monitor-fault.js';
 import { serveWorld } from '../devkit/testing/world-server.js';
+import { routeByCluster } from '../src/activities/kubernetes/clusters.js';
 
 /** Benchmarks encrypt as the production worker would when TIDEGATE_PAYLOAD_KEYS is set (the figures then include the codec). */
 const benchKeys = ((keys) => (keys ? { payloadKeys: keys } : {}))(payloadKeysFromEnv(process.env));
@@ -145,6 +146,7 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, pollMs = 
 }
 
 const benchmarks: Record<string, () => Promise<void>> = {
+  waves: wavesBench,
   /** From the approval that completes the gate (the update returning to the approver) to the switch done. */
   async 'approval-switch'() {
     const { releases, stamps, stop } = await devWorld();
@@ -418,6 +420,87 @@ const benchmarks: Record<string, () => Promise<void>> = {
   /** A/A false rollbacks and A/B detection of both judges at the documented configs (≈ 60 min; only when named). */
   'judge-accuracy': () => judgeAccuracy(report),
 };
+
+/**
+ * A release across 20 in-memory clusters in 4 waves of 5 (each wave's clusters at once, a 1 s bake),
+ * on the dev server with the production worker: wall time minus what the spec configures along the
+ * critical path, and the history events of the parent and of each cluster's release.
+ */
+async function wavesBench(): Promise<void> {
+  const clusters = Array.from({ length: WAVES_CLUSTERS }, (_, i) => `c${String(i + 1).padStart(2, '0')}`);
+  const worlds = new Map(clusters.map((c) => [`ctx-${c}`, new FakeWorld()]));
+  const byName = new Map(clusters.map((c) => [c, worlds.get(`ctx-${c}`) as FakeWorld]));
+  const server = await benchServer();
+  const connection = await Connection.connect({ address: server.address });
+  const of = (context: string | undefined): ReturnType<FakeWorld['activities']> => {
+    const world = context === undefined ? undefined : worlds.get(context);
+    if (!world) throw new Error(`no cluster with context ${context ?? '(none)'}`);
+    return world.activities();
+  };
+  const measured = (query: string): ReturnType<FakeWorld['activities']> => (byName.get(/cluster="([^"]+)"/.exec(query)?.[1] ?? '') ?? new FakeWorld()).activities();
+  const { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags, runHook } = new FakeWorld().activities();
+  const { worker, close } = await createWorker({
+    temporal: { address: server.address, namespace: server.namespace, ...benchKeys },
+    taskQueue: 'bench',
+    adapters: {
+      kubernetes: routeByCluster(of),
+      metrics: { measure: async (r) => measured(r.query).measure(r), watch: async (r) => measured(r.query).watch(r) },
+      github: { awaitChecks, dispatchWorkflow, createDeployment, setDeploymentStatus, setCommitStatus, listTags },
+      hooks: { runHook },
+    },
+  });
+  const running = (worker as Worker).run();
+  const client = new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(benchKeys.payloadKeys) });
+  const releases = new Releases(client, 'bench');
+  const rows: Row[] = [];
+  try {
+    for (let run = 0; run < 2; run++) {
+      const version = `1.0.${run}`;
+      const doc = {
+        service: 'checkout',
+        version,
+        image: `r/checkout:${version}`,
+        production: production('checkout', {
+          canary: { traffic: { router: 'replicas' }, steps: [{ setWeight: 10 }, { pause: { duration: '1s' } }, { analysis: { analyses: ['ok'] } }, { setWeight: 50 }] },
+          monitor: { duration: '2s', analyses: ['ok'] },
+        }),
+        analyses: { ok: { ...SUCCESS, query: 'ok{service="{{service}}",color="{{color}}",cluster="{{cluster}}"}' } },
+        clusters: Object.fromEntries(clusters.map((c) => [c, { context: `ctx-${c}` }])),
+        waves: Array.from({ length: WAVES_COUNT }, (_, w) => ({ name: `w${w + 1}`, clusters: clusters.slice(w * (WAVES_CLUSTERS / WAVES_COUNT), (w + 1) * (WAVES_CLUSTERS / WAVES_COUNT)), maxParallel: WAVES_CLUSTERS / WAVES_COUNT, bake: '1s' })),
+      };
+      const started = Date.now();
+      const { releaseId } = await releases.start(spec(doc), { initiator: 'ci' });
+      const result = await releases.result(releaseId);
+      const wall = Date.now() - started;
+      if (result.outcome !== 'released') throw new Error(`${releaseId} ended ${result.outcome}: ${result.reason ?? ''}`);
+      const eventsOf = async (id: string): Promise<number> => (await client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0;
+      const parts = await Promise.all(clusters.map((c) => eventsOf(`${releaseId}/${c}`)));
+      rows.push({
+        run: run === 0 ? '1 (cold)' : String(run + 1),
+        clusters: WAVES_CLUSTERS,
+        waves: WAVES_COUNT,
+        'wall s': round(wall / 1_000, 1),
+        'configured s': WAVES_CONFIGURED_MS / 1_000,
+        'overhead s': round((wall - WAVES_CONFIGURED_MS) / 1_000, 1),
+        'parent events': await eventsOf(releaseId),
+        'cluster events p50': quantile(parts, 0.5),
+        'cluster events max': Math.max(...parts),
+      });
+    }
+  } finally {
+    worker.shutdown();
+    await running;
+    await close();
+    await connection.close();
+    await server.stop();
+  }
+  report('waves', `a release across ${WAVES_CLUSTERS} in-memory clusters in ${WAVES_COUNT} waves of ${WAVES_CLUSTERS / WAVES_COUNT} at once (1 s bake each), wall time over the ${WAVES_CONFIGURED_MS / 1_000} s its spec configures along the critical path; history events`, rows);
+}
+const WAVES_CLUSTERS = 20;
+const WAVES_COUNT = 4;
+/** Per wave: canary pause 1 s + one analysis interval 1 s + monitor 2 s + bake 1 s; then the scale-down delay 1 s once. */
+const WAVES_CONFIGURED_MS = WAVES_COUNT * (1_000 + 1_000 + 2_000 + 1_000) + 1_000;
+
 /** Run only when named: they take long. */
 const ONLY_WHEN_NAMED = new Set(['judge-accuracy', 'start-throughput', 'monitor-detection', 'worker-throughput']);
 

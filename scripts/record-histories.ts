@@ -14,7 +14,7 @@ import { parsePayloadKeys } from '../src/temporal/codec.js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { validateSpec, type ReleaseSpec } from '../src/spec/index.js';
 import type { TrainInput, TrainResult } from '../src/workflows/train.js';
-import { approvalOnlySpec, pausedAt, withMigrations, specFor, startHarness, type Harness, type SpecDoc } from '../devkit/testing/harness.js';
+import { approvalOnlySpec, pausedAt, withMigrations, specFor, startHarness, SUCCESS_RATE, type Harness, type SpecDoc } from '../devkit/testing/harness.js';
 
 const out = new URL('../test/fixtures/histories/', import.meta.url);
 
@@ -121,6 +121,33 @@ async function train(h: Harness, name: string, input: Omit<TrainInput, 'schedule
   const result = await h.env.client.workflow.execute('releaseTrain', { workflowId: id, taskQueue: h.taskQueue, args: [{ ...input, schedule: name, createdBy: 'carol' }] });
   console.log(`${name}: ${JSON.stringify(result as TrainResult)}`);
   return { [`trains/${name}`]: id };
+}
+
+/** The clusters of the wave scenarios: the spec's name → the kubeconfig context the worker reaches it by. */
+const WAVE_CLUSTERS = { 'eu-1': 'ctx-eu-1', 'eu-2': 'ctx-eu-2', 'us-1': 'ctx-us-1' };
+
+/** checkout to eu-1 (baked 30m), then eu-2 and us-1 together; one approval for the release; analyses per cluster. */
+function waveSpec(version: string): ReleaseSpec {
+  return specFor('checkout', version, (doc) => {
+    const production = doc.production as { canary: { steps: unknown[] } };
+    production.canary.steps = [{ setWeight: 10 }, { pause: { duration: '2m' } }, { analysis: { analyses: ['success-rate'] } }, { setWeight: 50 }];
+    const analyses = doc.analyses as Record<string, { query: string }>;
+    analyses['success-rate'] = { ...analyses['success-rate'], query: SUCCESS_RATE.replaceAll('color="{{color}}"', 'color="{{color}}",cluster="{{cluster}}"') };
+    doc.clusters = Object.fromEntries(Object.entries(WAVE_CLUSTERS).map(([name, context]) => [name, { context }]));
+    doc.waves = [
+      { name: 'canary', clusters: ['eu-1'], bake: '30m' },
+      { name: 'rest', clusters: ['eu-2', 'us-1'], maxParallel: 2 },
+    ];
+  });
+}
+
+/** A release across clusters approved once and run to its end; its history and each cluster's recorded under waves/. */
+async function waves(h: Harness, name: string, version: string): Promise<Record<string, string>> {
+  const { releaseId } = await h.releases.start(waveSpec(version), { initiator: 'dave' });
+  await h.until(releaseId, (s) => s.stage === 'approval', 10_000);
+  for (const who of ['alice', 'bob']) await h.releases.approve(releaseId, who);
+  await h.finish(releaseId);
+  return { [`waves/${name}`]: releaseId, ...Object.fromEntries(Object.keys(WAVE_CLUSTERS).map((c) => [`waves/${name}-${c}`, `${releaseId}/${c}`])) };
 }
 
 /** checkout without staging, approval or monitor: the trains' child releases end on their own. */
@@ -721,6 +748,13 @@ const scenarios: Record<string, (h: Harness) => Promise<string | Record<string, 
     await h.finish(releaseId);
     return releaseId;
   },
+  // a release across three clusters in two waves: released everywhere, each cluster committed after the last wave
+  'waves-released': (h) => waves(h, 'waves-released', '8.0.0'),
+  // the last wave's canary fails in us-1: it rolls itself back, then eu-2 and eu-1 are rolled back, newest first
+  'waves-rolled-back': (h) => {
+    h.worlds.get('us-1')?.setMetric('checkout', 'green', 0.8);
+    return waves(h, 'waves-rolled-back', '8.0.1');
+  },
   async 'compensation-retried'(h) {
     h.world.setMetric('checkout', 'green', 0.5);
     h.world.failures.set('restoreTraffic', 1);
@@ -737,7 +771,7 @@ if (unknown.length > 0) throw new Error(`unknown scenarios ${unknown.join(', ')}
 // encrypted-* scenarios run with the fixtures' throw-away payload key (test/fixtures/histories/payload-keys)
 const fixtureKeys = parsePayloadKeys(readFileSync(new URL('payload-keys', out), 'utf8'));
 for (const [name, scenario] of Object.entries(scenarios).filter(([n]) => only.length === 0 || only.includes(n))) {
-  const h = await startHarness('tidegate-test', name.startsWith('encrypted-') ? { payloadKeys: fixtureKeys } : {});
+  const h = await startHarness('tidegate-test', name.startsWith('encrypted-') ? { payloadKeys: fixtureKeys } : name.startsWith('waves-') ? { clusters: WAVE_CLUSTERS } : {});
   try {
     const recorded = await scenario(h);
     for (const [file, releaseId] of Object.entries(typeof recorded === 'string' ? { [name]: recorded } : recorded)) {

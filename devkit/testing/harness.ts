@@ -12,6 +12,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import type { BuildCheckResult, MeasureRequest, MetricsActivities, ReleaseActivities, TimedObservation, WatchRequest } from '../../src/activities/types.js';
 import { watchBatch } from '../../src/activities/watch.js';
 import { restoringTraffic } from '../../src/activities/watch-traffic.js';
+import { routeByCluster } from '../../src/activities/kubernetes/clusters.js';
 import { createCoordinationActivities } from '../../src/activities/temporal/index.js';
 import { createSigningActivities, type SigningConfig } from '../../src/activities/signing/index.js';
 import { Releases } from '../../src/client/releases.js';
@@ -146,9 +147,10 @@ export class FakeWorld {
         };
         return snap;
       },
-      snapshotStaging: async ({ namespace, deployment }) => {
+      snapshotStaging: async ({ namespace, deployment, cluster }) => {
         log(`snapshotStaging ${deployment}`);
-        return { namespace, deployment: structuredClone(this.service(deployment).staging) };
+        // (the cluster echoed, as the Kubernetes adapter does: the undo restores staging there)
+        return { namespace, deployment: structuredClone(this.service(deployment).staging), ...(cluster !== undefined ? { cluster } : {}) };
       },
       deployImage: async ({ namespace, deployment, image, replicas }) => {
         this.maybeFail('deployImage');
@@ -295,6 +297,8 @@ export async function replayAsWorker(history: temporal.api.history.v1.IHistory, 
 export interface Harness {
   env: TestWorkflowEnvironment;
   world: FakeWorld;
+  /** With `clusters`: each cluster's own world, by the spec's cluster name. */
+  worlds: Map<string, FakeWorld>;
   releases: Releases;
   taskQueue: string;
   /** Polls the status query, skipping `stepMs` of workflow time between polls, until `pred` holds. */
@@ -302,6 +306,34 @@ export interface Harness {
   /** Waits for the release to end, skipping workflow time (the time-skipping client's result()). */
   finish(releaseId: string): Promise<ReleaseResult>;
   stop(): Promise<void>;
+}
+
+/**
+ * The activities of several clusters, each its own FakeWorld: a Kubernetes call reaches the world of
+ * the kubeconfig context it names (a call naming none, or a context no cluster has, fails the test's
+ * release: a part must never act on the worker's current context), a measurement the world of the
+ * `cluster` label its query carries, a hook the world of its Job's context.
+ */
+function byCluster(world: FakeWorld, worlds: Map<string, FakeWorld>, contexts: Record<string, string>): ReturnType<FakeWorld['activities']> {
+  const byContext = new Map(Object.entries(contexts).map(([name, context]) => [context, worlds.get(name) as FakeWorld]));
+  const of = (context: string | undefined): ReturnType<FakeWorld['activities']> => {
+    const found = context === undefined ? undefined : byContext.get(context);
+    if (!found) throw ApplicationFailure.nonRetryable(`no cluster with context ${context ?? '(none: the current context)'}`, 'KubernetesInvalid');
+    return found.activities();
+  };
+  const measured = (query: string): ReturnType<FakeWorld['activities']> => {
+    const name = /cluster="([^"]+)"/.exec(query)?.[1];
+    const found = name === undefined ? undefined : worlds.get(name);
+    if (!found) throw ApplicationFailure.nonRetryable(`query names no cluster of the test: ${query}`, 'InvalidSpec');
+    return found.activities();
+  };
+  return {
+    ...world.activities(),
+    ...routeByCluster(of),
+    measure: async (request) => measured(request.query).measure(request),
+    watch: async (request) => measured(request.query).watch(request),
+    runHook: async (run) => of(run.job?.cluster).runHook(run),
+  };
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -318,18 +350,19 @@ function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
  * result() (a lock is left held: SDK 1.24 with test server 1.38), which would make later tests sleep in
  * real time.
  */
-export async function startHarness(taskQueue = 'tidegate-test', options: { payloadKeys?: PayloadKey[] } = {}): Promise<Harness> {
+export async function startHarness(taskQueue = 'tidegate-test', options: { payloadKeys?: PayloadKey[]; clusters?: Record<string, string> } = {}): Promise<Harness> {
   // with payload keys, the test client and the worker encrypt through the same data converter as the CLI and worker do
   const dataConverter = dataConverterFor(options.payloadKeys);
   const env = await createTimeSkippingEnv({ dataConverter });
   const world = new FakeWorld();
+  const worlds = new Map(Object.keys(options.clusters ?? {}).map((name) => [name, new FakeWorld()]));
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     dataConverter,
     workflowBundle: await workflowBundle(),
     // (the watch as the worker composes it: at a Failed verdict it puts traffic back itself)
-    activities: ((a) => ({ ...a, watch: restoringTraffic(a.watch, a), ...createCoordinationActivities(env.client) }))(world.activities()),
+    activities: ((a) => ({ ...a, watch: restoringTraffic(a.watch, a), ...createCoordinationActivities(env.client) }))(options.clusters ? byCluster(world, worlds, options.clusters) : world.activities()),
     sinks: { ...releaseMetricsSinks(), ...tracingSinks(undefined) },
   });
   const running = worker.run();
@@ -356,6 +389,7 @@ export async function startHarness(taskQueue = 'tidegate-test', options: { paylo
   return {
     env,
     world,
+    worlds,
     releases,
     taskQueue,
     until,

@@ -9,7 +9,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { lockedMessage, lockOrder, TASK_QUEUE, releaseId as makeReleaseId, serviceLockId } from '../core/ids.js';
+import { isClusterReleaseId, lockedMessage, lockOrder, TASK_QUEUE, releaseId as makeReleaseId, serviceLockId } from '../core/ids.js';
 import { isEndingFailureType, refusedAtStart, upgradeStatus, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
 import type { ReleaseSpec } from '../spec/schema.js';
 import { contractFor, requiresSignatures, upgradeReleaseInput, type StoredReleaseInput } from '../core/release-input.js';
@@ -104,6 +104,9 @@ export interface ReleaseSummary {
   closedAt?: string;
 }
 
+/** The locks a release of `spec` holds: each service, in each cluster of a release across clusters (lockOrder). */
+const lockKeys = (spec: ReleaseSpec): string[] => lockOrder(spec.services, (spec.clusters ?? []).map((c) => c.context));
+
 export class Releases {
   constructor(
     private readonly client: Client,
@@ -126,7 +129,7 @@ export class Releases {
     const { id, input } = prepared;
     try {
       await this.startRelease(id, spec, input, options);
-      await this.awaitLocks(id, lockOrder(spec.services), options.lockWaitMs ?? 15_000);
+      await this.awaitLocks(id, lockKeys(spec), options.lockWaitMs ?? 15_000);
       return { releaseId: id, created: true };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -176,7 +179,7 @@ export class Releases {
     let started = false;
     try {
       // no read of the locks first (as `start` does): taking each one answers who holds it
-      for (const service of lockOrder(spec.services)) {
+      for (const service of lockKeys(spec)) {
         const holder = await takeServiceLock(this.client, this.taskQueue, service, id);
         if (holder !== id) throw new RefusedError(lockedMessage(service, holder));
         taken.push(service);
@@ -214,14 +217,14 @@ export class Releases {
     const existing = await this.existing(id);
     if (existing) return { existing };
     if (!options.supersede && readLocks) {
-      for (const { service } of spec.services) {
+      for (const service of lockKeys(spec)) {
         const lock = await describeServiceLock(this.client, service);
         if (lock.holder && lock.holder !== id && lock.holderRunning) throw new RefusedError(lockedMessage(service, lock.holder));
       }
     }
     if (options.supersede && !options.signer) {
       // a release that requires signed decisions rolls back for a supersede only with the newer release's signed start
-      for (const { service } of spec.services) {
+      for (const service of lockKeys(spec)) {
         const lock = await describeServiceLock(this.client, service);
         if (!lock.holder || lock.holder === id || !lock.holderRunning) continue;
         const held = await this.answeringStatus(lock.holder);
@@ -237,7 +240,8 @@ export class Releases {
   }
 
   private async startRelease(id: string, spec: ReleaseSpec, input: ReleaseInput, options: StartOptions): Promise<void> {
-    await this.client.workflow.start<typeof release>('release', {
+    // a release across clusters runs as its parent, which starts one release per cluster (src/workflows/waves.ts)
+    await this.client.workflow.start<typeof release>(spec.waves ? 'waveRelease' : 'release', {
       workflowId: id,
       taskQueue: this.taskQueue,
       args: [input],
@@ -419,8 +423,30 @@ export class Releases {
   /** Live status of a running release (query), or the final status of an ended one (its result). */
   async status(id: string): Promise<ReleaseStatus> {
     const d = await this.describe(id);
-    if (d.status.name === 'RUNNING') return upgradeStatus(await this.handle(id).query(statusQuery));
+    if (d.status.name === 'RUNNING') return this.withClusterStages(upgradeStatus(await this.handle(id).query(statusQuery)));
     return (await this.result(id)).status;
+  }
+
+  /**
+   * A release across clusters as it runs: each releasing cluster's stage, canary step and weight,
+   * read from its own release (queried together). A cluster that does not answer keeps what its
+   * parent knows (releasing).
+   */
+  private async withClusterStages(status: ReleaseStatus): Promise<ReleaseStatus> {
+    const releasing = (status.waves ?? []).flatMap((w) => w.clusters).filter((c) => c.phase === 'releasing' && c.releaseId);
+    await Promise.all(
+      releasing.map(async (c) => {
+        const part = await this.handle(c.releaseId as string)
+          .query(statusQuery)
+          .catch(() => undefined);
+        if (!part) return;
+        c.stage = part.stage;
+        const svc = part.services.find((s) => s.service === part.service) ?? part.services[0];
+        if (svc?.step) c.step = svc.step;
+        if (svc?.canaryWeight) c.canaryWeight = svc.canaryWeight;
+      }),
+    );
+    return status;
   }
 
   /** Waits for the release to end. */
@@ -438,11 +464,14 @@ export class Releases {
   }
 
   async list(filter: { service?: string; running?: boolean } = {}, limit = 50): Promise<ReleaseSummary[]> {
-    const clauses = [`WorkflowType = "release"`];
+    const clauses = [`(WorkflowType = "release" OR WorkflowType = "waveRelease")`];
     if (filter.service) clauses.push(`TidegateService = "${filter.service.replace(/"/g, '')}"`);
     if (filter.running) clauses.push(`ExecutionStatus = "Running"`);
     const out: ReleaseSummary[] = [];
     for await (const wf of this.client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
+      // a cluster's release is its parent's to show (status lists each) and to act on: listed, it
+      // would fill the list by the dozen, and `abort --all` would ask each one (a cluster's release refuses, naming its parent)
+      if (isClusterReleaseId(wf.workflowId)) continue;
       const sa = wf.typedSearchAttributes;
       out.push({
         releaseId: wf.workflowId,

@@ -5,53 +5,18 @@
 // it through `Loose<T>` (every field may be absent or null, every leaf is `unknown`) and prints every
 // value through `formatValue`: it cannot throw on a status, and shows why a release ended.
 import { exitCodeFor, type AnalysisRun, type ReleaseResult, type ReleaseStatus } from '../core/status.js';
+import { each, has, num, pad, present, text, type Loose } from '../core/loose.js';
 import { formatValue } from '../core/values.js';
+import { waveStatusLines } from '../core/waves.js';
 import type { ReleaseSummary } from './releases.js';
 
-/**
- * A recorded value as the renderer may meet it: objects and arrays may be missing or null, and
- * their fields too; leaves are `unknown`, so they can only be shown through `text` / `formatValue`.
- */
-export type Loose<T> = LooseOf<NonNullable<T>>;
-type LooseOf<T> = T extends readonly (infer U)[]
-  ? readonly Loose<U>[] | null | undefined
-  : T extends object
-    ? { readonly [K in keyof T]?: Loose<T[K]> } | null | undefined
-    : unknown;
+export type { Loose } from '../core/loose.js';
 
 type LooseStatus = Loose<ReleaseStatus>;
 type LooseRun = Loose<AnalysisRun>;
 
 const STAGE_MARK: Record<string, string> = { pending: '·', running: '▶', done: '✓', skipped: '–', failed: '✗' };
 const PHASE_MARK: Record<string, string> = { Successful: '✓', Failed: '✗', Inconclusive: '?', Running: '▶' };
-
-/** The items of a list, whatever was recorded: a missing or non-array field is an empty list, null items are left out. */
-function each<T>(v: readonly T[] | null | undefined): readonly NonNullable<T>[] {
-  return Array.isArray(v) ? v.filter((x): x is NonNullable<T> => x !== null && x !== undefined) : [];
-}
-
-/** Whether `o` is an object carrying `key` (an `in` test that cannot throw on a corrupt item). */
-function has(o: unknown, key: string): boolean {
-  return typeof o === 'object' && o !== null && key in o;
-}
-
-/** A leaf for people: strings as they are, everything else through formatValue ('—' when absent). */
-function text(v: unknown): string {
-  return typeof v === 'string' ? v : formatValue(v);
-}
-
-/** A leaf that is present: a non-empty string, or any number. */
-function present(v: unknown): boolean {
-  return (typeof v === 'string' && v !== '') || typeof v === 'number';
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-function pad(s: string, width: number): string {
-  return s.padEnd(width);
-}
 
 /** A p-value for people: p<0.0001, p=0.012, or what was recorded when it is not a number. */
 function pValue(v: unknown): string {
@@ -165,11 +130,18 @@ function analysisLines(a: LooseRun): string[] {
  * A release's status for people: outcome, cause and reason; each service's stages; every analysis
  * run with its phase, last values and reason (compare runs: score, and per metric its
  * classification, medians, shift and p-value); the rollback's undos with their attempts, errors and
- * notes; the last timeline entries. Never throws, whatever the status holds.
+ * notes; the last timeline entries. A release across clusters adds its waves after the services
+ * (src/core/waves.ts waveStatusLines), and one cluster's release the line naming its cluster and
+ * parent; statuses without them render as before. Never throws, whatever the status holds.
  */
 export function renderStatus(status: ReleaseStatus | Loose<ReleaseStatus>): string {
   const s: LooseStatus = status;
   const lines = [header(s)];
+  const cluster = s?.cluster;
+  if (cluster) {
+    const wave = num(cluster.wave) !== undefined ? String((num(cluster.wave) ?? 0) + 1) : text(cluster.wave);
+    lines.push(`  cluster ${text(cluster.name)} (context ${text(cluster.context)}) in wave ${wave} of ${text(cluster.parent)}`);
+  }
   const ended = present(s?.endedAt) ? `, ended ${text(s?.endedAt)}` : '';
   lines.push(`  started ${text(s?.startedAt)} by ${text(s?.initiator)}${s?.initiatorProof ? ` [signed ${text(s.initiatorProof.fingerprint)}]` : ''}${ended}`);
   if (present(s?.outcome)) {
@@ -212,6 +184,10 @@ export function renderStatus(status: ReleaseStatus | Loose<ReleaseStatus>): stri
     }
     if (svc?.rejection) lines.push(`    rejected by ${text(svc.rejection.by)} [${proofOf(svc.rejection.proof)}]: ${text(svc.rejection.reason)}`);
   }
+  const waves = waveStatusLines(s?.waves);
+  if (waves.length) lines.push('  waves:', ...waves.map((l) => `    ${l}`));
+  // a release across clusters runs its stages in each cluster's release
+  if (each(s?.waves).some((w) => each(w?.clusters).some((c) => present(c?.phase) && c?.phase !== 'waiting'))) anyStageRan = true;
   const controls = s?.controls;
   if (controls) {
     const done = each(controls.decisions).map((d) => `${text(d?.decision)}${d?.full === true ? ' --full' : ''} by ${text(d?.by)} [${d?.proof ? `signed ${text(d.proof.fingerprint)}` : 'unverified'}]`);

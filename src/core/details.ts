@@ -5,6 +5,7 @@
 import { approversLeft } from './approval.js';
 import type { ReleaseSpec } from './release-spec.js';
 import type { AnalysisRun, ReleaseStatus, ServiceStatus } from './status.js';
+import { waveSummary } from './waves.js';
 
 /** Markdown's special characters (and `<`, which could open HTML) in text that came from people or the spec. */
 const md = (text: string): string => text.replace(/([\\`*_[\]<|])/g, '\\$1');
@@ -34,8 +35,11 @@ export function currentDetails(status: ReleaseStatus, spec: ReleaseSpec): string
   } else {
     lines.push(`**${md(id)}** · ${status.stage} · started by ${md(status.initiator)}${signedBy}`);
   }
+  if (status.cluster) lines.push('', `Cluster **${md(status.cluster.name)}** (context ${code(status.cluster.context)}) in wave ${status.cluster.wave + 1} of **${md(status.cluster.parent)}**`);
   lines.push('');
   for (const svc of status.services) lines.push(serviceLine(svc));
+  const waves = waveSummary(status.waves);
+  if (waves) lines.push('', `**Waves:** ${md(waves)}`);
   if (!status.outcome) {
     const waiting = waitingFor(status, spec);
     if (waiting.length) lines.push('', ...waiting);

@@ -101,14 +101,14 @@ export function renderHookValue<T>(value: T, vars: HookVars): T {
 }
 
 /** The run of `hook` (or its undo) for the activity: variables filled in, the Job's name fixed. */
-export function hookRun(input: { releaseId: string; runId: string; point: HookPoint; hook: HookSpec; phase: 'run' | 'undo'; vars: HookVars }): HookRun {
+export function hookRun(input: { releaseId: string; runId: string; point: HookPoint; hook: HookSpec; phase: 'run' | 'undo'; vars: HookVars; cluster?: string }): HookRun {
   const action = input.phase === 'undo' ? input.hook.undo : input.hook.action;
   if (!action) throw new Error(`hook ${input.hook.name} has no undo`);
   const base = { releaseId: input.releaseId, service: input.vars.service, point: input.point, hook: input.hook.name, phase: input.phase };
   const key = `${input.releaseId}/${input.runId}/${input.vars.service}/${input.hook.name}/${input.phase}`;
   const rendered = renderHookValue(action, input.vars);
   if (rendered.kind === 'http') return { ...base, key, action: rendered };
-  return { ...base, key, action: rendered, job: { name: hookJobName({ ...base, key }), namespace: rendered.namespace ?? input.vars.namespace } };
+  return { ...base, key, action: rendered, job: { name: hookJobName({ ...base, key }), namespace: rendered.namespace ?? input.vars.namespace, ...(input.cluster !== undefined ? { cluster: input.cluster } : {}) } };
 }
 
 /** An HTTP hook as status and messages name it, without its query (which may carry parameters nobody needs to read): `POST https://cache/warm?…`. */

@@ -14,6 +14,25 @@ export function parseReleaseId(id: string): { name: string; version: string } | 
   return { name: id.slice(0, at), version: id.slice(at + 1) };
 }
 
+/**
+ * One cluster's release in a release across clusters (a child workflow of the parent release).
+ *
+ *   clusterReleaseId('checkout@2.0.0', 'eu-1') → 'checkout@2.0.0/eu-1'
+ */
+export function clusterReleaseId(parent: string, cluster: string): string {
+  return `${parent}/${cluster}`;
+}
+
+/**
+ * Whether a release id is one cluster's release: no other release id holds a '/' (names are DNS
+ * labels, versions letters, digits and . _ + -).
+ *
+ *   isClusterReleaseId('checkout@2.0.0/eu-1') → true;  isClusterReleaseId('checkout@2.0.0') → false
+ */
+export function isClusterReleaseId(id: string): boolean {
+  return id.includes('/');
+}
+
 /** The workflow that holds a service's one-release-at-a-time lock. */
 export function serviceLockId(service: string): string {
   return `tidegate-lock/${service}`;

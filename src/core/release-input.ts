@@ -2,7 +2,7 @@
 // its own, part of the durable contract (docs/architecture.md) — and how an input stored by an older
 // tidegate is read: every reader (the workflow, `analysis replay`) goes through upgradeReleaseInput
 // instead of casting, so the shapes older releases stored are named in one place.
-import type { AnalysisSpec, CompareAnalysisSpec, ReleaseSpec, ThresholdAnalysisSpec } from './release-spec.js';
+import type { AnalysisSpec, ClusterSpec, CompareAnalysisSpec, ReleaseSpec, ThresholdAnalysisSpec } from './release-spec.js';
 import type { SignedStatement } from './statement.js';
 
 /**
@@ -13,11 +13,15 @@ import type { SignedStatement } from './statement.js';
  * ignore (it would release inside a freeze); it may require signatures too.
  * 4: a service has hooks (`hooks`: a migration before the switch, say), which a worker that reads
  * only 3 would skip — it would switch traffic to code whose schema was never migrated.
+ * 5: one cluster's part of a release across clusters (`parent`), which a worker that reads only 4
+ * would run as a release of its own — locking, gating and acting on its current context.
  */
-export const RELEASE_INPUT_CONTRACT = 4;
+export const RELEASE_INPUT_CONTRACT = 5;
 
 /** The contract a release of this spec is written with: the lowest that a worker honouring all of it reads. */
-export function contractFor(spec: ReleaseSpec): 1 | 2 | 3 | 4 {
+export function contractFor(spec: ReleaseSpec): 1 | 2 | 3 | 4 | 5 {
+  // (a release across clusters runs as a waveRelease, which a worker reading only 4 does not have)
+  if (spec.waves !== undefined) return 5;
   if (hasHooks(spec)) return 4;
   if (hasWindows(spec)) return 3;
   return requiresSignatures(spec) ? 2 : 1;
@@ -38,9 +42,23 @@ export function requiresSignatures(spec: ReleaseSpec): boolean {
   return spec.services.some((s) => s.production.approval?.requireSignature === true);
 }
 
+/**
+ * One cluster's part of a release across clusters, as the parent (`waveRelease`) starts it: the
+ * parent holds the locks, ran the build gate, reports to GitHub and notifies; this release acts on
+ * one cluster, hands its approval gate to the parent, and once released waits for the parent to
+ * commit it (the old color is scaled down then) or roll it back.
+ */
+export interface ClusterPart {
+  /** The parent's workflow id: the release id users know. */
+  parent: string;
+  cluster: ClusterSpec;
+  /** 0-based wave of the cluster. */
+  wave: number;
+}
+
 export interface ReleaseInput {
-  /** 1 to 4 (see RELEASE_INPUT_CONTRACT); absent in inputs written before the contract was versioned (read as 1). */
-  contract?: 1 | 2 | 3 | 4;
+  /** 1 to 5 (see RELEASE_INPUT_CONTRACT); absent in inputs written before the contract was versioned (read as 1). */
+  contract?: 1 | 2 | 3 | 4 | 5;
   spec: ReleaseSpec;
   /** Who started the release (for the self-approval rule and the record). */
   initiator: string;
@@ -54,6 +72,8 @@ export interface ReleaseInput {
    * refused before its lock stage. Absent for a release that takes its own locks.
    */
   locksTaken?: string[];
+  /** Set when this release is one cluster's part of a release across clusters (contract 5). */
+  part?: ClusterPart;
 }
 
 /** What any release since 0.1.0's development commits may have stored as its input. */
@@ -65,6 +85,7 @@ export interface StoredReleaseInput {
   supersede: boolean;
   signedStart?: SignedStatement;
   locksTaken?: string[];
+  part?: ClusterPart;
 }
 
 export class UnsupportedInputError extends Error {}
@@ -121,7 +142,7 @@ export function normaliseAnalysis(raw: unknown): AnalysisSpec | undefined {
  */
 export function upgradeReleaseInput(stored: StoredReleaseInput): ReleaseInput {
   const contract = stored.contract ?? 1;
-  if (contract !== 1 && contract !== 2 && contract !== 3 && contract !== 4) {
+  if (contract !== 1 && contract !== 2 && contract !== 3 && contract !== 4 && contract !== 5) {
     throw new UnsupportedInputError(`release input contract ${contract} is newer than this tidegate reads (${RELEASE_INPUT_CONTRACT}): upgrade the worker`);
   }
   const analyses: ReleaseSpec['analyses'] = {};

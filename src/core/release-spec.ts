@@ -83,6 +83,8 @@ export interface ApprovalSpec {
   onTimeout: 'rollback' | 'proceed';
   /** Every approve / reject at this gate must be signed by a key of the worker's allowed signers (input contract 2). */
   requireSignature?: boolean;
+  /** With waves: one approval for the whole release (at its first wave), or one at each wave. */
+  per?: 'release' | 'wave';
 }
 
 export interface ProductionSpec {
@@ -154,6 +156,26 @@ export interface WindowsSpec {
   freezes: Freeze[];
 }
 
+/**
+ * A cluster a wave release reaches: by the name of a kubeconfig context the worker holds. The
+ * credentials stay in the worker's kubeconfig; the spec (which goes into history) only names them.
+ */
+export interface ClusterSpec {
+  name: string;
+  context: string;
+}
+
+/**
+ * One wave: its clusters released together, at most `maxParallel` at a time, then `bake` ms of
+ * watching (durable timer) before the next wave starts. 0 means the next wave starts at once.
+ */
+export interface WaveSpec {
+  name: string;
+  clusters: string[];
+  maxParallel: number;
+  bake: number;
+}
+
 export interface ReleaseSpec {
   /** The service name, or the release name of a multi-service spec. */
   name: string;
@@ -164,4 +186,7 @@ export interface ReleaseSpec {
   services: ServiceSpec[];
   analyses: Record<string, AnalysisSpec>;
   windows?: WindowsSpec;
+  /** A release across clusters: every service is released to each cluster, wave after wave. Both or neither. */
+  clusters?: ClusterSpec[];
+  waves?: WaveSpec[];
 }

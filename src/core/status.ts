@@ -7,6 +7,7 @@ import type { HookAction, HookPoint, ReleaseSpec, ServiceSpec } from './release-
 import { callTarget, HOOK_POINTS, renderHookValue } from './hooks.js';
 import type { Color } from './snapshot.js';
 import { TIMEOUT_FAILURES, type PermanentFailureType } from './failures.js';
+import type { ClusterPhase } from './waves.js';
 
 export type Outcome = 'released' | 'rolled-back' | 'rejected' | 'aborted' | 'failed';
 /** Why a release did not end released. */
@@ -70,6 +71,18 @@ export const TIMELINE_CODES = [
   'hook-started',
   'hook-done',
   'hook-failed',
+  // a release across clusters (its parent's timeline; src/core/waves.ts writes their texts)
+  'wave-started',
+  'cluster-started',
+  'cluster-at-gate',
+  /** (a cluster's release) its parent decided the approval gate it waited at */
+  'gate-decided',
+  'cluster-released',
+  'wave-baking',
+  'wave-baked',
+  'cluster-stopped',
+  'cluster-undone',
+  'committed',
   'release-ended',
   /** Recorded before codes existed, and matching none of the known texts (see upgradeStatus). */
   'unknown',
@@ -221,6 +234,61 @@ export interface ControlsStatus {
   decisions: ControlRecord[];
 }
 
+/**
+ * Where a wave of a release across clusters stands: 'waiting' for the wave before; 'releasing' its
+ * clusters; 'awaiting-approval' at its gate; 'baking' once every cluster released (until
+ * `bakeUntil`); 'baked' (the next wave runs); 'released' when the whole release committed;
+ * 'rolling-back' / 'rolled-back' after a failure anywhere in the release.
+ */
+export type WaveState = 'waiting' | 'releasing' | 'awaiting-approval' | 'baking' | 'baked' | 'released' | 'rolling-back' | 'rolled-back';
+
+/** One wave of a release across clusters, in its parent's status (src/core/waves.ts reads it into lines). */
+export interface WaveStatus {
+  name: string;
+  /** 0-based, in spec order. */
+  index: number;
+  maxParallel: number;
+  /** How long the wave bakes once every cluster released; 0: the next wave starts at once. */
+  bakeMs: number;
+  state: WaveState;
+  /** While baking: when the next wave may start (ISO workflow time). */
+  bakeUntil?: string;
+  /** In spec order. */
+  clusters: ClusterStatus[];
+}
+
+/** Where one cluster's release (a child workflow of the parent) stands. */
+export interface ClusterStatus {
+  /** The spec's name of the cluster. */
+  cluster: string;
+  /** The kubeconfig context it is reached through. */
+  context: string;
+  /** The child release (`<parent>/<cluster>`), once started. */
+  releaseId?: string;
+  phase: ClusterPhase;
+  /** In which order its child started, 0 first (the rollback undoes newest first); absent while waiting. */
+  startedSeq?: number;
+  /** The child's stage, as the client last read it from the running child. */
+  stage?: ReleaseStatus['stage'];
+  /** The child's canary step (0-based index, as ServiceStatus.step), while at the canary. */
+  step?: { index: number; total: number };
+  /** Percent of the cluster's production traffic on the new color. */
+  canaryWeight?: number;
+  /** Why it was rolled back (its own failure) or undone (another cluster's). */
+  reason?: string;
+}
+
+/** What a child release's status says of its place in a release across clusters. */
+export interface ClusterOfParent {
+  /** The spec's name of the cluster. */
+  name: string;
+  context: string;
+  /** 0-based wave index, as WaveStatus.index. */
+  wave: number;
+  /** The parent release's id. */
+  parent: string;
+}
+
 export interface ReleaseStatus {
   releaseId: string;
   /** The workflow run as it started (its original run id, which a reset keeps and replay knows): a signed decision names it. Absent in statuses recorded before signed decisions. */
@@ -231,8 +299,11 @@ export interface ReleaseStatus {
   /** The initiator's signed start, verified on the worker; absent: the initiator is as the client named it. */
   initiatorProof?: DecisionProof;
   startedAt: string;
-  /** Current stage; 'lock' while acquiring service locks, 'scale-down' while the old color stays warm, 'rollback', 'done'. */
-  stage: Stage | 'lock' | 'scale-down' | 'rollback' | 'done';
+  /**
+   * Current stage; 'lock' while acquiring service locks, 'scale-down' while the old color stays warm, 'rollback', 'done'.
+   * A release across clusters (the parent): 'waves' while its waves release, 'bake' while one bakes.
+   */
+  stage: Stage | 'lock' | 'scale-down' | 'rollback' | 'done' | 'waves' | 'bake';
   service?: string;
   /** Set while waiting for a human: a pause step, an inconclusive analysis (text for people). */
   pausedFor?: string;
@@ -241,6 +312,10 @@ export interface ReleaseStatus {
   /** Set while the release waits at a stage boundary for its window, a freeze's end or an unfreeze. */
   waiting?: WindowWait;
   services: ServiceStatus[];
+  /** A release across clusters (the parent): each wave, its clusters and where each one's release stands. */
+  waves?: WaveStatus[];
+  /** A release that is one cluster of a release across clusters (a child). */
+  cluster?: ClusterOfParent;
   analyses: AnalysisRun[];
   compensations: CompensationRecord[];
   timeline: TimelineEntry[];
@@ -394,6 +469,19 @@ export function initialStatus(args: { releaseId: string; spec: ReleaseSpec; plan
  *   legacyTimelineCode('rejected: approval of checkout') → 'stopped'
  */
 const LEGACY_TIMELINE: readonly (readonly [RegExp, TimelineCode])[] = [
+  // a release across clusters: the texts of waveEvents (src/core/waves.ts)
+  [/^wave \d+ \S+ started: /, 'wave-started'],
+  [/^wave \d+ \S+ baking until /, 'wave-baking'],
+  [/^wave \d+ \S+ baked /, 'wave-baked'],
+  [/^cluster \S+ started: /, 'cluster-started'],
+  [/^cluster \S+ at its approval gate/, 'cluster-at-gate'],
+  [/^cluster \S+ released; /, 'cluster-released'],
+  [/^cluster \S+ (rolled-back|rejected|aborted|failed): /, 'cluster-stopped'],
+  [/^cluster \S+ undone: /, 'cluster-undone'],
+  [/^committed: /, 'committed'],
+  // a cluster's release (a child): what its parent decided for it
+  [/^approval of \S+ given by /, 'gate-decided'],
+  [/^committed by /, 'committed'],
   [/^release \S+ started by /, 'release-started'],
   [/^release (released|rolled-back|rejected|aborted|failed)\b/, 'release-ended'],
   [/^locked /, 'locked'],

@@ -225,6 +225,7 @@ const approval = z
     timeout: positiveDuration.default(86_400_000),
     onTimeout: z.enum(['rollback', 'proceed'], 'must be "rollback" or "proceed"').default('rollback'),
     requireSignature: z.boolean().optional(),
+    per: z.enum(['release', 'wave'], 'must be "release" (one approval for every wave) or "wave" (one at each wave)').optional(),
   })
   .strict()
   .superRefine((a, ctx) => {
@@ -435,12 +436,54 @@ export const windowsSchema = z
   .object({ allow: z.array(allowedWindow).default([]), freezes: z.array(freeze).default([]) })
   .strict();
 
+/** Keys of a kubeconfig's cluster or user entry: credentials, which never go into a spec (it is written into history). */
+const CREDENTIAL_KEY = /^(server|token|tokenFile|user(name)?|password|certificate-authority(-data)?|client-(certificate|key)(-data)?|kubeconfig|auth-provider|exec|insecure-skip-tls-verify|ca(Data|File)?|certData|keyData)$/i;
+
+const clusterFields = z
+  .object({
+    context: z
+      .string('must name a kubeconfig context the worker holds')
+      .min(1, 'must not be empty')
+      .max(253, 'must be at most 253 characters')
+      .regex(/^\S+$/, 'must not contain spaces'),
+  })
+  .strict();
+
+/** How the worker reaches one cluster: the name of a context in its kubeconfig, and nothing else. */
+const cluster = z.unknown().transform((raw, ctx): z.output<typeof clusterFields> => {
+  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+    const secret = Object.keys(raw).filter((k) => CREDENTIAL_KEY.test(k));
+    for (const key of secret) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `credentials never go into a spec (it is written into the release's history): name a kubeconfig context the worker holds in "context", and keep "${key}" in the worker's kubeconfig` });
+    }
+    if (secret.length) return z.NEVER;
+  }
+  const parsed = clusterFields.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
+
+const wave = z
+  .object({
+    name: dnsLabel.optional(),
+    clusters: z.array(dnsLabel).min(1, 'must list at least one cluster: an empty wave releases nothing'),
+    /** How long the wave's clusters run the new version before the next wave starts. */
+    bake: duration.default(0),
+    maxParallel: count(1).optional(),
+  })
+  .strict();
+
 const common = {
   version,
   source: source.optional(),
   build: build.optional(),
   analyses: z.record(z.string().regex(/^[a-z0-9][-a-z0-9_]*$/, 'analysis names are lowercase letters, digits, "-" and "_"'), analysis).default({}),
   windows: windowsSchema.optional(),
+  clusters: z.record(dnsLabel, cluster).optional(),
+  waves: z.array(wave).min(1, 'must list at least one wave').optional(),
 };
 
 const singleServiceDoc = z.object({ ...serviceFields, ...common }).strict();
@@ -468,6 +511,7 @@ function checkReferences(doc: z.output<typeof singleServiceDoc> | z.output<typeo
     });
     svc.production.monitor?.analyses.forEach((n, j) => check(n, [...base, 'production', 'monitor', 'analyses', j]));
   });
+  checkWaves(doc, services, ctx);
   if (!('services' in doc)) return;
   const names = new Map<string, number>();
   doc.services.forEach((svc, i) => {
@@ -482,6 +526,52 @@ function checkReferences(doc: z.output<typeof singleServiceDoc> | z.output<typeo
   );
   const cycle = findCycle(doc.services);
   if (cycle) ctx.addIssue({ code: 'custom', path: ['services'], message: `dependsOn has a cycle: ${cycle.join(' → ')}` });
+}
+
+/** Every cluster in exactly one wave, every wave's clusters defined, `approval.per: wave` only with waves. */
+function checkWaves(
+  doc: z.output<typeof singleServiceDoc> | z.output<typeof multiServiceDoc>,
+  services: { production: { approval?: { per?: 'release' | 'wave' } } }[],
+  ctx: z.RefinementCtx,
+): void {
+  const { clusters, waves } = doc;
+  if (!waves) {
+    if (clusters) ctx.addIssue({ code: 'custom', path: ['waves'], message: 'must say in which order the clusters are released: a list of waves, each naming some of "clusters"' });
+    services.forEach((svc, i) => {
+      if (svc.production.approval?.per === 'wave') {
+        ctx.addIssue({ code: 'custom', path: [...('services' in doc ? ['services', i] : []), 'production', 'approval', 'per'], message: '"wave" needs "waves": without them there is one approval' });
+      }
+    });
+    return;
+  }
+  if (!clusters) {
+    ctx.addIssue({ code: 'custom', path: ['clusters'], message: 'must name every cluster the waves release to, each with the kubeconfig context the worker reaches it by' });
+    return;
+  }
+  const defined = Object.keys(clusters);
+  const waveOf = new Map<string, number>();
+  const names = new Map<string, number>();
+  waves.forEach((w, i) => {
+    const name = w.name ?? `wave-${i + 1}`;
+    const other = names.get(name);
+    if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['waves', i, 'name'], message: `"${name}" is also the name of wave ${other + 1}` });
+    names.set(name, i);
+    w.clusters.forEach((c, j) => {
+      if (!(c in clusters)) {
+        ctx.addIssue({ code: 'custom', path: ['waves', i, 'clusters', j], message: `unknown cluster "${c}" (defined in "clusters": ${defined.join(', ') || 'none'})` });
+        return;
+      }
+      const first = waveOf.get(c);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['waves', i, 'clusters', j], message: first === i ? `"${c}" is listed twice in this wave` : `"${c}" is also in wave ${first + 1}: a cluster is released in one wave` });
+        return;
+      }
+      waveOf.set(c, i);
+    });
+  });
+  for (const c of defined) {
+    if (!waveOf.has(c)) ctx.addIssue({ code: 'custom', path: ['clusters', c], message: 'is in no wave: list it in one, or remove it' });
+  }
 }
 
 function findCycle(services: { service: string; dependsOn: string[] }[]): string[] | undefined {
@@ -507,8 +597,20 @@ function findCycle(services: { service: string; dependsOn: string[] }[]): string
 }
 
 function normalise(doc: z.output<typeof singleServiceDoc> | z.output<typeof multiServiceDoc>): ReleaseSpec {
-  const { version: v, source: src, build: b, analyses, windows: w } = doc;
-  const shared = { version: v, ...(src ? { source: src } : {}), ...(b ? { build: b } : {}), analyses, ...(w ? { windows: w } : {}) };
+  const { version: v, source: src, build: b, analyses, windows: w, clusters: cl, waves: wv } = doc;
+  const shared = {
+    version: v,
+    ...(src ? { source: src } : {}),
+    ...(b ? { build: b } : {}),
+    analyses,
+    ...(w ? { windows: w } : {}),
+    ...(cl && wv
+      ? {
+          clusters: Object.entries(cl).map(([name, c]) => ({ name, context: c.context })),
+          waves: wv.map((x, i) => ({ name: x.name ?? `wave-${i + 1}`, clusters: x.clusters, maxParallel: x.maxParallel ?? x.clusters.length, bake: x.bake })),
+        }
+      : {}),
+  };
   if ('services' in doc) {
     return { name: doc.release, ...shared, services: doc.services.map((s) => ({ ...s, version: s.version ?? v })) };
   }

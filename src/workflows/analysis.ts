@@ -101,6 +101,7 @@ async function runAnalysis(ctx: ReleaseContext, svc: ServiceSpec, where: Stage, 
       color: forColor,
       ...(opts.baselineColor ? { baselineColor: opts.baselineColor } : {}),
       ...(namespace ? { namespace } : {}),
+      ...(ctx.part ? { cluster: ctx.part.cluster.name } : {}),
     });
   // (a compare analysis of the query era has its query as its one metric: upgradeReleaseInput)
   const template = analysis.kind === 'threshold' ? analysis.query : (analysis.metrics[0]?.query ?? '');

@@ -82,3 +82,34 @@ export interface UnfreezeRequest {
 export const unfreezeSignal = defineSignal<[UnfreezeRequest]>('unfreeze');
 /** Sent to running releases when their calendar may have changed (a freeze lifted): a release waiting for its window checks again now. */
 export const calendarChangedSignal = defineSignal<[]>('calendarChanged');
+
+/**
+ * Between a release across clusters (`waveRelease`) and the release of each of its clusters (a
+ * child `release` whose input has `part`). Children tell the parent where they stand; the parent
+ * decides their approval gate and, once every wave has released, commits them or rolls them back.
+ */
+export interface ClusterAtGate {
+  cluster: string;
+  service: string;
+}
+export interface GateDecision {
+  service: string;
+  approved: boolean;
+  /** Who decided (approvers, or the timeout), as the parent's gate recorded it. */
+  by: string;
+  reason?: string;
+}
+export interface ClusterRollBack {
+  /** Why the whole release rolls back (which cluster failed, who aborted). */
+  reason: string;
+}
+/** Child → parent: its approval gate is open and waits for the parent's decision. */
+export const clusterAtGateSignal = defineSignal<[ClusterAtGate]>('clusterAtGate');
+/** Child → parent: it switched and finished its monitor window; it waits for commit or roll back. */
+export const clusterReleasedSignal = defineSignal<[{ cluster: string }]>('clusterReleased');
+/** Parent → child: the decision of the gate it waits at. */
+export const gateDecisionSignal = defineSignal<[GateDecision]>('gateDecision');
+/** Parent → child: every wave released; scale the old color down and end released. */
+export const commitSignal = defineSignal<[]>('commit');
+/** Parent → child: another cluster failed or the release was aborted; roll back what this cluster's release did. */
+export const clusterRollBackSignal = defineSignal<[ClusterRollBack]>('clusterRollBack');

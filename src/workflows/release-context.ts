@@ -11,6 +11,7 @@ import { planRelease, type PlannedStage, type ReleasePlan } from '../core/plan.j
 import type { Color, ProductionSnapshot, ProductionTarget } from '../core/snapshot.js';
 import { initialStatus, type Cause, type Outcome, type Pause, type ReleaseResult, type ReleaseStatus, type ServiceStatus, type TimelineCode, type TimelineEntry } from '../core/status.js';
 import type { ReleaseSpec, ServiceSpec } from '../core/release-spec.js';
+import type { ClusterPart } from '../core/release-input.js';
 import type { ReleaseInput } from './definitions.js';
 import { GitHubReport } from './release-github.js';
 import { Requests } from './release-handlers.js';
@@ -108,6 +109,14 @@ export class ReleaseContext {
    */
   readonly ownStepRule: boolean;
 
+  /** Set when this release is one cluster's part of a release across clusters (see ClusterPart). */
+  readonly part: ClusterPart | undefined;
+
+  /** The kubeconfig context every Kubernetes call names, spread into requests (`{}`: the worker's current context, as before clusters). */
+  get inCluster(): { cluster?: string } {
+    return this.part ? { cluster: this.part.cluster.context } : {};
+  }
+
   constructor(input: ReleaseInput, patchesAtStart: ReadonlySet<string> = new Set()) {
     this.ownStepRule = patchesAtStart.has(PATCHES.driftOwnStep.id);
     this.spec = input.spec;
@@ -115,11 +124,14 @@ export class ReleaseContext {
     this.supersede = input.supersede;
     this.signedStart = input.signedStart;
     this.locksTaken = input.locksTaken ?? [];
+    this.part = input.part;
     this.plan = planRelease(this.spec);
     this.specOf = new Map(this.spec.services.map((s) => [s.service, s]));
     this.status = { ...initialStatus({ releaseId: this.releaseId, spec: this.spec, plan: this.plan, initiator: this.initiator, startedAt: this.now() }), runId: workflowInfo().originalExecutionRunId };
+    if (input.part) this.status.cluster = { name: input.part.cluster.name, context: input.part.cluster.context, wave: input.part.wave, parent: input.part.parent };
     this.github = new GitHubReport(this);
-    this.notifier = patched(PATCHES.notifications.id) ? new Notifier(this) : undefined;
+    // (a cluster's part notifies nobody: its parent notifies for the whole release)
+    this.notifier = !input.part && patched(PATCHES.notifications.id) ? new Notifier(this) : undefined;
     releaseStarted(this.spec.services.map((s) => s.service));
   }
 

@@ -7,7 +7,7 @@ import { ActivityFailure, ApplicationFailure, condition, setHandler, workflowInf
 import { approvalsNeeded, checkApprove, checkControl, checkReject, checkSignature, checkSupersede, type ApprovalGate, type DecisionProof, type SignatureCheck, type Verdict } from '../core/approval.js';
 import { failure } from '../core/failures.js';
 import { SIGNATURE_NAMESPACE, type SignedStatement } from '../core/statement.js';
-import { abortSignal, abortUpdate, calendarChangedSignal, approveUpdate, lockFreedSignal, promoteUpdate, refusedSignal, rejectUpdate, statusQuery, type AbortRequest, type AbortResponse, type RefusedRequest } from './definitions.js';
+import { abortSignal, abortUpdate, calendarChangedSignal, approveUpdate, clusterRollBackSignal, commitSignal, gateDecisionSignal, lockFreedSignal, promoteUpdate, refusedSignal, rejectUpdate, statusQuery, type AbortRequest, type AbortResponse, type GateDecision, type RefusedRequest } from './definitions.js';
 import { failureMessage, verification } from './release-activities.js';
 import { advertiseAwaiting } from './awaiting.js';
 import type { ReleaseContext } from './release-context.js';
@@ -34,6 +34,10 @@ export class Requests {
   readonly usedStatements = new Set<string>();
   /** How often the release was told its calendar changed (a lifted freeze): a release waiting for its window checks again. */
   calendarChanges = 0;
+  /** A cluster's part: the parent's decisions of its approval gates, by service. */
+  readonly gateDecisions = new Map<string, GateDecision>();
+  /** A cluster's part: the parent committed it (every wave released). */
+  committed = false;
 }
 
 export function installHandlers(ctx: ReleaseContext): void {
@@ -232,6 +236,21 @@ export function installHandlers(ctx: ReleaseContext): void {
     if (!proof || requests.abort || status.outcome) return;
     beginAbort(req, proof);
   }, { description: 'Abort as {by, reason}: the release rolls back. Accepted while no worker runs; a release that requires signed decisions refuses it (use the abort update with a signed statement), except a supersede carrying the newer release\'s signed start.' });
+
+  if (ctx.part) {
+    const parent = ctx.part.parent;
+    setHandler(gateDecisionSignal, (d) => void requests.gateDecisions.set(d.service, d), { description: `Sent by ${parent}: the decision of the approval gate this cluster's release waits at.` });
+    setHandler(commitSignal, () => void (requests.committed = true), { description: `Sent by ${parent} once every wave released: scale the old color down and end released.` });
+    setHandler(
+      clusterRollBackSignal,
+      ({ reason }) => {
+        // (a part rolling back already, on its own failure, has nothing more to do)
+        if (requests.abort || status.outcome || status.stage === 'rollback') return;
+        beginAbort({ by: parent, reason });
+      },
+      { description: `Sent by ${parent} when another cluster failed or the release was aborted: this cluster's release rolls back.` },
+    );
+  }
 
   setHandler(
     abortUpdate,

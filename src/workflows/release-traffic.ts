@@ -9,12 +9,13 @@ import { k8s, local, localCalls, RETRY, TRAFFIC_CALL_TIMEOUT, TRAFFIC_HEARTBEAT_
 import type { ReleaseContext } from './release-context.js';
 import { PATCHES } from './patches.js';
 
-/** What the activities act on for a service's production. */
-export const targetOf = (svc: ServiceSpec): ProductionTarget => ({
+/** What the activities act on for a service's production (in the cluster of `inCluster`: ReleaseContext.inCluster). */
+export const targetOf = (svc: ServiceSpec, inCluster: { cluster?: string } = {}): ProductionTarget => ({
   service: svc.service,
   namespace: svc.production.namespace,
   blueGreen: svc.production.blueGreen,
   ...(svc.production.canary ? { traffic: svc.production.canary.traffic } : {}),
+  ...inCluster,
 });
 
 /** Where the service's production traffic goes now (a read; retried like any activity): the rollback's read, always a heartbeating activity. */

@@ -3,7 +3,10 @@
 // down. Each stage is its own module (stage-*.ts) acting on one ReleaseContext; every forward effect
 // registers its undo first, and any failure, rejection, abort or timeout runs the undos
 // (release-rollback.ts) in a scope that cannot be cancelled. All decisions come from src/core; activities only act and observe.
-import { allHandlersFinished, CancellationScope, condition, patched } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, getExternalWorkflowHandle, patched } from '@temporalio/workflow';
+import type { ClusterPart } from '../core/release-input.js';
+import { clusterReleasedSignal } from './definitions.js';
+import { waveEvents } from '../core/waves.js';
 import { failure as raise } from '../core/failures.js';
 import type { PlannedStage } from '../core/plan.js';
 import { endingFailure, type ReleaseResult } from '../core/status.js';
@@ -77,6 +80,8 @@ async function pipeline(ctx: ReleaseContext): Promise<void> {
       if (hookStages) for (const point of hooks[i]?.after ?? []) await runHooks(ctx, service, point);
     }
   }
+  // a cluster's part waits for its parent: the whole release may still roll this cluster back
+  if (ctx.part) await awaitCommit(ctx, ctx.part);
   // old colors stay warm for an instant rollback, then scale down
   await scaleDown(ctx, services);
 }
@@ -126,4 +131,16 @@ async function stage(ctx: ReleaseContext, service: ServiceRun, planned: PlannedS
     stageEnded(name, 'failed', Date.now() - startedAt);
     throw err;
   }
+}
+
+/**
+ * A cluster's part once released: tells the parent, and keeps the old color warm until the parent
+ * commits it (every wave released) — or rolls it back (the clusterRollBack signal is an abort).
+ */
+async function awaitCommit(ctx: ReleaseContext, part: ClusterPart): Promise<void> {
+  ctx.setStage('waves');
+  ctx.record('cluster-released', `${waveEvents.clusterReleased(part.cluster.name).event} (${part.parent} commits it once every wave has released, or rolls it back)`, { stage: 'release' });
+  await getExternalWorkflowHandle(part.parent).signal(clusterReleasedSignal, { cluster: part.cluster.name });
+  await condition(() => ctx.requests.committed);
+  ctx.record('committed', `committed by ${part.parent}: every wave released`, { stage: 'release' });
 }

@@ -3,7 +3,7 @@
 // worker's allowed signers and signature policy are read by an activity (so the list used is in the
 // history) and the gate gets a fresh nonce that signed decisions must name. While it waits, the
 // TidegateAwaiting search attribute names who may still approve.
-import { condition, patched, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, patched, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
 import { isApproved, type ApprovalGate } from '../core/approval.js';
 import { advertiseAwaiting } from './awaiting.js';
 import { AWAITING_KEY } from './search-attributes.js';
@@ -12,8 +12,12 @@ import { PATCHES } from './patches.js';
 import { signing } from './release-activities.js';
 import { ReleaseStop, type ReleaseContext, type ServiceRun } from './release-context.js';
 import { approvalClosed } from './release-metrics.js';
+import { clusterAtGateSignal } from './definitions.js';
+import type { ClusterPart } from '../core/release-input.js';
+import { waveEvents } from '../core/waves.js';
 
-export async function approval(ctx: ReleaseContext, { svc, status: st }: ServiceRun, rule: ApprovalSpec): Promise<void> {
+export async function approval(ctx: ReleaseContext, { svc, status: st }: Pick<ServiceRun, 'svc' | 'status'>, rule: ApprovalSpec): Promise<void> {
+  if (ctx.part) return partApproval(ctx, ctx.part, svc.service);
   const { requests } = ctx;
   const gate: ApprovalGate = { service: svc.service, rule, initiator: ctx.initiator, open: true, approvals: [] };
   if (patched(PATCHES.signedDecisions.id)) {
@@ -67,4 +71,18 @@ export async function approval(ctx: ReleaseContext, { svc, status: st }: Service
     if (rule.onTimeout === 'rollback') throw new ReleaseStop('rolled-back', 'timeout', why);
     ctx.record('approval-timed-out-proceeding', `${why}; proceeding (onTimeout: proceed)`, { service: svc.service, stage: 'approval' });
   }
+}
+
+/**
+ * The approval gate of one cluster's part of a release across clusters: the parent holds the gate
+ * (approvers approve the release they know, once or once per wave); this part tells the parent it
+ * is at the gate and waits for its decision (at once when the release or the wave was approved already).
+ */
+async function partApproval(ctx: ReleaseContext, part: ClusterPart, service: string): Promise<void> {
+  ctx.record('cluster-at-gate', `${waveEvents.clusterAtGate(part.cluster.name).event}: waiting for the decision of ${part.parent}`, { service, stage: 'approval' });
+  await getExternalWorkflowHandle(part.parent).signal(clusterAtGateSignal, { cluster: part.cluster.name, service });
+  await condition(() => ctx.requests.gateDecisions.has(service));
+  const decision = ctx.requests.gateDecisions.get(service);
+  if (!decision?.approved) throw new ReleaseStop('rejected', 'rejected', decision?.reason ?? `${part.parent} rejected ${service}`);
+  ctx.record('gate-decided', `approval of ${service} given by ${part.parent} (${decision.by})`, { service, stage: 'approval' });
 }

@@ -54,7 +54,7 @@ export async function deployNewColor(ctx: ReleaseContext, service: ServiceRun): 
   const replicas = Math.max(1, snapshot.deployments[snapshot.activeColor].replicas);
   await k8s.deployImage.executeWithOptions(
     { startToCloseTimeout: prod.rolloutTimeout + 60_000, heartbeatTimeout: '30s', retry: RETRY, summary: `deploy ${svc.image} to ${newColor}` },
-    [{ namespace: prod.namespace, deployment: `${prod.blueGreen.deploymentPrefix}-${newColor}`, image: svc.image, replicas, timeoutMs: prod.rolloutTimeout }],
+    [{ namespace: prod.namespace, deployment: `${prod.blueGreen.deploymentPrefix}-${newColor}`, image: svc.image, replicas, timeoutMs: prod.rolloutTimeout, ...ctx.inCluster }],
   );
   if (prod.blueGreen.previewService) {
     ctx.register(`traffic:${svc.service}`, svc.service, `return ${svc.service} traffic to ${snapshot.activeColor}`, { type: 'restoreTraffic', target, snapshot });

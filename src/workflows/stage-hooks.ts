@@ -45,9 +45,9 @@ export async function runHooks(ctx: ReleaseContext, service: ServiceRun, point: 
   const svc = service.svc;
   for (const hook of hooksAt(svc, point)) {
     const vars = hookVars(ctx, svc);
-    const run = hookRun({ releaseId: ctx.releaseId, runId: ctx.status.runId ?? '', point, hook, phase: 'run', vars });
+    const run = hookRun({ releaseId: ctx.releaseId, runId: ctx.status.runId ?? '', point, hook, phase: 'run', vars, ...ctx.inCluster });
     if (hook.undo) {
-      const undo = hookRun({ releaseId: ctx.releaseId, runId: ctx.status.runId ?? '', point, hook, phase: 'undo', vars });
+      const undo = hookRun({ releaseId: ctx.releaseId, runId: ctx.status.runId ?? '', point, hook, phase: 'undo', vars, ...ctx.inCluster });
       ctx.register(`hook:${svc.service}:${hook.name}`, svc.service, `undo hook ${hook.name} of ${svc.service} (${targetOf(undo)})`, { type: 'runHook', run: undo });
     }
     const entry = statusOf(service, point, hook.name, hook.undo !== undefined);

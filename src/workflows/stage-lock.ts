@@ -18,9 +18,12 @@ import { coordination, failureMessage } from './release-activities.js';
 import { ReleaseStop, type ReleaseContext } from './release-context.js';
 import { failure } from '../core/failures.js';
 
-/** Locks every service of the release (in name order), then reports the release pending on GitHub. */
+/** Locks every service of the release (in name order; in every cluster of a release across clusters), then reports the release pending on GitHub. */
 export async function lock(ctx: ReleaseContext): Promise<void> {
-  for (const service of lockOrder(ctx.spec.services)) await acquireLock(ctx, service);
+  // a cluster's part: its parent holds the lock of every service in every cluster for the whole release
+  if (ctx.part) return;
+  // (one lock per service, or with clusters per service and cluster: service@context)
+  for (const key of lockOrder(ctx.spec.services, (ctx.spec.clusters ?? []).map((c) => c.context))) await acquireLock(ctx, key);
   const abort = ctx.requests.abort;
   if (abort) throw new ReleaseStop('aborted', abort.supersededBy ? 'superseded' : 'aborted', abort.reason);
   ctx.record('locked', `locked ${ctx.heldLocks.join(', ')}`, { stage: 'release' });

@@ -20,7 +20,7 @@ export async function scaleDown(ctx: ReleaseContext, released: ServiceRun[]): Pr
         ctx.record('scale-down-spared', `left ${old} running: it serves ${svc.service} traffic`, { service: svc.service });
         return;
       }
-      const scale = { namespace: svc.production.namespace, deployment: old, replicas: 0 };
+      const scale = { namespace: svc.production.namespace, deployment: old, replicas: 0, ...ctx.inCluster };
       if (localCalls()) await local.k8s.scaleDeployment.executeWithOptions({ startToCloseTimeout: '2m', retry: RETRY, summary: `scale ${old} to 0` }, [scale]);
       else await k8s.scaleDeployment(scale);
       ctx.record('scaled-down', `scaled ${old} down`, { service: svc.service });

@@ -13,8 +13,8 @@ export async function snapshot(ctx: ReleaseContext): Promise<ServiceRun[]> {
   for (const p of ctx.plan.services) {
     const svc = ctx.specOf.get(p.service);
     if (!svc) continue;
-    const target = targetOf(svc);
-    const options = { startToCloseTimeout: '2m', retry: RETRY, summary: `snapshot ${svc.service} in ${svc.production.namespace}` };
+    const target = targetOf(svc, ctx.inCluster);
+    const options = { startToCloseTimeout: '2m', retry: RETRY, summary: `snapshot ${svc.service} in ${svc.production.namespace}${ctx.part ? ` of ${ctx.part.cluster.name}` : ''}` };
     const snapshot = localCalls() ? await local.k8s.snapshotProduction.executeWithOptions(options, [target]) : await k8s.snapshotProduction.executeWithOptions(options, [target]);
     const st = ctx.serviceStatus(svc.service);
     st.activeColor = snapshot.activeColor;

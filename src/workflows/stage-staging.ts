@@ -6,7 +6,7 @@ import { k8s, local, localCalls, RETRY } from './release-activities.js';
 import type { ReleaseContext, ServiceRun } from './release-context.js';
 
 export async function staging(ctx: ReleaseContext, { svc }: ServiceRun, stg: StagingSpec): Promise<void> {
-  const where = { namespace: stg.namespace, deployment: stg.deployment };
+  const where = { namespace: stg.namespace, deployment: stg.deployment, ...ctx.inCluster };
   const stagingSnapshot = localCalls()
     ? await local.k8s.snapshotStaging.executeWithOptions({ startToCloseTimeout: '2m', retry: RETRY, summary: `snapshot staging ${stg.namespace}/${stg.deployment}` }, [where])
     : await k8s.snapshotStaging(where);
@@ -18,7 +18,7 @@ export async function staging(ctx: ReleaseContext, { svc }: ServiceRun, stg: Sta
   });
   await k8s.deployImage.executeWithOptions(
     { startToCloseTimeout: stg.rolloutTimeout + 60_000, heartbeatTimeout: '30s', retry: RETRY, summary: `deploy ${svc.image} to staging` },
-    [{ namespace: stg.namespace, deployment: stg.deployment, image: svc.image, timeoutMs: stg.rolloutTimeout }],
+    [{ namespace: stg.namespace, deployment: stg.deployment, image: svc.image, timeoutMs: stg.rolloutTimeout, ...ctx.inCluster }],
   );
   ctx.trafficChangedAt.set(`${svc.service}/staging`, Date.now());
   if (stg.verify.length > 0) await runAnalyses(ctx, svc, 'staging', stg.verify, 'staging', { baselineEnd: beforeDeploy });

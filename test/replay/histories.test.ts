@@ -58,3 +58,21 @@ test('every recorded release-train history replays without a determinism error',
   expect(failures).toEqual([]);
   expect(replayed).toBe(trains.length);
 }, 120_000);
+
+// Releases across clusters have their own histories under waves/: the parent (waveRelease) and the
+// release of each cluster, each replayed under the id it ran with (a cluster's is `<parent>/<cluster>`).
+test('every recorded release across clusters replays without a determinism error, parent and clusters', async () => {
+  const files = readdirSync(new URL('waves/', dir)).filter((f) => f.endsWith('.json')).sort();
+  expect(files.length).toBeGreaterThanOrEqual(8);
+  const histories = files.map((f) => ({ workflowId: loadRecorded(`waves/${f}`).result.releaseId, history: historyFromJSON(JSON.parse(readFileSync(new URL(`waves/${f}`, dir), 'utf8'))) }));
+  expect(histories.filter((h) => !h.workflowId.includes('/'))).toHaveLength(2);
+  const failures: string[] = [];
+  let replayed = 0;
+  const options = { workflowsPath, replayName: 'tidegate-replay-waves', dataConverter: dataConverterFor(fixtureCodec.keys), interceptors: { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] }, sinks: tracingSinks(undefined) };
+  for await (const result of Worker.runReplayHistories(options, histories)) {
+    replayed++;
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  expect(failures).toEqual([]);
+  expect(replayed).toBe(files.length);
+}, 120_000);

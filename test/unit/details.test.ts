@@ -7,6 +7,7 @@ import { planRelease } from '../../src/core/plan.js';
 import { initialStatus, upgradeStatus, type AnalysisRun, type ReleaseStatus } from '../../src/core/status.js';
 import { specFor } from '../../devkit/testing/harness.js';
 import { historyFiles, loadRecorded } from '../cli/support/recorded.js';
+import { spec as waveSpec, waveStatuses as waves } from './support/wave-statuses.js';
 
 describe.each(historyFiles())('%s', (file) => {
   test('an ended release says how it ended and why, and offers no command', () => {
@@ -104,4 +105,28 @@ test('each analysis shows its last verdict with its numbers', () => {
   const details = currentDetails(live((s) => void s.analyses.push(run('Inconclusive', 0.97, 'not enough traffic'), run('Successful', 0.998, '0.998 >= 0.99'))), spec);
   expect(details).toContain('- success-rate on checkout (canary step 2): **Successful** · last value 0.998 — 0.998 >= 0.99');
   expect(details).not.toContain('Inconclusive');
+});
+
+describe('a release across clusters: one waves line; a cluster’s release names its parent', () => {
+  test.each<[string, ReleaseStatus, string]>([
+    ['in progress', waves.inProgress, '**Waves:** 1 canary baked 30m · 2 rest releasing (1/3 released)'],
+    ['baking', waves.baking, '**Waves:** 1 canary baking until 2026-12-05T12:40:00.000Z · 2 rest waiting'],
+    ['rolling back', waves.rollingBack, '**Waves:** 1 canary rolling back · 2 rest rolling back; rollback, newest first: us-1 rolled itself back, then eu-2 undone, eu-1 to undo'],
+    ['rolled back', waves.rolledBack, '**Waves:** 1 canary rolled back · 2 rest rolled back; rollback, newest first: us-1 rolled itself back, then eu-2 undone, eu-1 undone'],
+  ])('%s', (_, status, line) => {
+    const details = currentDetails(status, waveSpec);
+    expect(details.split('\n').filter((l) => l.startsWith('**Waves:**'))).toEqual([line]);
+    expect(details).not.toContain('Cluster **');
+  });
+
+  test('a cluster’s release: its cluster, context, wave and parent; no waves line', () => {
+    const details = currentDetails(waves.child, waveSpec);
+    expect(details).toContain('Cluster **us-1** (context `gke-us-1`) in wave 2 of **checkout@2.0.0**');
+    expect(details).not.toContain('**Waves:**');
+  });
+
+  test('without waves nothing changes: no waves line', () => {
+    const { waves: _none, ...plain } = waves.inProgress;
+    expect(currentDetails({ ...plain, waves: [] }, waveSpec)).toBe(currentDetails(plain, waveSpec));
+  });
 });

@@ -12,6 +12,7 @@ import type { ProductionSnapshot, ProductionTarget } from '../../src/core/snapsh
 import { expectPayloadSafe } from '../../devkit/testing/payloads.js';
 import { hookRun, type HookVars } from '../../src/core/hooks.js';
 import type { HookAction } from '../../src/core/release-spec.js';
+import { waveStatuses } from './support/wave-statuses.js';
 
 type Samples = { [K in keyof ReleaseActivities]: { inputs: Parameters<ReleaseActivities[K]>[]; results: Awaited<ReturnType<ReleaseActivities[K]>>[] } };
 
@@ -211,6 +212,15 @@ describe.each(Object.entries(samples))('%s', (name, { inputs, results }) => {
     expect(results.length).toBeGreaterThan(0);
     for (const input of inputs) expectPayloadSafe(input, `${name} input`);
     for (const result of results) if (result !== undefined) expectPayloadSafe(result, `${name} result`);
+  });
+});
+
+// A status crosses the same converter as the workflow's query answer and its result (a failed
+// release's result in the failure's details): a release across clusters' statuses too.
+describe.each(Object.entries(waveStatuses))('the %s status of a release across clusters', (name, status) => {
+  test('crosses the default payload converter unchanged, as a query answer and in a result', () => {
+    expectPayloadSafe(status, `${name} status`);
+    expectPayloadSafe({ releaseId: status.releaseId, outcome: status.outcome ?? 'released', status }, `${name} result`);
   });
 });
 

@@ -31,7 +31,7 @@ test('an input of this contract, with or without its version, is read as stored'
 });
 
 test('an input of a later contract is refused with what to do: a newer worker must run it', () => {
-  expect(() => upgradeReleaseInput(input({}, 5))).toThrow('release input contract 5 is newer than this tidegate reads (4): upgrade the worker');
+  expect(() => upgradeReleaseInput(input({}, 6))).toThrow('release input contract 6 is newer than this tidegate reads (5): upgrade the worker');
 });
 
 test('a spec that requires signed decisions is written as contract 2, which a worker reading only 1 refuses; any other as 1', () => {

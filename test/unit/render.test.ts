@@ -11,8 +11,10 @@ import { runCli } from '../../src/client/cli.js';
 import { exitCodeOf, renderList, renderStatus, summarizeAnalyses, type Loose } from '../../src/client/render.js';
 import { exitCodeFor, upgradeStatus, type AnalysisRun, type ReleaseResult, type ReleaseStatus } from '../../src/core/status.js';
 import { formatValue } from '../../src/core/values.js';
+import { clusterReleaseId, isClusterReleaseId } from '../../src/core/ids.js';
 import { tempDir } from '../../devkit/testing/servers.js';
 import { fakeClient, historyFiles, loadRecorded, type FakeRelease } from '../cli/support/recorded.js';
+import { waveStatuses as waves } from './support/wave-statuses.js';
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -409,4 +411,110 @@ test('renderList: running releases show their stage, ended ones their outcome, a
     'cart@0.9.0                   closed       2026-11-23T10:00:00.000Z',
   ]);
   expect(renderList([null, { releaseId: null }] as unknown as Loose<never[]>)).toContain('—');
+});
+
+describe('a release across clusters: its waves after the services, a cluster’s release naming its parent', () => {
+  const block = (text: string): string[] => {
+    const lines = text.split('\n');
+    const start = lines.indexOf('  waves:');
+    if (start < 0) return [];
+    const end = lines.findIndex((l, i) => i > start && !l.startsWith('    '));
+    return lines.slice(start, end < 0 ? undefined : end);
+  };
+
+  test('in progress: the baked wave, the releasing one with each cluster where it is', () => {
+    expect(block(renderStatus(waves.inProgress))).toEqual([
+      '  waves:',
+      '    1 canary (bake 30m): baked 30m',
+      '      ✓ eu-1  released',
+      '    2 rest (2 at once): releasing',
+      '      ✓ eu-2  released',
+      '      ▶ us-1  canary 2/4 20%',
+      '      · us-2  not started',
+    ]);
+    expect(renderStatus(waves.inProgress).split('\n')[0]).toBe('checkout@2.0.0  stage waves');
+  });
+
+  test('baking: until when, and the next wave waiting', () => {
+    const text = renderStatus(waves.baking);
+    expect(text.split('\n')[0]).toBe('checkout@2.0.0  stage bake');
+    expect(block(text)).toEqual([
+      '  waves:',
+      '    1 canary (bake 30m): baking until 2026-12-05T12:40:00.000Z',
+      '      ✓ eu-1  released',
+      '    2 rest (2 at once): waiting',
+      '      · eu-2  not started',
+      '      · us-1  not started',
+      '      · us-2  not started',
+    ]);
+  });
+
+  test('rolling back: what is undone and what is still to undo, newest first', () => {
+    expect(block(renderStatus(waves.rollingBack)).slice(-1)).toEqual(['    rollback, newest first: us-1 rolled itself back, then eu-2 undone, eu-1 to undo']);
+  });
+
+  test('rolled back: the failed cluster and why, the undone ones newest first, the one never started; --wait exits 10', async () => {
+    const text = renderStatus(waves.rolledBack);
+    expect(text.split('\n').slice(0, 3)).toEqual([
+      'checkout@2.0.0  rolled-back: cluster us-1: analysis error-rate failed at canary step 2 of checkout: 3 failed measurements (limit 2)',
+      '  started 2026-12-05T12:00:00.000Z by dave, ended 2026-12-05T13:05:00.000Z',
+      '  outcome rolled-back, cause analysis (--wait exits 10)',
+    ]);
+    expect(block(text)).toEqual([
+      '  waves:',
+      '    1 canary (bake 30m): rolled back',
+      '      ↩ eu-1  undone: us-1 failed',
+      '    2 rest (2 at once): rolled back, us-1 failed',
+      '      ↩ eu-2  undone: us-1 failed',
+      '      ✗ us-1  rolled back: analysis error-rate failed at canary step 2 of checkout: 3 failed measurements (limit 2)',
+      '      · us-2  not started',
+      '    rollback, newest first: us-1 rolled itself back, then eu-2 undone, eu-1 undone',
+    ]);
+    // its stages ran in the clusters' releases
+    expect(text).not.toContain('no stage ran');
+    expect(text).toContain('13:04:00  cluster eu-1 undone: us-1 failed');
+    const result = { releaseId: 'checkout@2.0.0', outcome: 'rolled-back', cause: 'analysis', reason: waves.rolledBack.reason, status: waves.rolledBack } as ReleaseResult;
+    const waited = await cli({ 'checkout@2.0.0': { result } }, 'status', 'checkout@2.0.0', '--wait');
+    expect(waited.code).toBe(10);
+    expect(waited.stdout).toContain('    rollback, newest first: us-1 rolled itself back, then eu-2 undone, eu-1 undone');
+  });
+
+  test('a cluster’s release: its cluster, context, wave and parent under the header; no waves block', () => {
+    const text = renderStatus(waves.child);
+    expect(text.split('\n').slice(0, 2)).toEqual([
+      'checkout@2.0.0/us-1  rolled-back: analysis error-rate failed at canary step 2 of checkout: 3 failed measurements (limit 2)',
+      '  cluster us-1 (context gke-us-1) in wave 2 of checkout@2.0.0',
+    ]);
+    expect(block(text)).toEqual([]);
+    expect(text).toContain('done    return checkout traffic to blue');
+  });
+
+  test.each(historyFiles())('%s (no waves): no waves block, no cluster line', (file) => {
+    const text = renderStatus(loadRecorded(file).result.status);
+    expect(text).not.toMatch(/^ {2}(waves:|cluster )/m);
+  });
+
+  test('a status with an empty or corrupt waves field renders as without it', () => {
+    const { waves: _none, ...plain } = waves.inProgress;
+    expect(renderStatus({ ...plain, waves: [] })).toBe(renderStatus(plain));
+    expect(renderStatus({ ...plain, waves: null, cluster: null } as unknown as Loose<ReleaseStatus>)).toBe(renderStatus(plain));
+    expect(() => renderStatus({ ...plain, waves: [{ clusters: [{ phase: {} }] }], cluster: { wave: 'x' } } as unknown as Loose<ReleaseStatus>)).not.toThrow();
+  });
+});
+
+test('list leaves out the clusters’ releases (`<parent>/<cluster>`): their parent lists them in its status, and is the one to act on', async () => {
+  const ended = (status: ReleaseStatus): FakeRelease => ({ result: { releaseId: status.releaseId, outcome: 'rolled-back', cause: 'analysis', status } });
+  const releases = {
+    'checkout@2.0.0': ended(waves.rolledBack),
+    [clusterReleaseId('checkout@2.0.0', 'us-1')]: ended(waves.child),
+    [clusterReleaseId('checkout@2.0.0', 'eu-2')]: ended({ ...waves.child, releaseId: 'checkout@2.0.0/eu-2' }),
+  };
+  const list = await cli(releases, 'list');
+  expect(list.code).toBe(0);
+  expect(list.stdout.trimEnd().split('\n')).toEqual(['checkout@2.0.0               rolled-back  2026-12-05T12:00:00.000Z']);
+  const json = JSON.parse((await cli(releases, 'list', '--json')).stdout) as { releaseId: string }[];
+  expect(json.map((r) => r.releaseId)).toEqual(['checkout@2.0.0']);
+  // still there for whoever asks by id
+  expect((await cli(releases, 'status', 'checkout@2.0.0/us-1')).stdout).toContain('  cluster us-1 (context gke-us-1) in wave 2 of checkout@2.0.0');
+  expect([isClusterReleaseId('checkout@2.0.0/us-1'), isClusterReleaseId('checkout@2.0.0'), isClusterReleaseId('checkout@2.0.0-rc.1+build.5')]).toEqual([true, false, false]);
 });

@@ -163,3 +163,62 @@ describe('invalid specs name the field', () => {
     expect(problems(parseSpec('- a\n- b\n'))).toEqual(['the spec must be a mapping (YAML object)']);
   });
 });
+
+describe('clusters and waves', () => {
+  const waved = (extra: Record<string, unknown>, production: Record<string, unknown> = {}): string =>
+    JSON.stringify({
+      ...minimal,
+      production: { ...minimal.production, ...production },
+      clusters: { 'eu-1': { context: 'eu-1-prod' }, 'eu-2': { context: 'eu-2-prod' }, 'us-1': { context: 'us-1-prod' } },
+      waves: [{ name: 'canary', clusters: ['eu-1'], bake: '30m' }, { clusters: ['eu-2', 'us-1'], maxParallel: 1 }],
+      ...extra,
+    });
+
+  test('are normalised: clusters in spec order with their contexts, waves named and with their defaults', () => {
+    const result = parseSpec(waved({}));
+    expect(problems(result)).toEqual([]);
+    if (!result.ok) return;
+    expect(result.spec.clusters).toEqual([
+      { name: 'eu-1', context: 'eu-1-prod' },
+      { name: 'eu-2', context: 'eu-2-prod' },
+      { name: 'us-1', context: 'us-1-prod' },
+    ]);
+    expect(result.spec.waves).toEqual([
+      { name: 'canary', clusters: ['eu-1'], maxParallel: 1, bake: 1_800_000 },
+      { name: 'wave-2', clusters: ['eu-2', 'us-1'], maxParallel: 1, bake: 0 },
+    ]);
+  });
+
+  test('a spec without them has neither', () => {
+    const result = parseSpec(JSON.stringify(minimal));
+    expect(result.ok && [result.spec.clusters, result.spec.waves]).toEqual([undefined, undefined]);
+  });
+
+  test.each<[string, Record<string, unknown>, string[]]>([
+    ['an unknown cluster', { waves: [{ clusters: ['eu-1', 'eu-2', 'us-1', 'ap-1'] }] }, ['waves[0].clusters[3]: unknown cluster "ap-1" (defined in "clusters": eu-1, eu-2, us-1)']],
+    ['an empty wave', { waves: [{ clusters: ['eu-1', 'eu-2', 'us-1'] }, { clusters: [] }] }, ['waves[1].clusters: must list at least one cluster: an empty wave releases nothing']],
+    ['a cluster in two waves', { waves: [{ clusters: ['eu-1', 'eu-2'] }, { clusters: ['us-1', 'eu-1'] }] }, ['waves[1].clusters[1]: "eu-1" is also in wave 1: a cluster is released in one wave']],
+    ['a cluster twice in one wave', { waves: [{ clusters: ['eu-1', 'eu-2', 'us-1', 'eu-2'] }] }, ['waves[0].clusters[3]: "eu-2" is listed twice in this wave']],
+    ['a cluster in no wave', { waves: [{ clusters: ['eu-1', 'eu-2'] }] }, ['clusters.us-1: is in no wave: list it in one, or remove it']],
+    ['two waves of one name', { waves: [{ name: 'a', clusters: ['eu-1'] }, { name: 'a', clusters: ['eu-2', 'us-1'] }] }, ['waves[1].name: "a" is also the name of wave 1']],
+    ['clusters without waves', { waves: undefined }, ['waves: must say in which order the clusters are released: a list of waves, each naming some of "clusters"']],
+    ['waves without clusters', { clusters: undefined }, ['clusters: must name every cluster the waves release to, each with the kubeconfig context the worker reaches it by']],
+    ['maxParallel 0', { waves: [{ clusters: ['eu-1', 'eu-2', 'us-1'], maxParallel: 0 }] }, ['waves[0].maxParallel: must be 1 or more']],
+    [
+      'credentials instead of a context',
+      { clusters: { 'eu-1': { context: 'eu-1-prod' }, 'eu-2': { context: 'eu-2-prod' }, 'us-1': { server: 'https://10.0.0.1', token: 'abc' } } },
+      [
+        `clusters.us-1.server: credentials never go into a spec (it is written into the release's history): name a kubeconfig context the worker holds in "context", and keep "server" in the worker's kubeconfig`,
+        `clusters.us-1.token: credentials never go into a spec (it is written into the release's history): name a kubeconfig context the worker holds in "context", and keep "token" in the worker's kubeconfig`,
+      ],
+    ],
+  ])('%s is refused, naming the field', (_, extra, expected) => {
+    expect(problems(parseSpec(waved(extra)))).toEqual(expected);
+  });
+
+  test('approval.per: wave needs waves', () => {
+    const approval = { approvers: ['alice'], per: 'wave' };
+    expect(problems(parseSpec(withProduction({ approval })))).toEqual(['production.approval.per: "wave" needs "waves": without them there is one approval']);
+    expect(problems(parseSpec(waved({}, { approval })))).toEqual([]);
+  });
+});
