@@ -1,20 +1,30 @@
 // `npm run stack -- up|down|status|env|reset`: the local stack of real servers.
 //   up      start whatever is not answering (idempotent) and print how to reach it; `--temporal cluster`
-//           runs Temporal as production does (four services on PostgreSQL) instead of the dev server
+//           runs Temporal as production does (four services on PostgreSQL) instead of the dev server;
+//           `--clusters N` runs N Kubernetes control planes (contexts cluster-1..N), a simulator each
 //   down    stop everything `up` started; nothing is left running
 //   status  what answers where (exit 1 when something is down)
 //   env     `export KEY=VALUE` lines: eval "$(npm run -s stack -- env)"
 //   reset   put the sample service back in its initial state
 // TIDEGATE_STACK_DIR moves the stack's files (default: .stack/ in the checkout).
 import { pathToFileURL } from 'node:url';
-import { COMPONENTS, defaultStackDir, readState, stackDown, stackEnv, stackReset, stackStatus, stackUp, type Component, type TemporalKind } from './stack.js';
+import { COMPONENTS, defaultStackDir, readState, stackDown, stackEnv, stackReset, stackStatus, stackUp, type Component, type ComponentStatus, type TemporalKind } from './stack.js';
 
-const USAGE = `usage: npm run stack -- <up|down|status|env|reset> [--only ${COMPONENTS.join(',')}] [--temporal dev|cluster]`;
+const USAGE = `usage: npm run stack -- <up|down|status|env|reset> [--only ${COMPONENTS.join(',')}] [--temporal dev|cluster] [--clusters N]`;
 
 function envLines(env: Record<string, string>): string {
   return Object.entries(env)
     .map(([k, v]) => `export ${k}=${/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`}`)
     .join('\n');
+}
+
+/** One line per component, and under it one per cluster when the stack runs several. */
+function statusLines(statuses: ComponentStatus[], indent = ''): string {
+  const line = (name: string, up: boolean, detail: string, pad: number): string => `${name.padEnd(pad)} ${up ? 'up  ' : 'down'}  ${detail}`;
+  return statuses
+    .flatMap((s) => [line(`${indent}${s.component}`, s.up, s.detail, indent.length + 11), ...(s.parts ?? []).map((p) => line(`${indent}  ${p.name}`, p.up, p.detail, indent.length + 11))])
+    .map((l) => `${l}\n`)
+    .join('');
 }
 
 export async function stackCli(argv: string[]): Promise<number> {
@@ -23,7 +33,17 @@ export async function stackCli(argv: string[]): Promise<number> {
   const log = (line: string): void => void process.stderr.write(`[stack] ${line}\n`);
   let components: Component[] | undefined;
   let temporal: TemporalKind | undefined;
+  let clusters: number | undefined;
   for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '--clusters') {
+      const n = rest[++i];
+      if (n === undefined || !/^[1-9]\d*$/.test(n)) {
+        process.stderr.write(`--clusters takes a whole number of Kubernetes clusters, 1 or more (default: as many as run now, else 1), not ${n ?? 'nothing'}\n`);
+        return 2;
+      }
+      clusters = Number(n);
+      continue;
+    }
     if (rest[i] === '--temporal') {
       const kind = rest[++i];
       if (kind !== 'dev' && kind !== 'cluster') {
@@ -49,9 +69,9 @@ export async function stackCli(argv: string[]): Promise<number> {
   switch (command) {
     case 'up': {
       const started = Date.now();
-      const state = await stackUp({ dir, log, ...(components ? { components } : {}), ...(temporal ? { temporal } : {}) });
+      const state = await stackUp({ dir, log, ...(components ? { components } : {}), ...(temporal ? { temporal } : {}), ...(clusters ? { clusters } : {}) });
       const statuses = await stackStatus(dir);
-      for (const s of statuses) process.stderr.write(`  ${s.component.padEnd(11)} ${s.up ? 'up  ' : 'down'}  ${s.detail}\n`);
+      process.stderr.write(statusLines(statuses, '  '));
       process.stderr.write(`[stack] ready in ${((Date.now() - started) / 1000).toFixed(1)} s; files in ${dir}\n`);
       process.stdout.write(`${envLines(stackEnv(state))}\n`);
       return 0;
@@ -62,7 +82,7 @@ export async function stackCli(argv: string[]): Promise<number> {
       return 0;
     case 'status': {
       const statuses = await stackStatus(dir);
-      for (const s of statuses) process.stdout.write(`${s.component.padEnd(11)} ${s.up ? 'up  ' : 'down'}  ${s.detail}\n`);
+      process.stdout.write(statusLines(statuses));
       return statuses.every((s) => s.up) ? 0 : 1;
     }
     case 'env': {

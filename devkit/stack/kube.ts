@@ -4,7 +4,7 @@
 // Deployments roll out and Services get endpoints. Every component listens on 127.0.0.1 only.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import {
   ApiextensionsV1Api,
@@ -14,7 +14,7 @@ import {
   type KubernetesObject,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { guard } from './guardian.js';
 import { CommandError, LockTimeoutError, runExclusive } from './lock.js';
 import { freePort } from './ports.js';
@@ -241,4 +241,45 @@ export async function applyObjects(kubeconfig: string, objects: KubernetesObject
 
 export function applyManifestFile(kubeconfig: string, file: string): Promise<string[]> {
   return applyObjects(kubeconfig, readManifests(file));
+}
+
+interface KubeconfigFile {
+  'current-context'?: string;
+  clusters?: { name: string; cluster: Record<string, unknown> }[];
+  users?: { name: string; user: Record<string, unknown> }[];
+  contexts?: { name: string; context: { cluster: string; user: string; namespace?: string } }[];
+}
+
+/** The entry's file fields (certificates, keys) made absolute against the kubeconfig's directory. */
+function absolutePaths(entry: Record<string, unknown>, base: string): Record<string, unknown> {
+  const out = { ...entry };
+  for (const key of ['certificate-authority', 'client-certificate', 'client-key']) {
+    const v = out[key];
+    if (typeof v === 'string' && v !== '' && !isAbsolute(v)) out[key] = resolve(base, v);
+  }
+  return out;
+}
+
+/**
+ * One kubeconfig holding several clusters' (each file's current context), as contexts of the given
+ * names whose cluster and user have the same name; the first is the current context. The files'
+ * own entries are copied as they are, so certificates stay where kwokctl wrote them.
+ *
+ *   mergedKubeconfig([{context: 'cluster-1', kubeconfig: 'a/kubeconfig'}, {context: 'cluster-2', kubeconfig: 'b/kubeconfig'}])
+ *     → YAML with contexts cluster-1 and cluster-2, current-context cluster-1
+ */
+export function mergedKubeconfig(parts: { context: string; kubeconfig: string }[]): string {
+  const merged: Required<KubeconfigFile> & { apiVersion: string; kind: string } = { apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [], 'current-context': parts[0]?.context ?? '' };
+  for (const { context: name, kubeconfig } of parts) {
+    const file = parse(readFileSync(kubeconfig, 'utf8')) as KubeconfigFile;
+    const current = file.contexts?.find((c) => c.name === file['current-context']);
+    const cluster = file.clusters?.find((c) => c.name === current?.context.cluster);
+    const user = file.users?.find((u) => u.name === current?.context.user);
+    if (!current || !cluster || !user) throw new Error(`${kubeconfig} has no usable current context (its cluster and user)`);
+    const base = dirname(kubeconfig);
+    merged.clusters.push({ name, cluster: absolutePaths(cluster.cluster, base) });
+    merged.users.push({ name, user: absolutePaths(user.user, base) });
+    merged.contexts.push({ name, context: { cluster: name, user: name, ...(current.context.namespace ? { namespace: current.context.namespace } : {}) } });
+  }
+  return stringify(merged);
 }

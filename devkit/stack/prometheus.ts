@@ -6,11 +6,30 @@ import { freePort } from './ports.js';
 import { httpOk, ManagedProcess } from './process.js';
 import { toolPath } from '../toolchain/tools.js';
 
+/** A target with labels of its own, which Prometheus adds to every series scraped from it (e.g. `cluster`). */
+export interface LabelledTarget {
+  target: string;
+  labels: Record<string, string>;
+}
+
 export interface ScrapeJob {
   job: string;
-  /** host:port targets, loopback only. */
-  targets: string[];
+  /** host:port targets, loopback only; a labelled one gets a static config of its own. */
+  targets: (string | LabelledTarget)[];
   metricsPath?: string;
+}
+
+/**
+ * The job's static configs: its plain targets together (as ever, so a config without labels is
+ * unchanged), then one per labelled target.
+ *
+ *   ['a:1', {target: 'b:2', labels: {cluster: 'cluster-2'}}]
+ *     → [{targets: ['a:1']}, {targets: ['b:2'], labels: {cluster: 'cluster-2'}}]
+ */
+function staticConfigs(targets: ScrapeJob['targets']): { targets: string[]; labels?: Record<string, string> }[] {
+  const plain = targets.filter((t): t is string => typeof t === 'string');
+  const labelled = targets.filter((t): t is LabelledTarget => typeof t !== 'string');
+  return [...(plain.length || !labelled.length ? [{ targets: plain }] : []), ...labelled.map((t) => ({ targets: [t.target], labels: t.labels }))];
 }
 
 export interface PrometheusOptions {
@@ -38,7 +57,7 @@ export function prometheusConfig(jobs: ScrapeJob[], scrapeInterval = '1s'): stri
       scrape_configs: jobs.map((j) => ({
         job_name: j.job,
         metrics_path: j.metricsPath ?? '/metrics',
-        static_configs: [{ targets: j.targets }],
+        static_configs: staticConfigs(j.targets),
       })),
     },
     null,

@@ -4,6 +4,8 @@
 // metrics address `stack env` gives it as TIDEGATE_METRICS_ADDRESS), and the GitHub fake. Every process runs detached
 // and is recorded in a state file, so `up` is idempotent (it starts only what is not answering),
 // `down` stops exactly what `up` started, and tests use the same code with a directory of their own.
+// `up --clusters N` runs N control planes instead of one, a simulator for each and one kubeconfig
+// holding them as contexts cluster-1..N; Prometheus labels each simulator's series with its cluster.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,10 +13,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { guardingEverything, unguard } from './guardian.js';
-import { applyManifestFile, clusterProcessesMarker, startKubeCluster } from './kube.js';
+import { applyManifestFile, clusterProcessesMarker, mergedKubeconfig, startKubeCluster } from './kube.js';
 import { freePort, reservePort } from './ports.js';
 import { commandLine, httpOk, pidAlive, startDetached, stopProcessGroup } from './process.js';
-import { prometheusConfig, startPrometheus } from './prometheus.js';
+import { prometheusConfig, startPrometheus, type ScrapeJob } from './prometheus.js';
 import { canConnect, startDevServer } from './temporal.js';
 import { startTemporalCluster, type ClusterPorts, type ClusterProcess } from './temporal-cluster.js';
 import { newPayloadKey } from '../../src/temporal/codec.js';
@@ -45,6 +47,12 @@ export interface StackOptions {
    * its stack anyway). Default: only in tests (guardEverything()); `stack up` leaves it running.
    */
   guard?: boolean;
+  /**
+   * Kubernetes control planes to run, each with the sample service and a simulator of its own
+   * (default: as many as run now, else 1). With more than one, KUBECONFIG holds them as contexts
+   * cluster-1..N; going down to fewer stops the others.
+   */
+  clusters?: number;
 }
 
 export type TemporalKind = 'dev' | 'cluster';
@@ -54,8 +62,15 @@ export interface StackState {
   temporal?: { pid: number; address: string; uiUrl: string; namespace: string; kind?: TemporalKind; cluster?: { pids: Partial<Record<ClusterProcess, number>>; ports: ClusterPorts } };
   /** The codec server the Web UI decodes with, and the payload keys file every client and worker of the stack encrypts with. */
   codec?: { pid: number; url: string; port: number; keysFile: string };
-  kubernetes?: { cluster: string; kubeconfig: string; dir: string };
-  simulator?: { pid: number; url: string; port: number; config: string };
+  /**
+   * The first control plane (`cluster`, `dir`) and the kubeconfig to use: that cluster's own, or with
+   * several clusters the merged one (contexts cluster-1..N, current cluster-1), each listed in `clusters`.
+   */
+  kubernetes?: { cluster: string; kubeconfig: string; dir: string; clusters?: StackCluster[] };
+  /** The simulator of the first cluster; with several clusters, those of the others are in `simulators`. */
+  simulator?: SimulatorState;
+  /** The simulators of clusters 2..N (absent with one cluster). */
+  simulators?: SimulatorState[];
   prometheus?: { pid: number; url: string; port: number };
   /** Where a worker of the stack serves its metrics (TIDEGATE_METRICS_ADDRESS in `stack env`; `npm run dev` and the demo bind it), scraped as job tidegate-worker. */
   workerMetrics?: { address: string };
@@ -65,17 +80,61 @@ export interface StackState {
   notify?: { pid: number; url: string; port: number; secret: string };
 }
 
+/** One control plane of a stack with several: its kwok cluster name, its context in the merged kubeconfig, its own kubeconfig and directory. */
+export interface StackCluster {
+  name: string;
+  context: string;
+  kubeconfig: string;
+  dir: string;
+}
+
+/** A traffic simulator; `context` is the cluster it reads routing from when the stack has several. */
+export interface SimulatorState {
+  pid: number;
+  url: string;
+  port: number;
+  config: string;
+  context?: string;
+}
+
 export interface ComponentStatus {
   component: Component;
   up: boolean;
   /** What answers where, or why not. */
   detail: string;
+  /** With several clusters: each cluster's part of the component (its control plane, its simulator). */
+  parts?: { name: string; up: boolean; detail: string }[];
 }
 
 export const defaultStackDir = (): string => process.env.TIDEGATE_STACK_DIR ?? join(repoRoot, '.stack');
 const DEFAULT_MANIFESTS = join(repoRoot, 'examples', 'checkout', 'cluster.yaml');
 const DEFAULT_SIM_CONFIG = join(repoRoot, 'examples', 'checkout', 'simulator.yaml');
 const CLUSTER = 'tidegate';
+
+/**
+ * The control planes of a stack of `count` clusters: `tidegate` in kubernetes/ (the one a stack of
+ * one runs, so existing stacks keep theirs), then tidegate-2 in kubernetes-2/ and so on.
+ */
+function plannedClusters(dir: string, count: number): StackCluster[] {
+  return Array.from({ length: count }, (_, i) => {
+    const clusterDir = join(dir, i === 0 ? 'kubernetes' : `kubernetes-${i + 1}`);
+    return { name: i === 0 ? CLUSTER : `${CLUSTER}-${i + 1}`, context: `cluster-${i + 1}`, kubeconfig: join(clusterDir, 'kubeconfig'), dir: clusterDir };
+  });
+}
+
+/** The stack's control planes as recorded: the list of a stack of several, or the one cluster. */
+export function stackClusters(state: StackState): StackCluster[] {
+  const k = state.kubernetes;
+  if (!k) return [];
+  return k.clusters ?? [{ name: k.cluster, context: 'cluster-1', kubeconfig: k.kubeconfig, dir: k.dir }];
+}
+
+/** Every simulator of the stack, the first cluster's first. */
+export function stackSimulators(state: StackState): SimulatorState[] {
+  return state.simulator ? [state.simulator, ...(state.simulators ?? [])] : [];
+}
+
+const mergedKubeconfigFile = (dir: string): string => join(dir, 'kubeconfig');
 
 const stateFile = (dir: string): string => join(dir, 'state.json');
 
@@ -107,6 +166,8 @@ export function stackEnv(state: StackState): Record<string, string> {
   if (state.prometheus) env.PROMETHEUS_URL = state.prometheus.url;
   if (state.workerMetrics) env.TIDEGATE_METRICS_ADDRESS = state.workerMetrics.address;
   if (state.simulator) env.TIDEGATE_SIM_URL = state.simulator.url;
+  // with several clusters, each one's simulator (its admin API sets behaviours for that cluster only)
+  if (state.simulators?.length) env.TIDEGATE_SIM_URLS = stackSimulators(state).map((s) => `${s.context ?? ''}=${s.url}`).join(',');
   if (state.github) {
     env.GITHUB_API_URL = state.github.url;
     env.GITHUB_TOKEN = state.github.token;
@@ -158,15 +219,29 @@ async function probe(component: Component, state: StackState): Promise<Component
     case 'kubernetes': {
       const k = state.kubernetes;
       if (!k) return down('not started');
-      return (await kubeAnswers(k.kubeconfig)) ? { component, up: true, detail: `KUBECONFIG=${k.kubeconfig}` } : down('API server not answering');
+      if (!k.clusters) return (await kubeAnswers(k.kubeconfig)) ? { component, up: true, detail: `KUBECONFIG=${k.kubeconfig}` } : down('API server not answering');
+      const parts = await Promise.all(
+        k.clusters.map(async (c) => ((await kubeAnswers(c.kubeconfig)) ? { name: c.context, up: true, detail: `kwok cluster ${c.name} in ${c.dir}` } : { name: c.context, up: false, detail: `kwok cluster ${c.name}: API server not answering` })),
+      );
+      const downs = parts.filter((p) => !p.up).length;
+      const merged = existsSync(k.kubeconfig);
+      const why = downs ? `${downs} of ${parts.length} clusters not answering; ` : merged ? '' : 'the merged kubeconfig is missing; ';
+      return { component, up: !downs && merged, detail: `${why}KUBECONFIG=${k.kubeconfig} (contexts ${k.clusters.map((c) => c.context).join(', ')})`, parts };
     }
-    case 'simulator':
+    case 'simulator': {
+      const sims = stackSimulators(state);
+      if (!sims.length) return down('not started');
+      const answers = (s: SimulatorState): Promise<boolean> => httpOk(`${s.url}/healthz`).catch(() => false);
+      if (sims.length === 1) return (await answers(sims[0] as SimulatorState)) ? { component, up: true, detail: sims[0]?.url ?? '' } : down(`not answering on ${sims[0]?.url ?? '?'}`);
+      const parts = await Promise.all(sims.map(async (s) => ({ name: s.context ?? '?', up: await answers(s), detail: s.url })));
+      return { component, up: parts.every((p) => p.up), detail: `${sims.length} simulators, one per cluster`, parts };
+    }
     case 'prometheus':
     case 'github':
     case 'notify': {
       const s = state[component];
       if (!s) return down('not started');
-      const health = { simulator: '/healthz', prometheus: '/-/ready', github: '/_fake/health', notify: '/_receiver/health' }[component];
+      const health = { prometheus: '/-/ready', github: '/_fake/health', notify: '/_receiver/health' }[component];
       const ok = await httpOk(`${s.url}${health}`).catch(() => false);
       return ok ? { component, up: true, detail: s.url } : down(`not answering on ${s.url}`);
     }
@@ -304,45 +379,98 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
     save();
   }
 
-  if (want.has('kubernetes') && !(await probe('kubernetes', state)).up) {
-    const kubeDir = join(dir, 'kubernetes');
-    // A cluster whose processes died with a session is recreated from scratch: its state went with them.
-    if (existsSync(kubeDir)) {
-      log('removing the old Kubernetes control plane…');
-      await stopKube(kubeDir);
+  // The number of clusters: as asked, else as many as run now (a recorded stack of several keeps them), else one.
+  const count = options.clusters ?? (state.kubernetes ? stackClusters(state).length : 1);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`clusters must be a whole number, 1 or more, not ${count}`);
+  /** Clusters whose control plane this call (re)created: a simulator reading one from before must start again. */
+  const recreated = new Set<string>();
+  if (want.has('kubernetes')) {
+    const planned = plannedClusters(dir, count);
+    const several = count > 1;
+    // A stack of one records its cluster as ever; one of several also lists every cluster, and its
+    // kubeconfig is the merged one. Recorded before the clusters start, so `down` stops what an interrupted `up` left.
+    const record = (): void => {
+      const first = planned[0] as StackCluster;
+      state.kubernetes = several ? { cluster: first.name, kubeconfig: mergedKubeconfigFile(dir), dir: first.dir, clusters: planned } : { cluster: first.name, kubeconfig: first.kubeconfig, dir: first.dir };
+      save();
+    };
+    for (const extra of stackClusters(state).slice(count)) {
+      log(`stopping the Kubernetes control plane of ${extra.context} (the stack now runs ${count})…`);
+      await stopKube(extra.dir, extra.name);
     }
-    log('starting the Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)…');
-    const cluster = await startKubeCluster({ dir: kubeDir, name: CLUSTER, nodes: 3, guard, log });
-    state.kubernetes = { cluster: CLUSTER, kubeconfig: cluster.kubeconfig, dir: kubeDir };
-    save();
-    const manifests = options.manifests ?? DEFAULT_MANIFESTS;
-    log(`applying ${manifests}…`);
-    await applyManifestFile(cluster.kubeconfig, manifests);
-    if (manifests === DEFAULT_MANIFESTS) await waitForRollouts(cluster.kubeconfig, SAMPLE_DEPLOYMENTS);
+    if (state.kubernetes && stackClusters(state).length !== count) record();
+    const recorded = stackClusters(state);
+    for (const cluster of planned) {
+      if (recorded.some((c) => c.dir === cluster.dir) && (await kubeAnswers(cluster.kubeconfig))) continue;
+      const which = several ? ` of ${cluster.context} (${cluster.name})` : '';
+      // A cluster whose processes died with a session is recreated from scratch: its state went with them.
+      if (existsSync(cluster.dir)) {
+        log(`removing the old Kubernetes control plane${which}…`);
+        await stopKube(cluster.dir, cluster.name);
+      }
+      if (several) record();
+      log(`starting the Kubernetes control plane${which} (etcd, kube-apiserver, controller-manager, scheduler, kwok)…`);
+      const started = await startKubeCluster({ dir: cluster.dir, name: cluster.name, nodes: 3, guard, log });
+      recreated.add(cluster.context);
+      record();
+      const manifests = options.manifests ?? DEFAULT_MANIFESTS;
+      log(`applying ${manifests}${several ? ` to ${cluster.context}` : ''}…`);
+      await applyManifestFile(started.kubeconfig, manifests);
+      if (manifests === DEFAULT_MANIFESTS) await waitForRollouts(started.kubeconfig, SAMPLE_DEPLOYMENTS);
+    }
+    record();
+    const merged = mergedKubeconfigFile(dir);
+    if (several) {
+      const text = mergedKubeconfig(planned.map((c) => ({ context: c.context, kubeconfig: c.kubeconfig })));
+      if (!existsSync(merged) || readFileSync(merged, 'utf8') !== text) writeFileSync(merged, text, { mode: 0o600 });
+    } else {
+      rmSync(merged, { force: true });
+    }
   }
 
-  const kubeconfig = state.kubernetes?.kubeconfig;
-  if (want.has('simulator') && kubeconfig) {
+  if (want.has('simulator') && state.kubernetes) {
+    const kubeconfig = state.kubernetes.kubeconfig;
+    const clusters = stackClusters(state);
+    const several = clusters.length > 1;
     const config = options.simulatorConfig ?? DEFAULT_SIM_CONFIG;
-    const running = (await probe('simulator', state)).up && state.simulator?.config === config;
-    if (!running) {
-      if (ours(state.simulator?.pid, SIMULATOR)) await stopProcessGroup(state.simulator.pid);
-      log('starting the traffic simulator…');
-      const port = await portFor(state.simulator?.port);
+    const previous = stackSimulators(state);
+    for (const extra of previous.slice(clusters.length)) {
+      if (ours(extra.pid, SIMULATOR)) await stopProcessGroup(extra.pid);
+    }
+    const sims: SimulatorState[] = [];
+    const record = (): void => {
+      const [first, ...others] = [...sims, ...previous.slice(sims.length, clusters.length)];
+      if (first) state.simulator = first;
+      if (several) state.simulators = others;
+      else delete state.simulators;
+      save();
+    };
+    for (const [i, cluster] of clusters.entries()) {
+      const prev = previous[i];
+      const context = several ? cluster.context : undefined;
+      const answers = prev !== undefined && (await httpOk(`${prev.url}/healthz`).catch(() => false));
+      if (prev && answers && prev.config === config && prev.context === context && !recreated.has(cluster.context)) {
+        sims.push(prev);
+        continue;
+      }
+      if (ours(prev?.pid, SIMULATOR)) await stopProcessGroup(prev.pid);
+      log(several ? `starting the traffic simulator of ${cluster.context}…` : 'starting the traffic simulator…');
+      const port = await portFor(prev?.port);
       const url = `http://127.0.0.1:${port}`;
       const { command, args } = nodeCommand('../simulator/main');
       const pid = await startDetached({
-        name: 'traffic simulator',
+        name: several ? `traffic simulator of ${cluster.context}` : 'traffic simulator',
         command,
-        args: [...args, '--config', config, '--port', String(port), '--kubeconfig', kubeconfig],
+        args: [...args, '--config', config, '--port', String(port), '--kubeconfig', kubeconfig, ...(context ? ['--context', context] : [])],
         env: childEnv(),
-        logFile: join(dir, 'logs', 'simulator.log'),
+        logFile: join(dir, 'logs', i === 0 ? 'simulator.log' : `simulator-${i + 1}.log`),
         ready: () => httpOk(`${url}/healthz`),
         guard,
       });
-      state.simulator = { pid, url, port, config };
-      save();
+      sims.push({ pid, url, port, config, ...(context ? { context } : {}) });
+      record();
     }
+    record();
   }
 
   if (want.has('prometheus') && state.simulator) {
@@ -352,8 +480,11 @@ export async function stackUp(options: StackOptions): Promise<StackState> {
       state.workerMetrics = { address: `127.0.0.1:${await freePort()}` };
       save();
     }
-    const jobs = [
-      { job: 'traffic-simulator', targets: [`127.0.0.1:${state.simulator.port}`] },
+    // with several clusters each simulator's series get its cluster as a target label (the simulator itself knows none)
+    const sims = stackSimulators(state);
+    const simTargets: ScrapeJob['targets'] = sims.length > 1 ? sims.map((sim) => ({ target: `127.0.0.1:${sim.port}`, labels: { cluster: sim.context ?? '' } })) : [`127.0.0.1:${state.simulator.port}`];
+    const jobs: ScrapeJob[] = [
+      { job: 'traffic-simulator', targets: simTargets },
       { job: 'tidegate-worker', targets: [state.workerMetrics.address] },
     ];
     const configFile = join(promDir, 'prometheus.yml');
@@ -433,11 +564,11 @@ async function stopTemporal(state: StackState): Promise<void> {
   if (ours(pids.postgres, join('temporal-cluster', 'postgres'))) await stopProcessGroup(pids.postgres, 30_000, 'SIGINT');
 }
 
-async function stopKube(kubeDir: string): Promise<void> {
+async function stopKube(kubeDir: string, name: string): Promise<void> {
   await new Promise<void>((resolve) => {
-    execFile(toolPath('kwokctl'), ['delete', 'cluster', '--name', CLUSTER], { env: { ...process.env, KWOK_WORKDIR: join(kubeDir, 'kwok') }, timeout: 120_000 }, () => resolve());
+    execFile(toolPath('kwokctl'), ['delete', 'cluster', '--name', name], { env: { ...process.env, KWOK_WORKDIR: join(kubeDir, 'kwok') }, timeout: 120_000 }, () => resolve());
   });
-  unguard({ mentioning: clusterProcessesMarker(kubeDir, CLUSTER) });
+  unguard({ mentioning: clusterProcessesMarker(kubeDir, name) });
   rmSync(kubeDir, { recursive: true, force: true });
 }
 
@@ -456,14 +587,18 @@ export async function stackDown(dir: string = defaultStackDir(), log: (line: str
     log('stopping Prometheus…');
     await stopProcessGroup(state.prometheus.pid);
   }
-  if (ours(state.simulator?.pid, SIMULATOR)) {
-    log('stopping the traffic simulator…');
-    await stopProcessGroup(state.simulator.pid);
+  const sims = stackSimulators(state);
+  for (const sim of sims) {
+    if (!ours(sim.pid, SIMULATOR)) continue;
+    log(sims.length > 1 ? `stopping the traffic simulator of ${sim.context ?? '?'}…` : 'stopping the traffic simulator…');
+    await stopProcessGroup(sim.pid);
   }
-  if (state.kubernetes) {
-    log('stopping the Kubernetes control plane…');
-    await stopKube(state.kubernetes.dir);
+  const clusters = stackClusters(state);
+  for (const cluster of clusters) {
+    log(clusters.length > 1 ? `stopping the Kubernetes control plane of ${cluster.context} (${cluster.name})…` : 'stopping the Kubernetes control plane…');
+    await stopKube(cluster.dir, cluster.name);
   }
+  rmSync(mergedKubeconfigFile(dir), { force: true });
   if (state.temporal) {
     log(state.temporal.kind === 'cluster' ? 'stopping the Temporal cluster…' : 'stopping the Temporal dev server…');
     await stopTemporal(state);
@@ -475,11 +610,15 @@ export async function stackDown(dir: string = defaultStackDir(), log: (line: str
   writeState(dir, {});
 }
 
-/** Puts the sample service back in its initial state (blue live on 1.0.0, green at 0). */
+/** Puts the sample service back in its initial state (blue live on 1.0.0, green at 0), in every cluster. */
 export async function stackReset(dir: string = defaultStackDir(), manifests = DEFAULT_MANIFESTS): Promise<string[]> {
-  const kubeconfig = readState(dir).kubernetes?.kubeconfig;
-  if (!kubeconfig || !(await kubeAnswers(kubeconfig))) throw new Error('the stack is not up: run `npm run stack -- up` first');
-  const applied = await applyManifestFile(kubeconfig, manifests);
-  if (manifests === DEFAULT_MANIFESTS) await waitForRollouts(kubeconfig, SAMPLE_DEPLOYMENTS);
+  const clusters = stackClusters(readState(dir));
+  const answering = await Promise.all(clusters.map((c) => kubeAnswers(c.kubeconfig)));
+  if (!clusters.length || answering.includes(false)) throw new Error('the stack is not up: run `npm run stack -- up` first');
+  const applied: string[] = [];
+  for (const { kubeconfig } of clusters) {
+    applied.push(...(await applyManifestFile(kubeconfig, manifests)));
+    if (manifests === DEFAULT_MANIFESTS) await waitForRollouts(kubeconfig, SAMPLE_DEPLOYMENTS);
+  }
   return applied;
 }

@@ -9,7 +9,7 @@ import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchSt
 import { guard } from '../stack/guardian.js';
 import { clusterProcessesMarker } from '../stack/kube.js';
 import { ManagedProcess } from '../stack/process.js';
-import { readState } from '../stack/stack.js';
+import { readState, stackClusters, stackSimulators } from '../stack/stack.js';
 import { repoRoot } from '../toolchain/tools.js';
 
 const run = promisify(execFile);
@@ -146,9 +146,9 @@ export function processesUsing(path: string): string[] {
 export function guardStack(dir: string): () => void {
   const state = readState(dir);
   const clusterPids = Object.values(state.temporal?.cluster?.pids ?? {});
-  const releases = [state.temporal?.pid, ...clusterPids, state.codec?.pid, state.simulator?.pid, state.prometheus?.pid, state.github?.pid, state.notify?.pid]
+  const releases = [state.temporal?.pid, ...clusterPids, state.codec?.pid, ...stackSimulators(state).map((s) => s.pid), state.prometheus?.pid, state.github?.pid, state.notify?.pid]
     .flatMap((pid) => (pid ? [guard(`local stack in ${dir}`, { group: pid })] : []));
-  if (state.kubernetes) releases.push(guard(`local stack cluster in ${dir}`, { mentioning: clusterProcessesMarker(state.kubernetes.dir, state.kubernetes.cluster) }));
+  for (const cluster of stackClusters(state)) releases.push(guard(`local stack cluster ${cluster.name} in ${dir}`, { mentioning: clusterProcessesMarker(cluster.dir, cluster.name) }));
   return () => releases.forEach((release) => release());
 }
 
