@@ -15,7 +15,8 @@ import { TASK_QUEUE, releaseId as makeReleaseId } from '../src/core/ids.js';
 import { exitCodeFor, type ReleaseResult, type ReleaseStatus } from '../src/core/status.js';
 import { parseSpec, formatProblem } from '../src/spec/index.js';
 import { ensureTools } from './toolchain/setup.js';
-import { defaultStackDir, stackDown, stackEnv, stackReset, stackStatus, stackUp } from './stack/stack.js';
+import { defaultStackDir, stackClusters, stackDown, stackEnv, stackReset, stackStatus, stackUp } from './stack/stack.js';
+import { waveStatusLines } from '../src/core/waves.js';
 import { repoRoot } from './toolchain/tools.js';
 import { adaptersFromEnv, createWorker } from '../src/workers/main.js';
 import { installWorkerRuntimeOrWarn } from '../src/workers/runtime.js';
@@ -30,9 +31,13 @@ export interface DemoOptions {
   autoApprove: boolean;
   /** Leave the stack running at the end (it is stopped only if the demo started it). */
   keep: boolean;
+  /** 3: a stack of three clusters, and the releases across them in two waves (examples/checkout/release-waves.yaml). */
+  clusters?: number;
 }
 
 const SPEC = join(repoRoot, 'examples', 'checkout', 'release.yaml');
+/** The release across three clusters in two waves, for a stack of three (`--clusters 3`). */
+const WAVES_SPEC = join(repoRoot, 'examples', 'checkout', 'release-waves.yaml');
 const SERVICE = 'checkout';
 
 interface Version {
@@ -106,7 +111,9 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
   const wasUp = (await stackStatus(dir)).every((s) => s.up);
   say(wasUp ? `Using the local stack already up (${dir}).` : 'Bringing up the local stack: Temporal + Web UI, Kubernetes control plane, traffic simulator, Prometheus, GitHub fake…');
   // What the demo starts it also stops (unless --keep), so it must not outlive a killed demo either.
-  const state = await stackUp({ dir, log: (l) => io.stderr(`  ${l}\n`), guard: !options.keep });
+  const waves = (options.clusters ?? 1) > 1;
+  const state = await stackUp({ dir, log: (l) => io.stderr(`  ${l}\n`), guard: !options.keep, ...(waves ? { clusters: options.clusters } : {}) });
+  const specFile = waves ? WAVES_SPEC : SPEC;
   const env = { ...io.env, ...stackEnv(state) };
   // before the worker's connection: the stack's Prometheus scrapes this worker at TIDEGATE_METRICS_ADDRESS
   installWorkerRuntimeOrWarn(env, 'WARN', (line) => io.stderr(`${line}\n`));
@@ -122,7 +129,10 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
   const { client, close: closeClient } = await connectClient(settings);
   const releases = new Releases(client, taskQueue);
   const simulator = env.TIDEGATE_SIM_URL ?? '';
-  const clearFault = (image: string): Promise<unknown> => fetch(`${simulator}/images/${encodeURIComponent(image)}`, { method: 'DELETE' }).catch(() => undefined);
+  // across clusters, the broken version fails only in the last cluster (its own simulator): the last wave's
+  const lastCluster = waves ? (env.TIDEGATE_SIM_URLS ?? '').split(',').at(-1)?.split('=') : undefined;
+  const faulty = lastCluster?.[1] ?? simulator;
+  const clearFault = (image: string): Promise<unknown> => fetch(`${faulty}/images/${encodeURIComponent(image)}`, { method: 'DELETE' }).catch(() => undefined);
   const rows: Row[] = [];
   const expected: number[] = [];
   let broken: Version | undefined;
@@ -132,7 +142,7 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
     say('');
     say(`Temporal Web UI    ${state.temporal?.uiUrl ?? '?'}`);
     say(`worker adapters    ${configured.join(', ')}`);
-    say(`sample service     examples/checkout (blue live on registry.local/checkout:1.0.0)`);
+    say(`sample service     examples/checkout (blue live on registry.local/checkout:1.0.0)${waves ? ` in ${options.clusters ?? 3} clusters (contexts ${stackClusters(state).map((c) => c.context).join(', ')})` : ''}`);
     say(`this run releases  ${versions.good.version} (healthy) and ${versions.broken.version} (breaks in production)`);
     say('');
     // 1. a healthy release through every stage
@@ -140,7 +150,7 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
     rows.push(await release(versions.good, 'a healthy release'));
     // 2. a release that works in staging and breaks under production traffic
     expected.push(10);
-    rows.push(await release(versions.broken, 'a release that fails 25% of production requests', true));
+    rows.push(await release(versions.broken, waves ? `a release that fails 25% of production requests in ${lastCluster?.[0] ?? 'the last cluster'} only (the last wave)` : 'a release that fails 25% of production requests', true));
   } finally {
     const width = Math.max(17, ...rows.map((r) => r.release.length));
     say('');
@@ -165,9 +175,10 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
   return rows.length === expected.length && rows.every((r, i) => r.exit === expected[i]) ? 0 : 1;
 
   async function release(which: Version, title: string, breakInProduction = false): Promise<Row> {
-    const parsed = parseSpec(readFileSync(SPEC, 'utf8'), which);
-    if (!parsed.ok) throw new Error(`examples/checkout/release.yaml is invalid: ${parsed.problems.map(formatProblem).join('; ')}`);
-    say(`== ${title}: tidegate start -f examples/checkout/release.yaml --version ${which.version} --image ${which.image}`);
+    const parsed = parseSpec(readFileSync(specFile, 'utf8'), which);
+    const shown_ = specFile.slice(repoRoot.length + 1);
+    if (!parsed.ok) throw new Error(`${shown_} is invalid: ${parsed.problems.map(formatProblem).join('; ')}`);
+    say(`== ${title}: tidegate start -f ${shown_} --version ${which.version} --image ${which.image}`);
     const started = Date.now();
     const { releaseId, created } = await releases.start(parsed.spec, { initiator: INITIATOR, signer: sshKeygenSigner(keys.keyOf(INITIATOR)) });
     if (!created) throw new Error(`${releaseId} already ran on this Temporal server; the demo releases versions of its own`);
@@ -179,10 +190,14 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
       for (const t of s.timeline.slice(shown)) say(`  +${fmtSeconds(Date.parse(t.at) - Date.parse(s.startedAt)).padStart(6)}  ${t.stage ? `[${t.stage}] ` : ''}${t.event}`);
       shown = s.timeline.length;
       if (s.outcome) break;
-      if (breakInProduction && !injected && s.stage === 'canary') {
+      if (breakInProduction && !injected && (s.stage === 'canary' || (waves && s.stage !== 'lock'))) {
         injected = true;
-        await fetch(`${simulator}/images/${encodeURIComponent(which.image)}`, { method: 'PUT', body: JSON.stringify({ errorRate: 0.25, latencyMs: { p50: 45, p95: 300 } }) });
-        say(`  (simulator: ${which.image} now fails 25% of its requests — it passed staging, production traffic breaks it)`);
+        await fetch(`${faulty}/images/${encodeURIComponent(which.image)}`, { method: 'PUT', body: JSON.stringify({ errorRate: 0.25, latencyMs: { p50: 45, p95: 300 } }) });
+        say(
+          waves
+            ? `  (simulator of ${lastCluster?.[0] ?? 'the last cluster'}: ${which.image} fails 25% of its requests there — healthy in the other clusters)`
+            : `  (simulator: ${which.image} now fails 25% of its requests — it passed staging, production traffic breaks it)`,
+        );
       }
       if (s.stage === 'approval' && !approvalsAsked) {
         approvalsAsked = true;
@@ -207,7 +222,10 @@ export async function runDemo(io: Pick<CliIO, 'stdout' | 'stderr' | 'env'>, opti
     const failedRun = result.status.analyses.find((a) => a.phase === 'Failed');
     const back = result.status.timeline.find((t) => t.code === 'rollback-step' && t.undo === 'restoreTraffic');
     if (failedRun?.endedAt && back) note = `${failedRun.analysis} failed at ${failedRun.stage}; traffic back on the stable color ${fmtSeconds(Date.parse(back.at) - Date.parse(failedRun.endedAt))} after the verdict`;
+    // across clusters the analyses ran in each cluster's release: the note is the rollback's order
+    if (result.status.waves) note = waveStatusLines(result.status.waves).find((l) => l.startsWith('rollback, newest first: ')) ?? '';
     say(`== ${releaseId}: ${result.outcome}${result.reason ? ` — ${result.reason}` : ''}`);
+    if (result.status.waves) for (const line of waveStatusLines(result.status.waves)) say(`  ${line}`);
     if (result.status.services.some((svc) => svc.approvals.length > 0)) {
       // what an auditor runs: tidegate verify <release> --allowed-signers <file>
       say(`  tidegate verify ${releaseId} --allowed-signers ${keys.allowedSigners}:`);

@@ -549,6 +549,13 @@ function checkWaves(
     return;
   }
   const defined = Object.keys(clusters);
+  // two names for one context would release the same cluster twice, the second over the old color the first keeps warm
+  const byContext = new Map<string, string>();
+  for (const [name, c] of Object.entries(clusters)) {
+    const other = byContext.get(c.context);
+    if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['clusters', name, 'context'], message: `"${c.context}" is also the context of cluster "${other}": each cluster is reached by a context of its own` });
+    else byContext.set(c.context, name);
+  }
   const waveOf = new Map<string, number>();
   const names = new Map<string, number>();
   waves.forEach((w, i) => {

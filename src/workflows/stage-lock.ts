@@ -20,8 +20,13 @@ import { failure } from '../core/failures.js';
 
 /** Locks every service of the release (in name order; in every cluster of a release across clusters), then reports the release pending on GitHub. */
 export async function lock(ctx: ReleaseContext): Promise<void> {
-  // a cluster's part: its parent holds the lock of every service in every cluster for the whole release
-  if (ctx.part) return;
+  // a cluster's part: its parent holds the lock of every service in every cluster for the whole release;
+  // a roll back sent before its pipeline existed (its first task) stops it here, as an abort stops a release below
+  if (ctx.part) {
+    const early = ctx.requests.abort;
+    if (early) throw new ReleaseStop('aborted', 'aborted', `aborted by ${early.by}: ${early.reason}`);
+    return;
+  }
   // (one lock per service, or with clusters per service and cluster: service@context)
   for (const key of lockOrder(ctx.spec.services, (ctx.spec.clusters ?? []).map((c) => c.context))) await acquireLock(ctx, key);
   const abort = ctx.requests.abort;

@@ -9,6 +9,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   ChildWorkflowCancellationType,
   ChildWorkflowFailure,
   condition,
@@ -174,6 +175,8 @@ async function pipeline(ctx: ReleaseContext, w: Waves, plan: readonly PlannedWav
 
 /** Starts the part of one cluster; its end, whenever it comes, is noticed. */
 async function startPart(ctx: ReleaseContext, w: Waves, wave: PlannedWave, cluster: ClusterSpec): Promise<void> {
+  // a release stopped while its batch starts (a part failed, an abort) touches no further cluster
+  if (ctx.requests.pipelineScope?.consideredCancelled) throw new CancelledFailure('the release stopped before this cluster started');
   const first = w.parts.size === 0;
   const releaseId = `${ctx.releaseId}/${cluster.name}`;
   const part: ClusterPart = { parent: ctx.releaseId, cluster, wave: wave.index };
@@ -250,14 +253,19 @@ async function untilReleased(ctx: ReleaseContext, w: Waves, wave: PlannedWave, b
       const ws = w.waves[wave.index] as WaveStatus;
       ctx.setStage('approval');
       ws.state = 'awaiting-approval';
-      ctx.serviceStatus(at.service).stages.approval = 'running';
-      const before = ctx.serviceStatus(at.service).approvals.length;
-      await approval(ctx, { svc: ctx.specOf.get(at.service) as ReleaseSpec['services'][number], status: ctx.serviceStatus(at.service) }, rule);
-      ctx.serviceStatus(at.service).stages.approval = 'done';
+      const st = ctx.serviceStatus(at.service);
+      // the service at the gate, and its gate not yet open: a client's approve waits for it to open (gateSettled)
+      ctx.status.service = at.service;
+      st.approvalsNeeded = undefined;
+      st.gate = undefined;
+      st.stages.approval = 'running';
+      // each gate's approvals (the approve handler keeps the open gate's; the timeline keeps every wave's)
+      st.approvals = [];
+      await approval(ctx, { svc: ctx.specOf.get(at.service) as ReleaseSpec['services'][number], status: st }, rule);
+      st.stages.approval = 'done';
       ws.state = 'releasing';
-      // (this gate's approvals: with one gate per wave, the service's list holds every wave's)
-      const gate = ctx.serviceStatus(at.service).approvals.slice(before).map((a) => a.by);
-      by = gate.length > 0 ? `approved by ${gate.join(', ')}` : 'the approval timed out; proceeding (onTimeout: proceed)';
+      const gate = st.approvals.map((a) => a.by);
+      by = gate.length >= rule.minApprovals ? `approved by ${gate.join(', ')}` : 'the approval timed out; proceeding (onTimeout: proceed)';
       w.decided.set(key, by);
       ctx.setStage('waves');
     }
@@ -308,10 +316,13 @@ async function rollBackParts(ctx: ReleaseContext, w: Waves, err: unknown): Promi
   let reason: string;
   const stopped = w.stoppedBy?.ended;
   const abort = ctx.requests.abort;
+  const incomplete: string[] = [];
   if (stopped && w.stoppedBy) {
-    outcome = stopped.outcome === 'rejected' || stopped.outcome === 'aborted' ? stopped.outcome : 'rolled-back';
+    outcome = stopped.outcome === 'released' ? 'failed' : stopped.outcome;
     cause = stopped.cause ?? 'error';
     reason = `${w.stoppedBy.cluster.name}: ${stopped.reason ?? stopped.outcome}`;
+    // the part that stopped could not undo all it did in its cluster: the release did not roll back
+    if ((stopped.status?.compensations ?? []).some((c) => c.status === 'failed')) incomplete.push(`${w.stoppedBy.cluster.name} could not undo everything (its status names what)`);
   } else if (err instanceof ReleaseStop) {
     outcome = err.outcome;
     cause = err.stopCause;
@@ -326,10 +337,10 @@ async function rollBackParts(ctx: ReleaseContext, w: Waves, err: unknown): Promi
     reason = failureMessage(err);
   }
   const undo = clustersToUndo([...w.parts.values()].map((p) => ({ cluster: p.cluster.name, phase: p.ended ? 'rolled-back' : p.status.phase, ...(p.status.startedSeq !== undefined ? { startedSeq: p.status.startedSeq } : {}) })));
-  for (const ws of w.waves) if (ws.clusters.some((c) => c.startedSeq !== undefined)) ws.state = 'rolling-back';
+  // (after the commit every part has ended: nothing is rolled back, and the waves stay as they shipped)
+  if (!w.committing) for (const ws of w.waves) if (ws.clusters.some((c) => c.startedSeq !== undefined)) ws.state = 'rolling-back';
   ctx.setStage('rollback');
   ctx.record('stopped', `${outcome}: ${reason}${undo.length > 0 ? `; rolling back ${undo.join(', ')} (newest first)` : ''}`, { stage: 'rollback' });
-  const incomplete: string[] = [];
   await CancellationScope.nonCancellable(async () => {
     for (const name of undo) {
       const part = w.parts.get(name);
@@ -345,6 +356,6 @@ async function rollBackParts(ctx: ReleaseContext, w: Waves, err: unknown): Promi
   });
   for (const ws of w.waves) if (ws.state === 'rolling-back') ws.state = 'rolled-back';
   if (incomplete.length > 0) return { outcome: 'failed', cause, reason: `${reason}; rollback incomplete: ${incomplete.join('; ')}` };
-  if (outcome === 'failed' && w.parts.size > 0) outcome = 'rolled-back';
+  if (outcome === 'failed' && undo.length > 0) outcome = 'rolled-back';
   return { outcome, cause, reason };
 }

@@ -37,9 +37,9 @@ function tidegate(args: string[], entry = 'devkit/cli.ts'): Promise<Run> {
   });
 }
 
-const demo = async (): Promise<string> => {
+const demo = async (...extra: string[]): Promise<string> => {
   const started = Date.now();
-  const run = await tidegate(['demo', '--auto-approve']);
+  const run = await tidegate(['demo', '--auto-approve', ...extra]);
   console.log(`demo exited ${run.code} after ${((Date.now() - started) / 1000).toFixed(0)} s:\n${run.stdout}`);
   if (run.code !== 0) throw new Error(`the demo exited ${run.code}:\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`);
   return run.stdout;
@@ -86,3 +86,19 @@ test('a second demo, on a stack that is up, releases and rolls back versions of 
   }
   expect(processesUsing(dir)).toEqual([]);
 }, 600_000);
+
+test('npm run demo -- --auto-approve --clusters 3 releases across three clusters in two waves, and a failure in the last wave rolls all three back', async () => {
+  const stdout = await demo('--clusters', '3');
+  expect(stdout).toMatch(/in 3 clusters \(contexts cluster-1, cluster-2, cluster-3\)/);
+  const rows = summary(stdout);
+  expect(rows.map(([release, outcome, exit]) => [release, outcome, exit])).toEqual([
+    ['checkout@1.1.0', 'released', 0],
+    ['checkout@1.2.0', 'rolled-back', 10],
+  ]);
+  // the healthy one released wave after wave; the broken one failed in cluster-3 and every cluster was put back, newest first
+  expect(stdout).toMatch(/wave 1 first baking until /);
+  expect(stdout).toMatch(/2 rest: released\n\s+✓ cluster-2\s+released\n\s+✓ cluster-3\s+released/);
+  expect(stdout).toMatch(/== checkout@1\.2\.0: rolled-back — cluster-3: analysis success-rate failed/);
+  expect(stdout).toMatch(/rollback, newest first: cluster-3 rolled itself back, then cluster-2 undone, cluster-1 undone/);
+  expect(processesUsing(dir)).toEqual([]);
+}, 900_000);

@@ -205,6 +205,11 @@ describe('clusters and waves', () => {
     ['waves without clusters', { clusters: undefined }, ['clusters: must name every cluster the waves release to, each with the kubeconfig context the worker reaches it by']],
     ['maxParallel 0', { waves: [{ clusters: ['eu-1', 'eu-2', 'us-1'], maxParallel: 0 }] }, ['waves[0].maxParallel: must be 1 or more']],
     [
+      'two clusters reached by one context',
+      { clusters: { 'eu-1': { context: 'eu-prod' }, 'eu-2': { context: 'eu-prod' }, 'us-1': { context: 'us-prod' } } },
+      ['clusters.eu-2.context: "eu-prod" is also the context of cluster "eu-1": each cluster is reached by a context of its own'],
+    ],
+    [
       'credentials instead of a context',
       { clusters: { 'eu-1': { context: 'eu-1-prod' }, 'eu-2': { context: 'eu-2-prod' }, 'us-1': { server: 'https://10.0.0.1', token: 'abc' } } },
       [

@@ -57,6 +57,8 @@ test('three clusters in two waves: one approval, wave 1 bakes, wave 2 ships, eve
   await h.until(id, (s) => s.stage === 'approval', 10_000);
   const atGate = await h.releases.status(id);
   expect(atGate.waves?.[0]?.clusters[0]).toMatchObject({ cluster: 'eu-1', phase: 'releasing', stage: 'approval' });
+  // the status names the service at the gate, as a client's approve reads it to wait for the gate to open (gateSettled)
+  expect(atGate.service).toBe('checkout');
   await expect(h.releases.start(specFor('checkout', '2.0.1', (doc) => Object.assign(doc, { clusters: { 'eu-1': { context: 'ctx-eu-1' } }, waves: [{ clusters: ['eu-1'] }] })), { initiator: 'dave' })).rejects.toThrow(
     'checkout@ctx-eu-1 is being released by checkout@2.0.0',
   );
@@ -138,4 +140,16 @@ test('approval per wave: each wave asks its approvers; a rejection at the second
   for (const name of ['eu-1', 'eu-2', 'us-1'] as const) expect(world(name).service('checkout')).toMatchObject({ active: 'blue', weights: { blue: 100, green: 0 } });
   // newest first: the second wave's two clusters (in the order they started, latest first), then eu-1
   expect(events(result.status, 'cluster-undone').map((e) => e.split(' ')[1])).toEqual(['us-1', 'eu-2', 'eu-1']);
+});
+
+test("a roll back that reaches a cluster's release in its first task stops it before it touches the cluster", async () => {
+  // as the parent's rollback signals the part it started last, racing that part's first workflow task
+  const spec = waveSpec();
+  const { clusters: _c, waves: _w, ...partSpec } = spec;
+  const input: ReleaseInput = { contract: 5, spec: partSpec, initiator: 'carol', supersede: false, part: { parent: 'checkout@2.0.0', cluster: { name: 'eu-2', context: 'ctx-eu-2' }, wave: 1 } };
+  const id = 'checkout@2.0.0/eu-2';
+  await h.env.client.workflow.signalWithStart('release', { workflowId: id, taskQueue: h.taskQueue, args: [input], signal: 'clusterRollBack', signalArgs: [{ reason: 'us-1 failed' }] });
+  const result = await h.releases.result(id);
+  expect(result).toMatchObject({ outcome: 'aborted', reason: 'aborted by checkout@2.0.0: us-1 failed' });
+  expect(world('eu-2').calls).toEqual([]);
 });
