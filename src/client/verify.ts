@@ -171,7 +171,9 @@ export async function attest(history: History, allowedSignersText: string, where
   const decode = (payloads: Parameters<typeof decodePayloads>[0], what?: string): unknown[] => decodePayloads(payloads, what, options.codec);
   const events = history.events ?? [];
   const started = events.find((e) => e.workflowExecutionStartedEventAttributes)?.workflowExecutionStartedEventAttributes;
-  if (!started || started.workflowType?.name !== 'release') throw new InvalidInputError(`${where} is not the history of a release`);
+  // (a release across clusters is verified on its parent: it holds the start and the approval gate)
+  const type = started?.workflowType?.name;
+  if (!started || (type !== 'release' && type !== 'waveRelease')) throw new InvalidInputError(`${where} is not the history of a release`);
   let input: ReleaseInput;
   try {
     input = upgradeReleaseInput(decode(started.input)[0] as StoredReleaseInput);

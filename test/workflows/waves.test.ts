@@ -9,6 +9,7 @@ import type { ReleaseInput } from '../../src/core/release-input.js';
 import type { ReleaseSpec } from '../../src/core/release-spec.js';
 import type { ReleaseStatus } from '../../src/core/status.js';
 import { renderStatus } from '../../src/client/render.js';
+import { attest } from '../../src/client/verify.js';
 
 const CLUSTERS = { 'eu-1': 'ctx-eu-1', 'eu-2': 'ctx-eu-2', 'us-1': 'ctx-us-1' };
 /** Where the single-cluster release tests stand; a part must stay within it too. */
@@ -85,6 +86,13 @@ test('three clusters in two waves: one approval, wave 1 bakes, wave 2 ships, eve
     expect(await historyLength(`${id}/${name}`)).toBeLessThan(HISTORY_BUDGET);
   }
   expect(await historyLength(id)).toBeLessThan(HISTORY_BUDGET);
+  // an auditor verifies the release on its parent, which holds the start and the gate
+  const attestation = await attest(await h.env.client.workflow.getHandle(id).fetchHistory(), '', id);
+  expect(attestation).toMatchObject({ releaseId: id, outcome: 'released', initiator: { principal: 'carol' } });
+  expect(attestation.decisions.map((d) => [d.decision, d.by])).toEqual([
+    ['approve', 'alice'],
+    ['approve', 'bob'],
+  ]);
 });
 
 test('a bad canary in the last wave rolls back every cluster the release touched, newest first', async () => {
