@@ -88,6 +88,9 @@ test('two waves to three clusters ship everywhere, though the worker is SIGKILLe
   expect(await production('cluster-2')).toMatchObject({ live: 'blue', route: { 'checkout-blue': 100, 'checkout-green': 0 } });
   // when the worker dies during the bake and another takes its place
   await worker.kill();
+  // (the kill landed during the bake: the release's stage as the server holds it, no worker needed)
+  const listed = JSON.parse((await tidegate(env, 'list', '--running', '--json')).stdout) as { releaseId: string; stage: string }[];
+  expect(listed.find((r) => r.releaseId === id)?.stage).toBe('bake');
   worker = await startWorker();
   const done = await tidegate(env, 'status', id, '--wait', '--json');
   expect(done.code).toBe(0);
